@@ -1,0 +1,96 @@
+// Per-task loss of one batch and its gradient G_Y = ∂L/∂Y, with L = Σ_t w_t · L_t and
+//   L_t = Σ_n mask[n,t]·ℓ_t(Y[n,t], Ŷ[n,t]) / count_t,   count_t = Σ_n mask[n,t]
+//   MSE:             ℓ = (y − ŷ)²                            ∂ℓ/∂y = 2(y − ŷ)
+//   BCE with logits: ℓ = max(y, 0) − y·ŷ + log(1 + e^(−|y|))  ∂ℓ/∂y = σ(y) − ŷ
+// A task with count_t = 0 in this batch adds nothing and gets a zero gradient.
+// G_Y is overwritten; lossSums[t] accumulates L_t (unweighted) across steps until the host
+// reads and clears it. One 256-invocation workgroup per task strides over the batch rows and
+// reduces the count and the loss in workgroup memory.
+//
+// | binding | name     | access     | shape                                          |
+// |---------|----------|------------|------------------------------------------------|
+// | 0       | y        | read       | rows×T predictions                             |
+// | 1       | targets  | read       | rows×T, starting at row offsetRows             |
+// | 2       | mask     | read       | rows×T (1 = observed), starting at offsetRows  |
+// | 3       | tasks    | read       | T × TaskInfo (weight, loss kind)               |
+// | 4       | gradY    | read_write | rows×T                                         |
+// | 5       | lossSums | read_write | T                                              |
+// | 6       | dims     | uniform    | LossDims                                       |
+
+const LOSS_MSE = 0u;
+const WORKGROUP = 256u;
+
+struct TaskInfo {
+  weight: f32,
+  kind: u32,
+}
+
+struct LossDims {
+  rows: u32,
+  tasks: u32,
+  offsetRows: u32,
+}
+
+@group(0) @binding(0) var<storage, read> y: array<f32>;
+@group(0) @binding(1) var<storage, read> targets: array<f32>;
+@group(0) @binding(2) var<storage, read> mask: array<f32>;
+@group(0) @binding(3) var<storage, read> tasks: array<TaskInfo>;
+@group(0) @binding(4) var<storage, read_write> gradY: array<f32>;
+@group(0) @binding(5) var<storage, read_write> lossSums: array<f32>;
+@group(0) @binding(6) var<uniform> dims: LossDims;
+
+var<workgroup> partial: array<vec2f, WORKGROUP>;
+
+fn lossValue(kind: u32, logit: f32, target: f32) -> f32 {
+  if (kind == LOSS_MSE) {
+    let r = logit - target;
+    return r * r;
+  }
+  return max(logit, 0.0) - logit * target + log(1.0 + exp(-abs(logit)));
+}
+
+fn lossGradient(kind: u32, logit: f32, target: f32) -> f32 {
+  if (kind == LOSS_MSE) {
+    return 2.0 * (logit - target);
+  }
+  return stableSigmoid(logit) - target;
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
+  let t = wid.x;
+  let T = dims.tasks;
+  let info = tasks[t];
+  let dataBase = dims.offsetRows * T + t;
+
+  var local = vec2f(0.0); // (count, loss sum) over this invocation's rows
+  for (var n = li; n < dims.rows; n += WORKGROUP) {
+    let w = mask[dataBase + n * T];
+    if (w != 0.0) {
+      local += vec2f(w, w * lossValue(info.kind, y[n * T + t], targets[dataBase + n * T]));
+    }
+  }
+  partial[li] = local;
+  workgroupBarrier();
+  for (var stride = WORKGROUP / 2u; stride > 0u; stride /= 2u) {
+    if (li < stride) {
+      partial[li] += partial[li + stride];
+    }
+    workgroupBarrier();
+  }
+  let total = workgroupUniformLoad(&partial[0]);
+  let count = total.x;
+
+  let scale = select(0.0, info.weight / count, count > 0.0);
+  for (var n = li; n < dims.rows; n += WORKGROUP) {
+    let w = mask[dataBase + n * T];
+    var g = 0.0;
+    if (w != 0.0) {
+      g = scale * w * lossGradient(info.kind, y[n * T + t], targets[dataBase + n * T]);
+    }
+    gradY[n * T + t] = g;
+  }
+  if (li == 0u && count > 0.0) {
+    lossSums[t] += total.y / count;
+  }
+}

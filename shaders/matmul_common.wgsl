@@ -1,0 +1,63 @@
+// Shared head of matmul_tiled.wgsl and matmul_regblock.wgsl: bindings, dimensions, epilogues.
+//
+//   C[M×N] = epilogue(op(A)·op(B)),   op(A): M×K, op(B): K×N, every matrix row-major f32
+//   op(A) = A stored M×K, or Aᵀ with A stored K×M (TRANSPOSE_A); likewise op(B) (TRANSPOSE_B)
+//
+//   EPILOGUE 0: C = acc
+//            1: C = acc + aux[n]                     (+bias)
+//            2: C = σ(acc + aux[n])                  (+bias, then sigmoid: the forward layer 1)
+//            3: C = acc ⊙ S ⊙ (1 − S), S = aux M×N    (sigmoid backward fused into G_Y·A)
+//   ROW_SUMS:   also rowSums[m] = Σ_k op(A)[m,k]     (bias gradient: with op(A) = Gᵀ, column sums of G)
+// C and rowSums are overwritten, never accumulated. Every offset is in elements.
+//
+// | binding | name    | access     | shape                                     |
+// |---------|---------|------------|-------------------------------------------|
+// | 0       | a       | read       | M×K (K×M if TRANSPOSE_A) at offsetA       |
+// | 1       | b       | read       | K×N (N×K if TRANSPOSE_B) at offsetB       |
+// | 2       | aux     | read       | N (bias) or M×N (S) at offsetAux          |
+// | 3       | c       | read_write | M×N at offsetC                            |
+// | 4       | rowSums | read_write | M at offsetRowSums                        |
+// | 5       | dims    | uniform    | MatmulDims                                |
+
+override TRANSPOSE_A: bool = false;
+override TRANSPOSE_B: bool = false;
+override EPILOGUE: u32 = 0u;
+override ROW_SUMS: bool = false;
+
+struct MatmulDims {
+  M: u32,
+  N: u32,
+  K: u32,
+  offsetA: u32,
+  offsetB: u32,
+  offsetAux: u32,
+  offsetC: u32,
+  offsetRowSums: u32,
+}
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read> aux: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+@group(0) @binding(4) var<storage, read_write> rowSums: array<f32>;
+@group(0) @binding(5) var<uniform> dims: MatmulDims;
+
+fn epilogue(acc: f32, m: u32, n: u32) -> f32 {
+  switch EPILOGUE {
+    case 1u: { return acc + aux[dims.offsetAux + n]; }
+    case 2u: { return stableSigmoid(acc + aux[dims.offsetAux + n]); }
+    case 3u: {
+      let s = aux[dims.offsetAux + m * dims.N + n];
+      return acc * s * (1.0 - s);
+    }
+    default: { return acc; }
+  }
+}
+
+fn storeC(m: u32, n: u32, acc: f32) {
+  c[dims.offsetC + m * dims.N + n] = epilogue(acc, m, n);
+}
+
+// Element offsets of op(A)[m, k] and op(B)[k, n], as (row or column step, k step).
+fn strideA() -> vec2u { return select(vec2u(dims.K, 1u), vec2u(1u, dims.M), TRANSPOSE_A); }
+fn strideB() -> vec2u { return select(vec2u(1u, dims.N), vec2u(dims.K, 1u), TRANSPOSE_B); }

@@ -1,0 +1,92 @@
+// The CPU backend: the float64 reference behind the TrainingBackend interface. It is the
+// yardstick for the WebGPU backend and a fallback where there is no WebGPU at all.
+import { backward, forward, taskLoss } from './reference.js';
+import { newOptimizerState, optimizerStep, type OptimizerState } from './optimizer.js';
+import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from '../model/backend.js';
+import { parameterLayout } from '../model/layout.js';
+import { frozenRange } from '../model/init.js';
+
+export class CpuBackend implements TrainingBackend {
+  readonly kind = 'cpu';
+  readonly description = 'CPU (float64 reference)';
+  readonly layout;
+  private params: Float64Array;
+  private state: OptimizerState;
+  private data: Dataset | undefined;
+  private lossSums: Float64Array;
+  private lossSteps = 0;
+
+  constructor(readonly config: BackendConfig) {
+    this.layout = parameterLayout(config.shape);
+    if (config.tasks.length !== config.shape.tasks) {
+      throw new RangeError(`${config.tasks.length} task specs for a model with ${config.shape.tasks} tasks`);
+    }
+    this.params = new Float64Array(this.layout.count);
+    this.state = newOptimizerState(this.layout.count);
+    this.lossSums = new Float64Array(config.shape.tasks);
+  }
+
+  setParameters(params: ArrayLike<number>): void {
+    if (params.length !== this.layout.count) throw new RangeError(`${params.length} parameters, expected ${this.layout.count}`);
+    this.params = Float64Array.from(params);
+  }
+
+  async getParameters(): Promise<Float64Array> {
+    return this.params.slice();
+  }
+
+  setOptimizerState(state: OptimizerState): void {
+    this.state = { step: state.step, state1: Float64Array.from(state.state1), state2: Float64Array.from(state.state2) };
+  }
+
+  async getOptimizerState(): Promise<OptimizerState> {
+    return { step: this.state.step, state1: this.state.state1.slice(), state2: this.state.state2.slice() };
+  }
+
+  setDataset(data: Dataset): void {
+    checkDataset(data, this.config.shape);
+    this.data = data;
+  }
+
+  private dataset(): Dataset {
+    if (!this.data) throw new Error('no data set: call setDataset() first');
+    return this.data;
+  }
+
+  private lossAndGradients(start: number, rows: number) {
+    const data = this.dataset();
+    checkStep({ start, rows }, data.rows, this.config.maxBatch);
+    const { S, Y } = forward(this.params, this.layout, data.X, rows, start);
+    const loss = taskLoss(Y, data.Y, data.mask, this.config.tasks, rows, start);
+    const grads = backward(this.params, this.layout, data.X, S, loss.gradY, rows, start);
+    return { perTask: loss.perTask, grads };
+  }
+
+  async trainSteps(steps: readonly TrainStep[]): Promise<void> {
+    const frozen = frozenRange(this.layout, this.config.freezeA ?? false);
+    for (const step of steps) {
+      const { perTask, grads } = this.lossAndGradients(step.start, step.rows);
+      for (let t = 0; t < perTask.length; t++) this.lossSums[t]! += perTask[t]!;
+      this.lossSteps++;
+      optimizerStep(this.params, grads, this.state, this.config.optimizer, step.learningRate, this.layout.decayCount, frozen);
+    }
+  }
+
+  async readLoss() {
+    const steps = this.lossSteps;
+    const perTask = this.lossSums.map((sum) => (steps > 0 ? sum / steps : 0));
+    this.lossSums.fill(0);
+    this.lossSteps = 0;
+    return { perTask, steps };
+  }
+
+  async gradients(start: number, rows: number) {
+    return this.lossAndGradients(start, rows);
+  }
+
+  async predict(X: Float32Array, rows: number): Promise<Float64Array> {
+    return forward(this.params, this.layout, X, rows).Y;
+  }
+
+  destroy(): void {}
+}

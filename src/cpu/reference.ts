@@ -1,0 +1,171 @@
+// The float64 CPU reference: plain loops, written to be obviously right. Every GPU kernel is
+// checked against these functions, and these are checked against finite differences.
+// Shapes follow docs/ARCHITECTURE: samples are rows; X: N×d, W: H×d, A: T×H.
+import { view, type ParameterLayout } from '../model/layout.js';
+import type { TaskSpec } from '../kernels/loss.js';
+
+type Numbers = ArrayLike<number>;
+
+export interface MatmulShape {
+  M: number;
+  N: number;
+  K: number;
+  transposeA?: boolean;
+  transposeB?: boolean;
+}
+
+/** C = op(A)·op(B); op(A) M×K (A stored K×M when transposed), op(B) K×N (B stored N×K when transposed). */
+export function matmulReference(a: Numbers, b: Numbers, s: MatmulShape): Float64Array {
+  const c = new Float64Array(s.M * s.N);
+  for (let m = 0; m < s.M; m++) {
+    for (let n = 0; n < s.N; n++) {
+      let acc = 0;
+      for (let k = 0; k < s.K; k++) {
+        const av = s.transposeA ? a[k * s.M + m]! : a[m * s.K + k]!;
+        const bv = s.transposeB ? b[n * s.K + k]! : b[k * s.N + n]!;
+        acc += av * bv;
+      }
+      c[m * s.N + n] = acc;
+    }
+  }
+  return c;
+}
+
+/** Row sums of op(A) (M values): what the matmul's ROW_SUMS option writes. */
+export function rowSumsReference(a: Numbers, s: MatmulShape): Float64Array {
+  const out = new Float64Array(s.M);
+  for (let m = 0; m < s.M; m++) {
+    for (let k = 0; k < s.K; k++) out[m]! += s.transposeA ? a[k * s.M + m]! : a[m * s.K + k]!;
+  }
+  return out;
+}
+
+export function sigmoid(x: number): number {
+  const e = Math.exp(-Math.abs(x));
+  return x >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+
+// --- forward / backward of the model, as one pair -------------------------------------------
+
+export interface ForwardResult {
+  /** S = σ(X·Wᵀ + b), N×H */
+  S: Float64Array;
+  /** Y = S·Aᵀ + c, N×T */
+  Y: Float64Array;
+}
+
+/** X is rows×d (row-major), starting at row `firstRow`. */
+export function forward(params: Numbers, layout: ParameterLayout, X: Numbers, rows: number, firstRow = 0): ForwardResult {
+  const { features: d, hidden: H, tasks: T } = layout.shape;
+  const S = new Float64Array(rows * H);
+  const Y = new Float64Array(rows * T);
+  for (let n = 0; n < rows; n++) {
+    const x = (firstRow + n) * d;
+    for (let h = 0; h < H; h++) {
+      let z = params[layout.b.offset + h]!;
+      for (let j = 0; j < d; j++) z += X[x + j]! * params[layout.W.offset + h * d + j]!;
+      S[n * H + h] = sigmoid(z);
+    }
+    for (let t = 0; t < T; t++) {
+      let y = params[layout.c.offset + t]!;
+      for (let h = 0; h < H; h++) y += S[n * H + h]! * params[layout.A.offset + t * H + h]!;
+      Y[n * T + t] = y;
+    }
+  }
+  return { S, Y };
+}
+
+/**
+ * dA = G_Yᵀ·S, dc = Σ_n G_Y, G_Z = (G_Y·A) ⊙ S ⊙ (1 − S), dW = G_Zᵀ·X, db = Σ_n G_Z.
+ * Returns a fresh gradient in the flat parameter layout (overwrites nothing).
+ */
+export function backward(
+  params: Numbers,
+  layout: ParameterLayout,
+  X: Numbers,
+  S: Float64Array,
+  gradY: Float64Array,
+  rows: number,
+  firstRow = 0,
+): Float64Array {
+  const { features: d, hidden: H, tasks: T } = layout.shape;
+  const grads = new Float64Array(layout.count);
+  const dW = view(grads, layout.W);
+  const dA = view(grads, layout.A);
+  const db = view(grads, layout.b);
+  const dc = view(grads, layout.c);
+  const gradZ = new Float64Array(H);
+  for (let n = 0; n < rows; n++) {
+    const x = (firstRow + n) * d;
+    for (let t = 0; t < T; t++) {
+      const g = gradY[n * T + t]!;
+      dc[t]! += g;
+      for (let h = 0; h < H; h++) dA[t * H + h]! += g * S[n * H + h]!;
+    }
+    for (let h = 0; h < H; h++) {
+      let gs = 0;
+      for (let t = 0; t < T; t++) gs += gradY[n * T + t]! * params[layout.A.offset + t * H + h]!;
+      const s = S[n * H + h]!;
+      gradZ[h] = gs * s * (1 - s);
+      db[h]! += gradZ[h]!;
+      for (let j = 0; j < d; j++) dW[h * d + j]! += gradZ[h]! * X[x + j]!;
+    }
+  }
+  return grads;
+}
+
+// --- loss, with its gradient right below it -------------------------------------------------
+
+export function lossValue(loss: TaskSpec['loss'], y: number, target: number): number {
+  if (loss === 'mse') return (y - target) ** 2;
+  return Math.max(y, 0) - y * target + Math.log1p(Math.exp(-Math.abs(y)));
+}
+
+export function lossGradient(loss: TaskSpec['loss'], y: number, target: number): number {
+  if (loss === 'mse') return 2 * (y - target);
+  return sigmoid(y) - target;
+}
+
+export interface LossResult {
+  /** L_t, the masked mean loss of each task (0 for a task with no observed rows). */
+  perTask: Float64Array;
+  /** L = Σ_t w_t·L_t */
+  total: number;
+  /** ∂L/∂Y, rows×T */
+  gradY: Float64Array;
+}
+
+/** targets and mask are rows×T starting at row `firstRow`; mask 1 = observed, 0 = missing. */
+export function taskLoss(
+  Y: Float64Array,
+  targets: Numbers,
+  mask: Numbers,
+  tasks: readonly TaskSpec[],
+  rows: number,
+  firstRow = 0,
+): LossResult {
+  const T = tasks.length;
+  const perTask = new Float64Array(T);
+  const gradY = new Float64Array(rows * T);
+  let total = 0;
+  tasks.forEach((task, t) => {
+    let count = 0;
+    let sum = 0;
+    for (let n = 0; n < rows; n++) {
+      const w = mask[(firstRow + n) * T + t]!;
+      if (w !== 0) {
+        count += w;
+        sum += w * lossValue(task.loss, Y[n * T + t]!, targets[(firstRow + n) * T + t]!);
+      }
+    }
+    if (count === 0) return;
+    perTask[t] = sum / count;
+    total += task.weight * perTask[t]!;
+    for (let n = 0; n < rows; n++) {
+      const i = (firstRow + n) * T + t;
+      const w = mask[i]!;
+      if (w !== 0) gradY[n * T + t] = ((task.weight * w) / count) * lossGradient(task.loss, Y[n * T + t]!, targets[i]!);
+    }
+  });
+  return { perTask, total, gradY };
+}

@@ -1,0 +1,122 @@
+// A WebGPU device with what sigmtl needs to know about it. Platform-neutral: src/gpu/node.ts
+// (Dawn) and src/gpu/browser.ts (navigator.gpu) each find a GPU object and call openDevice().
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  description: string;
+  device: string;
+  /** A CPU implementation (SwiftShader, WARP, llvmpipe...), not a real GPU. */
+  software: boolean;
+}
+
+export interface GpuContext {
+  readonly device: GPUDevice;
+  readonly adapter: AdapterSummary;
+  readonly limits: GPUSupportedLimits;
+  readonly features: readonly string[];
+  /** Where the device came from, e.g. "dawn (Vulkan, SwiftShader found at /usr/lib/...)". */
+  readonly origin: string;
+  /** Destroys the device and drops every native handle, so the process can exit. */
+  destroy(): void;
+}
+
+/** Optional features the kernels can use when the adapter has them. */
+const WANTED_FEATURES = ['timestamp-query', 'shader-f16', 'subgroups'] as const;
+
+/** Limits raised from WebGPU's defaults to what the adapter really offers. */
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|warp|software|basic render/i;
+
+export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
+  const info = adapter.info;
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
+  const fallback = (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    description: info.description,
+    device: info.device,
+    software: fallback || SOFTWARE_ADAPTER.test(text),
+  };
+}
+
+export class GpuError extends Error {
+  override readonly name = 'GpuError';
+}
+
+/**
+ * Requests a device with the adapter's real limits and the useful optional features, and routes
+ * every uncaptured error into an exception at the next checkpoint (see checkErrors).
+ */
+export async function openDevice(
+  adapter: GPUAdapter,
+  origin: string,
+  release: () => void,
+): Promise<GpuContext> {
+  const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  const requiredLimits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) {
+    const value = adapter.limits[name];
+    if (typeof value === 'number') requiredLimits[name] = value;
+  }
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'sigmtl' });
+  const summary = summarizeAdapter(adapter);
+  let destroyed = false;
+  device.addEventListener('uncapturederror', (event) => {
+    pendingErrors.set(device, (event as GPUUncapturedErrorEvent).error.message);
+  });
+  return {
+    device,
+    adapter: summary,
+    limits: device.limits,
+    features: [...device.features].sort(),
+    origin,
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      device.destroy();
+      release();
+    },
+  };
+}
+
+const pendingErrors = new WeakMap<GPUDevice, string>();
+
+/** Throws the first uncaptured GPU error seen on this device since the last call, if any. */
+export function checkErrors(device: GPUDevice, what: string): void {
+  const message = pendingErrors.get(device);
+  if (message !== undefined) {
+    pendingErrors.delete(device);
+    throw new GpuError(`${what}: ${message}`);
+  }
+}
+
+/**
+ * Runs `body` inside validation and out-of-memory error scopes and throws, naming `what`,
+ * if the GPU reported an error for anything it did.
+ */
+export async function withErrorScope<T>(device: GPUDevice, what: string, body: () => T): Promise<T> {
+  device.pushErrorScope('validation');
+  device.pushErrorScope('out-of-memory');
+  let result: T;
+  try {
+    result = body();
+  } finally {
+    const oom = await device.popErrorScope();
+    const invalid = await device.popErrorScope();
+    const error = oom ?? invalid;
+    if (error) throw new GpuError(`${what}: ${error.message}`);
+  }
+  return result;
+}

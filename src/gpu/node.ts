@@ -1,0 +1,91 @@
+// Getting a WebGPU device in Node through Dawn (the `webgpu` package).
+//
+// Where no hardware adapter exists (CI, containers), Dawn's Vulkan backend can run on
+// SwiftShader, a CPU Vulkan driver that Chromium ships. We look for its ICD file ourselves and
+// point the Vulkan loader at it, unless the user chose a driver with VK_ICD_FILENAMES.
+import { existsSync } from 'node:fs';
+import { openDevice, type GpuContext } from './context.js';
+
+export interface NodeGpuOptions {
+  /** Dawn backend: 'vulkan', 'metal', 'd3d12', 'opengl'... (env SIGMTL_DAWN_BACKEND). */
+  backend?: string;
+  /** Substring of the adapter name to pick (env SIGMTL_ADAPTER). */
+  adapter?: string;
+  powerPreference?: GPUPowerPreference;
+  /** Skip hardware adapters and use SwiftShader (env SIGMTL_SOFTWARE=1). */
+  software?: boolean;
+}
+
+export const SWIFTSHADER_ICD_CANDIDATES = [
+  '/usr/lib/chromium/vk_swiftshader_icd.json',
+  '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
+  '/usr/lib64/chromium-browser/vk_swiftshader_icd.json',
+  '/snap/chromium/current/usr/lib/chromium-browser/vk_swiftshader_icd.json',
+  '/opt/google/chrome/vk_swiftshader_icd.json',
+];
+
+export const INSTALL_HINT =
+  'No WebGPU adapter found. On Debian/Ubuntu without a GPU, install the SwiftShader Vulkan driver ' +
+  'that Chromium ships: `sudo apt-get install -y chromium libvulkan1` (or run `npm run setup:system`). ' +
+  'If it lives elsewhere, set SIGMTL_SWIFTSHADER_ICD=/path/to/vk_swiftshader_icd.json. ' +
+  'Or train with `--backend cpu`.';
+
+export function findSwiftShaderIcd(env = process.env): string | undefined {
+  const candidates = [env.SIGMTL_SWIFTSHADER_ICD, ...SWIFTSHADER_ICD_CANDIDATES];
+  return candidates.find((path): path is string => !!path && existsSync(path));
+}
+
+type DawnModule = { create(flags: string[]): GPU; globals: Record<string, unknown> };
+
+let dawn: Promise<DawnModule> | undefined;
+
+function loadDawn(): Promise<DawnModule> {
+  dawn ??= import('webgpu').then((imported) => {
+    const module = imported as unknown as DawnModule;
+    // The WebGPU enums and classes (GPUBufferUsage...) as in a browser.
+    for (const [name, value] of Object.entries(module.globals)) {
+      if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
+    }
+    return module;
+  });
+  return dawn;
+}
+
+export async function requestNodeGpu(options: NodeGpuOptions = {}): Promise<GpuContext> {
+  const env = process.env;
+  process.env.XDG_RUNTIME_DIR ??= '/tmp'; // Dawn warns without it
+  const backend = options.backend ?? env.SIGMTL_DAWN_BACKEND;
+  const adapterName = options.adapter ?? env.SIGMTL_ADAPTER;
+  const software = options.software ?? env.SIGMTL_SOFTWARE === '1';
+  const flags: string[] = [];
+  if (backend) flags.push(`backend=${backend}`);
+  if (adapterName) flags.push(`adapter=${adapterName}`);
+  const { create } = await loadDawn();
+  const userChoseDriver = env.VK_ICD_FILENAMES !== undefined;
+
+  // Every GPU object we create is kept until the context is destroyed: if Dawn's GPU object is
+  // garbage-collected while its device is alive, the process dies.
+  let gpu: GPU | null = null;
+  let origin = `dawn${backend ? ` (${backend})` : ''}`;
+  let adapter: GPUAdapter | null = null;
+  if (!software) {
+    gpu = create(flags);
+    adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
+  }
+  if (!adapter && !userChoseDriver && process.platform === 'linux') {
+    const icd = findSwiftShaderIcd(env);
+    if (icd) {
+      env.VK_ICD_FILENAMES = icd;
+      gpu = create(backend ? flags : [...flags, 'backend=vulkan']);
+      adapter = await gpu.requestAdapter();
+      origin = `dawn (Vulkan on SwiftShader: ${icd})`;
+    }
+  }
+  if (!adapter) {
+    gpu = null;
+    throw new Error(INSTALL_HINT + (userChoseDriver ? ` (VK_ICD_FILENAMES is set to ${env.VK_ICD_FILENAMES})` : ''));
+  }
+  return openDevice(adapter, origin, () => {
+    gpu = null;
+  });
+}

@@ -1,0 +1,157 @@
+// The kernel registry: WGSL source → compute pipeline with an explicit bind-group layout,
+// compiled once per device and cached by everything that changes the compiled code.
+//
+// One binding convention for every kernel: read-only storage inputs, then read-write storage
+// outputs, then one uniform struct (with a dynamic offset, so per-step values come from one
+// shared uniform buffer and bind groups are made once).
+import { GpuError } from './context.js';
+
+export interface KernelSpec {
+  /** Name used in errors and cache keys, e.g. "matmul_regblock". */
+  readonly name: string;
+  /** Complete WGSL (shared pieces already prepended). */
+  readonly source: string;
+  readonly entryPoint: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+}
+
+export type KernelConstants = Record<string, number | boolean>;
+
+export interface Kernel {
+  readonly spec: KernelSpec;
+  readonly constants: KernelConstants;
+  readonly key: string;
+  readonly pipeline: GPUComputePipeline;
+  readonly layout: GPUBindGroupLayout;
+}
+
+export class ShaderCompileError extends GpuError {}
+
+const registries = new WeakMap<GPUDevice, KernelRegistry>();
+
+export class KernelRegistry {
+  private readonly kernels = new Map<string, Promise<Kernel>>();
+  private readonly modules = new Map<string, Promise<GPUShaderModule>>();
+
+  private constructor(readonly device: GPUDevice) {}
+
+  /** The registry of this device; it goes away with the device. */
+  static of(device: GPUDevice): KernelRegistry {
+    let registry = registries.get(device);
+    if (!registry) {
+      registry = new KernelRegistry(device);
+      registries.set(device, registry);
+    }
+    return registry;
+  }
+
+  /** The pipeline for `spec` with these override constants; concurrent callers share one compile. */
+  get(spec: KernelSpec, constants: KernelConstants = {}): Promise<Kernel> {
+    const key = kernelKey(spec, constants);
+    let kernel = this.kernels.get(key);
+    if (!kernel) {
+      kernel = this.compile(spec, constants, key);
+      kernel.catch(() => this.kernels.delete(key));
+      this.kernels.set(key, kernel);
+    }
+    return kernel;
+  }
+
+  get size(): number {
+    return this.kernels.size;
+  }
+
+  private module(spec: KernelSpec): Promise<GPUShaderModule> {
+    let module = this.modules.get(spec.source);
+    if (!module) {
+      module = this.compileModule(spec);
+      module.catch(() => this.modules.delete(spec.source));
+      this.modules.set(spec.source, module);
+    }
+    return module;
+  }
+
+  private async compileModule(spec: KernelSpec): Promise<GPUShaderModule> {
+    const device = this.device;
+    device.pushErrorScope('validation');
+    const module = device.createShaderModule({ label: spec.name, code: spec.source });
+    const info = await module.getCompilationInfo();
+    const scopeError = await device.popErrorScope();
+    const errors = info.messages.filter((m) => m.type === 'error');
+    if (errors.length > 0 || scopeError) {
+      throw new ShaderCompileError(formatCompileErrors(spec, errors, scopeError?.message));
+    }
+    return module;
+  }
+
+  private async compile(spec: KernelSpec, constants: KernelConstants, key: string): Promise<Kernel> {
+    const device = this.device;
+    const module = await this.module(spec);
+    const entries: GPUBindGroupLayoutEntry[] = [];
+    const visibility = GPUShaderStage.COMPUTE;
+    for (const _ of spec.inputs) entries.push({ binding: entries.length, visibility, buffer: { type: 'read-only-storage' } });
+    for (const _ of spec.outputs) entries.push({ binding: entries.length, visibility, buffer: { type: 'storage' } });
+    entries.push({ binding: entries.length, visibility, buffer: { type: 'uniform', hasDynamicOffset: true } });
+
+    device.pushErrorScope('validation');
+    const layout = device.createBindGroupLayout({ label: spec.name, entries });
+    // createComputePipelineAsync crashes dawn.node 0.6.2, so the synchronous call it is.
+    const pipeline = device.createComputePipeline({
+      label: key,
+      layout: device.createPipelineLayout({ label: spec.name, bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint: spec.entryPoint, constants: toPipelineConstants(constants) },
+    });
+    const error = await device.popErrorScope();
+    if (error) throw new ShaderCompileError(`kernel ${key}: pipeline creation failed: ${error.message}`);
+    return { spec, constants, key, pipeline, layout };
+  }
+}
+
+export function kernelKey(spec: KernelSpec, constants: KernelConstants): string {
+  const parts = Object.keys(constants)
+    .sort()
+    .map((name) => `${name}=${Number(constants[name])}`);
+  return `${spec.name}:${spec.entryPoint}${parts.length ? `[${parts.join(',')}]` : ''}`;
+}
+
+function toPipelineConstants(constants: KernelConstants): Record<string, number> {
+  return Object.fromEntries(Object.entries(constants).map(([name, value]) => [name, Number(value)]));
+}
+
+/** "kernel x: 3 errors" + each message with line:col + the numbered source around it. */
+export function formatCompileErrors(
+  spec: KernelSpec,
+  messages: readonly GPUCompilationMessage[],
+  fallback?: string,
+): string {
+  const lines = spec.source.split('\n');
+  const out = [`kernel ${spec.name} (${spec.entryPoint}) failed to compile:`];
+  for (const m of messages) {
+    out.push(`  ${m.lineNum}:${m.linePos} error: ${m.message}`);
+    for (let n = Math.max(1, m.lineNum - 2); n <= Math.min(lines.length, m.lineNum + 2); n++) {
+      out.push(`  ${n === m.lineNum ? '>' : ' '}${String(n).padStart(5)} | ${lines[n - 1]}`);
+    }
+  }
+  if (messages.length === 0 && fallback) out.push(`  ${fallback}`);
+  return out.join('\n');
+}
+
+/** Binds `buffers` in the layout's order: inputs, outputs, then the uniform slot. */
+export function createBindGroup(
+  device: GPUDevice,
+  kernel: Kernel,
+  buffers: readonly (GPUBuffer | GPUBufferBinding)[],
+  uniform: GPUBufferBinding,
+): GPUBindGroup {
+  const expected = kernel.spec.inputs.length + kernel.spec.outputs.length;
+  if (buffers.length !== expected) {
+    throw new GpuError(`kernel ${kernel.spec.name}: ${buffers.length} buffers bound, ${expected} expected`);
+  }
+  const entries: GPUBindGroupEntry[] = buffers.map((b, binding) => ({
+    binding,
+    resource: 'buffer' in b ? b : { buffer: b },
+  }));
+  entries.push({ binding: entries.length, resource: uniform });
+  return device.createBindGroup({ label: kernel.key, layout: kernel.layout, entries });
+}

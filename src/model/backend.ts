@@ -1,0 +1,90 @@
+// The interface every trainer feature talks to. The WebGPU backend and the float64 CPU backend
+// both implement it, so anything built on it runs on both and can be compared step by step.
+import type { OptimizerState } from '../cpu/optimizer.js';
+import type { TaskSpec } from '../kernels/loss.js';
+import type { OptimizerConfig } from '../kernels/optimizer.js';
+import type { ModelShape, ParameterLayout } from './layout.js';
+
+/** Training data, row-major f32: X rows×d, Y rows×T targets, mask rows×T (1 observed, 0 missing). */
+export interface Dataset {
+  rows: number;
+  X: Float32Array;
+  Y: Float32Array;
+  mask: Float32Array;
+}
+
+/** One optimizer step on rows [start, start + rows) of the data set. */
+export interface TrainStep {
+  start: number;
+  rows: number;
+  learningRate: number;
+}
+
+export interface BackendConfig {
+  shape: ModelShape;
+  tasks: readonly TaskSpec[];
+  optimizer: OptimizerConfig;
+  /** Most rows in one step (or one predict chunk); buffers are sized for it once. */
+  maxBatch: number;
+  /** Keep the task-coupling matrix A as initialised. */
+  freezeA?: boolean;
+}
+
+export interface LossReport {
+  /** Mean of each task's batch loss L_t over the steps since the last read. */
+  perTask: Float64Array;
+  steps: number;
+}
+
+export interface GradientReport {
+  /** L_t of the batch. */
+  perTask: Float64Array;
+  /** ∂L/∂θ in the flat parameter layout. */
+  grads: Float64Array;
+}
+
+export interface TrainingBackend {
+  readonly kind: 'webgpu' | 'cpu';
+  /** Human-readable: adapter name, or "CPU (float64)". */
+  readonly description: string;
+  readonly layout: ParameterLayout;
+  readonly config: BackendConfig;
+
+  setParameters(params: ArrayLike<number>): void;
+  getParameters(): Promise<Float64Array>;
+  setOptimizerState(state: OptimizerState): void;
+  getOptimizerState(): Promise<OptimizerState>;
+
+  /** Uploads the training rows once; steps then address them by row range. */
+  setDataset(data: Dataset): void;
+  /** Forward, loss, backward and update for each step, in order. */
+  trainSteps(steps: readonly TrainStep[]): Promise<void>;
+  /** The loss accumulated since the last read (then cleared). */
+  readLoss(): Promise<LossReport>;
+  /** Forward, loss and backward on a batch of the data set, without an update. */
+  gradients(start: number, rows: number): Promise<GradientReport>;
+  /** o = A·σ(W·x + b) + c for each of `rows` inputs (rows×d) → rows×T. */
+  predict(X: Float32Array, rows: number): Promise<Float64Array>;
+  destroy(): void;
+}
+
+export function checkDataset(data: Dataset, shape: ModelShape): void {
+  const { rows } = data;
+  const expect = (name: string, array: Float32Array, width: number) => {
+    if (array.length !== rows * width) {
+      throw new RangeError(`data set ${name} has ${array.length} values, expected rows×${width} = ${rows * width}`);
+    }
+  };
+  expect('X', data.X, shape.features);
+  expect('Y', data.Y, shape.tasks);
+  expect('mask', data.mask, shape.tasks);
+}
+
+export function checkStep(step: { start: number; rows: number }, datasetRows: number, maxBatch: number): void {
+  if (!Number.isInteger(step.rows) || step.rows < 1 || step.rows > maxBatch) {
+    throw new RangeError(`batch of ${step.rows} rows: must be 1..${maxBatch} (the backend's maxBatch)`);
+  }
+  if (!Number.isInteger(step.start) || step.start < 0 || step.start + step.rows > datasetRows) {
+    throw new RangeError(`batch rows ${step.start}..${step.start + step.rows} outside the data set's ${datasetRows} rows`);
+  }
+}

@@ -1,0 +1,47 @@
+// The model's shape and where each parameter lives in the one flat parameter buffer.
+//   W: H×d, A: T×H, b: H, c: T, stored in the order W, A, b, c, row-major.
+// W and A come first so that weight decay covers exactly the elements below `decayCount`.
+// Gradients and optimizer state use the same layout.
+
+export interface ModelShape {
+  /** d: input features. */
+  features: number;
+  /** H: shared hidden units (T by default). */
+  hidden: number;
+  /** T: task outputs. */
+  tasks: number;
+}
+
+export interface Segment {
+  offset: number;
+  size: number;
+}
+
+export interface ParameterLayout {
+  shape: ModelShape;
+  W: Segment;
+  A: Segment;
+  b: Segment;
+  c: Segment;
+  count: number;
+  decayCount: number;
+}
+
+export function parameterLayout(shape: ModelShape): ParameterLayout {
+  const { features: d, hidden: H, tasks: T } = shape;
+  for (const [name, v] of Object.entries(shape)) {
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`model shape: ${name} must be a positive integer, got ${v}`);
+  }
+  const W = { offset: 0, size: H * d };
+  const A = { offset: W.size, size: T * H };
+  const b = { offset: A.offset + A.size, size: H };
+  const c = { offset: b.offset + b.size, size: T };
+  return { shape, W, A, b, c, count: c.offset + c.size, decayCount: W.size + A.size };
+}
+
+export type ParameterName = 'W' | 'A' | 'b' | 'c';
+export const PARAMETER_NAMES: readonly ParameterName[] = ['W', 'A', 'b', 'c'];
+
+export function view<T extends Float32Array | Float64Array>(flat: T, segment: Segment): T {
+  return flat.subarray(segment.offset, segment.offset + segment.size) as T;
+}

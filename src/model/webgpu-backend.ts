@@ -1,0 +1,391 @@
+// The WebGPU backend: owns every GPU buffer for one model shape and batch size (made once), and
+// records whole training steps — forward, loss, backward, update: 7 dispatches — into one
+// compute pass, several steps per submit. Nothing is created per step; the loss stays on the
+// GPU until readLoss() copies it out through a staging buffer.
+//
+//   1 matmul  S   = σ(X·Wᵀ + b)                (epilogue: bias + sigmoid)
+//   2 matmul  Y   = S·Aᵀ + c                   (epilogue: bias)
+//   3 loss    G_Y, lossSums += L_t
+//   4 matmul  dA  = G_Yᵀ·S,   dc = Σ_n G_Y      (row sums of op(A))
+//   5 matmul  G_Z = (G_Y·A) ⊙ S ⊙ (1 − S)       (epilogue: sigmoid backward)
+//   6 matmul  dW  = G_Zᵀ·X,   db = Σ_n G_Z
+//   7 update  params, optimizer state
+import { checkErrors, type GpuContext } from '../gpu/context.js';
+import { createStorage, readFloats, uploadFloats } from '../gpu/buffers.js';
+import { createBindGroup, KernelRegistry, type Kernel } from '../gpu/registry.js';
+import { chooseMatmulTuning } from '../gpu/tuning.js';
+import { UniformArena } from '../gpu/uniforms.js';
+import { encodeLoss, lossKernel, packTaskInfo, writeLossDims } from '../kernels/loss.js';
+import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulDims, type MatmulTuning } from '../kernels/matmul.js';
+import { encodeElementwise } from '../kernels/sigmoid.js';
+import { optimizerKernel, writeOptimizerStep } from '../kernels/optimizer.js';
+import type { OptimizerState } from '../cpu/optimizer.js';
+import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from './backend.js';
+import { frozenRange } from './init.js';
+import { parameterLayout, type ParameterLayout } from './layout.js';
+
+export interface WebGpuBackendOptions {
+  tuning?: MatmulTuning;
+  /** Steps recorded into one submit (default 16). */
+  stepsPerSubmit?: number;
+}
+
+const DISPATCHES_PER_STEP = 7;
+
+interface Kernels {
+  hidden: Kernel;
+  output: Kernel;
+  loss: Kernel;
+  gradTransposed: Kernel;
+  gradHidden: Kernel;
+  update: Kernel;
+}
+
+interface Buffers {
+  params: GPUBuffer;
+  grads: GPUBuffer;
+  state1: GPUBuffer;
+  state2: GPUBuffer;
+  hidden: GPUBuffer; // S, maxBatch×H
+  output: GPUBuffer; // Y, maxBatch×T
+  gradOutput: GPUBuffer; // G_Y, maxBatch×T
+  gradHidden: GPUBuffer; // G_Z, maxBatch×H
+  lossSums: GPUBuffer;
+  lossScratch: GPUBuffer; // for gradients(), so a check does not touch the training loss
+  tasks: GPUBuffer;
+  input: GPUBuffer; // predict() chunks, maxBatch×d
+  unusedRead: GPUBuffer;
+  unusedWrite: GPUBuffer;
+}
+
+interface DataBindings {
+  rows: number;
+  X: GPUBuffer;
+  Y: GPUBuffer;
+  mask: GPUBuffer;
+  hidden: GPUBindGroup;
+  loss: GPUBindGroup;
+  lossScratch: GPUBindGroup;
+  gradW: GPUBindGroup;
+}
+
+export class WebGpuBackend implements TrainingBackend {
+  readonly kind = 'webgpu';
+  readonly description: string;
+  readonly layout: ParameterLayout;
+  readonly stepsPerSubmit: number;
+  private readonly device: GPUDevice;
+  private readonly arena: UniformArena;
+  private readonly maxPerDimension: number;
+  private readonly frozen: [number, number];
+  private readonly staticGroups: Record<'hiddenPredict' | 'output' | 'gradA' | 'gradHidden' | 'update', GPUBindGroup>;
+  private data: DataBindings | undefined;
+  private step = 0;
+  private lossSteps = 0;
+  private readonly stagingPool: GPUBuffer[] = [];
+  /** Dispatches, submits and mapAsync calls so far: benchmarks report them per step. */
+  readonly counters = { dispatches: 0, submits: 0, maps: 0 };
+
+  private constructor(
+    readonly ctx: GpuContext,
+    readonly config: BackendConfig,
+    readonly tuning: MatmulTuning,
+    private readonly kernels: Kernels,
+    stepsPerSubmit: number,
+  ) {
+    this.device = ctx.device;
+    this.layout = parameterLayout(config.shape);
+    this.description = `${ctx.adapter.description || ctx.adapter.architecture} (${ctx.adapter.vendor})`;
+    this.stepsPerSubmit = stepsPerSubmit;
+    this.maxPerDimension = ctx.limits.maxComputeWorkgroupsPerDimension;
+    this.frozen = frozenRange(this.layout, config.freezeA ?? false);
+    this.arena = new UniformArena(this.device, DISPATCHES_PER_STEP * stepsPerSubmit, 'step uniforms');
+    this.buffers = this.createBuffers();
+    this.staticGroups = this.createStaticBindGroups();
+  }
+
+  private readonly buffers: Buffers;
+
+  static async create(ctx: GpuContext, config: BackendConfig, options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
+    if (config.tasks.length !== config.shape.tasks) {
+      throw new RangeError(`${config.tasks.length} task specs for a model with ${config.shape.tasks} tasks`);
+    }
+    const registry = KernelRegistry.of(ctx.device);
+    const tuning = options.tuning ?? chooseMatmulTuning(ctx);
+    const [hidden, output, loss, gradTransposed, gradHidden, update] = await Promise.all([
+      matmulKernel(registry, tuning, { transposeB: true, epilogue: 'biasSigmoid' }),
+      matmulKernel(registry, tuning, { transposeB: true, epilogue: 'bias' }),
+      lossKernel(registry),
+      matmulKernel(registry, tuning, { transposeA: true, rowSums: true }),
+      matmulKernel(registry, tuning, { epilogue: 'sigmoidGrad' }),
+      optimizerKernel(registry),
+    ]);
+    const kernels = { hidden, output, loss, gradTransposed, gradHidden, update };
+    return new WebGpuBackend(ctx, config, tuning, kernels, options.stepsPerSubmit ?? 16);
+  }
+
+  private createBuffers(): Buffers {
+    const { features: d, hidden: H, tasks: T } = this.config.shape;
+    const B = this.config.maxBatch;
+    const P = this.layout.count;
+    const storage = (label: string, floats: number) => createStorage(this.device, label, floats);
+    const tasks = this.device.createBuffer({
+      label: 'tasks',
+      size: Math.max(16, T * 8),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    });
+    this.device.queue.writeBuffer(tasks, 0, packTaskInfo(this.config.tasks));
+    return {
+      params: storage('params', P),
+      grads: storage('grads', P),
+      state1: storage('optimizer state 1', P),
+      state2: storage('optimizer state 2', P),
+      hidden: storage('S', B * H),
+      output: storage('Y', B * T),
+      gradOutput: storage('G_Y', B * T),
+      gradHidden: storage('G_Z', B * H),
+      lossSums: storage('loss sums', T),
+      lossScratch: storage('loss scratch', T),
+      tasks,
+      input: storage('predict input', B * d),
+      unusedRead: storage('unused (read)', 4),
+      unusedWrite: storage('unused (write)', 4),
+    };
+  }
+
+  private group(kernel: Kernel, buffers: GPUBuffer[]): GPUBindGroup {
+    return createBindGroup(this.device, kernel, buffers, this.arena.binding);
+  }
+
+  private createStaticBindGroups() {
+    const k = this.kernels;
+    const b = this.buffers;
+    return {
+      hiddenPredict: this.group(k.hidden, [b.input, b.params, b.params, b.hidden, b.unusedWrite]),
+      output: this.group(k.output, [b.hidden, b.params, b.params, b.output, b.unusedWrite]),
+      gradA: this.group(k.gradTransposed, [b.gradOutput, b.hidden, b.unusedRead, b.grads, b.grads]),
+      gradHidden: this.group(k.gradHidden, [b.gradOutput, b.params, b.hidden, b.gradHidden, b.unusedWrite]),
+      update: this.group(k.update, [b.grads, b.params, b.state1, b.state2]),
+    };
+  }
+
+  setDataset(data: Dataset): void {
+    checkDataset(data, this.config.shape);
+    if (this.data) for (const buffer of [this.data.X, this.data.Y, this.data.mask]) buffer.destroy();
+    const X = createStorage(this.device, 'data X', data.X.length, data.X);
+    const Y = createStorage(this.device, 'data Y', data.Y.length, data.Y);
+    const mask = createStorage(this.device, 'data mask', data.mask.length, data.mask);
+    const k = this.kernels;
+    const b = this.buffers;
+    this.data = {
+      rows: data.rows,
+      X,
+      Y,
+      mask,
+      hidden: this.group(k.hidden, [X, b.params, b.params, b.hidden, b.unusedWrite]),
+      loss: this.group(k.loss, [b.output, Y, mask, b.tasks, b.gradOutput, b.lossSums]),
+      lossScratch: this.group(k.loss, [b.output, Y, mask, b.tasks, b.gradOutput, b.lossScratch]),
+      gradW: this.group(k.gradTransposed, [b.gradHidden, X, b.unusedRead, b.grads, b.grads]),
+    };
+  }
+
+  private dataset(): DataBindings {
+    if (!this.data) throw new Error('no data set: call setDataset() first');
+    return this.data;
+  }
+
+  setParameters(params: ArrayLike<number>): void {
+    if (params.length !== this.layout.count) throw new RangeError(`${params.length} parameters, expected ${this.layout.count}`);
+    uploadFloats(this.device, this.buffers.params, params);
+  }
+
+  async getParameters(): Promise<Float64Array> {
+    return this.read(this.buffers.params, this.layout.count);
+  }
+
+  setOptimizerState(state: OptimizerState): void {
+    this.step = state.step;
+    uploadFloats(this.device, this.buffers.state1, state.state1);
+    uploadFloats(this.device, this.buffers.state2, state.state2);
+  }
+
+  async getOptimizerState(): Promise<OptimizerState> {
+    const [state1, state2] = await Promise.all([
+      this.read(this.buffers.state1, this.layout.count),
+      this.read(this.buffers.state2, this.layout.count),
+    ]);
+    return { step: this.step, state1, state2 };
+  }
+
+  private async read(buffer: GPUBuffer, floats: number, offset = 0): Promise<Float64Array> {
+    this.counters.maps++;
+    const values = Float64Array.from(await readFloats(this.device, buffer, floats, offset));
+    checkErrors(this.device, 'webgpu backend');
+    return values;
+  }
+
+  // --- one step, as dispatches ------------------------------------------------------------
+
+  private matmul(pass: GPUComputePassEncoder, kernel: Kernel, group: GPUBindGroup, dims: MatmulDims): void {
+    const offset = this.arena.push((view) => writeMatmulDims(view, dims));
+    encodeMatmul(pass, kernel, group, offset, dims, this.maxPerDimension);
+    this.counters.dispatches++;
+  }
+
+  /** Dispatches 1–2: S and Y for `rows` inputs starting at element offsetX of the bound X. */
+  private encodeForward(pass: GPUComputePassEncoder, hiddenGroup: GPUBindGroup, rows: number, offsetX: number): void {
+    const { features: d, hidden: H, tasks: T } = this.config.shape;
+    const L = this.layout;
+    this.matmul(pass, this.kernels.hidden, hiddenGroup, { M: rows, N: H, K: d, offsetA: offsetX, offsetB: L.W.offset, offsetAux: L.b.offset });
+    this.matmul(pass, this.kernels.output, this.staticGroups.output, { M: rows, N: T, K: H, offsetB: L.A.offset, offsetAux: L.c.offset });
+  }
+
+  /** Dispatches 1–6: forward, loss and the gradient of every parameter into `grads`. */
+  private encodeLossAndGradients(pass: GPUComputePassEncoder, start: number, rows: number, lossGroup: GPUBindGroup): void {
+    const data = this.dataset();
+    const { features: d, hidden: H, tasks: T } = this.config.shape;
+    const L = this.layout;
+    this.encodeForward(pass, data.hidden, rows, start * d);
+    const lossOffset = this.arena.push((view) => writeLossDims(view, { rows, tasks: T, offsetRows: start }));
+    encodeLoss(pass, this.kernels.loss, lossGroup, lossOffset, T);
+    this.counters.dispatches++;
+    const g = this.staticGroups;
+    this.matmul(pass, this.kernels.gradTransposed, g.gradA, { M: T, N: H, K: rows, offsetC: L.A.offset, offsetRowSums: L.c.offset });
+    this.matmul(pass, this.kernels.gradHidden, g.gradHidden, { M: rows, N: H, K: T, offsetB: L.A.offset });
+    this.matmul(pass, this.kernels.gradTransposed, data.gradW, {
+      M: H,
+      N: d,
+      K: rows,
+      offsetB: start * d,
+      offsetC: L.W.offset,
+      offsetRowSums: L.b.offset,
+    });
+  }
+
+  private encodeUpdate(pass: GPUComputePassEncoder, learningRate: number): void {
+    this.step++;
+    const values = {
+      count: this.layout.count,
+      decayCount: this.layout.decayCount,
+      frozen: this.frozen,
+      step: this.step,
+      learningRate,
+    };
+    const offset = this.arena.push((view) => writeOptimizerStep(view, this.config.optimizer, values));
+    encodeElementwise(pass, this.kernels.update, this.staticGroups.update, offset, this.layout.count, this.maxPerDimension);
+    this.counters.dispatches++;
+  }
+
+  async trainSteps(steps: readonly TrainStep[]): Promise<void> {
+    const data = this.dataset();
+    for (const step of steps) checkStep(step, data.rows, this.config.maxBatch);
+    for (let first = 0; first < steps.length; first += this.stepsPerSubmit) {
+      const encoder = this.device.createCommandEncoder({ label: 'train steps' });
+      const pass = encoder.beginComputePass({ label: 'train steps' });
+      for (const step of steps.slice(first, first + this.stepsPerSubmit)) {
+        this.encodeLossAndGradients(pass, step.start, step.rows, data.loss);
+        this.encodeUpdate(pass, step.learningRate);
+        this.lossSteps++;
+      }
+      pass.end();
+      this.arena.flush();
+      this.device.queue.submit([encoder.finish()]);
+      this.counters.submits++;
+    }
+    checkErrors(this.device, 'training step');
+  }
+
+  private takeStaging(bytes: number): GPUBuffer {
+    const index = this.stagingPool.findIndex((b) => b.size >= bytes);
+    if (index >= 0) return this.stagingPool.splice(index, 1)[0]!;
+    return this.device.createBuffer({ label: 'staging', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+
+  /**
+   * Copies each (buffer, offset, floats) into one pooled staging buffer, then clears `clearAfter`
+   * in the same submit (so nothing accumulated in between is lost), maps and returns the values.
+   * Only this copy is waited for; the queue keeps running.
+   */
+  private async submitAndRead(
+    encoder: GPUCommandEncoder,
+    copies: ReadonlyArray<readonly [GPUBuffer, number, number]>,
+    clearAfter?: GPUBuffer,
+  ): Promise<Float64Array[]> {
+    const total = copies.reduce((sum, [, , floats]) => sum + floats, 0);
+    const bytes = Math.max(16, total * 4);
+    const staging = this.takeStaging(bytes);
+    let at = 0;
+    for (const [source, offset, floats] of copies) {
+      encoder.copyBufferToBuffer(source, offset * 4, staging, at * 4, floats * 4);
+      at += floats;
+    }
+    if (clearAfter) encoder.clearBuffer(clearAfter);
+    this.device.queue.submit([encoder.finish()]);
+    this.counters.submits++;
+    this.counters.maps++;
+    await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+    const all = new Float32Array(staging.getMappedRange(0, total * 4).slice(0));
+    staging.unmap();
+    this.stagingPool.push(staging);
+    checkErrors(this.device, 'webgpu backend');
+    at = 0;
+    return copies.map(([, , floats]) => {
+      const part = Float64Array.from(all.subarray(at, at + floats));
+      at += floats;
+      return part;
+    });
+  }
+
+  async readLoss() {
+    const T = this.config.shape.tasks;
+    const steps = this.lossSteps;
+    this.lossSteps = 0;
+    const encoder = this.device.createCommandEncoder({ label: 'read loss' });
+    const [sums] = await this.submitAndRead(encoder, [[this.buffers.lossSums, 0, T]], this.buffers.lossSums);
+    const perTask = sums!.map((sum) => (steps > 0 ? sum / steps : 0));
+    return { perTask, steps };
+  }
+
+  async gradients(start: number, rows: number) {
+    const data = this.dataset();
+    checkStep({ start, rows }, data.rows, this.config.maxBatch);
+    const encoder = this.device.createCommandEncoder({ label: 'gradients' });
+    encoder.clearBuffer(this.buffers.lossScratch);
+    const pass = encoder.beginComputePass({ label: 'gradients' });
+    this.encodeLossAndGradients(pass, start, rows, data.lossScratch);
+    pass.end();
+    this.arena.flush();
+    const T = this.config.shape.tasks;
+    const [perTask, grads] = await this.submitAndRead(encoder, [
+      [this.buffers.lossScratch, 0, T],
+      [this.buffers.grads, 0, this.layout.count],
+    ]);
+    return { perTask: perTask!, grads: grads! };
+  }
+
+  async predict(X: Float32Array, rows: number): Promise<Float64Array> {
+    const { features: d, tasks: T } = this.config.shape;
+    if (X.length !== rows * d) throw new RangeError(`predict: X has ${X.length} values, expected rows×d = ${rows}×${d}`);
+    const out = new Float64Array(rows * T);
+    const chunk = this.config.maxBatch;
+    for (let start = 0; start < rows; start += chunk) {
+      const n = Math.min(chunk, rows - start);
+      uploadFloats(this.device, this.buffers.input, X.subarray(start * d, (start + n) * d));
+      const encoder = this.device.createCommandEncoder({ label: 'predict' });
+      const pass = encoder.beginComputePass({ label: 'predict' });
+      this.encodeForward(pass, this.staticGroups.hiddenPredict, n, 0);
+      pass.end();
+      this.arena.flush();
+      const [y] = await this.submitAndRead(encoder, [[this.buffers.output, 0, n * T]]);
+      out.set(y!, start * T);
+    }
+    return out;
+  }
+
+  destroy(): void {
+    for (const buffer of Object.values(this.buffers)) buffer.destroy();
+    if (this.data) for (const buffer of [this.data.X, this.data.Y, this.data.mask]) buffer.destroy();
+    for (const buffer of this.stagingPool) buffer.destroy();
+    this.arena.destroy();
+  }
+}

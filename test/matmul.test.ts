@@ -1,0 +1,116 @@
+// Both matmul variants against the float64 reference: every transpose combination, every
+// epilogue, the row sums, on awkward shapes and on a dispatch of more than 65,535 workgroups.
+import { describe, expect, test } from 'vitest';
+import { gpu } from './gpu.js';
+import { matmulReference, rowSumsReference, sigmoid } from '../src/cpu/reference.js';
+import { chooseMatmulTuning } from '../src/gpu/tuning.js';
+import { matmulTileShape, matmulKernel, type EpilogueName, type MatmulVariant } from '../src/kernels/matmul.js';
+import { KernelRegistry } from '../src/gpu/registry.js';
+import { compareArrays, describeComparison, type Tolerance } from '../src/verify/compare.js';
+import { runMatmul } from '../src/verify/run-kernels.js';
+import { Random, uniformArray } from '../src/util/random.js';
+
+/** f32 accumulation of K products of values in [−1, 1] against float64. */
+const tolerance = (K: number): Tolerance => ({ atol: 1e-6 + 2e-7 * K, rtol: 1e-5 });
+
+const SHAPES: Array<[number, number, number]> = [
+  [1, 1, 1],
+  [7, 13, 5],
+  [45, 65, 37],
+  [10000, 3, 7], // tall and skinny
+  [33, 17, 129], // a multiple of no tile
+  [64, 64, 64], // exactly whole tiles
+  [100, 5, 10], // the seed's layer shapes (N=100, T=5, d=10)
+  [5, 10, 100], // ...and its transposed gradient product
+];
+const TRANSPOSES = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
+const VARIANTS: MatmulVariant[] = ['regblock', 'tiled'];
+
+function operands(random: Random, M: number, N: number, K: number) {
+  return { a: uniformArray(random, M * K), b: uniformArray(random, K * N) };
+}
+
+function expectClose(name: string, got: ArrayLike<number>, ref: ArrayLike<number>, tol: Tolerance) {
+  const c = compareArrays(got, ref, tol);
+  expect(c.ok, describeComparison(name, c, tol)).toBe(true);
+}
+
+describe.each(VARIANTS)('matmul %s', (variant) => {
+  test.each(SHAPES)('%i×%i×%i, all transposes, with row sums', async (M, N, K) => {
+    const ctx = await gpu();
+    const random = new Random(M * 31 + N * 7 + K);
+    for (const [transposeA, transposeB] of TRANSPOSES) {
+      const { a, b } = operands(random, M, N, K);
+      const shape = { M, N, K, transposeA, transposeB };
+      const out = await runMatmul(ctx, chooseMatmulTuning(ctx, variant), { transposeA, transposeB, rowSums: true }, { M, N, K, a, b });
+      const name = `${variant} ${M}×${N}×${K} tA=${transposeA} tB=${transposeB}`;
+      expectClose(name, out.c, matmulReference(a, b, shape), tolerance(K));
+      expectClose(`${name} row sums`, out.rowSums, rowSumsReference(a, shape), tolerance(K));
+    }
+  });
+
+  const EPILOGUE_SHAPES: Array<[number, number, number]> = [
+    [1, 1, 1],
+    [45, 65, 37],
+    [100, 5, 10],
+  ];
+  test.each(EPILOGUE_SHAPES)('%i×%i×%i, every epilogue, every transpose', async (M, N, K) => {
+    const ctx = await gpu();
+    const random = new Random(7 + M + N + K);
+    const epilogues: EpilogueName[] = ['bias', 'biasSigmoid', 'sigmoidGrad'];
+    for (const epilogue of epilogues) {
+      for (const [transposeA, transposeB] of TRANSPOSES) {
+        const { a, b } = operands(random, M, N, K);
+        const aux = epilogue === 'sigmoidGrad' ? uniformArray(random, M * N, 0, 1) : uniformArray(random, N, -2, 2);
+        const product = matmulReference(a, b, { M, N, K, transposeA, transposeB });
+        const ref = product.map((v, i) => {
+          const n = i % N;
+          if (epilogue === 'bias') return v + aux[n]!;
+          if (epilogue === 'biasSigmoid') return sigmoid(v + aux[n]!);
+          return v * aux[i]! * (1 - aux[i]!);
+        });
+        const out = await runMatmul(ctx, chooseMatmulTuning(ctx, variant), { transposeA, transposeB, epilogue }, { M, N, K, a, b, aux });
+        expectClose(`${variant} ${epilogue} ${M}×${N}×${K} tA=${transposeA} tB=${transposeB}`, out.c, ref, tolerance(K));
+      }
+    }
+  });
+
+  test('bias + sigmoid saturates cleanly at ±400', async () => {
+    const ctx = await gpu();
+    const M = 3;
+    const N = 4;
+    const K = 1;
+    const a = Float32Array.from([1, 1, 1]);
+    const b = Float32Array.from([0, 0, 0, 0]);
+    const aux = Float32Array.from([400, -400, 0, 88.8]);
+    const out = await runMatmul(ctx, chooseMatmulTuning(ctx, variant), { epilogue: 'biasSigmoid' }, { M, N, K, a, b, aux });
+    for (let m = 0; m < M; m++) {
+      expect(out.c[m * N]).toBe(1);
+      expect(out.c[m * N + 1]).toBe(0);
+      expect(out.c[m * N + 2]).toBe(0.5);
+      expect(out.c[m * N + 3]).toBe(1);
+    }
+  });
+
+  test('a dispatch of more than 65,535 workgroups', async () => {
+    const ctx = await gpu();
+    const tuning = chooseMatmulTuning(ctx, variant);
+    const kernel = await matmulKernel(KernelRegistry.of(ctx.device), tuning, { transposeB: true, rowSums: true });
+    const [tileRows] = matmulTileShape(kernel);
+    const max = ctx.limits.maxComputeWorkgroupsPerDimension;
+    const M = tileRows * max + 5; // one tile column, max + 1 tile rows
+    const N = 1;
+    const K = 2;
+    const random = new Random(99);
+    const { a, b } = operands(random, M, N, K);
+    const out = await runMatmul(ctx, tuning, { transposeB: true, rowSums: true }, { M, N, K, a, b });
+    const shape = { M, N, K, transposeB: true };
+    expectClose(`${variant} ${M}×${N}×${K}`, out.c, matmulReference(a, b, shape), tolerance(K));
+    expectClose(`${variant} ${M}×${N}×${K} row sums`, out.rowSums, rowSumsReference(a, shape), tolerance(K));
+  });
+});

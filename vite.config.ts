@@ -1,0 +1,32 @@
+import { defineConfig } from 'vite';
+
+// One config, three jobs:
+//  - `vite build --mode cli` bundles the Node command line tool into dist/cli.js;
+//  - the default mode serves and builds the browser demo from demo/;
+//  - Vitest reads the `test` block.
+// Shaders are imported as `shaders/*.wgsl?raw` everywhere, so all three see the same WGSL files.
+export default defineConfig(({ mode }) => {
+  if (mode === 'cli') {
+    return {
+      build: {
+        ssr: 'src/cli/main.ts',
+        outDir: 'dist',
+        emptyOutDir: true,
+        target: 'node20',
+        rollupOptions: { output: { entryFileNames: 'cli.js' } },
+      },
+    };
+  }
+  return {
+    root: 'demo',
+    build: { outDir: '../dist-demo', emptyOutDir: true, target: 'es2022' },
+    test: {
+      root: '.',
+      include: ['test/**/*.test.ts'],
+      // One WebGPU device per test file; SwiftShader is a CPU, so files run one after another.
+      fileParallelism: false,
+      testTimeout: 120_000,
+      hookTimeout: 60_000,
+    },
+  };
+});
