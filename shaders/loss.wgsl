@@ -41,19 +41,19 @@ struct LossDims {
 
 var<workgroup> partial: array<vec2f, WORKGROUP>;
 
-fn lossValue(kind: u32, logit: f32, target: f32) -> f32 {
+fn lossValue(kind: u32, logit: f32, truth: f32) -> f32 {
   if (kind == LOSS_MSE) {
-    let r = logit - target;
+    let r = logit - truth;
     return r * r;
   }
-  return max(logit, 0.0) - logit * target + log(1.0 + exp(-abs(logit)));
+  return max(logit, 0.0) - logit * truth + log(1.0 + exp(-abs(logit)));
 }
 
-fn lossGradient(kind: u32, logit: f32, target: f32) -> f32 {
+fn lossGradient(kind: u32, logit: f32, truth: f32) -> f32 {
   if (kind == LOSS_MSE) {
-    return 2.0 * (logit - target);
+    return 2.0 * (logit - truth);
   }
-  return stableSigmoid(logit) - target;
+  return stableSigmoid(logit) - truth;
 }
 
 @compute @workgroup_size(WORKGROUP)

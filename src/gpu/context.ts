@@ -74,7 +74,8 @@ export async function openDevice(
   const summary = summarizeAdapter(adapter);
   let destroyed = false;
   device.addEventListener('uncapturederror', (event) => {
-    pendingErrors.set(device, (event as GPUUncapturedErrorEvent).error.message);
+    // Keep the first error: later ones are usually "invalid due to a previous error".
+    if (!pendingErrors.has(device)) pendingErrors.set(device, (event as GPUUncapturedErrorEvent).error.message);
   });
   return {
     device,

@@ -1,7 +1,15 @@
 // The model's shape and where each parameter lives in the one flat parameter buffer.
 //   W: H×d, A: T×H, b: H, c: T, stored in the order W, A, b, c, row-major.
 // W and A come first so that weight decay covers exactly the elements below `decayCount`.
-// Gradients and optimizer state use the same layout.
+// Each segment starts on a 256-byte boundary (WebGPU's largest allowed storage-offset alignment),
+// so a kernel can bind dW and db, or dA and dc, as separate non-overlapping ranges of the one
+// gradient buffer. The padding between segments stays zero. Gradients and optimizer state use
+// the same layout.
+
+/** Segment alignment in f32 elements: 256 bytes. */
+export const SEGMENT_ALIGNMENT = 64;
+
+const align = (n: number) => Math.ceil(n / SEGMENT_ALIGNMENT) * SEGMENT_ALIGNMENT;
 
 export interface ModelShape {
   /** d: input features. */
@@ -33,14 +41,19 @@ export function parameterLayout(shape: ModelShape): ParameterLayout {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`model shape: ${name} must be a positive integer, got ${v}`);
   }
   const W = { offset: 0, size: H * d };
-  const A = { offset: W.size, size: T * H };
-  const b = { offset: A.offset + A.size, size: H };
-  const c = { offset: b.offset + b.size, size: T };
-  return { shape, W, A, b, c, count: c.offset + c.size, decayCount: W.size + A.size };
+  const A = { offset: align(W.size), size: T * H };
+  const b = { offset: align(A.offset + A.size), size: H };
+  const c = { offset: align(b.offset + b.size), size: T };
+  return { shape, W, A, b, c, count: c.offset + c.size, decayCount: A.offset + A.size };
 }
 
 export type ParameterName = 'W' | 'A' | 'b' | 'c';
 export const PARAMETER_NAMES: readonly ParameterName[] = ['W', 'A', 'b', 'c'];
+
+/** The binding of one segment of a flat buffer in this layout. */
+export function segmentBinding(buffer: GPUBuffer, segment: Segment): GPUBufferBinding {
+  return { buffer, offset: segment.offset * 4, size: Math.max(4, segment.size * 4) };
+}
 
 export function view<T extends Float32Array | Float64Array>(flat: T, segment: Segment): T {
   return flat.subarray(segment.offset, segment.offset + segment.size) as T;

@@ -22,7 +22,7 @@ import { optimizerKernel, writeOptimizerStep } from '../kernels/optimizer.js';
 import type { OptimizerState } from '../cpu/optimizer.js';
 import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from './backend.js';
 import { frozenRange } from './init.js';
-import { parameterLayout, type ParameterLayout } from './layout.js';
+import { parameterLayout, segmentBinding, type ParameterLayout } from './layout.js';
 
 export interface WebGpuBackendOptions {
   tuning?: MatmulTuning;
@@ -153,7 +153,7 @@ export class WebGpuBackend implements TrainingBackend {
     };
   }
 
-  private group(kernel: Kernel, buffers: GPUBuffer[]): GPUBindGroup {
+  private group(kernel: Kernel, buffers: Array<GPUBuffer | GPUBufferBinding>): GPUBindGroup {
     return createBindGroup(this.device, kernel, buffers, this.arena.binding);
   }
 
@@ -163,7 +163,13 @@ export class WebGpuBackend implements TrainingBackend {
     return {
       hiddenPredict: this.group(k.hidden, [b.input, b.params, b.params, b.hidden, b.unusedWrite]),
       output: this.group(k.output, [b.hidden, b.params, b.params, b.output, b.unusedWrite]),
-      gradA: this.group(k.gradTransposed, [b.gradOutput, b.hidden, b.unusedRead, b.grads, b.grads]),
+      gradA: this.group(k.gradTransposed, [
+        b.gradOutput,
+        b.hidden,
+        b.unusedRead,
+        segmentBinding(b.grads, this.layout.A),
+        segmentBinding(b.grads, this.layout.c),
+      ]),
       gradHidden: this.group(k.gradHidden, [b.gradOutput, b.params, b.hidden, b.gradHidden, b.unusedWrite]),
       update: this.group(k.update, [b.grads, b.params, b.state1, b.state2]),
     };
@@ -185,7 +191,13 @@ export class WebGpuBackend implements TrainingBackend {
       hidden: this.group(k.hidden, [X, b.params, b.params, b.hidden, b.unusedWrite]),
       loss: this.group(k.loss, [b.output, Y, mask, b.tasks, b.gradOutput, b.lossSums]),
       lossScratch: this.group(k.loss, [b.output, Y, mask, b.tasks, b.gradOutput, b.lossScratch]),
-      gradW: this.group(k.gradTransposed, [b.gradHidden, X, b.unusedRead, b.grads, b.grads]),
+      gradW: this.group(k.gradTransposed, [
+        b.gradHidden,
+        X,
+        b.unusedRead,
+        segmentBinding(b.grads, this.layout.W),
+        segmentBinding(b.grads, this.layout.b),
+      ]),
     };
   }
 
@@ -250,15 +262,14 @@ export class WebGpuBackend implements TrainingBackend {
     encodeLoss(pass, this.kernels.loss, lossGroup, lossOffset, T);
     this.counters.dispatches++;
     const g = this.staticGroups;
-    this.matmul(pass, this.kernels.gradTransposed, g.gradA, { M: T, N: H, K: rows, offsetC: L.A.offset, offsetRowSums: L.c.offset });
+    // dA and dc, dW and db: bound as their own ranges of the gradient buffer (offsets 0).
+    this.matmul(pass, this.kernels.gradTransposed, g.gradA, { M: T, N: H, K: rows });
     this.matmul(pass, this.kernels.gradHidden, g.gradHidden, { M: rows, N: H, K: T, offsetB: L.A.offset });
     this.matmul(pass, this.kernels.gradTransposed, data.gradW, {
       M: H,
       N: d,
       K: rows,
       offsetB: start * d,
-      offsetC: L.W.offset,
-      offsetRowSums: L.b.offset,
     });
   }
 

@@ -1,0 +1,148 @@
+// Whole training steps on the GPU against the float64 CPU backend, and training to a known answer.
+import { describe, expect, test } from 'vitest';
+import { gpu } from './gpu.js';
+import { CpuBackend } from '../src/cpu/backend.js';
+import { teacherStudentData } from '../src/data/synthetic.js';
+import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../src/kernels/optimizer.js';
+import type { TaskSpec } from '../src/kernels/loss.js';
+import type { BackendConfig, TrainStep } from '../src/model/backend.js';
+import { initParameters } from '../src/model/init.js';
+import { WebGpuBackend } from '../src/model/webgpu-backend.js';
+import { chooseMatmulTuning } from '../src/gpu/tuning.js';
+import { compareArrays, describeComparison, type Tolerance } from '../src/verify/compare.js';
+
+const SEED_SHAPE = { features: 10, hidden: 5, tasks: 5 };
+const MIXED_TASKS: TaskSpec[] = [
+  { loss: 'mse', weight: 1 },
+  { loss: 'bce', weight: 0.5 },
+  { loss: 'mse', weight: 2 },
+  { loss: 'bce', weight: 1 },
+  { loss: 'mse', weight: 1 },
+];
+
+function seedData() {
+  const data = teacherStudentData({ shape: SEED_SHAPE, rows: 100, seed: 3, noise: 0.1 });
+  // Tasks 1 and 3 are binary: threshold the teacher's outputs; mask out a few targets.
+  for (let i = 0; i < data.Y.length; i++) {
+    const t = i % 5;
+    if (t === 1 || t === 3) data.Y[i] = data.Y[i]! > 0 ? 1 : 0;
+    if ((i * 7) % 23 === 0) data.mask[i] = 0;
+  }
+  return data;
+}
+
+function epochSteps(count: number, rows: number, batch: number, learningRate: number): TrainStep[] {
+  const steps: TrainStep[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = (i * batch) % rows;
+    steps.push({ start, rows: Math.min(batch, rows - start), learningRate });
+  }
+  return steps;
+}
+
+function expectClose(name: string, got: ArrayLike<number>, ref: ArrayLike<number>, tol: Tolerance) {
+  const c = compareArrays(got, ref, tol);
+  expect(c.ok, describeComparison(name, c, tol)).toBe(true);
+}
+
+const OPTIMIZERS: OptimizerConfig[] = [
+  { ...DEFAULT_OPTIMIZER, kind: 'sgd', learningRate: 0.1 },
+  { ...DEFAULT_OPTIMIZER, kind: 'momentum', learningRate: 0.05, weightDecay: 1e-3 },
+  { ...DEFAULT_OPTIMIZER, kind: 'adam', learningRate: 0.01, weightDecay: 1e-3 },
+];
+
+// f32 against f64: one step agrees to rounding; differences then grow with the step count
+// (Adam's normalised update amplifies them where the gradient is near zero).
+const TOLERANCE_AFTER: Record<number, Tolerance> = {
+  1: { atol: 1e-5, rtol: 1e-4 },
+  10: { atol: 1e-4, rtol: 1e-3 },
+  100: { atol: 2e-3, rtol: 1e-2 },
+};
+
+describe.each(['regblock', 'tiled'] as const)('GPU (%s matmul) against the CPU backend', (variant) => {
+  test.each(OPTIMIZERS)('$kind: parameters after 1, 10 and 100 steps', async (optimizer) => {
+    const ctx = await gpu();
+    const data = seedData();
+    const config: BackendConfig = { shape: SEED_SHAPE, tasks: MIXED_TASKS, optimizer, maxBatch: 32 };
+    const cpu = new CpuBackend(config);
+    const gpuBackend = await WebGpuBackend.create(ctx, config, { tuning: chooseMatmulTuning(ctx, variant), stepsPerSubmit: 8 });
+    const init = initParameters(SEED_SHAPE, 1);
+    for (const backend of [cpu, gpuBackend]) {
+      backend.setParameters(init);
+      backend.setDataset(data);
+    }
+    const steps = epochSteps(100, data.rows, 32, optimizer.learningRate); // includes a 4-row last batch
+    let done = 0;
+    for (const checkpoint of [1, 10, 100]) {
+      const chunk = steps.slice(done, checkpoint);
+      await Promise.all([cpu.trainSteps(chunk), gpuBackend.trainSteps(chunk)]);
+      done = checkpoint;
+      const [want, got] = await Promise.all([cpu.getParameters(), gpuBackend.getParameters()]);
+      expectClose(`${optimizer.kind} after ${checkpoint} steps`, got, want, TOLERANCE_AFTER[checkpoint]!);
+    }
+    const [cpuLoss, gpuLoss] = await Promise.all([cpu.readLoss(), gpuBackend.readLoss()]);
+    expect(gpuLoss.steps).toBe(100);
+    expectClose(`${optimizer.kind} mean loss`, gpuLoss.perTask, cpuLoss.perTask, { atol: 1e-4, rtol: 1e-3 });
+    const [cpuState, gpuState] = await Promise.all([cpu.getOptimizerState(), gpuBackend.getOptimizerState()]);
+    expect(gpuState.step).toBe(cpuState.step);
+    gpuBackend.destroy();
+  });
+
+  test('gradients and predictions of one batch, including a batch of 1', async () => {
+    const ctx = await gpu();
+    const data = seedData();
+    const config: BackendConfig = { shape: SEED_SHAPE, tasks: MIXED_TASKS, optimizer: DEFAULT_OPTIMIZER, maxBatch: 64 };
+    const cpu = new CpuBackend(config);
+    const gpuBackend = await WebGpuBackend.create(ctx, config, { tuning: chooseMatmulTuning(ctx, variant) });
+    const init = initParameters(SEED_SHAPE, 2);
+    for (const backend of [cpu, gpuBackend]) {
+      backend.setParameters(init);
+      backend.setDataset(data);
+    }
+    for (const [start, rows] of [[0, 64], [37, 1], [99, 1], [50, 50]] as const) {
+      const [want, got] = await Promise.all([cpu.gradients(start, rows), gpuBackend.gradients(start, rows)]);
+      expectClose(`grads rows ${start}+${rows}`, got.grads, want.grads, { atol: 1e-6, rtol: 1e-4 });
+      expectClose(`loss rows ${start}+${rows}`, got.perTask, want.perTask, { atol: 1e-6, rtol: 1e-5 });
+    }
+    // 100 rows through a 64-row buffer: predict streams in chunks.
+    const [want, got] = await Promise.all([cpu.predict(data.X, 100), gpuBackend.predict(data.X, 100)]);
+    expectClose('predictions', got, want, { atol: 1e-5, rtol: 1e-5 });
+    gpuBackend.destroy();
+  });
+});
+
+test('a frozen A stays exactly as initialised on both backends', async () => {
+  const ctx = await gpu();
+  const data = seedData();
+  const config: BackendConfig = { shape: SEED_SHAPE, tasks: MIXED_TASKS, optimizer: DEFAULT_OPTIMIZER, maxBatch: 50, freezeA: true };
+  const init = initParameters(SEED_SHAPE, 4);
+  const gpuBackend = await WebGpuBackend.create(ctx, config);
+  const cpu = new CpuBackend(config);
+  for (const backend of [cpu, gpuBackend]) {
+    backend.setParameters(init);
+    backend.setDataset(data);
+    await backend.trainSteps(epochSteps(20, 100, 50, 0.05));
+    const params = await backend.getParameters();
+    const { offset, size } = backend.layout.A;
+    expect(Array.from(params.subarray(offset, offset + size))).toEqual(Array.from(Float32Array.from(init.subarray(offset, offset + size))));
+    expect(params[0]).not.toBe(Math.fround(init[0]!)); // W did train
+  }
+  gpuBackend.destroy();
+});
+
+test('teacher–student: training on the GPU lowers the MSE at least 100×', async () => {
+  const ctx = await gpu();
+  const shape = { features: 8, hidden: 4, tasks: 4 };
+  const data = teacherStudentData({ shape, rows: 512, seed: 9, weightScale: 1 });
+  const tasks: TaskSpec[] = Array(4).fill({ loss: 'mse', weight: 1 });
+  const optimizer = { ...DEFAULT_OPTIMIZER, kind: 'adam' as const, learningRate: 0.02 };
+  const backend = await WebGpuBackend.create(ctx, { shape, tasks, optimizer, maxBatch: 512 });
+  backend.setParameters(initParameters(shape, 10, 'random'));
+  backend.setDataset(data);
+  const full = { start: 0, rows: 512 };
+  const before = (await backend.gradients(0, 512)).perTask.reduce((a, b) => a + b);
+  await backend.trainSteps(Array.from({ length: 3000 }, (_, i) => ({ ...full, learningRate: i < 2000 ? 0.02 : 0.005 })));
+  const after = (await backend.gradients(0, 512)).perTask.reduce((a, b) => a + b);
+  expect(after, `MSE before ${before}, after ${after}`).toBeLessThan(before / 100);
+  backend.destroy();
+});
