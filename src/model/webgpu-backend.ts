@@ -177,6 +177,13 @@ export class WebGpuBackend implements TrainingBackend {
 
   setDataset(data: Dataset): void {
     checkDataset(data, this.config.shape);
+    if (this.data?.rows === data.rows) {
+      // Same size (a new epoch's shuffle): overwrite in place, keep the bind groups.
+      uploadFloats(this.device, this.data.X, data.X);
+      uploadFloats(this.device, this.data.Y, data.Y);
+      uploadFloats(this.device, this.data.mask, data.mask);
+      return;
+    }
     if (this.data) for (const buffer of [this.data.X, this.data.Y, this.data.mask]) buffer.destroy();
     const X = createStorage(this.device, 'data X', data.X.length, data.X);
     const Y = createStorage(this.device, 'data Y', data.Y.length, data.Y);

@@ -1,0 +1,68 @@
+// Command-line parsing with node:util's parseArgs, plus typed accessors that turn bad values
+// into usage errors naming the option.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface Parsed {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+}
+
+export function parse(argv: string[], options: OptionSpec): Parsed {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return { values: values as Parsed['values'], positionals };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export function text(p: Parsed, name: string, fallback?: string): string | undefined {
+  const v = p.values[name];
+  return typeof v === 'string' ? v : fallback;
+}
+
+export function required(p: Parsed, name: string): string {
+  const v = text(p, name);
+  if (v === undefined) throw new UsageError(`--${name} is required`);
+  return v;
+}
+
+export function number(p: Parsed, name: string, fallback: number, check?: { min?: number; max?: number; integer?: boolean }): number {
+  const raw = text(p, name);
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  const bad =
+    raw.trim() === '' ||
+    !Number.isFinite(v) ||
+    (check?.integer && !Number.isInteger(v)) ||
+    (check?.min !== undefined && v < check.min) ||
+    (check?.max !== undefined && v > check.max);
+  if (bad) {
+    const range = [check?.integer ? 'an integer' : 'a number', check?.min !== undefined ? `≥ ${check.min}` : '', check?.max !== undefined ? `≤ ${check.max}` : '']
+      .filter(Boolean)
+      .join(' ');
+    throw new UsageError(`--${name} must be ${range}, got "${raw}"`);
+  }
+  return v;
+}
+
+export function choice<T extends string>(p: Parsed, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = text(p, name, fallback)!;
+  if (!(allowed as readonly string[]).includes(raw)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+export function flag(p: Parsed, name: string): boolean {
+  return p.values[name] === true;
+}
+
+export function list(p: Parsed, name: string): string[] | undefined {
+  const raw = text(p, name);
+  return raw === undefined ? undefined : raw.split(',').map((s) => s.trim()).filter(Boolean);
+}

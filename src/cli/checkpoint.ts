@@ -1,0 +1,46 @@
+// Checkpoints: the model file's tensors plus the exact float64 parameters, the optimizer state
+// and where the run stands (next epoch, RNG state), so --resume continues exactly.
+import type { OptimizerState } from '../cpu/optimizer.js';
+import { decodeModel, encodeModel } from '../io/model-format.js';
+import { readFileBytes } from '../io/files.js';
+import { SafetensorsError } from '../io/safetensors.js';
+import type { ParameterLayout } from '../model/layout.js';
+import type { TrainedModel } from '../model/model.js';
+
+export function encodeCheckpoint(model: TrainedModel, optimizer: OptimizerState, nextEpoch: number, rngState: number): Uint8Array {
+  const n = model.params.length;
+  return encodeModel(
+    model,
+    {
+      'checkpoint.params': { shape: [n], data: Float64Array.from(model.params) },
+      'checkpoint.state1': { shape: [n], data: Float64Array.from(optimizer.state1) },
+      'checkpoint.state2': { shape: [n], data: Float64Array.from(optimizer.state2) },
+    },
+    { checkpoint: JSON.stringify({ nextEpoch, rngState, optimizerStep: optimizer.step }) },
+  );
+}
+
+export interface Checkpoint {
+  params: Float64Array;
+  optimizer: OptimizerState;
+  epoch: number;
+  rngState: number;
+}
+
+export async function readCheckpoint(path: string, layout: ParameterLayout): Promise<Checkpoint> {
+  const { tensors, metadata } = decodeModel(await readFileBytes(path), path);
+  const fail = (why: string) => new SafetensorsError(`${path}: not a usable checkpoint: ${why}`);
+  if (!metadata.checkpoint) throw fail('no checkpoint metadata (is this a model file?)');
+  const info = JSON.parse(metadata.checkpoint) as { nextEpoch: number; rngState: number; optimizerStep: number };
+  const get = (name: string) => {
+    const t = tensors[name];
+    if (!t || t.data.length !== layout.count) throw fail(`${name} missing or not ${layout.count} values (different model shape?)`);
+    return Float64Array.from(t.data);
+  };
+  return {
+    params: get('checkpoint.params'),
+    optimizer: { step: info.optimizerStep, state1: get('checkpoint.state1'), state2: get('checkpoint.state2') },
+    epoch: info.nextEpoch,
+    rngState: info.rngState,
+  };
+}

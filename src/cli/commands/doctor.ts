@@ -1,0 +1,39 @@
+// `sigmtl doctor`: which WebGPU adapter sigmtl gets here and what it offers.
+import { doctorReport } from '../../gpu/doctor.js';
+import { flag, parse } from '../args.js';
+import { openGpu } from '../backend.js';
+import { createOutput } from '../output.js';
+
+export const doctorHelp = `sigmtl doctor — report the WebGPU adapter: vendor, architecture, software or not, limits, features
+
+Usage: sigmtl doctor [--json]
+
+Environment: SIGMTL_DAWN_BACKEND (vulkan, metal, d3d12...), SIGMTL_ADAPTER (name substring),
+SIGMTL_SOFTWARE=1 (force SwiftShader), SIGMTL_SWIFTSHADER_ICD (path to vk_swiftshader_icd.json).
+`;
+
+export async function doctor(argv: string[]): Promise<number> {
+  const p = parse(argv, { json: { type: 'boolean' } });
+  if (flag(p, 'help')) {
+    process.stdout.write(doctorHelp);
+    return 0;
+  }
+  const out = createOutput(flag(p, 'json'), false);
+  const ctx = await openGpu();
+  try {
+    const report = doctorReport(ctx);
+    const a = report.adapter;
+    out.info(`adapter:      ${a.description}`);
+    out.info(`vendor:       ${a.vendor}   architecture: ${a.architecture}   device: ${a.device}`);
+    out.info(`software:     ${a.software ? 'yes — a CPU implementation; GPU timings here are CPU timings' : 'no (hardware GPU)'}`);
+    out.info(`via:          ${report.origin}`);
+    out.info(`matmul:       ${report.matmul.variant} kernel` + (report.matmul.variant === 'tiled' ? ` (tile ${report.matmul.tile})` : ` (${report.matmul.workgroupX}×${report.matmul.workgroupY} workgroup, 4×4 per invocation)`));
+    out.info(`features:     ${report.features.join(', ')}`);
+    out.info('limits:');
+    for (const [name, value] of Object.entries(report.limits)) out.info(`  ${name.padEnd(36)} ${value}`);
+    out.result(report);
+    return 0;
+  } finally {
+    ctx.destroy();
+  }
+}

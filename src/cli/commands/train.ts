@@ -1,0 +1,323 @@
+// `sigmtl train`: load data, train on WebGPU (or the CPU), report per-task test metrics, write
+// the model, and cross-check the trained model's predictions against the float64 CPU backend.
+import { readFile } from 'node:fs/promises';
+import { CpuBackend } from '../../cpu/backend.js';
+import { parseCsv, DataError } from '../../data/csv.js';
+import type { LossKind, TaskSpec } from '../../kernels/loss.js';
+import { DEFAULT_OPTIMIZER, type OptimizerConfig, type OptimizerKind } from '../../kernels/optimizer.js';
+import type { BackendConfig } from '../../model/backend.js';
+import { initParameters, type CouplingInit } from '../../model/init.js';
+import { parameterLayout } from '../../model/layout.js';
+import { predictRaw, type TrainedModel } from '../../model/model.js';
+import { encodeModel } from '../../io/model-format.js';
+import { writeFileAtomic } from '../../io/files.js';
+import { computeMetrics, type MetricsReport } from '../../train/metrics.js';
+import { prepareProblem, splitRows, type LossChoice } from '../../train/prepare.js';
+import { DEFAULT_SCHEDULE, type ScheduleKind } from '../../train/schedule.js';
+import { datasetLoss, DivergenceError, trainModel } from '../../train/trainer.js';
+import { compareArrays } from '../../verify/compare.js';
+import { choice, flag, list, number, parse, text, UsageError, type OptionSpec } from '../args.js';
+import { adapterName, openBackend, type BackendChoice } from '../backend.js';
+import { loadTables } from '../node-data.js';
+import { createOutput, formatNumber, metricsTable } from '../output.js';
+import { createProgress } from '../progress.js';
+import { encodeCheckpoint, readCheckpoint } from '../checkpoint.js';
+
+export const trainHelp = `sigmtl train — train a multi-task model y = A·σ(W·x + b) + c
+
+Usage: sigmtl train --data <yeast|enb2012|sarcos-arm|synthetic|file.csv> [options]
+
+Data
+  --data NAME|FILE      bundled data set, "synthetic", or a CSV file with a header row
+  --test FILE           test CSV (bundled sets use their own test split when they have one)
+  --targets LIST        target columns: names, comma lists, globs ("y_*"); default from meta.json
+  --features LIST       feature columns (default: every other column)
+  --val-split F         fraction of the training rows held out for validation and early stopping (0.1)
+  --test-split F        fraction held out as the test set when there is no test file (0.2)
+  --synthetic-features N, --synthetic-tasks N, --synthetic-rows N, --synthetic-noise S
+Model
+  --hidden H            shared hidden units (default: the number of tasks)
+  --loss auto|mse|bce   or a comma list per task (auto: BCE for 0/1 columns)
+  --task-weights LIST   per-task loss weights (default 1 each)
+  --A-init identity|random|FILE.csv   task-coupling matrix A (T rows × H columns in the CSV)
+  --freeze-A            keep A as initialised
+Optimisation
+  --optimizer sgd|momentum|adam (adam)   --lr R (0.01)   --momentum M (0.9)   --weight-decay L (0)
+  --schedule constant|step|cosine (constant)   --warmup STEPS (0)   --step-every STEPS   --gamma G
+  --batch-size B (64)   --epochs E (200)   --patience P (10; 0 = off): early stopping on the
+                        validation loss, restoring the best epoch's parameters
+  --seed S (1)
+Checks and files
+  --verify-every K      recompute every K-th step on the CPU reference; stop if they disagree
+  --out FILE            model file (default: runs/<data>.safetensors)
+  --checkpoint FILE --checkpoint-every E    write a checkpoint every E epochs
+  --resume FILE         continue from a checkpoint (same data and options)
+Output
+  --backend webgpu|cpu|auto (auto)   --json   --quiet
+
+Examples
+  sigmtl train --data yeast
+  sigmtl train --data enb2012 --epochs 200 --val-split 0.2 --patience 20 --json
+  sigmtl train --data my.csv --targets 'y_*' --loss bce --backend cpu
+`;
+
+export const trainOptions: OptionSpec = {
+  data: { type: 'string' },
+  test: { type: 'string' },
+  targets: { type: 'string' },
+  features: { type: 'string' },
+  'val-split': { type: 'string' },
+  'test-split': { type: 'string' },
+  'synthetic-features': { type: 'string' },
+  'synthetic-tasks': { type: 'string' },
+  'synthetic-rows': { type: 'string' },
+  'synthetic-noise': { type: 'string' },
+  hidden: { type: 'string' },
+  loss: { type: 'string' },
+  'task-weights': { type: 'string' },
+  'A-init': { type: 'string' },
+  'freeze-A': { type: 'boolean' },
+  optimizer: { type: 'string' },
+  lr: { type: 'string' },
+  momentum: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  schedule: { type: 'string' },
+  warmup: { type: 'string' },
+  'step-every': { type: 'string' },
+  gamma: { type: 'string' },
+  'batch-size': { type: 'string' },
+  epochs: { type: 'string' },
+  patience: { type: 'string' },
+  seed: { type: 'string' },
+  'verify-every': { type: 'string' },
+  'report-every': { type: 'string' },
+  out: { type: 'string' },
+  checkpoint: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  resume: { type: 'string' },
+  backend: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+};
+
+async function couplingInit(value: string, T: number, H: number): Promise<CouplingInit> {
+  if (value === 'identity' || value === 'random') return value;
+  const table = parseCsv(await readFile(value, 'utf8').catch(() => Promise.reject(new DataError(`${value}: no such file`))), value);
+  // The header row names the hidden units; each following row is one task's row of A.
+  const rows = [table.columns, ...table.rows].filter((r) => r.every((c) => c.trim() !== '' && Number.isFinite(Number(c))));
+  if (rows.length !== T || rows.some((r) => r.length !== H)) {
+    throw new DataError(`${value}: A must be ${T} rows (tasks) × ${H} columns (hidden units) of numbers, got ${rows.length} rows × ${rows[0]?.length ?? 0}`);
+  }
+  return Float64Array.from(rows.flat().map(Number));
+}
+
+export async function train(argv: string[]): Promise<number> {
+  const p = parse(argv, trainOptions);
+  if (flag(p, 'help')) {
+    process.stdout.write(trainHelp);
+    return 0;
+  }
+  const out = createOutput(flag(p, 'json'), flag(p, 'quiet'));
+  const seed = number(p, 'seed', 1, { integer: true, min: 0 });
+  const dataName = text(p, 'data');
+  if (!dataName) throw new UsageError('--data is required (yeast, enb2012, sarcos-arm, synthetic, or a CSV file)');
+  const tables = await loadTables({
+    data: dataName,
+    test: text(p, 'test'),
+    targets: list(p, 'targets'),
+    features: list(p, 'features'),
+    seed,
+    synthetic: {
+      features: number(p, 'synthetic-features', 10, { integer: true, min: 1 }),
+      tasks: number(p, 'synthetic-tasks', 5, { integer: true, min: 1 }),
+      rows: number(p, 'synthetic-rows', 2000, { integer: true, min: 2 }),
+      noise: number(p, 'synthetic-noise', 0.05, { min: 0 }),
+    },
+  });
+  const T = tables.train.targetNames.length;
+  const lossArg = list(p, 'loss') ?? ['auto'];
+  for (const l of lossArg) if (!['auto', 'mse', 'bce'].includes(l)) throw new UsageError(`--loss: "${l}" is not auto, mse or bce`);
+  if (lossArg.length !== 1 && lossArg.length !== T) throw new UsageError(`--loss lists ${lossArg.length} losses for ${T} targets`);
+  const validationSplit = number(p, 'val-split', 0.1, { min: 0, max: 0.9 });
+  const testSplit = number(p, 'test-split', 0.2, { min: 0, max: 0.9 });
+  if (!tables.test && testSplit > 0) [tables.train, tables.test] = splitRows(tables.train, testSplit, seed ^ 0x7e57, 'test');
+  const problem = prepareProblem(tables.train, tables.test, {
+    loss: lossArg.length === 1 ? (lossArg[0] as LossChoice) : (lossArg as LossChoice[]),
+    validationSplit,
+    seed,
+  });
+
+  const weights = list(p, 'task-weights')?.map(Number) ?? Array<number>(T).fill(1);
+  if (weights.length !== T || weights.some((w) => !Number.isFinite(w) || w < 0)) {
+    throw new UsageError(`--task-weights needs ${T} non-negative numbers, got "${text(p, 'task-weights')}"`);
+  }
+  const tasks: TaskSpec[] = problem.losses.map((loss: LossKind, t) => ({ loss, weight: weights[t]! }));
+  const hidden = number(p, 'hidden', T, { integer: true, min: 1 });
+  const shape = { features: problem.featureNames.length, hidden, tasks: T };
+  const optimizer: OptimizerConfig = {
+    ...DEFAULT_OPTIMIZER,
+    kind: choice<OptimizerKind>(p, 'optimizer', ['sgd', 'momentum', 'adam'], 'adam'),
+    learningRate: number(p, 'lr', 0.01, { min: 0 }),
+    momentum: number(p, 'momentum', 0.9, { min: 0, max: 1 }),
+    weightDecay: number(p, 'weight-decay', 0, { min: 0 }),
+  };
+  const batchSize = number(p, 'batch-size', 64, { integer: true, min: 1 });
+  const epochs = number(p, 'epochs', 200, { integer: true, min: 1 });
+  const maxBatch = Math.min(batchSize, problem.train.data.rows);
+  const config: BackendConfig = { shape, tasks, optimizer, maxBatch, freezeA: flag(p, 'freeze-A') };
+  const backendChoice = choice<BackendChoice>(p, 'backend', ['webgpu', 'cpu', 'auto'], 'auto');
+  const aInit = await couplingInit(text(p, 'A-init', hidden === T ? 'identity' : 'random')!, T, hidden);
+  const schedule = {
+    ...DEFAULT_SCHEDULE,
+    kind: choice<ScheduleKind>(p, 'schedule', ['constant', 'step', 'cosine'], 'constant'),
+    warmupSteps: number(p, 'warmup', 0, { integer: true, min: 0 }),
+    stepEvery: number(p, 'step-every', DEFAULT_SCHEDULE.stepEvery, { integer: true, min: 1 }),
+    gamma: number(p, 'gamma', DEFAULT_SCHEDULE.gamma, { min: 0 }),
+  };
+  const patience = problem.validation ? number(p, 'patience', 10, { integer: true, min: 0 }) : 0;
+  const modelPath = text(p, 'out', `runs/${tables.name}.safetensors`)!;
+  const checkpointPath = text(p, 'checkpoint', modelPath.replace(/\.safetensors$/, '') + '.checkpoint.safetensors')!;
+  const checkpointEvery = number(p, 'checkpoint-every', 0, { integer: true, min: 0 });
+  const stepsPerEpoch = Math.ceil(problem.train.data.rows / maxBatch);
+
+  const opened = await openBackend(backendChoice, config, (line) => process.stderr.write(line + '\n'));
+  const backend = opened.backend;
+  try {
+    const hyper = {
+      data: tables.name,
+      hidden,
+      optimizer: optimizer.kind,
+      lr: optimizer.learningRate,
+      weightDecay: optimizer.weightDecay,
+      batchSize,
+      epochs,
+      seed,
+      schedule: schedule.kind,
+      freezeA: config.freezeA ?? false,
+      taskWeights: weights.join(','),
+    };
+    const modelOf = (params: Float64Array): TrainedModel => ({
+      shape,
+      featureNames: problem.featureNames,
+      targetNames: problem.targetNames,
+      losses: problem.losses,
+      params,
+      x: problem.x,
+      y: problem.y,
+      hyper,
+    });
+
+    let start: { epoch: number; rngState: number } | undefined;
+    const resumePath = text(p, 'resume');
+    if (resumePath) {
+      const checkpoint = await readCheckpoint(resumePath, parameterLayout(shape));
+      backend.setParameters(checkpoint.params);
+      backend.setOptimizerState(checkpoint.optimizer);
+      start = { epoch: checkpoint.epoch, rngState: checkpoint.rngState };
+      out.info(`resuming from ${resumePath} at epoch ${checkpoint.epoch + 1}`);
+    } else {
+      backend.setParameters(initParameters(shape, seed, aInit));
+    }
+
+    out.info(`sigmtl: ${tables.name}, ${problem.train.data.rows} training rows, d=${shape.features}, H=${hidden}, T=${T} (${summarizeLosses(problem.losses)})`);
+    out.info(`backend: ${backend.kind} — ${adapterName(opened)}`);
+    const lossFirst = await datasetLoss(backend, problem.train.data);
+    const progress = createProgress(!out.quiet, out.json ? process.stderr : process.stdout, epochs);
+    let result;
+    try {
+      result = await trainModel(backend, problem.train.data, problem.validation?.data, {
+        epochs,
+        batchSize: maxBatch,
+        learningRate: optimizer.learningRate,
+        schedule,
+        seed,
+        reportEvery: number(p, 'report-every', stepsPerEpoch, { integer: true, min: 1 }),
+        patience,
+        verifyEvery: number(p, 'verify-every', 0, { integer: true, min: 0 }),
+        onReport: (r) => progress.update(r),
+        start,
+        onEpochEnd: async (state) => {
+          if (checkpointEvery > 0 && (state.epoch + 1) % checkpointEvery === 0) {
+            const [params, opt] = await Promise.all([backend.getParameters(), backend.getOptimizerState()]);
+            await writeFileAtomic(checkpointPath, encodeCheckpoint(modelOf(params), opt, state.epoch + 1, state.rngState));
+          }
+        },
+      });
+    } catch (error) {
+      progress.stop();
+      if (error instanceof DivergenceError) {
+        const rescue = modelPath.replace(/\.safetensors$/, '') + '.last-good.safetensors';
+        await writeFileAtomic(rescue, encodeModel(modelOf(error.lastGoodParams)));
+        throw new Error(`${error.message}\nThe last good parameters (end of the previous epoch) are in ${rescue}.`);
+      }
+      throw error;
+    }
+    progress.stop();
+    const params = await backend.getParameters();
+    const model = modelOf(params);
+    const lossLast = await datasetLoss(backend, problem.train.data);
+
+    const evaluation = problem.test ?? problem.validation ?? problem.train;
+    const split = problem.test ? 'test' : problem.validation ? 'validation' : 'train';
+    const predictions = await predictRaw(backend, model, evaluation.table.X, evaluation.table.rows);
+    const metrics: MetricsReport = computeMetrics(
+      predictions,
+      evaluation.table.Y,
+      evaluation.table.mask,
+      evaluation.table.rows,
+      problem.targetNames,
+      problem.losses,
+    );
+
+    // The trained model's predictions from this backend against the float64 CPU backend.
+    const reference = new CpuBackend(config);
+    reference.setParameters(params);
+    const cpuPredictions = await predictRaw(reference, model, evaluation.table.X, evaluation.table.rows);
+    const agreement = compareArrays(predictions, cpuPredictions, { atol: 1e-4, rtol: 1e-3 });
+
+    await writeFileAtomic(modelPath, encodeModel(model));
+
+    out.info('');
+    out.info(`${split} metrics (${evaluation.table.rows} rows):`);
+    out.info(metricsTable(metrics));
+    out.info('');
+    out.info(
+      `trained ${result.steps} steps (${result.epochs} epochs) in ${result.seconds.toFixed(2)} s, ${result.stepsPerSecond.toFixed(0)} steps/s; ` +
+        `training loss ${formatNumber(lossFirst)} → ${formatNumber(lossLast)}` +
+        (result.bestEpoch !== undefined ? `; best validation loss ${formatNumber(result.bestValidationLoss)} at epoch ${result.bestEpoch + 1}` : ''),
+    );
+    out.info(
+      `check: ${backend.kind} predictions vs float64 CPU on ${evaluation.table.rows} rows: max abs diff ${agreement.maxAbs.toExponential(2)} ` +
+        `${agreement.ok ? 'ok' : 'MISMATCH'}` +
+        (result.verifications ? `; ${result.verifications} training steps verified against the reference` : ''),
+    );
+    out.info(`model written to ${modelPath}`);
+    out.result({
+      backend: backend.kind,
+      adapter: adapterName(opened),
+      dataset: tables.name,
+      steps: result.steps,
+      epochs: result.epochs,
+      seconds: result.seconds,
+      stepsPerSecond: result.stepsPerSecond,
+      lossFirst,
+      lossLast,
+      model: modelPath,
+      split,
+      metrics,
+      maxAbsDiffVsCpu: agreement.maxAbs,
+      verifiedSteps: result.verifications,
+      stoppedEarly: result.stoppedEarly,
+      bestEpoch: result.bestEpoch,
+    });
+    return agreement.ok ? 0 : 3;
+  } finally {
+    opened.close();
+  }
+}
+
+function summarizeLosses(losses: readonly LossKind[]): string {
+  const bce = losses.filter((l) => l === 'bce').length;
+  const mse = losses.length - bce;
+  return [mse ? `${mse} MSE` : '', bce ? `${bce} BCE` : ''].filter(Boolean).join(', ');
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// The `sigmtl` command: dispatches to a subcommand and turns errors into one clear line.
+import { UsageError } from './args.js';
+import { check, checkHelp } from './commands/check.js';
+import { doctor, doctorHelp } from './commands/doctor.js';
+import { evaluate, evalHelp } from './commands/eval.js';
+import { predict, predictHelp } from './commands/predict.js';
+import { train, trainHelp } from './commands/train.js';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  train: { run: train, help: trainHelp },
+  eval: { run: evaluate, help: evalHelp },
+  predict: { run: predict, help: predictHelp },
+  check: { run: check, help: checkHelp },
+  doctor: { run: doctor, help: doctorHelp },
+};
+
+const USAGE = `sigmtl — multi-task models y = A·σ(W·x + b) + c trained on the GPU with WebGPU
+
+Usage: sigmtl <command> [options]    (sigmtl <command> --help for each)
+
+Commands
+  train     train on a bundled data set, a CSV file or synthetic data; write a model file
+  eval      per-task metrics of a model on a labelled CSV (and its coupling matrix A)
+  predict   predictions of a model for a CSV, one column per target
+  check     every GPU kernel and a training step against the float64 CPU reference
+  doctor    the WebGPU adapter, its limits and features
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`sigmtl: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`sigmtl ${name}: ${error.message}\n(see sigmtl ${name} --help)\n`);
+      return 2;
+    }
+    const e = error as Error;
+    process.stderr.write(`sigmtl ${name}: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}\n`);
+    if (process.env.SIGMTL_DEBUG) process.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,31 @@
+// `sigmtl doctor`: what the adapter is, whether it is software, its limits and features, and
+// which matmul kernel sigmtl picks for it.
+import type { GpuContext } from './context.js';
+import { chooseMatmulTuning } from './tuning.js';
+
+export const REPORTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+  'minStorageBufferOffsetAlignment',
+  'minUniformBufferOffsetAlignment',
+] as const;
+
+export interface DoctorReport {
+  adapter: GpuContext['adapter'];
+  origin: string;
+  limits: Record<string, number>;
+  features: readonly string[];
+  matmul: ReturnType<typeof chooseMatmulTuning>;
+}
+
+export function doctorReport(ctx: GpuContext): DoctorReport {
+  const limits: Record<string, number> = {};
+  for (const name of REPORTED_LIMITS) limits[name] = ctx.limits[name];
+  return { adapter: ctx.adapter, origin: ctx.origin, limits, features: ctx.features, matmul: chooseMatmulTuning(ctx) };
+}

@@ -1,0 +1,39 @@
+// A trained model as users see it: parameters plus everything needed to use them on raw data
+// (column names, per-task loss, standardisation). Prediction:
+//   o = A·σ(W·((x − x_mean)/x_std) + b) + c;   regression: o·y_std + y_mean;   BCE: σ(o)
+import type { LossKind } from '../kernels/loss.js';
+import { sigmoid } from '../cpu/reference.js';
+import { standardize, type Standardizer } from '../data/standardize.js';
+import type { TrainingBackend } from './backend.js';
+import type { ModelShape } from './layout.js';
+
+export interface TrainedModel {
+  shape: ModelShape;
+  featureNames: string[];
+  targetNames: string[];
+  losses: LossKind[];
+  /** Flat parameters in the layout of src/model/layout.ts. */
+  params: Float64Array;
+  x: Standardizer;
+  /** Target scaling: mean 0 / std 1 for BCE tasks. */
+  y: Standardizer;
+  /** Hyper-parameters and provenance, stored in the model file's metadata. */
+  hyper: Record<string, string | number | boolean>;
+}
+
+/** Raw model outputs o (rows×T) → values for regression tasks, probabilities for BCE tasks. */
+export function toOriginalScale(o: ArrayLike<number>, rows: number, model: Pick<TrainedModel, 'losses' | 'y'>): Float64Array {
+  const T = model.losses.length;
+  const out = new Float64Array(rows * T);
+  for (let i = 0; i < rows * T; i++) {
+    const t = i % T;
+    out[i] = model.losses[t] === 'bce' ? sigmoid(o[i]!) : o[i]! * model.y.std[t]! + model.y.mean[t]!;
+  }
+  return out;
+}
+
+/** Predictions on raw features (rows×d) through a backend that holds the model's parameters. */
+export async function predictRaw(backend: TrainingBackend, model: TrainedModel, X: Float64Array, rows: number): Promise<Float64Array> {
+  const o = await backend.predict(standardize(X, model.shape.features, model.x), rows);
+  return toOriginalScale(o, rows, model);
+}

@@ -1,0 +1,105 @@
+// From tables to a training problem: per-task losses, standardisation fit on the training split
+// only, a seeded validation split, and f32 arrays ready for a backend.
+import type { LossKind } from '../kernels/loss.js';
+import type { Dataset } from '../model/backend.js';
+import { DataError } from '../data/csv.js';
+import { fitStandardizer, identityStandardizer, standardize, type Standardizer } from '../data/standardize.js';
+import { selectRows, type TaskTable } from '../data/table.js';
+import { Random } from '../util/random.js';
+
+export type LossChoice = LossKind | 'auto';
+
+export interface PreparedSplit {
+  table: TaskTable;
+  /** Standardised features and targets for a backend. */
+  data: Dataset;
+}
+
+export interface Problem {
+  featureNames: string[];
+  targetNames: string[];
+  losses: LossKind[];
+  x: Standardizer;
+  y: Standardizer;
+  train: PreparedSplit;
+  validation?: PreparedSplit;
+  test?: PreparedSplit;
+}
+
+export interface PrepareOptions {
+  /** One choice for all tasks, or one per task. */
+  loss: LossChoice | readonly LossChoice[];
+  /** Fraction of the training rows held out for validation (seeded shuffle). */
+  validationSplit?: number;
+  seed: number;
+}
+
+/** BCE for a column whose observed values are all 0 or 1, MSE otherwise. */
+export function detectLoss(table: TaskTable, t: number): LossKind {
+  const T = table.targetNames.length;
+  for (let r = 0; r < table.rows; r++) {
+    if (table.mask[r * T + t] === 0) continue;
+    const v = table.Y[r * T + t];
+    if (v !== 0 && v !== 1) return 'mse';
+  }
+  return 'bce';
+}
+
+export function resolveLosses(table: TaskTable, choice: PrepareOptions['loss']): LossKind[] {
+  const T = table.targetNames.length;
+  const choices = typeof choice === 'string' ? Array<LossChoice>(T).fill(choice) : [...choice];
+  if (choices.length !== T) throw new DataError(`${choices.length} loss choices for ${T} targets`);
+  return choices.map((c, t) => {
+    const loss = c === 'auto' ? detectLoss(table, t) : c;
+    if (loss === 'bce' && detectLoss(table, t) !== 'bce') {
+      throw new DataError(`target "${table.targetNames[t]}" has values other than 0 and 1, so it cannot use the BCE loss`);
+    }
+    return loss;
+  });
+}
+
+export function toDataset(table: TaskTable, x: Standardizer, y: Standardizer): Dataset {
+  return {
+    rows: table.rows,
+    X: standardize(table.X, table.featureNames.length, x),
+    Y: standardize(table.Y, table.targetNames.length, y).map((v, i) => (table.mask[i] ? v : 0)),
+    mask: Float32Array.from(table.mask),
+  };
+}
+
+export function prepareProblem(train: TaskTable, test: TaskTable | undefined, options: PrepareOptions): Problem {
+  const losses = resolveLosses(train, options.loss);
+  let fit = train;
+  let validation: TaskTable | undefined;
+  if ((options.validationSplit ?? 0) > 0) [fit, validation] = splitRows(train, options.validationSplit!, options.seed ^ 0x9e3779b9, 'validation');
+  const T = train.targetNames.length;
+  const x = fitStandardizer(fit.X, fit.rows, fit.featureNames.length);
+  const yFit = fitStandardizer(fit.Y, fit.rows, T, fit.mask);
+  const y = identityStandardizer(T);
+  losses.forEach((loss, t) => {
+    if (loss === 'mse') {
+      y.mean[t] = yFit.mean[t]!;
+      y.std[t] = yFit.std[t]!;
+    }
+  });
+  const prepared = (table: TaskTable): PreparedSplit => ({ table, data: toDataset(table, x, y) });
+  return {
+    featureNames: train.featureNames,
+    targetNames: train.targetNames,
+    losses,
+    x,
+    y,
+    train: prepared(fit),
+    validation: validation && prepared(validation),
+    test: test && prepared(test),
+  };
+}
+
+/** A seeded random `fraction` of the rows held out: [kept, held], each in file order. */
+export function splitRows(table: TaskTable, fraction: number, seed: number, what: string): [TaskTable, TaskTable] {
+  if (!(fraction > 0 && fraction < 1)) throw new DataError(`${what} split ${fraction} must be between 0 and 1`);
+  const order = new Random(seed).shuffle(Uint32Array.from({ length: table.rows }, (_, i) => i));
+  const held = Math.max(1, Math.round(table.rows * fraction));
+  if (held >= table.rows) throw new DataError(`${what} split ${fraction} leaves no training rows out of ${table.rows}`);
+  return [selectRows(table, order.subarray(held).sort()), selectRows(table, order.subarray(0, held).sort())];
+}

@@ -1,0 +1,223 @@
+// The training loop on top of any TrainingBackend: per-epoch seeded shuffles, batches, a
+// learning-rate schedule, loss reports every few steps (the only readbacks), validation with
+// early stopping that restores the best parameters, divergence detection, and an optional
+// step-by-step cross-check against the float64 reference.
+import { backward, forward, taskLoss } from '../cpu/reference.js';
+import type { TaskSpec } from '../kernels/loss.js';
+import type { Dataset, TrainingBackend, TrainStep } from '../model/backend.js';
+import { compareArrays, describeComparison, type Tolerance } from '../verify/compare.js';
+import { Random } from '../util/random.js';
+import { learningRateAt, type Schedule } from './schedule.js';
+
+export interface TrainerOptions {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  schedule: Schedule;
+  seed: number;
+  /** Read the loss back every this many steps (progress reports). */
+  reportEvery: number;
+  /** Early stopping: epochs without validation improvement before stopping (0 = off). */
+  patience: number;
+  /** Recompute every K-th step's gradients on the CPU reference and stop on disagreement (0 = off). */
+  verifyEvery: number;
+  onReport?: (report: ProgressReport) => void;
+  /** Polled between submits: return true to stop (the browser's Stop button). */
+  shouldStop?: () => boolean;
+  /** Resume from this state (checkpoints). */
+  start?: { epoch: number; rngState: number };
+  onEpochEnd?: (state: EpochState) => Promise<void> | void;
+}
+
+export interface ProgressReport {
+  epoch: number;
+  step: number;
+  totalSteps: number;
+  /** Weighted training loss Σ_t w_t·L_t, mean over the steps since the last report. */
+  loss: number;
+  perTask: Float64Array;
+  validationLoss?: number;
+  stepsPerSecond: number;
+  learningRate: number;
+}
+
+export interface EpochState {
+  epoch: number;
+  step: number;
+  rngState: number;
+  validationLoss?: number;
+}
+
+export interface TrainResult {
+  steps: number;
+  epochs: number;
+  seconds: number;
+  stepsPerSecond: number;
+  history: ProgressReport[];
+  bestEpoch?: number;
+  bestValidationLoss?: number;
+  stoppedEarly: boolean;
+  verifications: number;
+}
+
+export class DivergenceError extends Error {
+  override readonly name = 'DivergenceError';
+  constructor(
+    message: string,
+    readonly lastGoodParams: Float64Array,
+  ) {
+    super(message);
+  }
+}
+
+export class VerificationError extends Error {
+  override readonly name = 'VerificationError';
+}
+
+/** Tolerance of the GPU-vs-reference gradient check (f32 against f64). */
+export const VERIFY_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 1e-3 };
+
+const weightedTotal = (perTask: ArrayLike<number>, tasks: readonly TaskSpec[]) =>
+  tasks.reduce((sum, task, t) => sum + task.weight * perTask[t]!, 0);
+
+/** The model's weighted loss over a whole data set (chunked predictions, float64 loss). */
+export async function datasetLoss(backend: TrainingBackend, data: Dataset): Promise<number> {
+  const o = await backend.predict(data.X, data.rows);
+  return taskLoss(o, data.Y, data.mask, backend.config.tasks, data.rows).total;
+}
+
+function permute(data: Dataset, order: Uint32Array, d: number, T: number): Dataset {
+  const X = new Float32Array(data.X.length);
+  const Y = new Float32Array(data.Y.length);
+  const mask = new Float32Array(data.mask.length);
+  for (let i = 0; i < order.length; i++) {
+    const r = order[i]!;
+    X.set(data.X.subarray(r * d, r * d + d), i * d);
+    Y.set(data.Y.subarray(r * T, r * T + T), i * T);
+    mask.set(data.mask.subarray(r * T, r * T + T), i * T);
+  }
+  return { rows: data.rows, X, Y, mask };
+}
+
+export async function trainModel(
+  backend: TrainingBackend,
+  train: Dataset,
+  validation: Dataset | undefined,
+  options: TrainerOptions,
+): Promise<TrainResult> {
+  const { features: d, tasks: T } = backend.config.shape;
+  const tasks = backend.config.tasks;
+  const batch = Math.min(options.batchSize, backend.config.maxBatch, train.rows);
+  const stepsPerEpoch = Math.ceil(train.rows / batch);
+  const totalSteps = stepsPerEpoch * options.epochs;
+  const random = new Random(options.start?.rngState ?? options.seed);
+  const history: ProgressReport[] = [];
+  let step = (options.start?.epoch ?? 0) * stepsPerEpoch;
+  let lastGood = await backend.getParameters();
+  let best: { epoch: number; loss: number; params: Float64Array } | undefined;
+  let stoppedEarly = false;
+  let verifications = 0;
+  const started = performance.now();
+  let lastReportTime = started;
+  let stepsSinceReport = 0;
+
+  const report = async (epoch: number, validationLoss?: number) => {
+    const { perTask } = await backend.readLoss();
+    const loss = weightedTotal(perTask, tasks);
+    if (!Number.isFinite(loss)) {
+      throw new DivergenceError(
+        `training diverged: the loss became ${loss} at epoch ${epoch + 1}, step ${step}. ` +
+          `Try a lower learning rate (now ${options.learningRate}), a warm-up (--warmup), or the adam optimizer.`,
+        lastGood,
+      );
+    }
+    const now = performance.now();
+    const entry: ProgressReport = {
+      epoch,
+      step,
+      totalSteps,
+      loss,
+      perTask,
+      validationLoss,
+      stepsPerSecond: stepsSinceReport / Math.max(1e-9, (now - lastReportTime) / 1000),
+      learningRate: learningRateAt(options.learningRate, options.schedule, Math.max(0, step - 1), totalSteps),
+    };
+    lastReportTime = now;
+    stepsSinceReport = 0;
+    history.push(entry);
+    options.onReport?.(entry);
+  };
+
+  for (let epoch = options.start?.epoch ?? 0; epoch < options.epochs; epoch++) {
+    const order = random.shuffle(Uint32Array.from({ length: train.rows }, (_, i) => i));
+    const shuffled = permute(train, order, d, T);
+    backend.setDataset(shuffled);
+    const steps: TrainStep[] = [];
+    for (let start = 0; start < train.rows; start += batch) {
+      const rows = Math.min(batch, train.rows - start);
+      steps.push({ start, rows, learningRate: learningRateAt(options.learningRate, options.schedule, step + steps.length, totalSteps) });
+    }
+    for (let i = 0; i < steps.length; ) {
+      if (options.shouldStop?.()) {
+        stoppedEarly = true;
+        break;
+      }
+      let chunk = Math.min(options.reportEvery - stepsSinceReport, steps.length - i);
+      if (options.verifyEvery > 0) {
+        const untilVerify = options.verifyEvery - (step % options.verifyEvery);
+        if (untilVerify === options.verifyEvery) {
+          await verifyStep(backend, shuffled, steps[i]!, step);
+          verifications++;
+        }
+        chunk = Math.min(chunk, untilVerify);
+      }
+      await backend.trainSteps(steps.slice(i, i + chunk));
+      i += chunk;
+      step += chunk;
+      stepsSinceReport += chunk;
+      if (stepsSinceReport >= options.reportEvery) await report(epoch);
+    }
+    if (stepsSinceReport > 0) await report(epoch);
+    if (stoppedEarly) break;
+    lastGood = await backend.getParameters();
+    let validationLoss: number | undefined;
+    if (validation) {
+      validationLoss = await datasetLoss(backend, validation);
+      history[history.length - 1]!.validationLoss = validationLoss;
+      if (!best || validationLoss < best.loss) best = { epoch, loss: validationLoss, params: lastGood };
+      else if (options.patience > 0 && epoch - best.epoch >= options.patience) stoppedEarly = true;
+    }
+    await options.onEpochEnd?.({ epoch, step, rngState: random.state, validationLoss });
+    if (stoppedEarly) break;
+  }
+  if (best) backend.setParameters(best.params);
+  const seconds = (performance.now() - started) / 1000;
+  const trained = step - (options.start?.epoch ?? 0) * stepsPerEpoch;
+  return {
+    steps: step,
+    epochs: history.length ? history[history.length - 1]!.epoch + 1 : 0,
+    seconds,
+    stepsPerSecond: trained / Math.max(seconds, 1e-9),
+    history,
+    bestEpoch: best?.epoch,
+    bestValidationLoss: best?.loss,
+    stoppedEarly,
+    verifications,
+  };
+}
+
+/** The backend's gradients for this step against the float64 reference from the same parameters and batch. */
+async function verifyStep(backend: TrainingBackend, data: Dataset, at: TrainStep, step: number): Promise<void> {
+  const params = await backend.getParameters();
+  const got = await backend.gradients(at.start, at.rows);
+  const { S, Y } = forward(params, backend.layout, data.X, at.rows, at.start);
+  const loss = taskLoss(Y, data.Y, data.mask, backend.config.tasks, at.rows, at.start);
+  const want = backward(params, backend.layout, data.X, S, loss.gradY, at.rows, at.start);
+  const comparison = compareArrays(got.grads, want, VERIFY_TOLERANCE);
+  if (!comparison.ok) {
+    throw new VerificationError(
+      `step ${step}: the ${backend.kind} gradients disagree with the float64 reference\n` +
+        describeComparison('gradients', comparison, VERIFY_TOLERANCE),
+    );
+  }
+}

@@ -1,0 +1,169 @@
+// `sigmtl check`: every kernel on this device against the float64 reference, plus whole
+// training steps against the CPU backend. Works in Node and in the browser (plain WebGPU).
+import type { AdapterSummary, GpuContext } from '../gpu/context.js';
+import { chooseMatmulTuning } from '../gpu/tuning.js';
+import { matmulReference, rowSumsReference, sigmoid, taskLoss } from '../cpu/reference.js';
+import { newOptimizerState, optimizerStep } from '../cpu/optimizer.js';
+import { CpuBackend } from '../cpu/backend.js';
+import { teacherStudentData } from '../data/synthetic.js';
+import type { EpilogueName, MatmulVariant } from '../kernels/matmul.js';
+import type { TaskSpec } from '../kernels/loss.js';
+import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../kernels/optimizer.js';
+import type { BackendConfig } from '../model/backend.js';
+import { initParameters } from '../model/init.js';
+import { WebGpuBackend } from '../model/webgpu-backend.js';
+import { Random, uniformArray } from '../util/random.js';
+import { compareArrays, type Tolerance } from './compare.js';
+import { runLoss, runMatmul, runOptimizer, runSigmoidBackward, runSigmoidForward } from './run-kernels.js';
+
+export interface CheckRow {
+  name: string;
+  shape: string;
+  maxAbs: number;
+  maxRel: number;
+  ok: boolean;
+}
+
+export interface CheckReport {
+  ok: boolean;
+  adapter: Pick<AdapterSummary, 'vendor' | 'architecture' | 'description' | 'software'>;
+  rows: CheckRow[];
+}
+
+/** Tolerances, f32 on the GPU against float64. */
+export const CHECK_TOLERANCE = {
+  matmul: (K: number): Tolerance => ({ atol: 1e-6 + 2e-7 * K, rtol: 1e-5 }),
+  elementwise: { atol: 1e-6, rtol: 1e-5 } as Tolerance,
+  step: { atol: 1e-6, rtol: 1e-4 } as Tolerance,
+  tenSteps: { atol: 1e-4, rtol: 1e-3 } as Tolerance,
+};
+
+const MATMUL_SHAPES: Array<[number, number, number]> = [
+  [1, 1, 1],
+  [7, 13, 5],
+  [45, 65, 37],
+  [100, 5, 10],
+];
+const TRANSPOSES = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
+
+export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void): Promise<CheckReport> {
+  const rows: CheckRow[] = [];
+  const random = new Random(2024);
+  const add = (name: string, shape: string, got: ArrayLike<number>, ref: ArrayLike<number>, tol: Tolerance) => {
+    const c = compareArrays(got, ref, tol);
+    const row = { name, shape, maxAbs: c.maxAbs, maxRel: c.maxRel, ok: c.ok };
+    rows.push(row);
+    onRow?.(row);
+  };
+
+  for (const variant of ['regblock', 'tiled'] as MatmulVariant[]) {
+    const tuning = chooseMatmulTuning(ctx, variant);
+    for (const [M, N, K] of MATMUL_SHAPES) {
+      for (const [transposeA, transposeB] of TRANSPOSES) {
+        const a = uniformArray(random, M * K);
+        const b = uniformArray(random, K * N);
+        const shape = { M, N, K, transposeA, transposeB };
+        const out = await runMatmul(ctx, tuning, { transposeA, transposeB, rowSums: true }, { M, N, K, a, b });
+        const op = `${transposeA ? 'Aᵀ' : 'A'}·${transposeB ? 'Bᵀ' : 'B'}`;
+        add(`matmul ${variant} ${op}`, `${M}×${N}×${K}`, out.c, matmulReference(a, b, shape), CHECK_TOLERANCE.matmul(K));
+        add(`matmul ${variant} ${op} row sums`, `${M}×${K}`, out.rowSums, rowSumsReference(a, shape), CHECK_TOLERANCE.matmul(K));
+      }
+    }
+    const [M, N, K] = [45, 65, 37];
+    for (const epilogue of ['bias', 'biasSigmoid', 'sigmoidGrad'] as EpilogueName[]) {
+      const a = uniformArray(random, M * K);
+      const b = uniformArray(random, K * N);
+      const aux = epilogue === 'sigmoidGrad' ? uniformArray(random, M * N, 0, 1) : uniformArray(random, N, -2, 2);
+      const ref = matmulReference(a, b, { M, N, K }).map((v, i) => {
+        if (epilogue === 'bias') return v + aux[i % N]!;
+        if (epilogue === 'biasSigmoid') return sigmoid(v + aux[i % N]!);
+        return v * aux[i]! * (1 - aux[i]!);
+      });
+      const out = await runMatmul(ctx, tuning, { epilogue }, { M, N, K, a, b, aux });
+      add(`matmul ${variant} +${epilogue}`, `${M}×${N}×${K}`, out.c, ref, CHECK_TOLERANCE.matmul(K));
+    }
+  }
+
+  const z = uniformArray(random, 4099, -12, 12);
+  z.set([400, -400, 0], 0);
+  const s = await runSigmoidForward(ctx, z);
+  add('sigmoid forward', `${z.length}`, s, Array.from(z, sigmoid), CHECK_TOLERANCE.elementwise);
+  const gradS = uniformArray(random, z.length);
+  const gradZ = await runSigmoidBackward(ctx, s, gradS);
+  add('sigmoid backward', `${z.length}`, gradZ, Array.from(s, (v, i) => gradS[i]! * v * (1 - v)), CHECK_TOLERANCE.elementwise);
+
+  const tasks: TaskSpec[] = [
+    { loss: 'mse', weight: 1 },
+    { loss: 'bce', weight: 0.5 },
+    { loss: 'mse', weight: 2 },
+  ];
+  const lossRows = 257;
+  const y = uniformArray(random, lossRows * 3, -4, 4);
+  const targets = Float32Array.from({ length: lossRows * 3 }, (_, i) => (i % 3 === 1 ? Number(random.next() < 0.5) : random.normal()));
+  const mask = Float32Array.from({ length: lossRows * 3 }, () => Number(random.next() > 0.2));
+  const loss = await runLoss(ctx, { rows: lossRows, y, targets, mask, tasks });
+  const lossRef = taskLoss(Float64Array.from(y), targets, mask, tasks, lossRows);
+  add('loss L_t (MSE, BCE, masked)', `${lossRows}×3`, loss.perTask, lossRef.perTask, { atol: 1e-5, rtol: 1e-5 });
+  add('loss G_Y', `${lossRows}×3`, loss.gradY, lossRef.gradY, CHECK_TOLERANCE.elementwise);
+
+  for (const kind of ['sgd', 'momentum', 'adam'] as const) {
+    const config: OptimizerConfig = { ...DEFAULT_OPTIMIZER, kind, weightDecay: 0.01 };
+    const n = 777;
+    const params = Float64Array.from(uniformArray(random, n));
+    const grads = uniformArray(random, n);
+    const state = newOptimizerState(n);
+    const values = { count: n, decayCount: 500, frozen: [0, 0] as const, step: 1, learningRate: config.learningRate };
+    const out = await runOptimizer(ctx, config, values, {
+      params: Float32Array.from(params),
+      grads,
+      state1: new Float32Array(n),
+      state2: new Float32Array(n),
+    });
+    optimizerStep(params, grads, state, config, config.learningRate, 500, [0, 0]);
+    add(`optimizer ${kind}`, `${n}`, out.params, params, CHECK_TOLERANCE.elementwise);
+  }
+
+  for (const row of await checkTrainingSteps(ctx)) {
+    rows.push(row);
+    onRow?.(row);
+  }
+  const { vendor, architecture, description, software } = ctx.adapter;
+  return { ok: rows.every((r) => r.ok), adapter: { vendor, architecture, description, software }, rows };
+}
+
+/** The seed's shape (T=5, d=10, N=100): one step's gradients, then parameters after 10 Adam steps. */
+async function checkTrainingSteps(ctx: GpuContext): Promise<CheckRow[]> {
+  const shape = { features: 10, hidden: 5, tasks: 5 };
+  const data = teacherStudentData({ shape, rows: 100, seed: 7, noise: 0.1 });
+  const tasks: TaskSpec[] = Array.from({ length: 5 }, (_, t) => ({ loss: 'mse', weight: 1 + t / 4 }));
+  const config: BackendConfig = { shape, tasks, optimizer: { ...DEFAULT_OPTIMIZER, kind: 'adam' }, maxBatch: 100 };
+  const cpu = new CpuBackend(config);
+  const gpu = await WebGpuBackend.create(ctx, config);
+  try {
+    const init = initParameters(shape, 8);
+    for (const backend of [cpu, gpu]) {
+      backend.setParameters(init);
+      backend.setDataset(data);
+    }
+    const rows: CheckRow[] = [];
+    const add = (name: string, got: ArrayLike<number>, ref: ArrayLike<number>, tol: Tolerance) => {
+      const c = compareArrays(got, ref, tol);
+      rows.push({ name, shape: 'd=10 T=5 N=100', maxAbs: c.maxAbs, maxRel: c.maxRel, ok: c.ok });
+    };
+    const [want, got] = await Promise.all([cpu.gradients(0, 100), gpu.gradients(0, 100)]);
+    add('step: loss', got.perTask, want.perTask, CHECK_TOLERANCE.step);
+    add('step: gradients', got.grads, want.grads, CHECK_TOLERANCE.step);
+    const steps = Array.from({ length: 10 }, () => ({ start: 0, rows: 100, learningRate: 0.01 }));
+    await Promise.all([cpu.trainSteps(steps), gpu.trainSteps(steps)]);
+    const [p1, p2] = await Promise.all([cpu.getParameters(), gpu.getParameters()]);
+    add('10 Adam steps: parameters', p2, p1, CHECK_TOLERANCE.tenSteps);
+    return rows;
+  } finally {
+    gpu.destroy();
+  }
+}
