@@ -6,32 +6,46 @@ import { readFileBytes } from '../io/files.js';
 import { SafetensorsError } from '../io/safetensors.js';
 import type { ParameterLayout } from '../model/layout.js';
 import type { TrainedModel } from '../model/model.js';
+import type { ResumeState } from '../train/trainer.js';
 
-export function encodeCheckpoint(model: TrainedModel, optimizer: OptimizerState, nextEpoch: number, rngState: number): Uint8Array {
+export function encodeCheckpoint(model: TrainedModel, optimizer: OptimizerState, state: ResumeState): Uint8Array {
   const n = model.params.length;
+  const tensor = (values: ArrayLike<number>) => ({ shape: [n], data: Float64Array.from(values) });
   return encodeModel(
     model,
     {
-      'checkpoint.params': { shape: [n], data: Float64Array.from(model.params) },
-      'checkpoint.state1': { shape: [n], data: Float64Array.from(optimizer.state1) },
-      'checkpoint.state2': { shape: [n], data: Float64Array.from(optimizer.state2) },
+      'checkpoint.params': tensor(model.params),
+      'checkpoint.state1': tensor(optimizer.state1),
+      'checkpoint.state2': tensor(optimizer.state2),
+      ...(state.best ? { 'checkpoint.best': tensor(state.best.params) } : {}),
     },
-    { checkpoint: JSON.stringify({ nextEpoch, rngState, optimizerStep: optimizer.step }) },
+    {
+      checkpoint: JSON.stringify({
+        nextEpoch: state.epoch,
+        rngState: state.rngState,
+        optimizerStep: optimizer.step,
+        best: state.best && { epoch: state.best.epoch, loss: state.best.loss },
+      }),
+    },
   );
 }
 
 export interface Checkpoint {
   params: Float64Array;
   optimizer: OptimizerState;
-  epoch: number;
-  rngState: number;
+  resume: ResumeState;
 }
 
 export async function readCheckpoint(path: string, layout: ParameterLayout): Promise<Checkpoint> {
   const { tensors, metadata } = decodeModel(await readFileBytes(path), path);
   const fail = (why: string) => new SafetensorsError(`${path}: not a usable checkpoint: ${why}`);
   if (!metadata.checkpoint) throw fail('no checkpoint metadata (is this a model file?)');
-  const info = JSON.parse(metadata.checkpoint) as { nextEpoch: number; rngState: number; optimizerStep: number };
+  const info = JSON.parse(metadata.checkpoint) as {
+    nextEpoch: number;
+    rngState: number;
+    optimizerStep: number;
+    best?: { epoch: number; loss: number };
+  };
   const get = (name: string) => {
     const t = tensors[name];
     if (!t || t.data.length !== layout.count) throw fail(`${name} missing or not ${layout.count} values (different model shape?)`);
@@ -40,7 +54,10 @@ export async function readCheckpoint(path: string, layout: ParameterLayout): Pro
   return {
     params: get('checkpoint.params'),
     optimizer: { step: info.optimizerStep, state1: get('checkpoint.state1'), state2: get('checkpoint.state2') },
-    epoch: info.nextEpoch,
-    rngState: info.rngState,
+    resume: {
+      epoch: info.nextEpoch,
+      rngState: info.rngState,
+      best: info.best && { ...info.best, params: get('checkpoint.best') },
+    },
   };
 }

@@ -25,7 +25,7 @@ export interface TrainerOptions {
   /** Polled between submits: return true to stop (the browser's Stop button). */
   shouldStop?: () => boolean;
   /** Resume from this state (checkpoints). */
-  start?: { epoch: number; rngState: number };
+  start?: ResumeState;
   onEpochEnd?: (state: EpochState) => Promise<void> | void;
 }
 
@@ -41,10 +41,22 @@ export interface ProgressReport {
   learningRate: number;
 }
 
-export interface EpochState {
+export interface BestEpoch {
   epoch: number;
-  step: number;
+  loss: number;
+  params: Float64Array;
+}
+
+/** Where a run stands after an epoch: enough to resume it exactly. */
+export interface ResumeState {
+  /** The next epoch to run. */
+  epoch: number;
   rngState: number;
+  best?: BestEpoch;
+}
+
+export interface EpochState extends ResumeState {
+  step: number;
   validationLoss?: number;
 }
 
@@ -114,7 +126,7 @@ export async function trainModel(
   const history: ProgressReport[] = [];
   let step = (options.start?.epoch ?? 0) * stepsPerEpoch;
   let lastGood = await backend.getParameters();
-  let best: { epoch: number; loss: number; params: Float64Array } | undefined;
+  let best: BestEpoch | undefined = options.start?.best;
   let stoppedEarly = false;
   let verifications = 0;
   const started = performance.now();
@@ -187,7 +199,7 @@ export async function trainModel(
       if (!best || validationLoss < best.loss) best = { epoch, loss: validationLoss, params: lastGood };
       else if (options.patience > 0 && epoch - best.epoch >= options.patience) stoppedEarly = true;
     }
-    await options.onEpochEnd?.({ epoch, step, rngState: random.state, validationLoss });
+    await options.onEpochEnd?.({ epoch: epoch + 1, step, rngState: random.state, validationLoss, best });
     if (stoppedEarly) break;
   }
   if (best) backend.setParameters(best.params);

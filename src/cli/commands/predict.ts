@@ -45,7 +45,7 @@ export async function predict(argv: string[]): Promise<number> {
       ...(idColumn ? [data.ids![r]!] : []),
       ...Array.from(predictions.subarray(r * T, r * T + T), (v) => String(v)),
     ]);
-    await writeFileAtomic(outPath, Papa.unparse({ fields: header, data: rows }) + '\n');
+    await writeFileAtomic(outPath, Papa.unparse({ fields: header, data: rows }, { newline: '\n' }) + '\n');
     output.info(`${data.rows} predictions for ${T} targets written to ${outPath}`);
     output.result({ rows: data.rows, targets: model.targetNames, out: outPath, backend: opened.backend.kind });
     return 0;

@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../../io/files.js';
 import { computeMetrics, type MetricsReport } from '../../train/metrics.js';
 import { prepareProblem, splitRows, type LossChoice } from '../../train/prepare.js';
 import { DEFAULT_SCHEDULE, type ScheduleKind } from '../../train/schedule.js';
-import { datasetLoss, DivergenceError, trainModel } from '../../train/trainer.js';
+import { datasetLoss, DivergenceError, trainModel, type ResumeState } from '../../train/trainer.js';
 import { compareArrays } from '../../verify/compare.js';
 import { choice, flag, list, number, parse, text, UsageError, type OptionSpec } from '../args.js';
 import { adapterName, openBackend, type BackendChoice } from '../backend.js';
@@ -207,14 +207,14 @@ export async function train(argv: string[]): Promise<number> {
       hyper,
     });
 
-    let start: { epoch: number; rngState: number } | undefined;
+    let start: ResumeState | undefined;
     const resumePath = text(p, 'resume');
     if (resumePath) {
       const checkpoint = await readCheckpoint(resumePath, parameterLayout(shape));
       backend.setParameters(checkpoint.params);
       backend.setOptimizerState(checkpoint.optimizer);
-      start = { epoch: checkpoint.epoch, rngState: checkpoint.rngState };
-      out.info(`resuming from ${resumePath} at epoch ${checkpoint.epoch + 1}`);
+      start = checkpoint.resume;
+      out.info(`resuming from ${resumePath} at epoch ${start.epoch + 1}`);
     } else {
       backend.setParameters(initParameters(shape, seed, aInit));
     }
@@ -237,9 +237,9 @@ export async function train(argv: string[]): Promise<number> {
         onReport: (r) => progress.update(r),
         start,
         onEpochEnd: async (state) => {
-          if (checkpointEvery > 0 && (state.epoch + 1) % checkpointEvery === 0) {
+          if (checkpointEvery > 0 && state.epoch % checkpointEvery === 0) {
             const [params, opt] = await Promise.all([backend.getParameters(), backend.getOptimizerState()]);
-            await writeFileAtomic(checkpointPath, encodeCheckpoint(modelOf(params), opt, state.epoch + 1, state.rngState));
+            await writeFileAtomic(checkpointPath, encodeCheckpoint(modelOf(params), opt, state));
           }
         },
       });
