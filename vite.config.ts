@@ -19,7 +19,12 @@ export default defineConfig(({ mode }) => {
   }
   return {
     root: 'demo',
-    build: { outDir: '../dist-demo', emptyOutDir: true, target: 'es2022' },
+    base: './',
+    // The bundled data sets are served (and copied into the static build) from data/.
+    publicDir: '../data',
+    // gpu.js alone is ~700 kB; it is only loaded by this demo.
+    build: { outDir: '../dist-demo', emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 1200 },
+    worker: { format: 'es' },
     test: {
       root: '.',
       include: ['test/**/*.test.ts'],

@@ -1,0 +1,138 @@
+// GPU vs CPU: the same n×n matmul and sigmoid on sigmtl's WebGPU kernels, sigmtl's CPU backend
+// (float64 reference, in a Web Worker) and gpu.js (WebGPU mode where it has an adapter, WebGL2
+// otherwise). Times are medians of 3 runs after a warm-up and include upload and readback.
+import { GPU, Input } from 'gpu.js';
+import type { GpuContext } from '../src/gpu/context.js';
+import { chooseMatmulTuning } from '../src/gpu/tuning.js';
+import { runMatmul, runSigmoidForward } from '../src/verify/run-kernels.js';
+import { Random, uniformArray } from '../src/util/random.js';
+import type { CpuJob } from './cpu-worker.js';
+
+export interface CompareRow {
+  op: 'matmul' | 'sigmoid';
+  n: number;
+  impl: string;
+  ms: number;
+  gflops: number | null;
+  /** Max |result − float64 CPU result|. */
+  maxDiff: number;
+}
+
+export interface CompareReport {
+  adapter: string;
+  software: boolean;
+  gpujsMode: string;
+  rows: CompareRow[];
+  /** Smallest n from which sigmtl's WebGPU matmul beats the CPU backend at every larger n tested. */
+  crossover: number | null;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function timed<T>(run: () => Promise<T>, repeats = 3): Promise<{ ms: number; value: T }> {
+  let value = await run(); // warm-up: compiles pipelines and kernels
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const started = performance.now();
+    value = await run();
+    times.push(performance.now() - started);
+  }
+  return { ms: median(times), value };
+}
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let max = 0;
+  for (let i = 0; i < b.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}
+
+function createCpuWorker() {
+  const worker = new Worker(new URL('./cpu-worker.ts', import.meta.url), { type: 'module' });
+  const run = (job: CpuJob) =>
+    new Promise<{ result: Float64Array; ms: number }>((resolve, reject) => {
+      worker.onmessage = (event) => resolve(event.data);
+      worker.onerror = (event) => reject(new Error(event.message));
+      worker.postMessage(job);
+    });
+  return { run, terminate: () => worker.terminate() };
+}
+
+async function createGpuJs(): Promise<{ gpu: GPU; mode: string }> {
+  const mode = GPU.isWebGPUSupported && (await GPU.isWebGPUAvailable()) ? 'webgpu' : GPU.isWebGL2Supported ? 'webgl2' : 'cpu';
+  return { gpu: new GPU({ mode: mode as 'webgpu' }), mode };
+}
+
+const flatten = (rows: ArrayLike<ArrayLike<number>>, n: number) => {
+  const out = new Float32Array(n * n);
+  for (let r = 0; r < n; r++) out.set(rows[r] as Float32Array, r * n);
+  return out;
+};
+
+export async function runComparison(ctx: GpuContext, sizes: number[], onRow: (row: CompareRow) => void): Promise<CompareReport> {
+  const rows: CompareRow[] = [];
+  const add = (row: CompareRow) => {
+    rows.push(row);
+    onRow(row);
+  };
+  const cpu = createCpuWorker();
+  const { gpu, mode } = await createGpuJs();
+  const tuning = chooseMatmulTuning(ctx);
+  const random = new Random(17);
+  try {
+    for (const n of sizes) {
+      const a = uniformArray(random, n * n);
+      const b = uniformArray(random, n * n);
+      const flops = 2 * n * n * n;
+      const gflops = (ms: number) => flops / (ms * 1e6);
+      const reference = await timed(() => cpu.run({ kind: 'matmul', a, b, n }), 1);
+      add({ op: 'matmul', n, impl: 'sigmtl CPU (worker)', ms: reference.ms, gflops: gflops(reference.ms), maxDiff: 0 });
+      const ours = await timed(() => runMatmul(ctx, tuning, {}, { M: n, N: n, K: n, a, b }));
+      add({ op: 'matmul', n, impl: 'sigmtl WebGPU', ms: ours.ms, gflops: gflops(ours.ms), maxDiff: maxDiff(ours.value.c, reference.value.result) });
+      const kernel = gpu
+        .createKernel(function (this: { thread: { x: number; y: number }; constants: { n: number } }, x: number[][], y: number[][]) {
+          let sum = 0;
+          for (let i = 0; i < this.constants.n; i++) sum += x[this.thread.y]![i]! * y[i]![this.thread.x]!;
+          return sum;
+        })
+        .setConstants({ n })
+        .setOutput([n, n]);
+      const theirs = await timed(async () => flatten((await kernel(new Input(a as unknown as number[], [n, n]), new Input(b as unknown as number[], [n, n]))) as Float32Array[], n));
+      add({ op: 'matmul', n, impl: `gpu.js (${mode})`, ms: theirs.ms, gflops: gflops(theirs.ms), maxDiff: maxDiff(theirs.value, reference.value.result) });
+      kernel.destroy?.();
+
+      const x = uniformArray(random, n * n, -8, 8);
+      const sigRef = await timed(() => cpu.run({ kind: 'sigmoid', x }), 1);
+      add({ op: 'sigmoid', n, impl: 'sigmtl CPU (worker)', ms: sigRef.ms, gflops: null, maxDiff: 0 });
+      const sigOurs = await timed(() => runSigmoidForward(ctx, x));
+      add({ op: 'sigmoid', n, impl: 'sigmtl WebGPU', ms: sigOurs.ms, gflops: null, maxDiff: maxDiff(sigOurs.value, sigRef.value.result) });
+      const sigKernel = gpu
+        .createKernel(function (this: { thread: { x: number } }, v: number[]) {
+          return 1 / (1 + Math.exp(-v[this.thread.x]!));
+        })
+        .setOutput([n * n]);
+      const sigTheirs = await timed(async () => Float32Array.from((await sigKernel(x)) as Float32Array));
+      add({ op: 'sigmoid', n, impl: `gpu.js (${mode})`, ms: sigTheirs.ms, gflops: null, maxDiff: maxDiff(sigTheirs.value, sigRef.value.result) });
+      sigKernel.destroy?.();
+    }
+  } finally {
+    cpu.terminate();
+    gpu.destroy();
+  }
+  return {
+    adapter: ctx.adapter.description || ctx.adapter.architecture,
+    software: ctx.adapter.software,
+    gpujsMode: mode,
+    rows,
+    crossover: crossover(rows, sizes),
+  };
+}
+
+function crossover(rows: CompareRow[], sizes: number[]): number | null {
+  const time = (n: number, impl: string) => rows.find((r) => r.op === 'matmul' && r.n === n && r.impl.startsWith(impl))?.ms ?? Infinity;
+  let found: number | null = null;
+  for (const n of [...sizes].reverse()) {
+    if (time(n, 'sigmtl WebGPU') < time(n, 'sigmtl CPU')) found = n;
+    else break;
+  }
+  return found;
+}

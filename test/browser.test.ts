@@ -1,0 +1,81 @@
+// The demo page in real headless Chromium (Debian's, driven by playwright-core; never a
+// downloaded browser) with WebGPU on: it trains on the GPU, agrees with the CPU, and the
+// comparison panel's three implementations agree. Screenshots go to test-artifacts/.
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const CHROMIUM = process.env.SIGMTL_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = 'test-artifacts';
+let server: PreviewServer;
+let browser: BrowserContext;
+let page: Page;
+let url: string;
+
+describe.skipIf(!existsSync(CHROMIUM))('demo page in headless Chromium', () => {
+  beforeAll(async () => {
+    await build({ logLevel: 'error' });
+    server = await preview({ logLevel: 'error', preview: { port: 5299, strictPort: false, host: '127.0.0.1' } });
+    url = server.resolvedUrls!.local[0]!;
+    // A fresh user-data dir every run (Playwright takes it as the persistent context's folder).
+    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'sigmtl-chromium-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1400, height: 1250 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--enable-unsafe-webgpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage();
+    page.on('console', (m) => m.type() === 'error' && console.error('[page]', m.text()));
+    mkdirSync(ARTIFACTS, { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((resolve) => server?.httpServer.close(() => resolve()));
+  });
+
+  test('?autorun=1 trains on WebGPU, the loss falls, and the GPU agrees with the CPU', async () => {
+    await page.goto(`${url}?autorun=1`);
+    const text = await page.locator('#result').textContent({ timeout: 240_000 }).then(async (t) => {
+      if (t) return t;
+      await page.waitForFunction(() => document.getElementById('result')!.textContent !== '', null, { timeout: 240_000 });
+      return page.locator('#result').textContent();
+    });
+    const result = JSON.parse(text!);
+    expect(result.error).toBeUndefined();
+    expect(result.backend).toBe('webgpu');
+    expect(result.dataset).toBe('yeast');
+    expect(result.lossLast).toBeLessThan(result.lossFirst);
+    expect(result.maxAbsDiffVsCpu).toBeLessThan(1e-4);
+    expect(result.metrics.overall.hammingLoss).toBeLessThan(0.25);
+    for (const key of ['adapter', 'steps', 'metrics']) expect(result).toHaveProperty(key);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-train.png'), fullPage: false });
+  }, 300_000);
+
+  test('the verify panel passes every kernel check on the browser adapter', async () => {
+    await page.click('#verify');
+    await page.waitForFunction(() => document.getElementById('verify-result')!.dataset.ok !== undefined, null, { timeout: 120_000 });
+    expect(await page.locator('#verify-result').getAttribute('data-ok')).toBe('true');
+  }, 150_000);
+
+  test('the comparison panel: sigmtl WebGPU, the CPU backend and gpu.js agree', async () => {
+    await page.selectOption('#compare-max', '128');
+    await page.click('#compare');
+    await page.waitForFunction(() => document.getElementById('compare-table')!.dataset.report !== undefined, null, { timeout: 180_000 });
+    const report = JSON.parse((await page.locator('#compare-table').getAttribute('data-report'))!);
+    expect(report.rows.length).toBe(4 * 6); // n = 16, 32, 64, 128 × (3 matmul + 3 sigmoid)
+    for (const row of report.rows) expect(row.maxDiff, `${row.op} ${row.n} ${row.impl}`).toBeLessThan(row.op === 'matmul' ? 1e-3 : 1e-5);
+    await page.locator('#compare-view').screenshot({ path: join(ARTIFACTS, 'demo-compare.png') });
+  }, 200_000);
+});
