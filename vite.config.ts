@@ -1,7 +1,7 @@
 import { defineConfig } from 'vite';
 
 // One config, three jobs:
-//  - `vite build --mode cli` bundles the Node command line tool into dist/cli.js;
+//  - `vite build --mode cli` bundles the Node command line tool (dist/cli.js) and the benchmarks (dist/bench.js);
 //  - the default mode serves and builds the browser demo from demo/;
 //  - Vitest reads the `test` block.
 // Shaders are imported as `shaders/*.wgsl?raw` everywhere, so all three see the same WGSL files.
@@ -9,11 +9,14 @@ export default defineConfig(({ mode }) => {
   if (mode === 'cli') {
     return {
       build: {
-        ssr: 'src/cli/main.ts',
+        ssr: true,
         outDir: 'dist',
         emptyOutDir: true,
         target: 'node20',
-        rollupOptions: { output: { entryFileNames: 'cli.js' } },
+        rollupOptions: {
+          input: { cli: 'src/cli/main.ts', bench: 'bench/main.ts' },
+          output: { entryFileNames: '[name].js' },
+        },
       },
     };
   }

@@ -1,12 +1,15 @@
-// `npm run sigmtl -- <command>` from a checkout: (re)builds dist/cli.js with Vite when a source
-// or shader is newer, quietly, then runs it. Nothing but the command's own output goes to stdout.
+// `npm run sigmtl -- <command>` from a checkout: (re)builds dist/ with Vite when a source or shader
+// is newer, quietly, then runs dist/cli.js (or dist/bench.js with --bench first, for `npm run bench`).
+// Nothing but the command's own output goes to stdout.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bundle = join(root, 'dist', 'cli.js');
+const args = process.argv.slice(2);
+const entry = args[0] === '--bench' ? (args.shift(), 'bench') : 'cli';
+const bundle = join(root, 'dist', `${entry}.js`);
 
 function newest(dir) {
   let latest = 0;
@@ -17,11 +20,12 @@ function newest(dir) {
   return latest;
 }
 
-const stale = !existsSync(bundle) || Math.max(newest(join(root, 'src')), newest(join(root, 'shaders'))) > statSync(bundle).mtimeMs;
+const sources = ['src', 'shaders', 'bench'].map((dir) => newest(join(root, dir)));
+const stale = !existsSync(bundle) || Math.max(...sources) > statSync(bundle).mtimeMs;
 if (stale) {
   const vite = join(root, 'node_modules', 'vite', 'bin', 'vite.js');
   const build = spawnSync(process.execPath, [vite, 'build', '--mode', 'cli', '--logLevel', 'error'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
-const run = spawnSync(process.execPath, [bundle, ...process.argv.slice(2)], { stdio: 'inherit' });
+const run = spawnSync(process.execPath, [bundle, ...args], { stdio: 'inherit' });
 process.exit(run.status ?? 1);

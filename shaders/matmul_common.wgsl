@@ -1,4 +1,5 @@
-// Shared head of matmul_tiled.wgsl and matmul_regblock.wgsl: bindings, dimensions, epilogues.
+// Shared head of the matmul kernels (matmul_tiled, matmul_regblock, matmul_regblock_vec4):
+// bindings, dimensions, epilogues. Each kernel declares `a` and `b` itself (f32 or vec4 arrays).
 //
 //   C[M×N] = epilogue(op(A)·op(B)),   op(A): M×K, op(B): K×N, every matrix row-major f32
 //   op(A) = A stored M×K, or Aᵀ with A stored K×M (TRANSPOSE_A); likewise op(B) (TRANSPOSE_B)
@@ -35,8 +36,6 @@ struct MatmulDims {
   offsetRowSums: u32,
 }
 
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read> aux: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<storage, read_write> rowSums: array<f32>;

@@ -6,6 +6,9 @@
 // checks) and mask only the final stores. Workgroups are numbered row-major over the tiles
 // and folded into (x, y) when there are more than 65,535.
 
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 

@@ -5,6 +5,9 @@
 // output. Workgroups are numbered row-major over the tiles and folded into (x, y) when there
 // are more than 65,535; the early return depends on the workgroup alone, so it is uniform.
 
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+
 override TILE: u32 = 16u;
 
 var<workgroup> tileA: array<f32, TILE * TILE>;

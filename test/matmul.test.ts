@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { gpu } from './gpu.js';
 import { matmulReference, rowSumsReference, sigmoid } from '../src/cpu/reference.js';
 import { chooseMatmulTuning } from '../src/gpu/tuning.js';
-import { matmulTileShape, matmulKernel, type EpilogueName, type MatmulVariant } from '../src/kernels/matmul.js';
+import { matmulKernel, matmulVec4Fits, pickMatmulPipeline, type EpilogueName, type MatmulVariant } from '../src/kernels/matmul.js';
 import { KernelRegistry } from '../src/gpu/registry.js';
 import { compareArrays, describeComparison, type Tolerance } from '../src/verify/compare.js';
 import { runMatmul } from '../src/verify/run-kernels.js';
@@ -22,6 +22,9 @@ const SHAPES: Array<[number, number, number]> = [
   [64, 64, 64], // exactly whole tiles
   [100, 5, 10], // the seed's layer shapes (N=100, T=5, d=10)
   [5, 10, 100], // ...and its transposed gradient product
+  [12, 8, 16], // all multiples of 4: the vec4 kernel, with partial 8×8 blocks
+  [20, 12, 8],
+  [44, 64, 36],
 ];
 const TRANSPOSES = [
   [false, false],
@@ -29,7 +32,7 @@ const TRANSPOSES = [
   [false, true],
   [true, true],
 ] as const;
-const VARIANTS: MatmulVariant[] = ['regblock', 'tiled'];
+const VARIANTS: MatmulVariant[] = ['regblock', 'regblock-vec4', 'tiled'];
 
 function operands(random: Random, M: number, N: number, K: number) {
   return { a: uniformArray(random, M * K), b: uniformArray(random, K * N) };
@@ -58,6 +61,7 @@ describe.each(VARIANTS)('matmul %s', (variant) => {
     [1, 1, 1],
     [45, 65, 37],
     [100, 5, 10],
+    [44, 64, 36],
   ];
   test.each(EPILOGUE_SHAPES)('%i×%i×%i, every epilogue, every transpose', async (M, N, K) => {
     const ctx = await gpu();
@@ -100,17 +104,27 @@ describe.each(VARIANTS)('matmul %s', (variant) => {
   test('a dispatch of more than 65,535 workgroups', async () => {
     const ctx = await gpu();
     const tuning = chooseMatmulTuning(ctx, variant);
-    const kernel = await matmulKernel(KernelRegistry.of(ctx.device), tuning, { transposeB: true, rowSums: true });
-    const [tileRows] = matmulTileShape(kernel);
-    const max = ctx.limits.maxComputeWorkgroupsPerDimension;
-    const M = tileRows * max + 5; // one tile column, max + 1 tile rows
+    const options = { transposeB: true, rowSums: true };
+    const kernel = await matmulKernel(KernelRegistry.of(ctx.device), tuning, options);
+    const K = kernel.vec4 ? 4 : 2; // K = 4 takes the vec4 path where there is one
+    const [tileRows] = pickMatmulPipeline(kernel, { M: 4, N: 1, K }).tile;
+    const M = tileRows * ctx.limits.maxComputeWorkgroupsPerDimension + 5; // one tile column, max + 1 tile rows
     const N = 1;
-    const K = 2;
     const random = new Random(99);
     const { a, b } = operands(random, M, N, K);
-    const out = await runMatmul(ctx, tuning, { transposeB: true, rowSums: true }, { M, N, K, a, b });
+    const out = await runMatmul(ctx, tuning, options, { M, N, K, a, b });
     const shape = { M, N, K, transposeB: true };
     expectClose(`${variant} ${M}×${N}×${K}`, out.c, matmulReference(a, b, shape), tolerance(K));
     expectClose(`${variant} ${M}×${N}×${K} row sums`, out.rowSums, rowSumsReference(a, shape), tolerance(K));
   });
+});
+
+test('the vec4 kernel is chosen exactly where every stored row is whole vec4s', async () => {
+  const ctx = await gpu();
+  const kernel = await matmulKernel(KernelRegistry.of(ctx.device), chooseMatmulTuning(ctx, 'regblock-vec4'), { transposeA: true });
+  expect(pickMatmulPipeline(kernel, { M: 44, N: 64, K: 36 })).toBe(kernel.vec4);
+  expect(pickMatmulPipeline(kernel, { M: 45, N: 64, K: 36 })).toBe(kernel.general); // Aᵀ stored K×45
+  expect(pickMatmulPipeline(kernel, { M: 44, N: 64, K: 36, offsetB: 2 })).toBe(kernel.general);
+  expect(matmulVec4Fits({ transposeB: true }, { M: 5, N: 7, K: 8 })).toBe(true);
+  expect(matmulVec4Fits({}, { M: 5, N: 7, K: 8 })).toBe(false);
 });

@@ -146,3 +146,24 @@ test('teacher–student: training on the GPU lowers the MSE at least 100×', asy
   expect(after, `MSE before ${before}, after ${after}`).toBeLessThan(before / 100);
   backend.destroy();
 });
+
+test('vec4 kernels in a whole step: a shape where every product fits them agrees with the CPU', async () => {
+  const ctx = await gpu();
+  const shape = { features: 12, hidden: 8, tasks: 4 };
+  const data = teacherStudentData({ shape, rows: 128, seed: 21, noise: 0.1 });
+  const tasks: TaskSpec[] = Array(4).fill({ loss: 'mse', weight: 1 });
+  const config: BackendConfig = { shape, tasks, optimizer: { ...DEFAULT_OPTIMIZER, kind: 'adam' }, maxBatch: 32 };
+  const cpu = new CpuBackend(config);
+  const gpuBackend = await WebGpuBackend.create(ctx, config, { tuning: chooseMatmulTuning(ctx, 'regblock-vec4') });
+  const init = initParameters(shape, 22, 'random');
+  for (const backend of [cpu, gpuBackend]) {
+    backend.setParameters(init);
+    backend.setDataset(data);
+  }
+  const [want, got] = await Promise.all([cpu.gradients(32, 32), gpuBackend.gradients(32, 32)]);
+  expectClose('vec4 gradients', got.grads, want.grads, { atol: 1e-6, rtol: 1e-4 });
+  const steps = epochSteps(10, 128, 32, 0.01);
+  await Promise.all([cpu.trainSteps(steps), gpuBackend.trainSteps(steps)]);
+  expectClose('vec4 after 10 steps', await gpuBackend.getParameters(), await cpu.getParameters(), TOLERANCE_AFTER[10]!);
+  gpuBackend.destroy();
+});

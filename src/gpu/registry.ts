@@ -33,6 +33,8 @@ const registries = new WeakMap<GPUDevice, KernelRegistry>();
 export class KernelRegistry {
   private readonly kernels = new Map<string, Promise<Kernel>>();
   private readonly modules = new Map<string, Promise<GPUShaderModule>>();
+  /** One layout object per binding signature, so kernels with the same bindings share bind groups. */
+  private readonly layouts = new Map<string, GPUBindGroupLayout>();
 
   private constructor(readonly device: GPUDevice) {}
 
@@ -62,6 +64,21 @@ export class KernelRegistry {
     return this.kernels.size;
   }
 
+  private layout(inputs: number, outputs: number): GPUBindGroupLayout {
+    const signature = `${inputs}r${outputs}w`;
+    let layout = this.layouts.get(signature);
+    if (!layout) {
+      const entries: GPUBindGroupLayoutEntry[] = [];
+      const visibility = GPUShaderStage.COMPUTE;
+      for (let i = 0; i < inputs; i++) entries.push({ binding: entries.length, visibility, buffer: { type: 'read-only-storage' } });
+      for (let i = 0; i < outputs; i++) entries.push({ binding: entries.length, visibility, buffer: { type: 'storage' } });
+      entries.push({ binding: entries.length, visibility, buffer: { type: 'uniform', hasDynamicOffset: true } });
+      layout = this.device.createBindGroupLayout({ label: `${inputs} inputs, ${outputs} outputs`, entries });
+      this.layouts.set(signature, layout);
+    }
+    return layout;
+  }
+
   private module(spec: KernelSpec): Promise<GPUShaderModule> {
     let module = this.modules.get(spec.source);
     if (!module) {
@@ -88,14 +105,8 @@ export class KernelRegistry {
   private async compile(spec: KernelSpec, constants: KernelConstants, key: string): Promise<Kernel> {
     const device = this.device;
     const module = await this.module(spec);
-    const entries: GPUBindGroupLayoutEntry[] = [];
-    const visibility = GPUShaderStage.COMPUTE;
-    for (const _ of spec.inputs) entries.push({ binding: entries.length, visibility, buffer: { type: 'read-only-storage' } });
-    for (const _ of spec.outputs) entries.push({ binding: entries.length, visibility, buffer: { type: 'storage' } });
-    entries.push({ binding: entries.length, visibility, buffer: { type: 'uniform', hasDynamicOffset: true } });
-
     device.pushErrorScope('validation');
-    const layout = device.createBindGroupLayout({ label: spec.name, entries });
+    const layout = this.layout(spec.inputs.length, spec.outputs.length);
     // createComputePipelineAsync crashes dawn.node 0.6.2, so the synchronous call it is.
     const pipeline = device.createComputePipeline({
       label: key,

@@ -7,6 +7,6 @@ import type { GpuContext } from './context.js';
 export function chooseMatmulTuning(ctx: GpuContext, variant?: MatmulVariant): MatmulTuning {
   const maxInvocations = ctx.limits.maxComputeInvocationsPerWorkgroup;
   const tile = maxInvocations >= 256 ? 16 : 8;
-  const chosen = variant ?? (ctx.adapter.software ? 'regblock' : 'tiled');
+  const chosen = variant ?? (ctx.adapter.software ? 'regblock-vec4' : 'tiled');
   return { variant: chosen, workgroupX: 8, workgroupY: 8, tile };
 }

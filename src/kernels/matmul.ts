@@ -1,10 +1,13 @@
-// Host side of shaders/matmul_{regblock,tiled}.wgsl: C = epilogue(op(A)·op(B)).
+// Host side of shaders/matmul_{regblock,regblock_vec4,tiled}.wgsl: C = epilogue(op(A)·op(B)).
+// A MatmulKernel holds the compiled pipelines of one product; with the 'regblock-vec4' variant it
+// has both the vec4 and the scalar register-blocked pipeline and picks per dispatch: vec4 where the
+// shape fits, scalar otherwise. Both share one bind-group layout, so one bind group serves both.
 import { foldWorkgroups } from '../gpu/dispatch.js';
 import type { Kernel, KernelConstants, KernelRegistry, KernelSpec } from '../gpu/registry.js';
 import { writeU32s } from '../gpu/uniforms.js';
 import { WGSL } from './shaders.js';
 
-export type MatmulVariant = 'regblock' | 'tiled';
+export type MatmulVariant = 'regblock' | 'regblock-vec4' | 'tiled';
 
 export const Epilogue = { none: 0, bias: 1, biasSigmoid: 2, sigmoidGrad: 3 } as const;
 export type EpilogueName = keyof typeof Epilogue;
@@ -27,8 +30,9 @@ export interface MatmulTuning {
   tile: number;
 }
 
-/** Rows and columns of C one regblock invocation computes (fixed by the shader's code). */
+/** Rows and columns of C one invocation computes (fixed by each shader's code). */
 export const REGBLOCK_BLOCK = 4;
+export const REGBLOCK_VEC4_BLOCK = 8;
 
 export interface MatmulDims {
   M: number;
@@ -41,53 +45,96 @@ export interface MatmulDims {
   offsetRowSums?: number;
 }
 
-const spec = (variant: MatmulVariant): KernelSpec => ({
-  name: `matmul_${variant}`,
-  source: variant === 'regblock' ? WGSL.matmulRegblock : WGSL.matmulTiled,
+const SOURCES = {
+  regblock: WGSL.matmulRegblock,
+  regblock_vec4: WGSL.matmulRegblockVec4,
+  tiled: WGSL.matmulTiled,
+};
+
+const spec = (file: keyof typeof SOURCES): KernelSpec => ({
+  name: `matmul_${file}`,
+  source: SOURCES[file],
   entryPoint: 'main',
   inputs: ['a', 'b', 'aux'],
   outputs: ['c', 'rowSums'],
 });
 
-export function matmulKernel(registry: KernelRegistry, tuning: MatmulTuning, options: MatmulOptions = {}): Promise<Kernel> {
-  const shape: KernelConstants =
-    tuning.variant === 'regblock' ? { WG_X: tuning.workgroupX, WG_Y: tuning.workgroupY } : { TILE: tuning.tile };
-  return registry.get(spec(tuning.variant), {
+export interface MatmulPipeline {
+  readonly kernel: Kernel;
+  /** The output tile one workgroup covers, [rows, columns]. */
+  readonly tile: [number, number];
+}
+
+export interface MatmulKernel {
+  readonly options: MatmulOptions;
+  /** The pipeline for any shape (scalar loads). */
+  readonly general: MatmulPipeline;
+  /** The vec4 pipeline, for shapes where matmulVec4Fits. */
+  readonly vec4?: MatmulPipeline;
+}
+
+export async function matmulKernel(registry: KernelRegistry, tuning: MatmulTuning, options: MatmulOptions = {}): Promise<MatmulKernel> {
+  const constants: KernelConstants = {
     TRANSPOSE_A: options.transposeA ?? false,
     TRANSPOSE_B: options.transposeB ?? false,
     EPILOGUE: Epilogue[options.epilogue ?? 'none'],
     ROW_SUMS: options.rowSums ?? false,
-    ...shape,
-  });
+  };
+  if (tuning.variant === 'tiled') {
+    const kernel = await registry.get(spec('tiled'), { ...constants, TILE: tuning.tile });
+    return { options, general: { kernel, tile: [tuning.tile, tuning.tile] } };
+  }
+  const workgroup = { WG_X: tuning.workgroupX, WG_Y: tuning.workgroupY };
+  const tile = (block: number): [number, number] => [block * tuning.workgroupY, block * tuning.workgroupX];
+  const [general, vec4] = await Promise.all([
+    registry.get(spec('regblock'), { ...constants, ...workgroup }),
+    tuning.variant === 'regblock-vec4' ? registry.get(spec('regblock_vec4'), { ...constants, ...workgroup }) : undefined,
+  ]);
+  return {
+    options,
+    general: { kernel: general, tile: tile(REGBLOCK_BLOCK) },
+    vec4: vec4 && { kernel: vec4, tile: tile(REGBLOCK_VEC4_BLOCK) },
+  };
 }
 
-/** The output tile one workgroup covers, [rows, columns]. */
-export function matmulTileShape(kernel: Kernel): [number, number] {
-  const c = kernel.constants;
-  if ('TILE' in c) return [Number(c.TILE), Number(c.TILE)];
-  return [REGBLOCK_BLOCK * Number(c.WG_Y), REGBLOCK_BLOCK * Number(c.WG_X)];
+/** Whether the vec4 kernel can run this product: every stored row a whole number of vec4s. */
+export function matmulVec4Fits(options: MatmulOptions, d: MatmulDims): boolean {
+  const aligned = (n: number | undefined) => (n ?? 0) % 4 === 0;
+  return (
+    aligned(d.K) &&
+    (!options.transposeA || aligned(d.M)) &&
+    (options.transposeB || aligned(d.N)) &&
+    aligned(d.offsetA) &&
+    aligned(d.offsetB)
+  );
+}
+
+/** The pipeline a dispatch of these dimensions uses. */
+export function pickMatmulPipeline(kernel: MatmulKernel, d: MatmulDims): MatmulPipeline {
+  return kernel.vec4 && matmulVec4Fits(kernel.options, d) ? kernel.vec4 : kernel.general;
 }
 
 export function writeMatmulDims(view: DataView, d: MatmulDims): void {
   writeU32s(view, [d.M, d.N, d.K, d.offsetA ?? 0, d.offsetB ?? 0, d.offsetAux ?? 0, d.offsetC ?? 0, d.offsetRowSums ?? 0]);
 }
 
-export function matmulWorkgroups(kernel: Kernel, d: MatmulDims, maxPerDimension: number): [number, number] {
-  const [tileRows, tileCols] = matmulTileShape(kernel);
+export function matmulWorkgroups(pipeline: MatmulPipeline, d: MatmulDims, maxPerDimension: number): [number, number] {
+  const [tileRows, tileCols] = pipeline.tile;
   const tiles = Math.ceil(d.M / tileRows) * Math.ceil(d.N / tileCols);
   return foldWorkgroups(tiles, maxPerDimension);
 }
 
 export function encodeMatmul(
   pass: GPUComputePassEncoder,
-  kernel: Kernel,
+  kernel: MatmulKernel,
   bindGroup: GPUBindGroup,
   uniformOffset: number,
   d: MatmulDims,
   maxPerDimension: number,
 ): void {
   if (d.M === 0 || d.N === 0) return;
-  pass.setPipeline(kernel.pipeline);
+  const pipeline = pickMatmulPipeline(kernel, d);
+  pass.setPipeline(pipeline.kernel.pipeline);
   pass.setBindGroup(0, bindGroup, [uniformOffset]);
-  pass.dispatchWorkgroups(...matmulWorkgroups(kernel, d, maxPerDimension));
+  pass.dispatchWorkgroups(...matmulWorkgroups(pipeline, d, maxPerDimension));
 }

@@ -4,6 +4,7 @@
 import sigmoidFn from '../../shaders/sigmoid_fn.wgsl?raw';
 import matmulCommon from '../../shaders/matmul_common.wgsl?raw';
 import matmulRegblock from '../../shaders/matmul_regblock.wgsl?raw';
+import matmulRegblockVec4 from '../../shaders/matmul_regblock_vec4.wgsl?raw';
 import matmulTiled from '../../shaders/matmul_tiled.wgsl?raw';
 import sigmoid from '../../shaders/sigmoid.wgsl?raw';
 import loss from '../../shaders/loss.wgsl?raw';
@@ -13,6 +14,7 @@ const join = (...parts: string[]) => parts.join('\n');
 
 export const WGSL = {
   matmulRegblock: join(sigmoidFn, matmulCommon, matmulRegblock),
+  matmulRegblockVec4: join(sigmoidFn, matmulCommon, matmulRegblockVec4),
   matmulTiled: join(sigmoidFn, matmulCommon, matmulTiled),
   sigmoid: join(sigmoidFn, sigmoid),
   loss: join(sigmoidFn, loss),

@@ -16,7 +16,7 @@ import { createBindGroup, KernelRegistry, type Kernel } from '../gpu/registry.js
 import { chooseMatmulTuning } from '../gpu/tuning.js';
 import { UniformArena } from '../gpu/uniforms.js';
 import { encodeLoss, lossKernel, packTaskInfo, writeLossDims } from '../kernels/loss.js';
-import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulDims, type MatmulTuning } from '../kernels/matmul.js';
+import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulDims, type MatmulKernel, type MatmulTuning } from '../kernels/matmul.js';
 import { encodeElementwise } from '../kernels/sigmoid.js';
 import { optimizerKernel, writeOptimizerStep } from '../kernels/optimizer.js';
 import type { OptimizerState } from '../cpu/optimizer.js';
@@ -33,11 +33,11 @@ export interface WebGpuBackendOptions {
 const DISPATCHES_PER_STEP = 7;
 
 interface Kernels {
-  hidden: Kernel;
-  output: Kernel;
+  hidden: MatmulKernel;
+  output: MatmulKernel;
   loss: Kernel;
-  gradTransposed: Kernel;
-  gradHidden: Kernel;
+  gradTransposed: MatmulKernel;
+  gradHidden: MatmulKernel;
   update: Kernel;
 }
 
@@ -153,8 +153,8 @@ export class WebGpuBackend implements TrainingBackend {
     };
   }
 
-  private group(kernel: Kernel, buffers: Array<GPUBuffer | GPUBufferBinding>): GPUBindGroup {
-    return createBindGroup(this.device, kernel, buffers, this.arena.binding);
+  private group(kernel: Kernel | MatmulKernel, buffers: Array<GPUBuffer | GPUBufferBinding>): GPUBindGroup {
+    return createBindGroup(this.device, 'general' in kernel ? kernel.general.kernel : kernel, buffers, this.arena.binding);
   }
 
   private createStaticBindGroups() {
@@ -245,7 +245,7 @@ export class WebGpuBackend implements TrainingBackend {
 
   // --- one step, as dispatches ------------------------------------------------------------
 
-  private matmul(pass: GPUComputePassEncoder, kernel: Kernel, group: GPUBindGroup, dims: MatmulDims): void {
+  private matmul(pass: GPUComputePassEncoder, kernel: MatmulKernel, group: GPUBindGroup, dims: MatmulDims): void {
     const offset = this.arena.push((view) => writeMatmulDims(view, dims));
     encodeMatmul(pass, kernel, group, offset, dims, this.maxPerDimension);
     this.counters.dispatches++;

@@ -41,8 +41,8 @@ export async function runMatmul(ctx: GpuContext, tuning: MatmulTuning, options: 
   const c = createStorage(device, 'c', run.M * run.N);
   const rowSums = createStorage(device, 'rowSums', run.M);
   const dims = { M: run.M, N: run.N, K: run.K };
-  await runPass(ctx, kernel.key, (pass, arena) => {
-    const group = createBindGroup(device, kernel, [a, b, aux, c, rowSums], arena.binding);
+  await runPass(ctx, kernel.general.kernel.key, (pass, arena) => {
+    const group = createBindGroup(device, kernel.general.kernel, [a, b, aux, c, rowSums], arena.binding);
     encodeMatmul(pass, kernel, group, arena.push((v) => writeMatmulDims(v, dims)), dims, ctx.limits.maxComputeWorkgroupsPerDimension);
   });
   const result = { c: await readFloats(device, c, run.M * run.N), rowSums: await readFloats(device, rowSums, run.M) };
