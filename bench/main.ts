@@ -1,23 +1,71 @@
+// `npm run bench [-- --quick] [-- --json]`: sigmtl against TensorFlow.js, gpu.js and its own CPU
+// backend on this machine's WebGPU adapter (Dawn; SwiftShader where there is no GPU). Prints
+// markdown tables (progress on stderr), or with --json one object on stdout.
+import { parseArgs } from 'node:util';
 import { requestNodeGpu } from '../src/gpu/node.js';
-import { chooseMatmulTuning } from '../src/gpu/tuning.js';
-import { Random, uniformArray } from '../src/util/random.js';
-import { sigmtlMatmul } from './sigmtl-matmul.js';
+import { layerShapes, matmulBench, square } from './matmul.js';
+import { installCounters, loadPeers } from './peers.js';
+import { markdownTables } from './rows.js';
+import { trainBench, type TrainSize } from './train.js';
+
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+});
+if (values.help) {
+  process.stdout.write(`npm run bench -- [--quick] [--json] [--only matmul|train]
+
+Matmul GFLOP/s (square 256–2048 and the model's layer shapes) and training steps/s (d=256 T=16
+N=4096, d=1024 T=64 N=8192, d=10 T=5 N=100) for sigmtl, tfjs-webgpu/wasm/cpu, gpu.js and sigmtl's
+CPU backend; dispatches, submits and mapAsync per step; per-kernel GPU time (timestamp queries).
+--quick: smaller sizes and budgets (under 2 minutes on a 2-core machine).
+`);
+  process.exit(0);
+}
+const quick = values.quick ?? false;
+const log = (line: string) => process.stderr.write(line + '\n');
 
 const ctx = await requestNodeGpu();
-const random = new Random(1);
-for (const n of [512, 1024]) {
-  const a = uniformArray(random, n * n);
-  const b = uniformArray(random, n * n);
-  for (const [wx, wy] of [[8, 8], [16, 4], [4, 16], [16, 16], [8, 4], [4, 4], [32, 8]] as const) {
-    const variant = `vec4 ${wx}x${wy}`;
-    const r = await sigmtlMatmul(ctx, { ...chooseMatmulTuning(ctx, 'regblock-vec4'), workgroupX: wx, workgroupY: wy }, {}, { M: n, N: n, K: n }, a, b);
-    await r.run(true);
-    const reps = 3;
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) await r.run(true);
-    const ms = (performance.now() - t0) / reps;
-    console.log(n, variant, ms.toFixed(1), (2 * n ** 3 / ms / 1e6).toFixed(3));
-    r.destroy();
+const counts = installCounters(); // after the device: Dawn's classes exist from then on
+const peers = await loadPeers(ctx);
+const adapter = ctx.adapter;
+log(`adapter: ${adapter.description} (${adapter.vendor}/${adapter.architecture}${adapter.software ? ', software: timings are CPU timings' : ''})`);
+log(`tfjs backends: ${peers.tfBackends.join(', ')}; gpu.js mode: ${peers.gpujs?.mode ?? 'unavailable'}`);
+
+const squares = (quick ? [256, 512, 1024] : [256, 512, 1024, 2048]).map(square);
+const shapes = [...squares, ...layerShapes(256, 16, 4096), ...(quick ? [] : layerShapes(1024, 64, 8192))];
+const sizes: TrainSize[] = [
+  { d: 10, T: 5, N: 100, steps: quick ? 50 : 200 },
+  { d: 256, T: 16, N: 4096, steps: quick ? 2 : 5 },
+  ...(quick ? [] : [{ d: 1024, T: 64, N: 8192, steps: 1 }]),
+];
+const budgetMs = quick ? 1500 : 6000;
+
+const rows = [];
+let kernelTimes: Awaited<ReturnType<typeof trainBench>>['kernelTimes'] = [];
+if (values.only !== 'train') rows.push(...(await matmulBench(ctx, peers, shapes, budgetMs, log)));
+if (values.only !== 'matmul') {
+  const train = await trainBench(ctx, peers, sizes, budgetMs, counts, log);
+  rows.push(...train.rows);
+  kernelTimes = train.kernelTimes;
+}
+
+const report = {
+  adapter: { ...adapter, origin: ctx.origin },
+  versions: peers.versions,
+  quick,
+  rows,
+  kernelTimes,
+};
+if (values.json) {
+  process.stdout.write(JSON.stringify(report) + '\n');
+} else {
+  process.stdout.write(`Adapter: ${adapter.description} (${adapter.vendor}/${adapter.architecture})${adapter.software ? ' — software (SwiftShader): GPU timings are CPU timings' : ''}\n`);
+  process.stdout.write(`Versions: ${Object.entries(peers.versions).map(([k, v]) => `${k} ${v}`).join(', ')}\n\n`);
+  process.stdout.write(markdownTables(rows) + '\n');
+  for (const { size, kernels } of kernelTimes) {
+    process.stdout.write(`\nsigmtl kernel GPU time per step (timestamp queries), ${size}:\n\n| kernel | ms |\n|---|---|\n`);
+    for (const k of kernels) process.stdout.write(`| ${k.kernel} | ${k.ms.toFixed(3)} |\n`);
   }
 }
 ctx.destroy();
+process.exit(0);

@@ -11,5 +11,5 @@ export async function requestBrowserGpu(powerPreference: GPUPowerPreference = 'h
   }
   const adapter = await navigator.gpu.requestAdapter({ powerPreference });
   if (!adapter) throw new Error('WebGPU is present but no adapter is available (GPU blocklisted or disabled).');
-  return openDevice(adapter, 'navigator.gpu', () => {});
+  return openDevice(navigator.gpu, adapter, 'navigator.gpu', () => {});
 }

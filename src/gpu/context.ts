@@ -17,6 +17,8 @@ export interface GpuContext {
   readonly features: readonly string[];
   /** Where the device came from, e.g. "dawn (Vulkan, SwiftShader found at /usr/lib/...)". */
   readonly origin: string;
+  /** The GPU object the adapter came from (navigator.gpu, or Dawn's), for peers that need their own device on it. */
+  readonly instance: GPU;
   /** Destroys the device and drops every native handle, so the process can exit. */
   destroy(): void;
 }
@@ -60,6 +62,7 @@ export class GpuError extends Error {
  * every uncaptured error into an exception at the next checkpoint (see checkErrors).
  */
 export async function openDevice(
+  instance: GPU,
   adapter: GPUAdapter,
   origin: string,
   release: () => void,
@@ -73,6 +76,8 @@ export async function openDevice(
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'sigmtl' });
   const summary = summarizeAdapter(adapter);
   let destroyed = false;
+  // Held only until destroy(): a GPU object that outlives its device keeps Dawn (and the process) alive.
+  let held: GPU | null = instance;
   device.addEventListener('uncapturederror', (event) => {
     // Keep the first error: later ones are usually "invalid due to a previous error".
     if (!pendingErrors.has(device)) pendingErrors.set(device, (event as GPUUncapturedErrorEvent).error.message);
@@ -83,9 +88,14 @@ export async function openDevice(
     limits: device.limits,
     features: [...device.features].sort(),
     origin,
+    get instance(): GPU {
+      if (!held) throw new GpuError('the GPU context was destroyed');
+      return held;
+    },
     destroy() {
       if (destroyed) return;
       destroyed = true;
+      held = null;
       device.destroy();
       release();
     },

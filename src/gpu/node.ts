@@ -85,7 +85,7 @@ export async function requestNodeGpu(options: NodeGpuOptions = {}): Promise<GpuC
     gpu = null;
     throw new Error(INSTALL_HINT + (userChoseDriver ? ` (VK_ICD_FILENAMES is set to ${env.VK_ICD_FILENAMES})` : ''));
   }
-  return openDevice(adapter, origin, () => {
+  return openDevice(gpu!, adapter, origin, () => {
     gpu = null;
   });
 }

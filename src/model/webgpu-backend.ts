@@ -15,6 +15,7 @@ import { createStorage, readFloats, uploadFloats } from '../gpu/buffers.js';
 import { createBindGroup, KernelRegistry, type Kernel } from '../gpu/registry.js';
 import { chooseMatmulTuning } from '../gpu/tuning.js';
 import { UniformArena } from '../gpu/uniforms.js';
+import { SinglePass, TimedPasses, type KernelTime, type PassRecorder } from '../gpu/passes.js';
 import { encodeLoss, lossKernel, packTaskInfo, writeLossDims } from '../kernels/loss.js';
 import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulDims, type MatmulKernel, type MatmulTuning } from '../kernels/matmul.js';
 import { encodeElementwise } from '../kernels/sigmoid.js';
@@ -245,34 +246,36 @@ export class WebGpuBackend implements TrainingBackend {
 
   // --- one step, as dispatches ------------------------------------------------------------
 
-  private matmul(pass: GPUComputePassEncoder, kernel: MatmulKernel, group: GPUBindGroup, dims: MatmulDims): void {
+  private matmul(rec: PassRecorder, label: string, kernel: MatmulKernel, group: GPUBindGroup, dims: MatmulDims): void {
     const offset = this.arena.push((view) => writeMatmulDims(view, dims));
-    encodeMatmul(pass, kernel, group, offset, dims, this.maxPerDimension);
+    encodeMatmul(rec.next(label), kernel, group, offset, dims, this.maxPerDimension);
     this.counters.dispatches++;
   }
 
   /** Dispatches 1–2: S and Y for `rows` inputs starting at element offsetX of the bound X. */
-  private encodeForward(pass: GPUComputePassEncoder, hiddenGroup: GPUBindGroup, rows: number, offsetX: number): void {
+  private encodeForward(rec: PassRecorder, hiddenGroup: GPUBindGroup, rows: number, offsetX: number): void {
     const { features: d, hidden: H, tasks: T } = this.config.shape;
     const L = this.layout;
-    this.matmul(pass, this.kernels.hidden, hiddenGroup, { M: rows, N: H, K: d, offsetA: offsetX, offsetB: L.W.offset, offsetAux: L.b.offset });
-    this.matmul(pass, this.kernels.output, this.staticGroups.output, { M: rows, N: T, K: H, offsetB: L.A.offset, offsetAux: L.c.offset });
+    const hidden = { M: rows, N: H, K: d, offsetA: offsetX, offsetB: L.W.offset, offsetAux: L.b.offset };
+    this.matmul(rec, 'S = σ(X·Wᵀ + b)', this.kernels.hidden, hiddenGroup, hidden);
+    const output = { M: rows, N: T, K: H, offsetB: L.A.offset, offsetAux: L.c.offset };
+    this.matmul(rec, 'Y = S·Aᵀ + c', this.kernels.output, this.staticGroups.output, output);
   }
 
   /** Dispatches 1–6: forward, loss and the gradient of every parameter into `grads`. */
-  private encodeLossAndGradients(pass: GPUComputePassEncoder, start: number, rows: number, lossGroup: GPUBindGroup): void {
+  private encodeLossAndGradients(rec: PassRecorder, start: number, rows: number, lossGroup: GPUBindGroup): void {
     const data = this.dataset();
     const { features: d, hidden: H, tasks: T } = this.config.shape;
     const L = this.layout;
-    this.encodeForward(pass, data.hidden, rows, start * d);
+    this.encodeForward(rec, data.hidden, rows, start * d);
     const lossOffset = this.arena.push((view) => writeLossDims(view, { rows, tasks: T, offsetRows: start }));
-    encodeLoss(pass, this.kernels.loss, lossGroup, lossOffset, T);
+    encodeLoss(rec.next('loss, G_Y'), this.kernels.loss, lossGroup, lossOffset, T);
     this.counters.dispatches++;
     const g = this.staticGroups;
     // dA and dc, dW and db: bound as their own ranges of the gradient buffer (offsets 0).
-    this.matmul(pass, this.kernels.gradTransposed, g.gradA, { M: T, N: H, K: rows });
-    this.matmul(pass, this.kernels.gradHidden, g.gradHidden, { M: rows, N: H, K: T, offsetB: L.A.offset });
-    this.matmul(pass, this.kernels.gradTransposed, data.gradW, {
+    this.matmul(rec, 'dA = G_Yᵀ·S, dc', this.kernels.gradTransposed, g.gradA, { M: T, N: H, K: rows });
+    this.matmul(rec, 'G_Z = (G_Y·A) ⊙ S(1−S)', this.kernels.gradHidden, g.gradHidden, { M: rows, N: H, K: T, offsetB: L.A.offset });
+    this.matmul(rec, 'dW = G_Zᵀ·X, db', this.kernels.gradTransposed, data.gradW, {
       M: H,
       N: d,
       K: rows,
@@ -280,7 +283,7 @@ export class WebGpuBackend implements TrainingBackend {
     });
   }
 
-  private encodeUpdate(pass: GPUComputePassEncoder, learningRate: number): void {
+  private encodeUpdate(rec: PassRecorder, learningRate: number): void {
     this.step++;
     const values = {
       count: this.layout.count,
@@ -290,7 +293,7 @@ export class WebGpuBackend implements TrainingBackend {
       learningRate,
     };
     const offset = this.arena.push((view) => writeOptimizerStep(view, this.config.optimizer, values));
-    encodeElementwise(pass, this.kernels.update, this.staticGroups.update, offset, this.layout.count, this.maxPerDimension);
+    encodeElementwise(rec.next('optimizer update'), this.kernels.update, this.staticGroups.update, offset, this.layout.count, this.maxPerDimension);
     this.counters.dispatches++;
   }
 
@@ -299,13 +302,13 @@ export class WebGpuBackend implements TrainingBackend {
     for (const step of steps) checkStep(step, data.rows, this.config.maxBatch);
     for (let first = 0; first < steps.length; first += this.stepsPerSubmit) {
       const encoder = this.device.createCommandEncoder({ label: 'train steps' });
-      const pass = encoder.beginComputePass({ label: 'train steps' });
+      const rec = new SinglePass(encoder, 'train steps');
       for (const step of steps.slice(first, first + this.stepsPerSubmit)) {
-        this.encodeLossAndGradients(pass, step.start, step.rows, data.loss);
-        this.encodeUpdate(pass, step.learningRate);
+        this.encodeLossAndGradients(rec, step.start, step.rows, data.loss);
+        this.encodeUpdate(rec, step.learningRate);
         this.lossSteps++;
       }
-      pass.end();
+      rec.end();
       this.arena.flush();
       this.device.queue.submit([encoder.finish()]);
       this.counters.submits++;
@@ -369,9 +372,9 @@ export class WebGpuBackend implements TrainingBackend {
     checkStep({ start, rows }, data.rows, this.config.maxBatch);
     const encoder = this.device.createCommandEncoder({ label: 'gradients' });
     encoder.clearBuffer(this.buffers.lossScratch);
-    const pass = encoder.beginComputePass({ label: 'gradients' });
-    this.encodeLossAndGradients(pass, start, rows, data.lossScratch);
-    pass.end();
+    const rec = new SinglePass(encoder, 'gradients');
+    this.encodeLossAndGradients(rec, start, rows, data.lossScratch);
+    rec.end();
     this.arena.flush();
     const T = this.config.shape.tasks;
     const [perTask, grads] = await this.submitAndRead(encoder, [
@@ -390,14 +393,35 @@ export class WebGpuBackend implements TrainingBackend {
       const n = Math.min(chunk, rows - start);
       uploadFloats(this.device, this.buffers.input, X.subarray(start * d, (start + n) * d));
       const encoder = this.device.createCommandEncoder({ label: 'predict' });
-      const pass = encoder.beginComputePass({ label: 'predict' });
-      this.encodeForward(pass, this.staticGroups.hiddenPredict, n, 0);
-      pass.end();
+      const rec = new SinglePass(encoder, 'predict');
+      this.encodeForward(rec, this.staticGroups.hiddenPredict, n, 0);
+      rec.end();
       this.arena.flush();
       const [y] = await this.submitAndRead(encoder, [[this.buffers.output, 0, n * T]]);
       out.set(y!, start * T);
     }
     return out;
+  }
+
+  /**
+   * One training step with each dispatch in its own timed pass: the GPU time of every kernel
+   * (needs the 'timestamp-query' feature). The step is real: parameters are updated.
+   */
+  async profileStep(step: TrainStep): Promise<KernelTime[]> {
+    const data = this.dataset();
+    checkStep(step, data.rows, this.config.maxBatch);
+    const encoder = this.device.createCommandEncoder({ label: 'profiled step' });
+    const rec = new TimedPasses(this.device, encoder, DISPATCHES_PER_STEP);
+    this.encodeLossAndGradients(rec, step.start, step.rows, data.loss);
+    this.encodeUpdate(rec, step.learningRate);
+    this.lossSteps++;
+    rec.end();
+    const read = rec.resolve();
+    this.arena.flush();
+    this.device.queue.submit([encoder.finish()]);
+    const times = await read();
+    checkErrors(this.device, 'profiled step');
+    return times;
   }
 
   destroy(): void {
