@@ -6,6 +6,8 @@
 //   KIND 2, Adam:      m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;   p ← p − lr·(m·c1) / (√(v·c2) + ε)
 //                      with the bias corrections c1 = 1/(1 − β1^t), c2 = 1/(1 − β2^t) from the host
 // Elements in [frozenStart, frozenEnd) stay as they are (a task-coupling matrix fixed by the user).
+// The coupling matrix A ([couplingStart, couplingEnd), couplingCols = H columns) may be regularised
+// by λ1·Σ|A| + (λI/2)·‖A − I‖² (I: ones where task = hidden unit): g += λ1·sign(p) + λI·(p − δ).
 //
 // | binding | name   | access     | shape                          |
 // |---------|--------|------------|--------------------------------|
@@ -21,6 +23,9 @@ struct OptimizerStep {
   decayCount: u32,
   frozenStart: u32,
   frozenEnd: u32,
+  couplingStart: u32,
+  couplingEnd: u32,
+  couplingCols: u32,
   lr: f32,
   weightDecay: f32,
   momentum: f32,
@@ -29,6 +34,8 @@ struct OptimizerStep {
   epsilon: f32,
   biasCorrection1: f32,
   biasCorrection2: f32,
+  couplingL1: f32,
+  couplingToIdentity: f32,
 }
 
 @group(0) @binding(0) var<storage, read> grads: array<f32>;
@@ -45,8 +52,13 @@ fn main(@builtin(workgroup_id) wid: vec3u,
   if (i >= opt.count || (i >= opt.frozenStart && i < opt.frozenEnd)) {
     return;
   }
-  let g = grads[i];
   var p = params[i];
+  var g = grads[i];
+  if (i >= opt.couplingStart && i < opt.couplingEnd) {
+    let j = i - opt.couplingStart;
+    let identity = select(0.0, 1.0, j / opt.couplingCols == j % opt.couplingCols);
+    g += opt.couplingL1 * sign(p) + opt.couplingToIdentity * (p - identity);
+  }
   if (i < opt.decayCount) {
     p -= opt.lr * opt.weightDecay * p;
   }

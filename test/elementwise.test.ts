@@ -111,19 +111,22 @@ describe('optimizer', () => {
     { ...DEFAULT_OPTIMIZER, kind: 'adam', learningRate: 0.003, weightDecay: 0.1 },
   ];
 
-  test.each(configs)('$kind (lr $learningRate, decay $weightDecay) over three steps', async (config) => {
+  test.each(configs)('$kind (lr $learningRate, decay $weightDecay; frozen range, coupling regulariser) over three steps', async (config) => {
     const ctx = await gpu();
     const random = new Random(5);
     const n = 1000;
-    const decayCount = 600;
-    const frozen: [number, number] = [100, 200];
+    const rules = {
+      decayCount: 600,
+      frozen: [100, 200] as const,
+      coupling: { start: 150, end: 350, cols: 20, l1: 0.02, toIdentity: 0.3 }, // overlaps the frozen range
+    };
     const cpuParams = Float64Array.from(uniformArray(random, n));
     const cpuState = newOptimizerState(n);
     let gpuArrays: Record<'params' | 'state1' | 'state2', Float32Array> = { params: Float32Array.from(cpuParams), state1: new Float32Array(n), state2: new Float32Array(n) };
     for (let step = 1; step <= 3; step++) {
       const grads = uniformArray(random, n);
-      optimizerStep(cpuParams, grads, cpuState, config, config.learningRate, decayCount, frozen);
-      const values = { count: n, decayCount, frozen, step, learningRate: config.learningRate };
+      optimizerStep(cpuParams, grads, cpuState, config, config.learningRate, rules);
+      const values = { count: n, rules, step, learningRate: config.learningRate };
       gpuArrays = await runOptimizer(ctx, config, values, { ...gpuArrays, grads });
     }
     expectClose(`${config.kind} params`, gpuArrays.params, cpuParams, { atol: 1e-6, rtol: 1e-5 });

@@ -7,9 +7,12 @@ import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../src/kernels/optimize
 import type { TaskSpec } from '../src/kernels/loss.js';
 import type { BackendConfig, TrainStep } from '../src/model/backend.js';
 import { initParameters } from '../src/model/init.js';
+import { parameterLayout, view } from '../src/model/layout.js';
 import { WebGpuBackend } from '../src/model/webgpu-backend.js';
 import { chooseMatmulTuning } from '../src/gpu/tuning.js';
 import { compareArrays, describeComparison, type Tolerance } from '../src/verify/compare.js';
+import { DivergenceError, trainModel } from '../src/train/trainer.js';
+import { DEFAULT_SCHEDULE } from '../src/train/schedule.js';
 
 const SEED_SHAPE = { features: 10, hidden: 5, tasks: 5 };
 const MIXED_TASKS: TaskSpec[] = [
@@ -114,7 +117,7 @@ describe.each(['regblock', 'tiled'] as const)('GPU (%s matmul) against the CPU b
 test('a frozen A stays exactly as initialised on both backends', async () => {
   const ctx = await gpu();
   const data = seedData();
-  const config: BackendConfig = { shape: SEED_SHAPE, tasks: MIXED_TASKS, optimizer: DEFAULT_OPTIMIZER, maxBatch: 50, freezeA: true };
+  const config: BackendConfig = { shape: SEED_SHAPE, tasks: MIXED_TASKS, optimizer: DEFAULT_OPTIMIZER, maxBatch: 50, coupling: { freezeA: true } };
   const init = initParameters(SEED_SHAPE, 4);
   const gpuBackend = await WebGpuBackend.create(ctx, config);
   const cpu = new CpuBackend(config);
@@ -166,4 +169,103 @@ test('vec4 kernels in a whole step: a shape where every product fits them agrees
   await Promise.all([cpu.trainSteps(steps), gpuBackend.trainSteps(steps)]);
   expectClose('vec4 after 10 steps', await gpuBackend.getParameters(), await cpu.getParameters(), TOLERANCE_AFTER[10]!);
   gpuBackend.destroy();
+});
+
+test('the coupling regularisers pull A toward the identity or toward zero, the same on both backends', async () => {
+  const ctx = await gpu();
+  const data = seedData();
+  const init = initParameters(SEED_SHAPE, 4, 'random');
+  const layout = parameterLayout(SEED_SHAPE);
+  const distance = async (backend: { getParameters(): Promise<Float64Array> }, target: (t: number, h: number) => number) => {
+    const A = view(await backend.getParameters(), layout.A);
+    let sum = 0;
+    for (let t = 0; t < 5; t++) for (let h = 0; h < 5; h++) sum += (A[t * 5 + h]! - target(t, h)) ** 2;
+    return Math.sqrt(sum);
+  };
+  const identity = (t: number, h: number) => (t === h ? 1 : 0);
+  const results: Record<string, number> = {};
+  for (const [name, coupling] of [
+    ['none', {}],
+    ['identity', { identityA: 5 }],
+    ['l1', { l1A: 0.05 }],
+  ] as const) {
+    const config: BackendConfig = { shape: SEED_SHAPE, tasks: MIXED_TASKS, optimizer: { ...DEFAULT_OPTIMIZER, kind: 'sgd', learningRate: 0.05 }, maxBatch: 50, coupling };
+    const cpu = new CpuBackend(config);
+    const gpuBackend = await WebGpuBackend.create(ctx, config);
+    for (const backend of [cpu, gpuBackend]) {
+      backend.setParameters(init);
+      backend.setDataset(data);
+      await backend.trainSteps(epochSteps(40, 100, 50, 0.05));
+    }
+    expectClose(`${name} regulariser`, await gpuBackend.getParameters(), await cpu.getParameters(), TOLERANCE_AFTER[10]!);
+    results[`${name}→I`] = await distance(cpu, identity);
+    results[`${name}→0`] = await distance(cpu, () => 0);
+    gpuBackend.destroy();
+  }
+  expect(results['identity→I']!).toBeLessThan(results['none→I']! / 2);
+  expect(results['l1→0']!).toBeLessThan(results['none→0']!);
+});
+
+describe('the trainer', () => {
+  const trainerOptions = {
+    epochs: 3,
+    batchSize: 16,
+    learningRate: 0.01,
+    schedule: DEFAULT_SCHEDULE,
+    seed: 7,
+    reportEvery: 7,
+    patience: 0,
+    verifyEvery: 0,
+  };
+
+  test('streams a data set larger than one GPU buffer in shards, with the same result as the CPU', async () => {
+    const ctx = await gpu();
+    const data = seedData();
+    const config: BackendConfig = { shape: SEED_SHAPE, tasks: MIXED_TASKS, optimizer: DEFAULT_OPTIMIZER, maxBatch: 16 };
+    const init = initParameters(SEED_SHAPE, 9);
+    const gpuBackend = await WebGpuBackend.create(ctx, config, { maxDatasetRows: 40 });
+    const cpu = new CpuBackend(config);
+    expect(() => gpuBackend.setDataset(data)).toThrow('data set of 100 rows exceeds one GPU buffer (40 rows)');
+    for (const backend of [cpu, gpuBackend]) {
+      backend.setParameters(init);
+      const result = await trainModel(backend, data, undefined, trainerOptions);
+      expect(result.steps).toBe(21); // 7 batches of 16 (the last of 4) per epoch
+    }
+    expectClose('sharded training', await gpuBackend.getParameters(), await cpu.getParameters(), TOLERANCE_AFTER[100]!);
+    gpuBackend.destroy();
+  });
+
+  test('--verify-every passes on the GPU and catches a backend whose gradients are wrong', async () => {
+    const ctx = await gpu();
+    const data = seedData();
+    const config: BackendConfig = { shape: SEED_SHAPE, tasks: MIXED_TASKS, optimizer: DEFAULT_OPTIMIZER, maxBatch: 16 };
+    const gpuBackend = await WebGpuBackend.create(ctx, config);
+    gpuBackend.setParameters(initParameters(SEED_SHAPE, 9));
+    const result = await trainModel(gpuBackend, data, undefined, { ...trainerOptions, verifyEvery: 5 });
+    expect(result.verifications).toBe(5); // steps 0, 5, 10, 15, 20
+    gpuBackend.destroy();
+
+    const broken = new CpuBackend(config);
+    broken.setParameters(initParameters(SEED_SHAPE, 9));
+    const honest = broken.gradients.bind(broken);
+    broken.gradients = async (start, rows) => {
+      const report = await honest(start, rows);
+      report.grads[3]! += 0.01;
+      return report;
+    };
+    await expect(trainModel(broken, data, undefined, { ...trainerOptions, verifyEvery: 5 })).rejects.toThrow(
+      /step 0: the cpu gradients disagree with the float64 reference\ngradients: max abs 1\.00e-2/,
+    );
+  });
+
+  test('a diverging run stops with a remedy and the last good parameters', async () => {
+    const data = seedData();
+    const optimizer = { ...DEFAULT_OPTIMIZER, kind: 'sgd' as const, learningRate: 1e30 };
+    const cpu = new CpuBackend({ shape: SEED_SHAPE, tasks: MIXED_TASKS, optimizer, maxBatch: 16 });
+    const init = initParameters(SEED_SHAPE, 9);
+    cpu.setParameters(init);
+    const run = trainModel(cpu, data, undefined, { ...trainerOptions, learningRate: 1e30 });
+    await expect(run).rejects.toThrow(/training diverged: the loss became (NaN|Infinity) at epoch 1.*Try a lower learning rate/);
+    await run.catch((error: DivergenceError) => expect(Array.from(error.lastGoodParams)).toEqual(Array.from(init)));
+  });
 });

@@ -4,11 +4,12 @@ import { backward, forward, taskLoss } from './reference.js';
 import { newOptimizerState, optimizerStep, type OptimizerState } from './optimizer.js';
 import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from '../model/backend.js';
 import { parameterLayout } from '../model/layout.js';
-import { frozenRange } from '../model/init.js';
+import { updateRules } from '../model/rules.js';
 
 export class CpuBackend implements TrainingBackend {
   readonly kind = 'cpu';
   readonly description = 'CPU (float64 reference)';
+  readonly maxDatasetRows = Infinity;
   readonly layout;
   private params: Float64Array;
   private state: OptimizerState;
@@ -63,12 +64,12 @@ export class CpuBackend implements TrainingBackend {
   }
 
   async trainSteps(steps: readonly TrainStep[]): Promise<void> {
-    const frozen = frozenRange(this.layout, this.config.freezeA ?? false);
+    const rules = updateRules(this.layout, this.config.coupling);
     for (const step of steps) {
       const { perTask, grads } = this.lossAndGradients(step.start, step.rows);
       for (let t = 0; t < perTask.length; t++) this.lossSums[t]! += perTask[t]!;
       this.lossSteps++;
-      optimizerStep(this.params, grads, this.state, this.config.optimizer, step.learningRate, this.layout.decayCount, frozen);
+      optimizerStep(this.params, grads, this.state, this.config.optimizer, step.learningRate, rules);
     }
   }
 

@@ -1,5 +1,5 @@
 // The optimizers in float64, the twin of shaders/optimizer.wgsl (same formulas, same order).
-import type { OptimizerConfig } from '../kernels/optimizer.js';
+import type { OptimizerConfig, UpdateRules } from '../kernels/optimizer.js';
 
 export interface OptimizerState {
   /** Steps taken so far (Adam's t before this step). */
@@ -14,23 +14,28 @@ export function newOptimizerState(count: number): OptimizerState {
   return { step: 0, state1: new Float64Array(count), state2: new Float64Array(count) };
 }
 
-/** One update in place. `decayCount`: elements below it get weight decay; `frozen`: [start, end) left alone. */
+/** One update in place, following `rules` (weight decay, frozen range, coupling regulariser). */
 export function optimizerStep(
   params: Float64Array,
   grads: ArrayLike<number>,
   state: OptimizerState,
   config: OptimizerConfig,
   learningRate: number,
-  decayCount: number,
-  frozen: readonly [number, number],
+  rules: UpdateRules,
 ): void {
+  const { decayCount, frozen, coupling } = rules;
   state.step++;
   const c1 = 1 / (1 - config.beta1 ** state.step);
   const c2 = 1 / (1 - config.beta2 ** state.step);
   for (let i = 0; i < params.length; i++) {
     if (i >= frozen[0] && i < frozen[1]) continue;
-    const g = grads[i]!;
     let p = params[i]!;
+    let g = grads[i]!;
+    if (i >= coupling.start && i < coupling.end) {
+      const j = i - coupling.start;
+      const identity = Math.floor(j / coupling.cols) === j % coupling.cols ? 1 : 0;
+      g += coupling.l1 * Math.sign(p) + coupling.toIdentity * (p - identity);
+    }
     if (i < decayCount) p -= learningRate * config.weightDecay * p;
     if (config.kind === 'momentum') {
       const v = config.momentum * state.state1[i]! + g;

@@ -27,11 +27,20 @@ export const DEFAULT_OPTIMIZER: OptimizerConfig = {
   epsilon: 1e-8,
 };
 
+/** Which parameters get what: weight decay, freezing, the coupling regulariser (src/model/rules.ts). */
+export interface UpdateRules {
+  /** Elements below this get weight decay (W and A). */
+  decayCount: number;
+  /** [start, end) left unchanged. */
+  frozen: readonly [number, number];
+  /** The coupling matrix A's range and columns, and λ1 (L1) and λI (toward the identity). */
+  coupling: { start: number; end: number; cols: number; l1: number; toIdentity: number };
+}
+
 /** Everything one update needs besides the buffers. */
 export interface OptimizerStepValues {
   count: number;
-  decayCount: number;
-  frozen: readonly [number, number];
+  rules: UpdateRules;
   /** 1-based step number, for Adam's bias correction. */
   step: number;
   learningRate: number;
@@ -48,7 +57,8 @@ export function optimizerKernel(registry: KernelRegistry): Promise<Kernel> {
 }
 
 export function writeOptimizerStep(view: DataView, config: OptimizerConfig, v: OptimizerStepValues): void {
-  writeU32s(view, [v.count, KIND_CODE[config.kind], v.decayCount, v.frozen[0], v.frozen[1]]);
+  const { decayCount, frozen, coupling } = v.rules;
+  writeU32s(view, [v.count, KIND_CODE[config.kind], decayCount, frozen[0], frozen[1], coupling.start, coupling.end, coupling.cols]);
   writeF32s(
     view,
     [
@@ -60,7 +70,9 @@ export function writeOptimizerStep(view: DataView, config: OptimizerConfig, v: O
       config.epsilon,
       1 / (1 - Math.pow(config.beta1, v.step)),
       1 / (1 - Math.pow(config.beta2, v.step)),
+      coupling.l1,
+      coupling.toIdentity,
     ],
-    20,
+    32,
   );
 }

@@ -4,6 +4,7 @@ import type { OptimizerState } from '../cpu/optimizer.js';
 import type { TaskSpec } from '../kernels/loss.js';
 import type { OptimizerConfig } from '../kernels/optimizer.js';
 import type { ModelShape, ParameterLayout } from './layout.js';
+import type { CouplingOptions } from './rules.js';
 
 /** Training data, row-major f32: X rows×d, Y rows×T targets, mask rows×T (1 observed, 0 missing). */
 export interface Dataset {
@@ -26,8 +27,8 @@ export interface BackendConfig {
   optimizer: OptimizerConfig;
   /** Most rows in one step (or one predict chunk); buffers are sized for it once. */
   maxBatch: number;
-  /** Keep the task-coupling matrix A as initialised. */
-  freezeA?: boolean;
+  /** The task-coupling matrix A: frozen, or regularised (L1, toward the identity). */
+  coupling?: CouplingOptions;
 }
 
 export interface LossReport {
@@ -49,6 +50,8 @@ export interface TrainingBackend {
   readonly description: string;
   readonly layout: ParameterLayout;
   readonly config: BackendConfig;
+  /** Most rows setDataset() takes at once (one GPU buffer); the trainer streams larger sets in shards. */
+  readonly maxDatasetRows: number;
 
   setParameters(params: ArrayLike<number>): void;
   getParameters(): Promise<Float64Array>;

@@ -19,16 +19,18 @@ import { SinglePass, TimedPasses, type KernelTime, type PassRecorder } from '../
 import { encodeLoss, lossKernel, packTaskInfo, writeLossDims } from '../kernels/loss.js';
 import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulDims, type MatmulKernel, type MatmulTuning } from '../kernels/matmul.js';
 import { encodeElementwise } from '../kernels/sigmoid.js';
-import { optimizerKernel, writeOptimizerStep } from '../kernels/optimizer.js';
+import { optimizerKernel, writeOptimizerStep, type UpdateRules } from '../kernels/optimizer.js';
 import type { OptimizerState } from '../cpu/optimizer.js';
 import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from './backend.js';
-import { frozenRange } from './init.js';
+import { updateRules } from './rules.js';
 import { parameterLayout, segmentBinding, type ParameterLayout } from './layout.js';
 
 export interface WebGpuBackendOptions {
   tuning?: MatmulTuning;
   /** Steps recorded into one submit (default 16). */
   stepsPerSubmit?: number;
+  /** Cap on rows per uploaded data set (default: what one storage buffer holds); tests set it low. */
+  maxDatasetRows?: number;
 }
 
 const DISPATCHES_PER_STEP = 7;
@@ -75,10 +77,11 @@ export class WebGpuBackend implements TrainingBackend {
   readonly description: string;
   readonly layout: ParameterLayout;
   readonly stepsPerSubmit: number;
+  readonly maxDatasetRows: number;
   private readonly device: GPUDevice;
   private readonly arena: UniformArena;
   private readonly maxPerDimension: number;
-  private readonly frozen: [number, number];
+  private readonly rules: UpdateRules;
   private readonly staticGroups: Record<'hiddenPredict' | 'output' | 'gradA' | 'gradHidden' | 'update', GPUBindGroup>;
   private data: DataBindings | undefined;
   private step = 0;
@@ -93,13 +96,17 @@ export class WebGpuBackend implements TrainingBackend {
     readonly tuning: MatmulTuning,
     private readonly kernels: Kernels,
     stepsPerSubmit: number,
+    maxDatasetRows: number | undefined,
   ) {
     this.device = ctx.device;
     this.layout = parameterLayout(config.shape);
     this.description = `${ctx.adapter.description || ctx.adapter.architecture} (${ctx.adapter.vendor})`;
     this.stepsPerSubmit = stepsPerSubmit;
+    const bufferBytes = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
+    const bytesPerRow = 4 * Math.max(config.shape.features, config.shape.tasks);
+    this.maxDatasetRows = Math.min(maxDatasetRows ?? Infinity, Math.floor(bufferBytes / bytesPerRow));
     this.maxPerDimension = ctx.limits.maxComputeWorkgroupsPerDimension;
-    this.frozen = frozenRange(this.layout, config.freezeA ?? false);
+    this.rules = updateRules(this.layout, config.coupling);
     this.arena = new UniformArena(this.device, DISPATCHES_PER_STEP * stepsPerSubmit, 'step uniforms');
     this.buffers = this.createBuffers();
     this.staticGroups = this.createStaticBindGroups();
@@ -122,7 +129,7 @@ export class WebGpuBackend implements TrainingBackend {
       optimizerKernel(registry),
     ]);
     const kernels = { hidden, output, loss, gradTransposed, gradHidden, update };
-    return new WebGpuBackend(ctx, config, tuning, kernels, options.stepsPerSubmit ?? 16);
+    return new WebGpuBackend(ctx, config, tuning, kernels, options.stepsPerSubmit ?? 16, options.maxDatasetRows);
   }
 
   private createBuffers(): Buffers {
@@ -178,6 +185,9 @@ export class WebGpuBackend implements TrainingBackend {
 
   setDataset(data: Dataset): void {
     checkDataset(data, this.config.shape);
+    if (data.rows > this.maxDatasetRows) {
+      throw new RangeError(`data set of ${data.rows} rows exceeds one GPU buffer (${this.maxDatasetRows} rows); the trainer streams it in shards`);
+    }
     if (this.data?.rows === data.rows) {
       // Same size (a new epoch's shuffle): overwrite in place, keep the bind groups.
       uploadFloats(this.device, this.data.X, data.X);
@@ -285,13 +295,7 @@ export class WebGpuBackend implements TrainingBackend {
 
   private encodeUpdate(rec: PassRecorder, learningRate: number): void {
     this.step++;
-    const values = {
-      count: this.layout.count,
-      decayCount: this.layout.decayCount,
-      frozen: this.frozen,
-      step: this.step,
-      learningRate,
-    };
+    const values = { count: this.layout.count, rules: this.rules, step: this.step, learningRate };
     const offset = this.arena.push((view) => writeOptimizerStep(view, this.config.optimizer, values));
     encodeElementwise(rec.next('optimizer update'), this.kernels.update, this.staticGroups.update, offset, this.layout.count, this.maxPerDimension);
     this.counters.dispatches++;

@@ -1,4 +1,5 @@
-// The training loop on top of any TrainingBackend: per-epoch seeded shuffles, batches, a
+// The training loop on top of any TrainingBackend: per-epoch seeded shuffles (uploaded in shards
+// when a data set is larger than one GPU buffer), batches, a
 // learning-rate schedule, loss reports every few steps (the only readbacks), validation with
 // early stopping that restores the best parameters, divergence detection, and an optional
 // step-by-step cross-check against the float64 reference.
@@ -98,17 +99,18 @@ export async function datasetLoss(backend: TrainingBackend, data: Dataset): Prom
   return taskLoss(o, data.Y, data.mask, backend.config.tasks, data.rows).total;
 }
 
+/** The rows `order` of a data set, in that order. */
 function permute(data: Dataset, order: Uint32Array, d: number, T: number): Dataset {
-  const X = new Float32Array(data.X.length);
-  const Y = new Float32Array(data.Y.length);
-  const mask = new Float32Array(data.mask.length);
+  const X = new Float32Array(order.length * d);
+  const Y = new Float32Array(order.length * T);
+  const mask = new Float32Array(order.length * T);
   for (let i = 0; i < order.length; i++) {
     const r = order[i]!;
     X.set(data.X.subarray(r * d, r * d + d), i * d);
     Y.set(data.Y.subarray(r * T, r * T + T), i * T);
     mask.set(data.mask.subarray(r * T, r * T + T), i * T);
   }
-  return { rows: data.rows, X, Y, mask };
+  return { rows: order.length, X, Y, mask };
 }
 
 export async function trainModel(
@@ -160,34 +162,39 @@ export async function trainModel(
     options.onReport?.(entry);
   };
 
+  // Rows per upload: the whole epoch when it fits one GPU buffer, otherwise shards of whole batches.
+  const shardRows = Math.min(train.rows, Math.max(batch, Math.floor(backend.maxDatasetRows / batch) * batch));
+
   for (let epoch = options.start?.epoch ?? 0; epoch < options.epochs; epoch++) {
     const order = random.shuffle(Uint32Array.from({ length: train.rows }, (_, i) => i));
-    const shuffled = permute(train, order, d, T);
-    backend.setDataset(shuffled);
-    const steps: TrainStep[] = [];
-    for (let start = 0; start < train.rows; start += batch) {
-      const rows = Math.min(batch, train.rows - start);
-      steps.push({ start, rows, learningRate: learningRateAt(options.learningRate, options.schedule, step + steps.length, totalSteps) });
-    }
-    for (let i = 0; i < steps.length; ) {
-      if (options.shouldStop?.()) {
-        stoppedEarly = true;
-        break;
+    for (let shardStart = 0; shardStart < train.rows && !stoppedEarly; shardStart += shardRows) {
+      const shard = permute(train, order.subarray(shardStart, Math.min(train.rows, shardStart + shardRows)), d, T);
+      backend.setDataset(shard);
+      const steps: TrainStep[] = [];
+      for (let start = 0; start < shard.rows; start += batch) {
+        const rows = Math.min(batch, shard.rows - start);
+        steps.push({ start, rows, learningRate: learningRateAt(options.learningRate, options.schedule, step + steps.length, totalSteps) });
       }
-      let chunk = Math.min(options.reportEvery - stepsSinceReport, steps.length - i);
-      if (options.verifyEvery > 0) {
-        const untilVerify = options.verifyEvery - (step % options.verifyEvery);
-        if (untilVerify === options.verifyEvery) {
-          await verifyStep(backend, shuffled, steps[i]!, step);
-          verifications++;
+      for (let i = 0; i < steps.length; ) {
+        if (options.shouldStop?.()) {
+          stoppedEarly = true;
+          break;
         }
-        chunk = Math.min(chunk, untilVerify);
+        let chunk = Math.min(options.reportEvery - stepsSinceReport, steps.length - i);
+        if (options.verifyEvery > 0) {
+          const untilVerify = options.verifyEvery - (step % options.verifyEvery);
+          if (untilVerify === options.verifyEvery) {
+            await verifyStep(backend, shard, steps[i]!, step);
+            verifications++;
+          }
+          chunk = Math.min(chunk, untilVerify);
+        }
+        await backend.trainSteps(steps.slice(i, i + chunk));
+        i += chunk;
+        step += chunk;
+        stepsSinceReport += chunk;
+        if (stepsSinceReport >= options.reportEvery) await report(epoch);
       }
-      await backend.trainSteps(steps.slice(i, i + chunk));
-      i += chunk;
-      step += chunk;
-      stepsSinceReport += chunk;
-      if (stepsSinceReport >= options.reportEvery) await report(epoch);
     }
     if (stepsSinceReport > 0) await report(epoch);
     if (stoppedEarly) break;

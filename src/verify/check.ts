@@ -117,14 +117,15 @@ export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void
     const params = Float64Array.from(uniformArray(random, n));
     const grads = uniformArray(random, n);
     const state = newOptimizerState(n);
-    const values = { count: n, decayCount: 500, frozen: [0, 0] as const, step: 1, learningRate: config.learningRate };
+    const rules = { decayCount: 500, frozen: [600, 620] as const, coupling: { start: 300, end: 400, cols: 10, l1: 0.01, toIdentity: 0.1 } };
+    const values = { count: n, rules, step: 1, learningRate: config.learningRate };
     const out = await runOptimizer(ctx, config, values, {
       params: Float32Array.from(params),
       grads,
       state1: new Float32Array(n),
       state2: new Float32Array(n),
     });
-    optimizerStep(params, grads, state, config, config.learningRate, 500, [0, 0]);
+    optimizerStep(params, grads, state, config, config.learningRate, rules);
     add(`optimizer ${kind}`, `${n}`, out.params, params, CHECK_TOLERANCE.elementwise);
   }
 

@@ -12,6 +12,7 @@ import { predictRaw, type TrainedModel } from '../../model/model.js';
 import { encodeModel } from '../../io/model-format.js';
 import { writeFileAtomic } from '../../io/files.js';
 import { computeMetrics, type MetricsReport } from '../../train/metrics.js';
+import { linearBaseline } from '../../train/baseline.js';
 import { prepareProblem, splitRows, type LossChoice } from '../../train/prepare.js';
 import { DEFAULT_SCHEDULE, type ScheduleKind } from '../../train/schedule.js';
 import { datasetLoss, DivergenceError, trainModel, type ResumeState } from '../../train/trainer.js';
@@ -41,6 +42,8 @@ Model
   --task-weights LIST   per-task loss weights (default 1 each)
   --A-init identity|random|FILE.csv   task-coupling matrix A (T rows × H columns in the CSV)
   --freeze-A            keep A as initialised
+  --A-l1 λ              L1 penalty λ·Σ|A| (sparse coupling)
+  --A-identity λ        penalty (λ/2)·‖A − I‖² pulling A toward the identity (tasks keep their own unit)
 Optimisation
   --optimizer sgd|momentum|adam (adam)   --lr R (0.01)   --momentum M (0.9)   --weight-decay L (0)
   --schedule constant|step|cosine (constant)   --warmup STEPS (0)   --step-every STEPS   --gamma G
@@ -49,6 +52,7 @@ Optimisation
   --seed S (1)
 Checks and files
   --verify-every K      recompute every K-th step on the CPU reference; stop if they disagree
+  --baseline            also fit a linear least-squares baseline per regression task and report it
   --out FILE            model file (default: runs/<data>.safetensors)
   --checkpoint FILE --checkpoint-every E    write a checkpoint every E epochs
   --resume FILE         continue from a checkpoint (same data and options)
@@ -77,6 +81,8 @@ export const trainOptions: OptionSpec = {
   'task-weights': { type: 'string' },
   'A-init': { type: 'string' },
   'freeze-A': { type: 'boolean' },
+  'A-l1': { type: 'string' },
+  'A-identity': { type: 'string' },
   optimizer: { type: 'string' },
   lr: { type: 'string' },
   momentum: { type: 'string' },
@@ -90,6 +96,7 @@ export const trainOptions: OptionSpec = {
   patience: { type: 'string' },
   seed: { type: 'string' },
   'verify-every': { type: 'string' },
+  baseline: { type: 'boolean' },
   'report-every': { type: 'string' },
   out: { type: 'string' },
   checkpoint: { type: 'string' },
@@ -164,7 +171,12 @@ export async function train(argv: string[]): Promise<number> {
   const batchSize = number(p, 'batch-size', 64, { integer: true, min: 1 });
   const epochs = number(p, 'epochs', 200, { integer: true, min: 1 });
   const maxBatch = Math.min(batchSize, problem.train.data.rows);
-  const config: BackendConfig = { shape, tasks, optimizer, maxBatch, freezeA: flag(p, 'freeze-A') };
+  const coupling = {
+    freezeA: flag(p, 'freeze-A'),
+    l1A: number(p, 'A-l1', 0, { min: 0 }),
+    identityA: number(p, 'A-identity', 0, { min: 0 }),
+  };
+  const config: BackendConfig = { shape, tasks, optimizer, maxBatch, coupling };
   const backendChoice = choice<BackendChoice>(p, 'backend', ['webgpu', 'cpu', 'auto'], 'auto');
   const aInit = await couplingInit(text(p, 'A-init', hidden === T ? 'identity' : 'random')!, T, hidden);
   const schedule = {
@@ -193,7 +205,9 @@ export async function train(argv: string[]): Promise<number> {
       epochs,
       seed,
       schedule: schedule.kind,
-      freezeA: config.freezeA ?? false,
+      freezeA: coupling.freezeA,
+      l1A: coupling.l1A,
+      identityA: coupling.identityA,
       taskWeights: weights.join(','),
     };
     const modelOf = (params: Float64Array): TrainedModel => ({
@@ -276,10 +290,15 @@ export async function train(argv: string[]): Promise<number> {
     const agreement = compareArrays(predictions, cpuPredictions, { atol: 1e-4, rtol: 1e-3 });
 
     await writeFileAtomic(modelPath, encodeModel(model));
+    const baseline = flag(p, 'baseline') ? linearBaseline(problem) : undefined;
 
     out.info('');
     out.info(`${split} metrics (${evaluation.table.rows} rows):`);
     out.info(metricsTable(metrics));
+    if (baseline) {
+      out.info(`\nlinear least-squares baseline (regression tasks, same ${split} rows):`);
+      out.info(metricsTable(baseline));
+    }
     out.info('');
     out.info(
       `trained ${result.steps} steps (${result.epochs} epochs) in ${result.seconds.toFixed(2)} s, ${result.stepsPerSecond.toFixed(0)} steps/s; ` +
@@ -305,6 +324,7 @@ export async function train(argv: string[]): Promise<number> {
       model: modelPath,
       split,
       metrics,
+      baseline,
       maxAbsDiffVsCpu: agreement.maxAbs,
       verifiedSteps: result.verifications,
       stoppedEarly: result.stoppedEarly,
