@@ -4,8 +4,9 @@
 //   BCE with logits: ℓ = max(y, 0) − y·ŷ + log(1 + e^(−|y|))  ∂ℓ/∂y = σ(y) − ŷ
 // A task with count_t = 0 in this batch adds nothing and gets a zero gradient.
 // G_Y is overwritten; lossSums[t] accumulates L_t (unweighted) across steps until the host
-// reads and clears it. One 256-invocation workgroup per task strides over the batch rows and
-// reduces the count and the loss in workgroup memory.
+// reads and clears it. One workgroup per task (WORKGROUP invocations, a power of two set by the
+// host: fewer on software adapters, where each barrier of the reduction is a thread switch)
+// strides over the batch rows and reduces the count and the loss in workgroup memory.
 //
 // | binding | name     | access     | shape                                          |
 // |---------|----------|------------|------------------------------------------------|
@@ -18,7 +19,7 @@
 // | 6       | dims     | uniform    | LossDims                                       |
 
 const LOSS_MSE = 0u;
-const WORKGROUP = 256u;
+override WORKGROUP: u32 = 256u;
 
 struct TaskInfo {
   weight: f32,

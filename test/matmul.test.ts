@@ -25,6 +25,8 @@ const SHAPES: Array<[number, number, number]> = [
   [12, 8, 16], // all multiples of 4: the vec4 kernel, with partial 8×8 blocks
   [20, 12, 8],
   [44, 64, 36],
+  [300, 12, 20], // vec4, tall tile (few columns)
+  [12, 260, 8], // vec4, wide tile (few rows)
 ];
 const TRANSPOSES = [
   [false, false],
@@ -122,7 +124,9 @@ describe.each(VARIANTS)('matmul %s', (variant) => {
 test('the vec4 kernel is chosen exactly where every stored row is whole vec4s', async () => {
   const ctx = await gpu();
   const kernel = await matmulKernel(KernelRegistry.of(ctx.device), chooseMatmulTuning(ctx, 'regblock-vec4'), { transposeA: true });
-  expect(pickMatmulPipeline(kernel, { M: 44, N: 64, K: 36 })).toBe(kernel.vec4);
+  expect(pickMatmulPipeline(kernel, { M: 44, N: 64, K: 36 })).toBe(kernel.vec4!.square);
+  expect(pickMatmulPipeline(kernel, { M: 4096, N: 16, K: 36 })).toBe(kernel.vec4!.tall);
+  expect(pickMatmulPipeline(kernel, { M: 16, N: 256, K: 36 })).toBe(kernel.vec4!.wide);
   expect(pickMatmulPipeline(kernel, { M: 45, N: 64, K: 36 })).toBe(kernel.general); // Aᵀ stored K×45
   expect(pickMatmulPipeline(kernel, { M: 44, N: 64, K: 36, offsetB: 2 })).toBe(kernel.general);
   expect(matmulVec4Fits({ transposeB: true }, { M: 5, N: 7, K: 8 })).toBe(true);

@@ -27,7 +27,7 @@ export interface GpuContext {
 const WANTED_FEATURES = ['timestamp-query', 'shader-f16', 'subgroups'] as const;
 
 /** Limits raised from WebGPU's defaults to what the adapter really offers. */
-const WANTED_LIMITS = [
+export const WANTED_LIMITS = [
   'maxStorageBufferBindingSize',
   'maxBufferSize',
   'maxComputeWorkgroupStorageSize',

@@ -1,20 +1,10 @@
 // `sigmtl doctor`: what the adapter is, whether it is software, its limits and features, and
 // which matmul kernel sigmtl picks for it.
-import type { GpuContext } from './context.js';
+import { WANTED_LIMITS, type GpuContext } from './context.js';
 import { chooseMatmulTuning } from './tuning.js';
 
-export const REPORTED_LIMITS = [
-  'maxStorageBufferBindingSize',
-  'maxBufferSize',
-  'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxComputeWorkgroupSizeX',
-  'maxComputeWorkgroupSizeY',
-  'maxComputeWorkgroupsPerDimension',
-  'maxStorageBuffersPerShaderStage',
-  'minStorageBufferOffsetAlignment',
-  'minUniformBufferOffsetAlignment',
-] as const;
+/** The limits sigmtl raises to the adapter's, and the two alignments its buffer layout depends on. */
+export const REPORTED_LIMITS = [...WANTED_LIMITS, 'minStorageBufferOffsetAlignment', 'minUniformBufferOffsetAlignment'] as const;
 
 export interface DoctorReport {
   adapter: GpuContext['adapter'];

@@ -11,14 +11,19 @@ export interface TaskSpec {
   weight: number;
 }
 
-export function lossKernel(registry: KernelRegistry): Promise<Kernel> {
-  return registry.get({
-    name: 'loss',
-    source: WGSL.loss,
-    entryPoint: 'main',
-    inputs: ['y', 'targets', 'mask', 'tasks'],
-    outputs: ['gradY', 'lossSums'],
-  });
+/** Invocations per task's workgroup: a power of two (the reduction halves it). */
+export function lossKernel(registry: KernelRegistry, workgroup = 256): Promise<Kernel> {
+  if (!(workgroup >= 1 && (workgroup & (workgroup - 1)) === 0)) throw new RangeError(`loss workgroup ${workgroup} is not a power of two`);
+  return registry.get(
+    {
+      name: 'loss',
+      source: WGSL.loss,
+      entryPoint: 'main',
+      inputs: ['y', 'targets', 'mask', 'tasks'],
+      outputs: ['gradY', 'lossSums'],
+    },
+    { WORKGROUP: workgroup },
+  );
 }
 
 /** The `tasks` buffer: one (weight f32, kind u32) pair per task. */

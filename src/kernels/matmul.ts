@@ -65,13 +65,25 @@ export interface MatmulPipeline {
   readonly tile: [number, number];
 }
 
+/** The vec4 kernel compiled for three output aspects, so skinny products keep every invocation busy. */
+export interface Vec4Pipelines {
+  /** WG 8×8: a 64×64 tile. */
+  readonly square: MatmulPipeline;
+  /** WG 2×32: a 256×16 tile, for outputs with few columns (X·Wᵀ with H = T small). */
+  readonly tall: MatmulPipeline;
+  /** WG 32×2: a 16×256 tile, for outputs with few rows (G_Zᵀ·X, G_Yᵀ·S). */
+  readonly wide: MatmulPipeline;
+}
+
 export interface MatmulKernel {
   readonly options: MatmulOptions;
   /** The pipeline for any shape (scalar loads). */
   readonly general: MatmulPipeline;
-  /** The vec4 pipeline, for shapes where matmulVec4Fits. */
-  readonly vec4?: MatmulPipeline;
+  /** The vec4 pipelines, for shapes where matmulVec4Fits. */
+  readonly vec4?: Vec4Pipelines;
 }
+
+const VEC4_ASPECTS = { square: [8, 8], tall: [2, 32], wide: [32, 2] } as const;
 
 export async function matmulKernel(registry: KernelRegistry, tuning: MatmulTuning, options: MatmulOptions = {}): Promise<MatmulKernel> {
   const constants: KernelConstants = {
@@ -84,17 +96,16 @@ export async function matmulKernel(registry: KernelRegistry, tuning: MatmulTunin
     const kernel = await registry.get(spec('tiled'), { ...constants, TILE: tuning.tile });
     return { options, general: { kernel, tile: [tuning.tile, tuning.tile] } };
   }
-  const workgroup = { WG_X: tuning.workgroupX, WG_Y: tuning.workgroupY };
-  const tile = (block: number): [number, number] => [block * tuning.workgroupY, block * tuning.workgroupX];
-  const [general, vec4] = await Promise.all([
-    registry.get(spec('regblock'), { ...constants, ...workgroup }),
-    tuning.variant === 'regblock-vec4' ? registry.get(spec('regblock_vec4'), { ...constants, ...workgroup }) : undefined,
-  ]);
-  return {
-    options,
-    general: { kernel: general, tile: tile(REGBLOCK_BLOCK) },
-    vec4: vec4 && { kernel: vec4, tile: tile(REGBLOCK_VEC4_BLOCK) },
-  };
+  const pipeline = async (file: 'regblock' | 'regblock_vec4', block: number, x: number, y: number): Promise<MatmulPipeline> => ({
+    kernel: await registry.get(spec(file), { ...constants, WG_X: x, WG_Y: y }),
+    tile: [block * y, block * x],
+  });
+  const general = pipeline('regblock', REGBLOCK_BLOCK, tuning.workgroupX, tuning.workgroupY);
+  if (tuning.variant !== 'regblock-vec4') return { options, general: await general };
+  const [square, tall, wide] = await Promise.all(
+    Object.values(VEC4_ASPECTS).map(([x, y]) => pipeline('regblock_vec4', REGBLOCK_VEC4_BLOCK, x, y)),
+  );
+  return { options, general: await general, vec4: { square: square!, tall: tall!, wide: wide! } };
 }
 
 /** Whether the vec4 kernel can run this product: every stored row a whole number of vec4s. */
@@ -111,7 +122,10 @@ export function matmulVec4Fits(options: MatmulOptions, d: MatmulDims): boolean {
 
 /** The pipeline a dispatch of these dimensions uses. */
 export function pickMatmulPipeline(kernel: MatmulKernel, d: MatmulDims): MatmulPipeline {
-  return kernel.vec4 && matmulVec4Fits(kernel.options, d) ? kernel.vec4 : kernel.general;
+  if (!kernel.vec4 || !matmulVec4Fits(kernel.options, d)) return kernel.general;
+  if (d.N <= 16 && d.M >= 128) return kernel.vec4.tall;
+  if (d.M <= 16 && d.N >= 128) return kernel.vec4.wide;
+  return kernel.vec4.square;
 }
 
 export function writeMatmulDims(view: DataView, d: MatmulDims): void {

@@ -13,7 +13,7 @@
 import { checkErrors, type GpuContext } from '../gpu/context.js';
 import { createStorage, readFloats, uploadFloats } from '../gpu/buffers.js';
 import { createBindGroup, KernelRegistry, type Kernel } from '../gpu/registry.js';
-import { chooseMatmulTuning } from '../gpu/tuning.js';
+import { chooseLossWorkgroup, chooseMatmulTuning } from '../gpu/tuning.js';
 import { UniformArena } from '../gpu/uniforms.js';
 import { SinglePass, TimedPasses, type KernelTime, type PassRecorder } from '../gpu/passes.js';
 import { encodeLoss, lossKernel, packTaskInfo, writeLossDims } from '../kernels/loss.js';
@@ -31,6 +31,8 @@ export interface WebGpuBackendOptions {
   stepsPerSubmit?: number;
   /** Cap on rows per uploaded data set (default: what one storage buffer holds); tests set it low. */
   maxDatasetRows?: number;
+  /** Invocations per task in the loss kernel (default: chooseLossWorkgroup). */
+  lossWorkgroup?: number;
 }
 
 const DISPATCHES_PER_STEP = 7;
@@ -123,7 +125,7 @@ export class WebGpuBackend implements TrainingBackend {
     const [hidden, output, loss, gradTransposed, gradHidden, update] = await Promise.all([
       matmulKernel(registry, tuning, { transposeB: true, epilogue: 'biasSigmoid' }),
       matmulKernel(registry, tuning, { transposeB: true, epilogue: 'bias' }),
-      lossKernel(registry),
+      lossKernel(registry, options.lossWorkgroup ?? chooseLossWorkgroup(ctx)),
       matmulKernel(registry, tuning, { transposeA: true, rowSums: true }),
       matmulKernel(registry, tuning, { epilogue: 'sigmoidGrad' }),
       optimizerKernel(registry),
