@@ -61,7 +61,7 @@ export async function loadPeers(ctx: GpuContext): Promise<Peers> {
     gpujs,
     versions: {
       node: process.versions.node,
-      sigmtl: version('sigmtl'),
+      sigmtl: (require('../package.json') as { version: string }).version,
       webgpu: version('webgpu'),
       '@tensorflow/tfjs-core': version('@tensorflow/tfjs-core'),
       '@tensorflow/tfjs-backend-webgpu': version('@tensorflow/tfjs-backend-webgpu'),

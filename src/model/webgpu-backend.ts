@@ -85,12 +85,11 @@ export class WebGpuBackend implements TrainingBackend {
   private readonly maxPerDimension: number;
   private readonly rules: UpdateRules;
   private readonly staticGroups: Record<'hiddenPredict' | 'output' | 'gradA' | 'gradHidden' | 'update', GPUBindGroup>;
+  private readonly buffers: Buffers;
   private data: DataBindings | undefined;
   private step = 0;
   private lossSteps = 0;
   private readonly stagingPool: GPUBuffer[] = [];
-  /** Dispatches, submits and mapAsync calls so far: benchmarks report them per step. */
-  readonly counters = { dispatches: 0, submits: 0, maps: 0 };
 
   private constructor(
     readonly ctx: GpuContext,
@@ -113,8 +112,6 @@ export class WebGpuBackend implements TrainingBackend {
     this.buffers = this.createBuffers();
     this.staticGroups = this.createStaticBindGroups();
   }
-
-  private readonly buffers: Buffers;
 
   static async create(ctx: GpuContext, config: BackendConfig, options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
     if (config.tasks.length !== config.shape.tasks) {
@@ -250,7 +247,6 @@ export class WebGpuBackend implements TrainingBackend {
   }
 
   private async read(buffer: GPUBuffer, floats: number, offset = 0): Promise<Float64Array> {
-    this.counters.maps++;
     const values = Float64Array.from(await readFloats(this.device, buffer, floats, offset));
     checkErrors(this.device, 'webgpu backend');
     return values;
@@ -261,7 +257,6 @@ export class WebGpuBackend implements TrainingBackend {
   private matmul(rec: PassRecorder, label: string, kernel: MatmulKernel, group: GPUBindGroup, dims: MatmulDims): void {
     const offset = this.arena.push((view) => writeMatmulDims(view, dims));
     encodeMatmul(rec.next(label), kernel, group, offset, dims, this.maxPerDimension);
-    this.counters.dispatches++;
   }
 
   /** Dispatches 1–2: S and Y for `rows` inputs starting at element offsetX of the bound X. */
@@ -282,7 +277,6 @@ export class WebGpuBackend implements TrainingBackend {
     this.encodeForward(rec, data.hidden, rows, start * d);
     const lossOffset = this.arena.push((view) => writeLossDims(view, { rows, tasks: T, offsetRows: start }));
     encodeLoss(rec.next('loss, G_Y'), this.kernels.loss, lossGroup, lossOffset, T);
-    this.counters.dispatches++;
     const g = this.staticGroups;
     // dA and dc, dW and db: bound as their own ranges of the gradient buffer (offsets 0).
     this.matmul(rec, 'dA = G_Yᵀ·S, dc', this.kernels.gradTransposed, g.gradA, { M: T, N: H, K: rows });
@@ -300,7 +294,6 @@ export class WebGpuBackend implements TrainingBackend {
     const values = { count: this.layout.count, rules: this.rules, step: this.step, learningRate };
     const offset = this.arena.push((view) => writeOptimizerStep(view, this.config.optimizer, values));
     encodeElementwise(rec.next('optimizer update'), this.kernels.update, this.staticGroups.update, offset, this.layout.count, this.maxPerDimension);
-    this.counters.dispatches++;
   }
 
   async trainSteps(steps: readonly TrainStep[]): Promise<void> {
@@ -317,7 +310,6 @@ export class WebGpuBackend implements TrainingBackend {
       rec.end();
       this.arena.flush();
       this.device.queue.submit([encoder.finish()]);
-      this.counters.submits++;
     }
     checkErrors(this.device, 'training step');
   }
@@ -348,8 +340,6 @@ export class WebGpuBackend implements TrainingBackend {
     }
     if (clearAfter) encoder.clearBuffer(clearAfter);
     this.device.queue.submit([encoder.finish()]);
-    this.counters.submits++;
-    this.counters.maps++;
     await staging.mapAsync(GPUMapMode.READ, 0, bytes);
     const all = new Float32Array(staging.getMappedRange(0, total * 4).slice(0));
     staging.unmap();

@@ -43,6 +43,8 @@ const MATMUL_SHAPES: Array<[number, number, number]> = [
   [7, 13, 5],
   [45, 65, 37],
   [100, 5, 10],
+  [44, 64, 36], // multiples of 4: the vec4 kernel where the variant has one
+  [300, 12, 20],
 ];
 const TRANSPOSES = [
   [false, false],
@@ -61,7 +63,7 @@ export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void
     onRow?.(row);
   };
 
-  for (const variant of ['regblock', 'tiled'] as MatmulVariant[]) {
+  for (const variant of ['regblock', 'regblock-vec4', 'tiled'] as MatmulVariant[]) {
     const tuning = chooseMatmulTuning(ctx, variant);
     for (const [M, N, K] of MATMUL_SHAPES) {
       for (const [transposeA, transposeB] of TRANSPOSES) {
@@ -74,7 +76,7 @@ export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void
         add(`matmul ${variant} ${op} row sums`, `${M}×${K}`, out.rowSums, rowSumsReference(a, shape), CHECK_TOLERANCE.matmul(K));
       }
     }
-    const [M, N, K] = [45, 65, 37];
+    const [M, N, K] = variant === 'regblock-vec4' ? [44, 64, 36] : [45, 65, 37];
     for (const epilogue of ['bias', 'biasSigmoid', 'sigmoidGrad'] as EpilogueName[]) {
       const a = uniformArray(random, M * K);
       const b = uniformArray(random, K * N);
