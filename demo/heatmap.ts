@@ -5,7 +5,7 @@ export function drawHeatmap(canvas: HTMLCanvasElement, A: ArrayLike<number>, row
   const left = 90;
   const top = 22;
   const cellW = Math.min(40, (canvas.width - left - 10) / cols);
-  const cellH = Math.min(28, (canvas.height - top - 10) / rows);
+  const cellH = Math.min(28, (canvas.height - top - 26) / rows); // room below for the scale
   let max = 1e-9;
   for (let i = 0; i < rows * cols; i++) max = Math.max(max, Math.abs(A[i]!));
   g.clearRect(0, 0, canvas.width, canvas.height);
