@@ -62,7 +62,9 @@ export async function runSession(
   const tasks = problem.losses.map((loss) => ({ loss, weight: 1 }));
   const maxBatch = Math.min(settings.batch, problem.train.data.rows);
   const config = { shape, tasks, optimizer: { ...DEFAULT_OPTIMIZER, kind: settings.optimizer, learningRate: settings.lr }, maxBatch };
-  const backend: TrainingBackend = settings.backend === 'webgpu' && ctx ? await WebGpuBackend.create(ctx, config) : new CpuBackend(config);
+  const tuningStore = { get: (key: string) => localStorage.getItem(key), set: (key: string, value: string) => localStorage.setItem(key, value) };
+  const backend: TrainingBackend =
+    settings.backend === 'webgpu' && ctx ? await WebGpuBackend.create(ctx, config, { tuningStore }) : new CpuBackend(config);
   const adapter = backend.kind === 'webgpu' && ctx ? `${ctx.adapter.description || ctx.adapter.architecture} (${ctx.adapter.vendor})` : 'cpu';
   try {
     backend.setParameters(initParameters(shape, settings.seed, hidden === T ? 'identity' : 'random'));

@@ -5,6 +5,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { requestNodeGpu } from '../gpu/node.js';
 import type { BackendConfig, TrainingBackend } from '../model/backend.js';
 import { WebGpuBackend } from '../model/webgpu-backend.js';
+import { fileTuningStore } from './tuning-store.js';
 
 export type BackendChoice = 'webgpu' | 'cpu' | 'auto';
 
@@ -29,7 +30,7 @@ export async function openBackend(choice: BackendChoice, config: BackendConfig, 
     return { backend: new CpuBackend(config), close() {} };
   }
   try {
-    const backend = await WebGpuBackend.create(ctx, config);
+    const backend = await WebGpuBackend.create(ctx, config, { tuningStore: fileTuningStore() });
     return {
       backend,
       ctx,

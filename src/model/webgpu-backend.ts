@@ -13,7 +13,8 @@
 import { checkErrors, type GpuContext } from '../gpu/context.js';
 import { createStorage, readFloats, uploadFloats } from '../gpu/buffers.js';
 import { createBindGroup, KernelRegistry, type Kernel } from '../gpu/registry.js';
-import { chooseLossWorkgroup, chooseMatmulTuning } from '../gpu/tuning.js';
+import { chooseLossWorkgroup } from '../gpu/tuning.js';
+import { autotuneMatmul, type TuningStore } from '../gpu/autotune.js';
 import { UniformArena } from '../gpu/uniforms.js';
 import { SinglePass, TimedPasses, type KernelTime, type PassRecorder } from '../gpu/passes.js';
 import { encodeLoss, lossKernel, packTaskInfo, writeLossDims } from '../kernels/loss.js';
@@ -26,7 +27,10 @@ import { updateRules } from './rules.js';
 import { parameterLayout, segmentBinding, type ParameterLayout } from './layout.js';
 
 export interface WebGpuBackendOptions {
+  /** The matmul kernel and shape (default: autotuneMatmul's choice for this adapter). */
   tuning?: MatmulTuning;
+  /** Where autotuning keeps its choice across runs. */
+  tuningStore?: TuningStore;
   /** Steps recorded into one submit (default 16). */
   stepsPerSubmit?: number;
   /** Cap on rows per uploaded data set (default: what one storage buffer holds); tests set it low. */
@@ -118,7 +122,7 @@ export class WebGpuBackend implements TrainingBackend {
       throw new RangeError(`${config.tasks.length} task specs for a model with ${config.shape.tasks} tasks`);
     }
     const registry = KernelRegistry.of(ctx.device);
-    const tuning = options.tuning ?? chooseMatmulTuning(ctx);
+    const tuning = options.tuning ?? (await autotuneMatmul(ctx, { store: options.tuningStore })).tuning;
     const [hidden, output, loss, gradTransposed, gradHidden, update] = await Promise.all([
       matmulKernel(registry, tuning, { transposeB: true, epilogue: 'biasSigmoid' }),
       matmulKernel(registry, tuning, { transposeB: true, epilogue: 'bias' }),

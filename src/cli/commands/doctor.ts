@@ -2,6 +2,7 @@
 import { doctorReport } from '../../gpu/doctor.js';
 import { flag, parse } from '../args.js';
 import { openGpu } from '../backend.js';
+import { fileTuningStore } from '../tuning-store.js';
 import { createOutput } from '../output.js';
 
 export const doctorHelp = `sigmtl doctor — report the WebGPU adapter: vendor, architecture, software or not, limits, features
@@ -21,13 +22,15 @@ export async function doctor(argv: string[]): Promise<number> {
   const out = createOutput(flag(p, 'json'), false);
   const ctx = await openGpu();
   try {
-    const report = doctorReport(ctx);
+    const report = await doctorReport(ctx, fileTuningStore());
     const a = report.adapter;
     out.info(`adapter:      ${a.description}`);
     out.info(`vendor:       ${a.vendor}   architecture: ${a.architecture}   device: ${a.device}`);
     out.info(`software:     ${a.software ? 'yes — a CPU implementation; GPU timings here are CPU timings' : 'no (hardware GPU)'}`);
     out.info(`via:          ${report.origin}`);
-    out.info(`matmul:       ${report.matmul.variant} kernel` + (report.matmul.variant === 'tiled' ? ` (tile ${report.matmul.tile})` : ` (${report.matmul.workgroupX}×${report.matmul.workgroupY} workgroup, 4×4 per invocation)`));
+    const m = report.matmul;
+    const timed = Object.entries(m.timings).map(([k, ms]) => `${k} ${ms.toFixed(2)} ms`).join(', ');
+    out.info(`matmul:       ${m.tuning.variant} kernel, chosen by ${m.source === 'adapter' ? 'adapter kind (software)' : m.source === 'measured' ? `timing (${timed})` : 'an earlier timing (cached)'}`);
     out.info(`features:     ${report.features.join(', ')}`);
     out.info('limits:');
     for (const [name, value] of Object.entries(report.limits)) out.info(`  ${name.padEnd(36)} ${value}`);
