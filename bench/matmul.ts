@@ -2,7 +2,7 @@
 // backend, on square sizes and on the model's real layer shapes (forward and the transposed
 // backward products). GFLOP/s = 2·M·N·K / time.
 import type { GpuContext } from '../src/gpu/context.js';
-import { chooseMatmulTuning } from '../src/gpu/tuning.js';
+import { autotuneMatmul } from '../src/gpu/autotune.js';
 import { matmulReference } from '../src/cpu/reference.js';
 import { Random, uniformArray } from '../src/util/random.js';
 import type { Peers } from './peers.js';
@@ -33,7 +33,7 @@ export function layerShapes(d: number, T: number, N: number): MatmulShape[] {
 export async function matmulBench(ctx: GpuContext, peers: Peers, shapes: MatmulShape[], budgetMs: number, log: (s: string) => void): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const random = new Random(3);
-  const tuning = chooseMatmulTuning(ctx);
+  const tuning = (await autotuneMatmul(ctx)).tuning; // the kernel the trainer uses on this adapter
   const { tf } = peers;
   for (const shape of shapes) {
     const { M, N, K } = shape;
