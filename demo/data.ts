@@ -2,7 +2,7 @@
 // teacher–student data — turned into a training problem exactly as the CLI does.
 import { parseCsv, type CsvTable } from '../src/data/csv.js';
 import { isBundledName, loadBundled } from '../src/data/bundled.js';
-import { teacherStudentData } from '../src/data/synthetic.js';
+import { syntheticTable } from '../src/data/synthetic.js';
 import { chooseColumns, toTaskTable, type TaskTable } from '../src/data/table.js';
 import { prepareProblem, splitRows, type Problem } from '../src/train/prepare.js';
 
@@ -28,15 +28,7 @@ export async function loadProblem(request: ProblemRequest): Promise<{ name: stri
   let train: TaskTable;
   let test: TaskTable | undefined;
   if (request.dataset === 'synthetic') {
-    const shape = { features: 10, hidden: 5, tasks: 5 };
-    const data = teacherStudentData({ shape, rows: 2500, seed: request.seed, noise: 0.05 });
-    const columns = [...Array.from({ length: 10 }, (_, j) => `x${j + 1}`), ...Array.from({ length: 5 }, (_, t) => `y${t + 1}`)];
-    const rows = Array.from({ length: data.rows }, (_, r) => [
-      ...Array.from(data.X.subarray(r * 10, r * 10 + 10), String),
-      ...Array.from(data.Y.subarray(r * 5, r * 5 + 5), String),
-    ]);
-    const table = { file: 'synthetic', columns, rows, lines: rows.map((_, i) => i + 2) };
-    train = toTaskTable(table, chooseColumns(table, ['y*']));
+    train = syntheticTable({ shape: { features: 10, hidden: 5, tasks: 5 }, rows: 2500, seed: request.seed, noise: 0.05 });
   } else if (isBundledName(request.dataset)) {
     const loaded = await loadBundled(request.dataset, readBundled);
     const choice = chooseColumns(loaded.train, loaded.meta.target_columns, loaded.meta.feature_columns);

@@ -5,8 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataError, parseCsv, type CsvTable } from '../data/csv.js';
 import { isBundledName, loadBundled, type DatasetMeta } from '../data/bundled.js';
-import { teacherStudentData } from '../data/synthetic.js';
-import { chooseColumns, toTaskTable, type ColumnChoice, type TaskTable } from '../data/table.js';
+import { syntheticTable } from '../data/synthetic.js';
+import { chooseColumns, selectRows, toTaskTable, type ColumnChoice, type TaskTable } from '../data/table.js';
 
 /** data/ of this package, from src/cli (tests, dev) or dist/ (the built CLI). */
 export function bundledDataDir(): string {
@@ -55,14 +55,6 @@ export interface DataRequest {
   seed: number;
 }
 
-function toTable(columns: string[], rows: number, X: Float32Array, Y: Float32Array, d: number, T: number, file: string): CsvTable {
-  const out: string[][] = [];
-  for (let r = 0; r < rows; r++) {
-    out.push([...Array.from(X.subarray(r * d, r * d + d), String), ...Array.from(Y.subarray(r * T, r * T + T), String)]);
-  }
-  return { file, columns, rows: out, lines: out.map((_, i) => i + 2) };
-}
-
 export async function loadTables(request: DataRequest): Promise<LoadedTables> {
   if (request.data === 'synthetic') return synthetic(request);
   let train: CsvTable;
@@ -97,18 +89,11 @@ export async function loadTables(request: DataRequest): Promise<LoadedTables> {
 
 function synthetic(request: DataRequest): LoadedTables {
   const { features: d, tasks: T, rows, noise } = request.synthetic;
-  const shape = { features: d, hidden: T, tasks: T };
-  const all = teacherStudentData({ shape, rows: rows + Math.ceil(rows / 4), seed: request.seed, noise });
-  const columns = [...Array.from({ length: d }, (_, j) => `x${j + 1}`), ...Array.from({ length: T }, (_, t) => `y${t + 1}`)];
-  const table = toTable(columns, all.rows, all.X, all.Y, d, T, 'synthetic');
-  const choice = chooseColumns(table, ['y*']);
-  const full = toTaskTable(table, choice);
-  const cut = (from: number, to: number): TaskTable => ({
-    ...full,
-    rows: to - from,
-    X: full.X.slice(from * d, to * d),
-    Y: full.Y.slice(from * T, to * T),
-    mask: full.mask.slice(from * T, to * T),
-  });
-  return { name: 'synthetic', train: cut(0, rows), test: cut(rows, all.rows), choice, teacher: all.teacher };
+  // A quarter more rows than asked for, held out as the test set.
+  const all = syntheticTable({ shape: { features: d, hidden: T, tasks: T }, rows: rows + Math.ceil(rows / 4), seed: request.seed, noise });
+  const [train, test] = [selectRows(all, range(0, rows)), selectRows(all, range(rows, all.rows))];
+  const choice = { features: all.featureNames, targets: all.targetNames };
+  return { name: 'synthetic', train, test, choice, teacher: all.teacher };
 }
+
+const range = (from: number, to: number) => Uint32Array.from({ length: to - from }, (_, i) => from + i);

@@ -5,6 +5,7 @@ import { initParameters } from '../model/init.js';
 import { parameterLayout, type ModelShape } from '../model/layout.js';
 import { Random } from '../util/random.js';
 import type { Dataset } from '../model/backend.js';
+import type { TaskTable } from './table.js';
 
 export interface SyntheticOptions {
   shape: ModelShape;
@@ -36,4 +37,19 @@ export function teacherStudentData(options: SyntheticOptions): SyntheticData {
   const noise = options.noise ?? 0;
   const targets = Float32Array.from(Y, (y) => y + noise * random.normal());
   return { rows, X, Y: targets, mask: new Float32Array(rows * shape.tasks).fill(1), teacher };
+}
+
+/** Teacher–student data as a table with columns x1..xd and targets y1..yT (for the CLI and the demo). */
+export function syntheticTable(options: SyntheticOptions): TaskTable & { teacher: Float64Array } {
+  const data = teacherStudentData(options);
+  const { features: d, tasks: T } = options.shape;
+  return {
+    featureNames: Array.from({ length: d }, (_, j) => `x${j + 1}`),
+    targetNames: Array.from({ length: T }, (_, t) => `y${t + 1}`),
+    rows: data.rows,
+    X: Float64Array.from(data.X),
+    Y: Float64Array.from(data.Y),
+    mask: Float64Array.from(data.mask),
+    teacher: data.teacher,
+  };
 }
