@@ -63,6 +63,23 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page in headless Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'demo-train.png'), fullPage: false });
   }, 300_000);
 
+  test('a dropped CSV with targets chosen in the page trains too', async () => {
+    const rows = ['a,b,c,y1,y2'];
+    for (let i = 0; i < 200; i++) {
+      const [a, b, c] = [Math.sin(i), Math.cos(i * 0.7), (i % 13) / 13];
+      rows.push(`${a},${b},${c},${2 * a - b + 0.1 * c},${a * b > 0 ? 1 : 0}`);
+    }
+    await page.goto(`${url}?dataset=csv&epochs=5`);
+    await page.setInputFiles('input[name=file]', { name: 'mine.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+    await page.waitForFunction(() => (document.querySelector('select[name=targets]') as HTMLSelectElement).options.length === 5);
+    await page.selectOption('select[name=targets]', ['y1', 'y2']);
+    await page.click('#start');
+    await page.waitForFunction(() => /^done:/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 120_000 });
+    const metrics = await page.locator('#metrics').textContent();
+    expect(metrics).toContain('y1');
+    expect(metrics).toContain('accuracy'); // y2 is 0/1: trained with BCE
+  }, 150_000);
+
   test('the verify panel passes every kernel check on the browser adapter', async () => {
     await page.click('#verify');
     await page.waitForFunction(() => document.getElementById('verify-result')!.dataset.ok !== undefined, null, { timeout: 120_000 });

@@ -137,3 +137,19 @@ test('check passes on this device and prints JSON', () => {
   expect(r.rows.length).toBeGreaterThan(50);
   expect(r.adapter).toHaveProperty('software');
 });
+
+test('A from a CSV, frozen: eval --show-A gives back exactly that matrix; a wrong shape is refused', () => {
+  const aFile = join(dir, 'A.csv');
+  writeFileSync(aFile, 'h1,h2\n1,0.5\n-0.25,2\n');
+  const model = join(dir, 'fixedA.safetensors');
+  json('train', '--data', 'enb2012', '--epochs', '3', '--A-init', aFile, '--freeze-A', '--out', model);
+  const evaluated = json('eval', '--model', model, '--data', 'data/enb2012/enb2012.csv', '--show-A');
+  expect(evaluated.A).toEqual([
+    [1, 0.5],
+    [-0.25, 2],
+  ]);
+  writeFileSync(aFile, 'h1,h2,h3\n1,0,0\n0,1,0\n');
+  const r = sigmtl('train', '--data', 'enb2012', '--epochs', '1', '--A-init', aFile, '--out', join(dir, 'never.safetensors'));
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`${aFile}: A must be 2 rows (tasks) × 2 columns (hidden units) of numbers, got 2 rows × 3`);
+});
