@@ -2,6 +2,7 @@
 // the model, and cross-check the trained model's predictions against the float64 CPU backend.
 import { readFile } from 'node:fs/promises';
 import { CpuBackend } from '../../cpu/backend.js';
+import { forward } from '../../cpu/reference.js';
 import { parseCsv, DataError } from '../../data/csv.js';
 import type { LossKind, TaskSpec } from '../../kernels/loss.js';
 import { DEFAULT_OPTIMIZER, type OptimizerConfig, type OptimizerKind } from '../../kernels/optimizer.js';
@@ -283,6 +284,14 @@ export async function train(argv: string[]): Promise<number> {
       problem.losses,
     );
 
+    // Synthetic data: how well the student reproduces the teacher's noise-free outputs.
+    let teacher: MetricsReport | undefined;
+    if (tables.teacher) {
+      const teacherShape = { features: shape.features, hidden: T, tasks: T };
+      const truth = forward(tables.teacher, parameterLayout(teacherShape), evaluation.table.X, evaluation.table.rows).Y;
+      teacher = computeMetrics(predictions, truth, evaluation.table.mask, evaluation.table.rows, problem.targetNames, problem.losses);
+    }
+
     // The trained model's predictions from this backend against the float64 CPU backend.
     const reference = new CpuBackend(config);
     reference.setParameters(params);
@@ -295,6 +304,7 @@ export async function train(argv: string[]): Promise<number> {
     out.info('');
     out.info(`${split} metrics (${evaluation.table.rows} rows):`);
     out.info(metricsTable(metrics));
+    if (teacher) out.info(`\nagainst the teacher's noise-free outputs: macro R² ${formatNumber(teacher.overall.macroR2)}`);
     if (baseline) {
       out.info(`\nlinear least-squares baseline (regression tasks, same ${split} rows):`);
       out.info(metricsTable(baseline));
@@ -325,6 +335,7 @@ export async function train(argv: string[]): Promise<number> {
       split,
       metrics,
       baseline,
+      teacher,
       maxAbsDiffVsCpu: agreement.maxAbs,
       verifiedSteps: result.verifications,
       stoppedEarly: result.stoppedEarly,
