@@ -26,7 +26,7 @@ export interface MatmulTuning {
   /** regblock: invocations per workgroup along x (columns) and y (rows); each does a 4×4 block. */
   workgroupX: number;
   workgroupY: number;
-  /** tiled: the square tile edge (workgroup TILE×TILE). */
+  /** tiled: invocations per workgroup edge (a WG×WG workgroup, 4×4 per invocation: a 4·WG square tile). */
   tile: number;
 }
 
@@ -93,8 +93,9 @@ export async function matmulKernel(registry: KernelRegistry, tuning: MatmulTunin
     ROW_SUMS: options.rowSums ?? false,
   };
   if (tuning.variant === 'tiled') {
-    const kernel = await registry.get(spec('tiled'), { ...constants, TILE: tuning.tile });
-    return { options, general: { kernel, tile: [tuning.tile, tuning.tile] } };
+    const kernel = await registry.get(spec('tiled'), { ...constants, WG_X: tuning.tile, WG_Y: tuning.tile });
+    const edge = REGBLOCK_BLOCK * tuning.tile;
+    return { options, general: { kernel, tile: [edge, edge] } };
   }
   const pipeline = async (file: 'regblock' | 'regblock_vec4', block: number, x: number, y: number): Promise<MatmulPipeline> => ({
     kernel: await registry.get(spec(file), { ...constants, WG_X: x, WG_Y: y }),
