@@ -84,7 +84,7 @@ async function train(): Promise<SessionResult | undefined> {
         backend: field('backend').value as 'webgpu' | 'cpu',
         seed: 1,
       },
-      { lossChart: $('loss-chart'), taskChart: $('task-chart'), heatmap: $('heatmap'), metrics: $('metrics'), stats: $('stats') },
+      { lossChart: $('loss-chart'), taskChart: $('task-chart'), validationTaskChart: $('validation-task-chart'), heatmap: $('heatmap'), metrics: $('metrics'), stats: $('stats') },
       () => stopRequested,
     );
     status(

@@ -41,6 +41,7 @@ export interface SessionResult {
 export interface SessionView {
   lossChart: HTMLElement;
   taskChart: HTMLElement;
+  validationTaskChart: HTMLElement;
   heatmap: HTMLCanvasElement;
   metrics: HTMLElement;
   stats: HTMLElement;
@@ -71,9 +72,10 @@ export async function runSession(
     const layout = parameterLayout(shape);
     const lossChart = new LineChart(ui.lossChart, 'step', 'loss', ['train', 'validation'], { logY: true });
     const taskChart = new LineChart(ui.taskChart, 'step', 'loss', problem.targetNames, { logY: true });
+    const validationTaskChart = new LineChart(ui.validationTaskChart, 'step', 'loss', problem.targetNames, { logY: true });
     const showA = async () => drawHeatmap(ui.heatmap, view(await backend.getParameters(), layout.A), T, hidden, problem.targetNames);
     await showA();
-    const lossFirst = await datasetLoss(backend, problem.train.data);
+    const lossFirst = (await datasetLoss(backend, problem.train.data)).total;
     const stepsPerEpoch = Math.ceil(problem.train.data.rows / maxBatch);
     const result = await trainModel(backend, problem.train.data, problem.validation?.data, {
       epochs: settings.epochs,
@@ -94,6 +96,7 @@ export async function runSession(
       },
       onEpochEnd: async (state) => {
         if (state.validationLoss !== undefined) lossChart.append(state.step + 0.5, [null, state.validationLoss]);
+        if (state.validationPerTask) validationTaskChart.append(state.step, Array.from(state.validationPerTask));
         await showA();
       },
     });
@@ -116,7 +119,7 @@ export async function runSession(
       seconds: result.seconds,
       stepsPerSecond: result.stepsPerSecond,
       lossFirst,
-      lossLast: await datasetLoss(backend, problem.train.data),
+      lossLast: (await datasetLoss(backend, problem.train.data)).total,
       maxAbsDiffVsCpu,
       metrics,
     };

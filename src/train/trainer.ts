@@ -37,7 +37,9 @@ export interface ProgressReport {
   /** Weighted training loss Σ_t w_t·L_t, mean over the steps since the last report. */
   loss: number;
   perTask: Float64Array;
+  /** At the end of an epoch, with a validation set: its weighted loss and each task's L_t. */
   validationLoss?: number;
+  validationPerTask?: Float64Array;
   stepsPerSecond: number;
   learningRate: number;
 }
@@ -59,6 +61,7 @@ export interface ResumeState {
 export interface EpochState extends ResumeState {
   step: number;
   validationLoss?: number;
+  validationPerTask?: Float64Array;
 }
 
 export interface TrainResult {
@@ -93,10 +96,17 @@ export const VERIFY_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 1e-3 };
 const weightedTotal = (perTask: ArrayLike<number>, tasks: readonly TaskSpec[]) =>
   tasks.reduce((sum, task, t) => sum + task.weight * perTask[t]!, 0);
 
-/** The model's weighted loss over a whole data set (chunked predictions, float64 loss). */
-export async function datasetLoss(backend: TrainingBackend, data: Dataset): Promise<number> {
+export interface DatasetLoss {
+  /** Σ_t w_t·L_t */
+  total: number;
+  perTask: Float64Array;
+}
+
+/** The model's loss over a whole data set (chunked predictions, float64 loss). */
+export async function datasetLoss(backend: TrainingBackend, data: Dataset): Promise<DatasetLoss> {
   const o = await backend.predict(data.X, data.rows);
-  return taskLoss(o, data.Y, data.mask, backend.config.tasks, data.rows).total;
+  const { total, perTask } = taskLoss(o, data.Y, data.mask, backend.config.tasks, data.rows);
+  return { total, perTask };
 }
 
 /** The rows `order` of a data set, in that order. */
@@ -135,7 +145,7 @@ export async function trainModel(
   let lastReportTime = started;
   let stepsSinceReport = 0;
 
-  const report = async (epoch: number, validationLoss?: number) => {
+  const report = async (epoch: number, validation?: DatasetLoss) => {
     const { perTask } = await backend.readLoss();
     const loss = weightedTotal(perTask, tasks);
     if (!Number.isFinite(loss)) {
@@ -152,7 +162,8 @@ export async function trainModel(
       totalSteps,
       loss,
       perTask,
-      validationLoss,
+      validationLoss: validation?.total,
+      validationPerTask: validation?.perTask,
       stepsPerSecond: stepsSinceReport / Math.max(1e-9, (now - lastReportTime) / 1000),
       learningRate: learningRateAt(options.learningRate, options.schedule, Math.max(0, step - 1), totalSteps),
     };
@@ -168,6 +179,7 @@ export async function trainModel(
   for (let epoch = options.start?.epoch ?? 0; epoch < options.epochs; epoch++) {
     const order = random.shuffle(Uint32Array.from({ length: train.rows }, (_, i) => i));
     for (let shardStart = 0; shardStart < train.rows && !stoppedEarly; shardStart += shardRows) {
+      const lastShard = shardStart + shardRows >= train.rows;
       const shard = permute(train, order.subarray(shardStart, Math.min(train.rows, shardStart + shardRows)), d, T);
       backend.setDataset(shard);
       const steps: TrainStep[] = [];
@@ -193,20 +205,30 @@ export async function trainModel(
         i += chunk;
         step += chunk;
         stepsSinceReport += chunk;
-        if (stepsSinceReport >= options.reportEvery) await report(epoch);
+        // The epoch's last report waits for the validation loss, below.
+        const epochDone = lastShard && i >= steps.length;
+        if (stepsSinceReport >= options.reportEvery && !epochDone) await report(epoch);
       }
     }
-    if (stepsSinceReport > 0) await report(epoch);
-    if (stoppedEarly) break;
+    if (stoppedEarly) {
+      if (stepsSinceReport > 0) await report(epoch);
+      break;
+    }
+    const validationLoss = validation && (await datasetLoss(backend, validation));
+    if (stepsSinceReport > 0) await report(epoch, validationLoss);
     lastGood = await backend.getParameters();
-    let validationLoss: number | undefined;
-    if (validation) {
-      validationLoss = await datasetLoss(backend, validation);
-      history[history.length - 1]!.validationLoss = validationLoss;
-      if (!best || validationLoss < best.loss) best = { epoch, loss: validationLoss, params: lastGood };
+    if (validationLoss) {
+      if (!best || validationLoss.total < best.loss) best = { epoch, loss: validationLoss.total, params: lastGood };
       else if (options.patience > 0 && epoch - best.epoch >= options.patience) stoppedEarly = true;
     }
-    await options.onEpochEnd?.({ epoch: epoch + 1, step, rngState: random.state, validationLoss, best });
+    await options.onEpochEnd?.({
+      epoch: epoch + 1,
+      step,
+      rngState: random.state,
+      validationLoss: validationLoss?.total,
+      validationPerTask: validationLoss?.perTask,
+      best,
+    });
     if (stoppedEarly) break;
   }
   if (best) backend.setParameters(best.params);

@@ -61,7 +61,7 @@ export async function train(argv: string[]): Promise<number> {
 
     out.info(`sigmtl: ${tables.name}, ${problem.train.data.rows} training rows, d=${shape.features}, H=${shape.hidden}, T=${T} (${summarizeLosses(problem.losses)})`);
     out.info(`backend: ${backend.kind} — ${adapterName(opened)}`);
-    const lossFirst = await datasetLoss(backend, problem.train.data);
+    const lossFirst = (await datasetLoss(backend, problem.train.data)).total;
     const progress = createProgress(!out.quiet, out.json ? process.stderr : process.stdout, epochs);
     let result;
     try {
@@ -95,7 +95,7 @@ export async function train(argv: string[]): Promise<number> {
     progress.stop();
     const params = await backend.getParameters();
     const model = modelOf(params);
-    const lossLast = await datasetLoss(backend, problem.train.data);
+    const lossLast = (await datasetLoss(backend, problem.train.data)).total;
 
     const evaluation = problem.test ?? problem.validation ?? problem.train;
     const split = problem.test ? 'test' : problem.validation ? 'validation' : 'train';
