@@ -19,7 +19,7 @@ export class LineChart {
     target.replaceChildren();
     this.plot = new uPlot(
       {
-        width: options.width ?? 460,
+        width: options.width ?? 300,
         height: 260,
         scales: { x: { time: false, distr: options.logX ? 3 : 1, log: 2 }, y: { distr: options.logY ? 3 : 1 } },
         axes: [{ label: xLabel }, { label: yLabel, size: 60 }],

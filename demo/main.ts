@@ -127,7 +127,7 @@ async function compare(): Promise<void> {
   }
   const max = Number($<HTMLSelectElement>('compare-max').value);
   const sizes = [16, 32, 64, 128, 256, 512, 1024].filter((n) => n <= max);
-  const chart = new LineChart($('compare-chart'), 'n', 'GFLOP/s', ['sigmtl WebGPU', 'sigmtl CPU (worker)', 'gpu.js'], { logX: true, logY: true });
+  const chart = new LineChart($('compare-chart'), 'n', 'GFLOP/s', ['sigmtl WebGPU', 'sigmtl CPU (worker)', 'gpu.js'], { logX: true, logY: true, width: 460 });
   table.textContent = 'running…';
   const perN = new Map<number, Array<number | null>>();
   const report = await runComparison(ctx, sizes, (row) => {
