@@ -11,6 +11,10 @@ Usage: sigmtl check [--json]
 Prints max abs/rel error per kernel and shape; exits 1 on any mismatch.
 Tolerances (f32 vs f64): matmul atol 1e-6 + 2e-7·K, rtol 1e-5; elementwise atol 1e-6, rtol 1e-5;
 one training step rtol 1e-4; ten Adam steps atol 1e-4, rtol 1e-3.
+
+Examples
+  sigmtl check
+  sigmtl check --json | jq '.rows[] | select(.ok | not)'
 `;
 
 export async function check(argv: string[]): Promise<number> {

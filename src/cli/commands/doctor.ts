@@ -11,6 +11,10 @@ Usage: sigmtl doctor [--json]
 
 Environment: SIGMTL_DAWN_BACKEND (vulkan, metal, d3d12...), SIGMTL_ADAPTER (name substring),
 SIGMTL_SOFTWARE=1 (force SwiftShader), SIGMTL_SWIFTSHADER_ICD (path to vk_swiftshader_icd.json).
+
+Examples
+  sigmtl doctor
+  SIGMTL_SOFTWARE=1 sigmtl doctor --json
 `;
 
 export async function doctor(argv: string[]): Promise<number> {
