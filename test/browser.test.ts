@@ -80,6 +80,18 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page in headless Chromium', () => {
     expect(metrics).toContain('accuracy'); // y2 is 0/1: trained with BCE
   }, 150_000);
 
+  test('without WebGPU the page says so and trains on the CPU backend', async () => {
+    const noGpu = await browser.newPage();
+    await noGpu.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+    await noGpu.goto(`${url}?autorun=1&dataset=enb2012&epochs=3`);
+    await noGpu.waitForFunction(() => document.getElementById('result')!.textContent !== '', null, { timeout: 120_000 });
+    const result = JSON.parse((await noGpu.locator('#result').textContent())!);
+    expect(result.backend).toBe('cpu');
+    expect(result.lossLast).toBeLessThan(result.lossFirst);
+    expect(await noGpu.locator('#adapter').textContent()).toContain('No WebGPU in this browser');
+    await noGpu.close();
+  }, 150_000);
+
   test('the verify panel passes every kernel check on the browser adapter', async () => {
     await page.click('#verify');
     await page.waitForFunction(() => document.getElementById('verify-result')!.dataset.ok !== undefined, null, { timeout: 120_000 });
