@@ -60,3 +60,12 @@ fn storeC(m: u32, n: u32, acc: f32) {
 // Element offsets of op(A)[m, k] and op(B)[k, n], as (row or column step, k step).
 fn strideA() -> vec2u { return select(vec2u(dims.K, 1u), vec2u(1u, dims.M), TRANSPOSE_A); }
 fn strideB() -> vec2u { return select(vec2u(1u, dims.N), vec2u(dims.K, 1u), TRANSPOSE_B); }
+
+// The first row and column of C of the block × block part an invocation of a register-blocked
+// kernel computes. Workgroups are numbered row-major over tiles of (block·wg.y)×(block·wg.x)
+// and folded into (x, y) past 65,535 workgroups, so some may lie past the last tile row.
+fn blockOrigin(lid: vec3u, wid: vec3u, nwg: vec3u, wg: vec2u, block: u32) -> vec2u {
+  let tilesN = (dims.N + block * wg.x - 1u) / (block * wg.x);
+  let tile = wid.x + wid.y * nwg.x;
+  return vec2u(((tile / tilesN) * wg.y + lid.y) * block, ((tile % tilesN) * wg.x + lid.x) * block);
+}

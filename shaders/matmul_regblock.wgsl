@@ -16,10 +16,9 @@ override WG_Y: u32 = 8u;
 fn main(@builtin(local_invocation_id) lid: vec3u,
         @builtin(workgroup_id) wid: vec3u,
         @builtin(num_workgroups) nwg: vec3u) {
-  let tilesN = (dims.N + 4u * WG_X - 1u) / (4u * WG_X);
-  let tile = wid.x + wid.y * nwg.x;
-  let m0 = ((tile / tilesN) * WG_Y + lid.y) * 4u;
-  let n0 = ((tile % tilesN) * WG_X + lid.x) * 4u;
+  let origin = blockOrigin(lid, wid, nwg, vec2u(WG_X, WG_Y), 4u);
+  let m0 = origin.x;
+  let n0 = origin.y;
   if (m0 >= dims.M || n0 >= dims.N) {
     return;
   }

@@ -112,22 +112,3 @@ export function checkErrors(device: GPUDevice, what: string): void {
     throw new GpuError(`${what}: ${message}`);
   }
 }
-
-/**
- * Runs `body` inside validation and out-of-memory error scopes and throws, naming `what`,
- * if the GPU reported an error for anything it did.
- */
-export async function withErrorScope<T>(device: GPUDevice, what: string, body: () => T): Promise<T> {
-  device.pushErrorScope('validation');
-  device.pushErrorScope('out-of-memory');
-  let result: T;
-  try {
-    result = body();
-  } finally {
-    const oom = await device.popErrorScope();
-    const invalid = await device.popErrorScope();
-    const error = oom ?? invalid;
-    if (error) throw new GpuError(`${what}: ${error.message}`);
-  }
-  return result;
-}

@@ -60,10 +60,6 @@ export class KernelRegistry {
     return kernel;
   }
 
-  get size(): number {
-    return this.kernels.size;
-  }
-
   private layout(inputs: number, outputs: number): GPUBindGroupLayout {
     const signature = `${inputs}r${outputs}w`;
     let layout = this.layouts.get(signature);

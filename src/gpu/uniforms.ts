@@ -26,10 +26,6 @@ export class UniformArena {
     return { buffer: this.buffer, size: this.slotBytes };
   }
 
-  get free(): number {
-    return this.slots - this.used;
-  }
-
   /** Reserves a slot, lets `fill` write its bytes, and returns its dynamic offset. */
   push(fill: (view: DataView) => void): number {
     if (this.used >= this.slots) throw new RangeError(`uniform arena full (${this.slots} slots)`);

@@ -12,12 +12,6 @@ export interface CouplingOptions {
   identityA?: number;
 }
 
-export const NO_RULES: UpdateRules = {
-  decayCount: 0,
-  frozen: [0, 0],
-  coupling: { start: 0, end: 0, cols: 1, l1: 0, toIdentity: 0 },
-};
-
 export function updateRules(layout: ParameterLayout, options: CouplingOptions = {}): UpdateRules {
   const A = layout.A;
   return {
