@@ -2,7 +2,7 @@
 // backend, on square sizes and on the model's real layer shapes (forward and the transposed
 // backward products). GFLOP/s = 2·M·N·K / time.
 import type { GpuContext } from '../src/gpu/context.js';
-import { autotuneMatmul } from '../src/gpu/autotune.js';
+import { autotuneMatmul } from '../src/kernels/autotune.js';
 import { matmulReference } from '../src/cpu/reference.js';
 import { Random, uniformArray } from '../src/util/random.js';
 import type { Peers } from './peers.js';

@@ -30,7 +30,7 @@ export async function sigmtlMatmul(
   const arena = new UniformArena(device, 1);
   const offset = arena.push((v) => writeMatmulDims(v, dims));
   arena.flush();
-  const group = createBindGroup(device, kernel.general.kernel, [aBuffer, bBuffer, aux, c, rowSums], arena.binding);
+  const group = createBindGroup(device, kernel.general.kernel, { a: aBuffer, b: bBuffer, aux, c, rowSums }, arena.binding);
   const max = ctx.limits.maxComputeWorkgroupsPerDimension;
   return {
     async run(readback) {

@@ -6,10 +6,10 @@
 import type { GpuContext } from '../src/gpu/context.js';
 import { CpuBackend } from '../src/cpu/backend.js';
 import { teacherStudentData } from '../src/data/synthetic.js';
-import { DEFAULT_OPTIMIZER } from '../src/kernels/optimizer.js';
-import type { BackendConfig, TrainingBackend } from '../src/model/backend.js';
-import { initParameters } from '../src/model/init.js';
-import { parameterLayout, view } from '../src/model/layout.js';
+import { DEFAULT_OPTIMIZER } from '../src/core/optimizers.js';
+import type { BackendConfig, TrainingBackend } from '../src/core/backend.js';
+import { initParameters } from '../src/core/init.js';
+import { parameterLayout, view } from '../src/core/shape.js';
 import { WebGpuBackend } from '../src/model/webgpu-backend.js';
 import type { KernelTime } from '../src/gpu/passes.js';
 import type { Counts, Peers } from './peers.js';

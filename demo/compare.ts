@@ -3,7 +3,7 @@
 // otherwise). Times are medians of 3 runs after a warm-up and include upload and readback.
 import { GPU, Input } from 'gpu.js';
 import type { GpuContext } from '../src/gpu/context.js';
-import { chooseMatmulTuning } from '../src/gpu/tuning.js';
+import { chooseMatmulTuning } from '../src/kernels/tuning.js';
 import { runMatmul, runSigmoidForward } from '../src/verify/run-kernels.js';
 import { Random, uniformArray } from '../src/util/random.js';
 import type { CpuJob } from './cpu-worker.js';

@@ -1,6 +1,7 @@
 // sigmtl's CPU backend kernels (the float64 reference) in a Web Worker, so timing them does not
 // freeze the page.
-import { matmulReference, sigmoid } from '../src/cpu/reference.js';
+import { matmulReference } from '../src/cpu/reference.js';
+import { sigmoid } from '../src/core/losses.js';
 
 export type CpuJob = { kind: 'matmul'; a: Float32Array; b: Float32Array; n: number } | { kind: 'sigmoid'; x: Float32Array };
 

@@ -3,7 +3,7 @@ import { browserHasWebGpu, requestBrowserGpu } from '../src/gpu/browser.js';
 import type { GpuContext } from '../src/gpu/context.js';
 import { runChecks } from '../src/verify/check.js';
 import type { CsvTable } from '../src/data/csv.js';
-import type { OptimizerKind } from '../src/kernels/optimizer.js';
+import type { OptimizerKind } from '../src/core/optimizers.js';
 import { LineChart } from './charts.js';
 import { runComparison } from './compare.js';
 import { loadProblem, readCsvFile } from './data.js';

@@ -2,10 +2,10 @@
 // the coupling heatmap, a metrics table, and at the end the GPU-vs-CPU agreement of the model.
 import { CpuBackend } from '../src/cpu/backend.js';
 import type { GpuContext } from '../src/gpu/context.js';
-import { DEFAULT_OPTIMIZER, type OptimizerKind } from '../src/kernels/optimizer.js';
-import type { TrainingBackend } from '../src/model/backend.js';
-import { initParameters } from '../src/model/init.js';
-import { parameterLayout, view } from '../src/model/layout.js';
+import { DEFAULT_OPTIMIZER, type OptimizerKind } from '../src/core/optimizers.js';
+import type { TrainingBackend } from '../src/core/backend.js';
+import { initParameters } from '../src/core/init.js';
+import { parameterLayout, view } from '../src/core/shape.js';
 import { predictRaw, type TrainedModel } from '../src/model/model.js';
 import { WebGpuBackend } from '../src/model/webgpu-backend.js';
 import { computeMetrics, type MetricsReport } from '../src/train/metrics.js';

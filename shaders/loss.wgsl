@@ -18,19 +18,8 @@
 // | 5       | lossSums | read_write | T                                              |
 // | 6       | dims     | uniform    | LossDims                                       |
 
-const LOSS_MSE = 0u;
+// LOSS_* codes, TaskInfo and LossDims: generated from src/core/losses.ts and src/kernels/loss.ts.
 override WORKGROUP: u32 = 256u;
-
-struct TaskInfo {
-  weight: f32,
-  kind: u32,
-}
-
-struct LossDims {
-  rows: u32,
-  tasks: u32,
-  offsetRows: u32,
-}
 
 @group(0) @binding(0) var<storage, read> y: array<f32>;
 @group(0) @binding(1) var<storage, read> targets: array<f32>;
@@ -42,19 +31,27 @@ struct LossDims {
 
 var<workgroup> partial: array<vec2f, WORKGROUP>;
 
+// An unknown code gives NaN, so it can never pass for another loss (the host refuses such codes
+// first; `kind & 0u` keeps the NaN out of constant evaluation, which rejects it).
+fn notALoss(kind: u32) -> f32 { return bitcast<f32>(0x7fc00000u | (kind & 0u)); }
+
 fn lossValue(kind: u32, logit: f32, truth: f32) -> f32 {
-  if (kind == LOSS_MSE) {
-    let r = logit - truth;
-    return r * r;
+  switch kind {
+    case LOSS_MSE: {
+      let r = logit - truth;
+      return r * r;
+    }
+    case LOSS_BCE: { return max(logit, 0.0) - logit * truth + log(1.0 + exp(-abs(logit))); }
+    default: { return notALoss(kind); }
   }
-  return max(logit, 0.0) - logit * truth + log(1.0 + exp(-abs(logit)));
 }
 
 fn lossGradient(kind: u32, logit: f32, truth: f32) -> f32 {
-  if (kind == LOSS_MSE) {
-    return 2.0 * (logit - truth);
+  switch kind {
+    case LOSS_MSE: { return 2.0 * (logit - truth); }
+    case LOSS_BCE: { return stableSigmoid(logit) - truth; }
+    default: { return notALoss(kind); }
   }
-  return stableSigmoid(logit) - truth;
 }
 
 @compute @workgroup_size(WORKGROUP)

@@ -4,10 +4,10 @@
 //   C[M×N] = epilogue(op(A)·op(B)),   op(A): M×K, op(B): K×N, every matrix row-major f32
 //   op(A) = A stored M×K, or Aᵀ with A stored K×M (TRANSPOSE_A); likewise op(B) (TRANSPOSE_B)
 //
-//   EPILOGUE 0: C = acc
-//            1: C = acc + aux[n]                     (+bias)
-//            2: C = σ(acc + aux[n])                  (+bias, then sigmoid: the forward layer 1)
-//            3: C = acc ⊙ S ⊙ (1 − S), S = aux M×N    (sigmoid backward fused into G_Y·A)
+//   EPILOGUE_NONE:         C = acc
+//   EPILOGUE_BIAS:         C = acc + aux[n]                     (+bias)
+//   EPILOGUE_BIAS_SIGMOID: C = σ(acc + aux[n])                  (+bias, then sigmoid: the forward layer 1)
+//   EPILOGUE_SIGMOID_GRAD: C = acc ⊙ S ⊙ (1 − S), S = aux M×N    (sigmoid backward fused into G_Y·A)
 //   ROW_SUMS:   also rowSums[m] = Σ_k op(A)[m,k]     (bias gradient: with op(A) = Gᵀ, column sums of G)
 // C and rowSums are overwritten, never accumulated. Every offset is in elements.
 //
@@ -22,19 +22,10 @@
 
 override TRANSPOSE_A: bool = false;
 override TRANSPOSE_B: bool = false;
-override EPILOGUE: u32 = 0u;
+override EPILOGUE: u32 = EPILOGUE_NONE;
 override ROW_SUMS: bool = false;
 
-struct MatmulDims {
-  M: u32,
-  N: u32,
-  K: u32,
-  offsetA: u32,
-  offsetB: u32,
-  offsetAux: u32,
-  offsetC: u32,
-  offsetRowSums: u32,
-}
+// EPILOGUE_* codes and MatmulDims: generated from src/kernels/matmul.ts.
 
 @group(0) @binding(2) var<storage, read> aux: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
@@ -43,13 +34,13 @@ struct MatmulDims {
 
 fn epilogue(acc: f32, m: u32, n: u32) -> f32 {
   switch EPILOGUE {
-    case 1u: { return acc + aux[dims.offsetAux + n]; }
-    case 2u: { return stableSigmoid(acc + aux[dims.offsetAux + n]); }
-    case 3u: {
+    case EPILOGUE_BIAS: { return acc + aux[dims.offsetAux + n]; }
+    case EPILOGUE_BIAS_SIGMOID: { return stableSigmoid(acc + aux[dims.offsetAux + n]); }
+    case EPILOGUE_SIGMOID_GRAD: {
       let s = aux[dims.offsetAux + m * dims.N + n];
       return acc * s * (1.0 - s);
     }
-    default: { return acc; }
+    case EPILOGUE_NONE, default: { return acc; }
   }
 }
 

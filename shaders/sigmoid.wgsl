@@ -1,5 +1,5 @@
 // Elementwise sigmoid, forward and backward (the matmul fuses both into its epilogues; these
-// standalone kernels serve tests and callers). 256 invocations a workgroup, one element each;
+// standalone kernels serve tests and callers). WORKGROUP_SIZE invocations a workgroup, one element each;
 // workgroups are folded into (x, y) past 65,535.
 //
 //   sigmoid_forward:  S = σ(Z)
@@ -15,19 +15,17 @@
 // |                  | 2       | gradZ | read_write | count |
 // |                  | 3       | size  | uniform    | Size  |
 
-struct Size {
-  count: u32,
-}
+// WORKGROUP_SIZE and Size: generated from src/kernels/sigmoid.ts.
 
 fn elementIndex(wid: vec3u, nwg: vec3u, localIndex: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * 256u + localIndex;
+  return (wid.x + wid.y * nwg.x) * WORKGROUP_SIZE + localIndex;
 }
 
 @group(0) @binding(0) var<storage, read> forwardZ: array<f32>;
 @group(0) @binding(1) var<storage, read_write> forwardS: array<f32>;
 @group(0) @binding(2) var<uniform> forwardSize: Size;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn sigmoid_forward(@builtin(workgroup_id) wid: vec3u,
                    @builtin(num_workgroups) nwg: vec3u,
                    @builtin(local_invocation_index) li: u32) {
@@ -42,7 +40,7 @@ fn sigmoid_forward(@builtin(workgroup_id) wid: vec3u,
 @group(0) @binding(2) var<storage, read_write> backwardGradZ: array<f32>;
 @group(0) @binding(3) var<uniform> backwardSize: Size;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn sigmoid_backward(@builtin(workgroup_id) wid: vec3u,
                     @builtin(num_workgroups) nwg: vec3u,
                     @builtin(local_invocation_index) li: u32) {

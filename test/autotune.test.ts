@@ -3,7 +3,7 @@
 // and remembers it in a store keyed by the adapter.
 import { expect, test } from 'vitest';
 import { gpu } from './gpu.js';
-import { adapterKey, autotuneMatmul } from '../src/gpu/autotune.js';
+import { adapterKey, autotuneMatmul } from '../src/kernels/autotune.js';
 
 test('a software adapter gets the register-blocked vec4 kernel without timing', async () => {
   const ctx = await gpu();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { gpu } from './gpu.js';
-import { doctorReport } from '../src/gpu/doctor.js';
+import { doctorReport } from '../src/verify/doctor.js';
 import { findSwiftShaderIcd, INSTALL_HINT, SWIFTSHADER_ICD_CANDIDATES } from '../src/gpu/node.js';
 import { KernelRegistry, ShaderCompileError } from '../src/gpu/registry.js';
 
@@ -33,7 +33,7 @@ test('a kernel that does not compile: its name, line:col and the numbered source
   const ctx = await gpu();
   const source = ['@group(0) @binding(0) var<uniform> u: vec4f;', '@compute @workgroup_size(1)', 'fn main() {', '  let x: u32 = 1.5;', '}'].join('\n');
   const registry = KernelRegistry.of(ctx.device);
-  const compile = registry.get({ name: 'broken_kernel', source, entryPoint: 'main', inputs: [], outputs: [] });
+  const compile = registry.get({ name: 'broken_kernel', source, entryPoint: 'main', inputs: [], outputs: [], uniform: 'u' });
   await expect(compile).rejects.toBeInstanceOf(ShaderCompileError);
   await compile.catch((error: Error) => {
     expect(error.message).toContain('kernel broken_kernel (main) failed to compile:');
@@ -47,8 +47,16 @@ test('the registry compiles a kernel once and shares it', async () => {
   const ctx = await gpu();
   const registry = KernelRegistry.of(ctx.device);
   const source = '@group(0) @binding(0) var<uniform> u: vec4f;\n@compute @workgroup_size(1) fn main() { _ = u; }';
-  const spec = { name: 'tiny', source, entryPoint: 'main', inputs: [], outputs: [] };
+  const spec = { name: 'tiny', source, entryPoint: 'main', inputs: [], outputs: [], uniform: 'u' };
   const [first, second] = await Promise.all([registry.get(spec), registry.get(spec)]);
   expect(first).toBe(second);
   expect(await registry.get(spec, {})).toBe(first);
+});
+
+test('a kernel whose WGSL binding names differ from its spec is refused before compiling', async () => {
+  const ctx = await gpu();
+  const registry = KernelRegistry.of(ctx.device);
+  const source = '@group(0) @binding(0) var<storage, read> b: array<f32>;\n@group(0) @binding(1) var<uniform> u: vec4f;\n@compute @workgroup_size(1) fn main() { _ = b[0]; _ = u; }';
+  const spec = { name: 'misnamed', source, entryPoint: 'main', inputs: ['a'], outputs: [], uniform: 'u' };
+  await expect(registry.get(spec)).rejects.toThrow('kernel misnamed: binding 0 should be "a", the WGSL declares b');
 });

@@ -1,11 +1,13 @@
 // The standalone sigmoid kernels, the loss kernel and the optimizer kernel against the reference.
 import { describe, expect, test } from 'vitest';
 import { gpu } from './gpu.js';
-import { lossGradient, sigmoid, taskLoss } from '../src/cpu/reference.js';
-import { newOptimizerState, optimizerStep } from '../src/cpu/optimizer.js';
-import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../src/kernels/optimizer.js';
-import type { TaskSpec } from '../src/kernels/loss.js';
-import { compareArrays, describeComparison, type Tolerance } from '../src/verify/compare.js';
+import { lossGradient, taskLoss } from '../src/cpu/reference.js';
+import { sigmoid } from '../src/core/losses.js';
+import { optimizerStep } from '../src/cpu/optimizer.js';
+import { newOptimizerState } from '../src/core/optimizers.js';
+import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../src/core/optimizers.js';
+import type { TaskSpec } from '../src/core/losses.js';
+import { compareArrays, describeComparison, type Tolerance } from '../src/util/compare.js';
 import { runLoss, runOptimizer, runSigmoidBackward, runSigmoidForward } from '../src/verify/run-kernels.js';
 import { Random, uniformArray } from '../src/util/random.js';
 

@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 import { decodeModel, encodeModel } from '../src/io/model-format.js';
 import { readFileBytes, writeFileAtomic } from '../src/io/files.js';
-import { initParameters } from '../src/model/init.js';
+import { initParameters } from '../src/core/init.js';
 import type { TrainedModel } from '../src/model/model.js';
 
 function model(): TrainedModel {

@@ -2,11 +2,12 @@
 // epilogue, the row sums, on awkward shapes and on a dispatch of more than 65,535 workgroups.
 import { describe, expect, test } from 'vitest';
 import { gpu } from './gpu.js';
-import { matmulReference, rowSumsReference, sigmoid } from '../src/cpu/reference.js';
-import { chooseMatmulTuning } from '../src/gpu/tuning.js';
+import { matmulReference, rowSumsReference } from '../src/cpu/reference.js';
+import { sigmoid } from '../src/core/losses.js';
+import { chooseMatmulTuning } from '../src/kernels/tuning.js';
 import { matmulKernel, matmulVec4Fits, pickMatmulPipeline, type EpilogueName, type MatmulVariant } from '../src/kernels/matmul.js';
 import { KernelRegistry } from '../src/gpu/registry.js';
-import { compareArrays, describeComparison, type Tolerance } from '../src/verify/compare.js';
+import { compareArrays, describeComparison, type Tolerance } from '../src/util/compare.js';
 import { runMatmul } from '../src/verify/run-kernels.js';
 import { Random, uniformArray } from '../src/util/random.js';
 

@@ -2,9 +2,9 @@
 // parameter (W, b, A, c), MSE and BCE, with masks and task weights.
 import { describe, expect, test } from 'vitest';
 import { backward, forward, taskLoss } from '../src/cpu/reference.js';
-import { initParameters } from '../src/model/init.js';
-import { parameterLayout, PARAMETER_NAMES, type ModelShape } from '../src/model/layout.js';
-import type { TaskSpec } from '../src/kernels/loss.js';
+import { initParameters } from '../src/core/init.js';
+import { parameterLayout, PARAMETER_NAMES, type ModelShape } from '../src/core/shape.js';
+import type { TaskSpec } from '../src/core/losses.js';
 import { Random } from '../src/util/random.js';
 
 function problem(shape: ModelShape, rows: number, tasks: TaskSpec[], seed: number, maskRate: number) {

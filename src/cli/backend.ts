@@ -3,7 +3,7 @@
 import { CpuBackend } from '../cpu/backend.js';
 import type { GpuContext } from '../gpu/context.js';
 import { requestNodeGpu } from '../gpu/node.js';
-import type { BackendConfig, TrainingBackend } from '../model/backend.js';
+import type { BackendConfig, TrainingBackend } from '../core/backend.js';
 import { WebGpuBackend } from '../model/webgpu-backend.js';
 import { fileTuningStore } from './tuning-store.js';
 

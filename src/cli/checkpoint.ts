@@ -1,10 +1,10 @@
 // Checkpoints: the model file's tensors plus the exact float64 parameters, the optimizer state
 // and where the run stands (next epoch, RNG state), so --resume continues exactly.
-import type { OptimizerState } from '../cpu/optimizer.js';
+import type { OptimizerState } from '../core/optimizers.js';
 import { decodeModel, encodeModel } from '../io/model-format.js';
 import { readFileBytes } from '../io/files.js';
 import { SafetensorsError } from '../io/safetensors.js';
-import type { ParameterLayout } from '../model/layout.js';
+import type { ParameterLayout } from '../core/shape.js';
 import type { TrainedModel } from '../model/model.js';
 import type { ResumeState } from '../train/trainer.js';
 

@@ -6,7 +6,7 @@ import type { CsvTable } from '../data/csv.js';
 import { toTaskTable, type TaskTable } from '../data/table.js';
 import { decodeModel } from '../io/model-format.js';
 import { readFileBytes } from '../io/files.js';
-import { DEFAULT_OPTIMIZER } from '../kernels/optimizer.js';
+import { DEFAULT_OPTIMIZER } from '../core/optimizers.js';
 import type { TrainedModel } from '../model/model.js';
 import { openBackend, type BackendChoice, type OpenBackend } from './backend.js';
 import { bundledDataDir, readCsvFile } from './node-data.js';

@@ -2,10 +2,10 @@
 // problem, the backend configuration, the optimizer and schedule, and where files go.
 import { readFile } from 'node:fs/promises';
 import { parseCsv, DataError } from '../data/csv.js';
-import type { LossKind, TaskSpec } from '../kernels/loss.js';
-import { DEFAULT_OPTIMIZER, type OptimizerConfig, type OptimizerKind } from '../kernels/optimizer.js';
-import type { BackendConfig } from '../model/backend.js';
-import type { CouplingInit } from '../model/init.js';
+import type { LossKind, TaskSpec } from '../core/losses.js';
+import { DEFAULT_OPTIMIZER, type OptimizerConfig, type OptimizerKind } from '../core/optimizers.js';
+import type { BackendConfig } from '../core/backend.js';
+import type { CouplingInit } from '../core/init.js';
 import type { TrainedModel } from '../model/model.js';
 import { prepareProblem, splitRows, type LossChoice, type Problem } from '../train/prepare.js';
 import { DEFAULT_SCHEDULE, type Schedule, type ScheduleKind } from '../train/schedule.js';

@@ -1,10 +1,11 @@
 // The CPU backend: the float64 reference behind the TrainingBackend interface. It is the
 // yardstick for the WebGPU backend and a fallback where there is no WebGPU at all.
 import { backward, forward, taskLoss } from './reference.js';
-import { newOptimizerState, optimizerStep, type OptimizerState } from './optimizer.js';
-import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from '../model/backend.js';
-import { parameterLayout } from '../model/layout.js';
-import { updateRules } from '../model/rules.js';
+import { optimizerStep } from './optimizer.js';
+import { newOptimizerState, type OptimizerState } from '../core/optimizers.js';
+import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from '../core/backend.js';
+import { parameterLayout } from '../core/shape.js';
+import { updateRules } from '../core/optimizers.js';
 
 export class CpuBackend implements TrainingBackend {
   readonly kind = 'cpu';

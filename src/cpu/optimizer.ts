@@ -1,18 +1,34 @@
 // The optimizers in float64, the twin of shaders/optimizer.wgsl (same formulas, same order).
-import type { OptimizerConfig, UpdateRules } from '../kernels/optimizer.js';
+import {
+  biasCorrections,
+  newOptimizerState,
+  type OptimizerConfig,
+  type OptimizerKind,
+  type OptimizerState,
+  type UpdateRules,
+} from '../core/optimizers.js';
 
-export interface OptimizerState {
-  /** Steps taken so far (Adam's t before this step). */
-  step: number;
-  /** Velocity (momentum) or first moment m (Adam). */
-  state1: Float64Array;
-  /** Second moment v (Adam). */
-  state2: Float64Array;
-}
+export { newOptimizerState, type OptimizerState };
 
-export function newOptimizerState(count: number): OptimizerState {
-  return { step: 0, state1: new Float64Array(count), state2: new Float64Array(count) };
-}
+/** One element's update: returns the new p, writing the element's state in place. */
+type ElementUpdate = (p: number, g: number, i: number, state: OptimizerState, config: OptimizerConfig, lr: number, c1: number, c2: number) => number;
+
+/** One twin per optimizer kind (the table in src/core/optimizers.ts); a missing one does not compile. */
+const UPDATES: Record<OptimizerKind, ElementUpdate> = {
+  sgd: (p, g, _i, _state, _config, lr) => p - lr * g,
+  momentum: (p, g, i, state, config, lr) => {
+    const v = config.momentum * state.state1[i]! + g;
+    state.state1[i] = v;
+    return p - lr * v;
+  },
+  adam: (p, g, i, state, config, lr, c1, c2) => {
+    const m = config.beta1 * state.state1[i]! + (1 - config.beta1) * g;
+    const v = config.beta2 * state.state2[i]! + (1 - config.beta2) * g * g;
+    state.state1[i] = m;
+    state.state2[i] = v;
+    return p - (lr * (m * c1)) / (Math.sqrt(v * c2) + config.epsilon);
+  },
+};
 
 /** One update in place, following `rules` (weight decay, frozen range, coupling regulariser). */
 export function optimizerStep(
@@ -24,9 +40,10 @@ export function optimizerStep(
   rules: UpdateRules,
 ): void {
   const { decayCount, frozen, coupling } = rules;
+  const update = UPDATES[config.kind];
+  if (!update) throw new RangeError(`unknown optimizer "${config.kind}"`);
   state.step++;
-  const c1 = 1 / (1 - config.beta1 ** state.step);
-  const c2 = 1 / (1 - config.beta2 ** state.step);
+  const [c1, c2] = biasCorrections(config, state.step);
   for (let i = 0; i < params.length; i++) {
     if (i >= frozen[0] && i < frozen[1]) continue;
     let p = params[i]!;
@@ -37,19 +54,6 @@ export function optimizerStep(
       g += coupling.l1 * Math.sign(p) + coupling.toIdentity * (p - identity);
     }
     if (i < decayCount) p -= learningRate * config.weightDecay * p;
-    if (config.kind === 'momentum') {
-      const v = config.momentum * state.state1[i]! + g;
-      state.state1[i] = v;
-      p -= learningRate * v;
-    } else if (config.kind === 'adam') {
-      const m = config.beta1 * state.state1[i]! + (1 - config.beta1) * g;
-      const v = config.beta2 * state.state2[i]! + (1 - config.beta2) * g * g;
-      state.state1[i] = m;
-      state.state2[i] = v;
-      p -= (learningRate * (m * c1)) / (Math.sqrt(v * c2) + config.epsilon);
-    } else {
-      p -= learningRate * g;
-    }
-    params[i] = p;
+    params[i] = update(p, g, i, state, config, learningRate, c1, c2);
   }
 }

@@ -1,8 +1,8 @@
 // The float64 CPU reference: plain loops, written to be obviously right. Every GPU kernel is
 // checked against these functions, and these are checked against finite differences.
 // Shapes follow docs/ARCHITECTURE: samples are rows; X: N×d, W: H×d, A: T×H.
-import { view, type ParameterLayout } from '../model/layout.js';
-import type { TaskSpec } from '../kernels/loss.js';
+import { view, type ParameterLayout } from '../core/shape.js';
+import { lossEntry, sigmoid, type TaskSpec } from '../core/losses.js';
 
 type Numbers = ArrayLike<number>;
 
@@ -40,10 +40,7 @@ export function rowSumsReference(a: Numbers, s: MatmulShape): Float64Array {
   return out;
 }
 
-export function sigmoid(x: number): number {
-  const e = Math.exp(-Math.abs(x));
-  return x >= 0 ? 1 / (1 + e) : e / (1 + e);
-}
+export { sigmoid };
 
 // --- forward / backward of the model, as one pair -------------------------------------------
 
@@ -116,15 +113,9 @@ export function backward(
 
 // --- loss, with its gradient right below it -------------------------------------------------
 
-export function lossValue(loss: TaskSpec['loss'], y: number, target: number): number {
-  if (loss === 'mse') return (y - target) ** 2;
-  return Math.max(y, 0) - y * target + Math.log1p(Math.exp(-Math.abs(y)));
-}
-
-export function lossGradient(loss: TaskSpec['loss'], y: number, target: number): number {
-  if (loss === 'mse') return 2 * (y - target);
-  return sigmoid(y) - target;
-}
+// ℓ and ∂ℓ/∂y of each loss are its entry in the loss table (src/core/losses.ts).
+export const lossValue = (loss: TaskSpec['loss'], y: number, target: number): number => lossEntry(loss).value(y, target);
+export const lossGradient = (loss: TaskSpec['loss'], y: number, target: number): number => lossEntry(loss).gradient(y, target);
 
 export interface LossResult {
   /** L_t, the masked mean loss of each task (0 for a task with no observed rows). */
@@ -149,13 +140,14 @@ export function taskLoss(
   const gradY = new Float64Array(rows * T);
   let total = 0;
   tasks.forEach((task, t) => {
+    const entry = lossEntry(task.loss);
     let count = 0;
     let sum = 0;
     for (let n = 0; n < rows; n++) {
       const w = mask[(firstRow + n) * T + t]!;
       if (w !== 0) {
         count += w;
-        sum += w * lossValue(task.loss, Y[n * T + t]!, targets[(firstRow + n) * T + t]!);
+        sum += w * entry.value(Y[n * T + t]!, targets[(firstRow + n) * T + t]!);
       }
     }
     if (count === 0) return;
@@ -164,7 +156,7 @@ export function taskLoss(
     for (let n = 0; n < rows; n++) {
       const i = (firstRow + n) * T + t;
       const w = mask[i]!;
-      if (w !== 0) gradY[n * T + t] = ((task.weight * w) / count) * lossGradient(task.loss, Y[n * T + t]!, targets[i]!);
+      if (w !== 0) gradY[n * T + t] = ((task.weight * w) / count) * entry.gradient(Y[n * T + t]!, targets[i]!);
     }
   });
   return { perTask, total, gradY };

@@ -1,10 +1,10 @@
 // Teacher–student data: targets made by a known model y = A·σ(W·x + b) + c (plus noise), so a
 // trained student can be compared with the teacher's predictions and its coupling matrix A.
 import { forward } from '../cpu/reference.js';
-import { initParameters } from '../model/init.js';
-import { parameterLayout, type ModelShape } from '../model/layout.js';
+import { initParameters } from '../core/init.js';
+import { parameterLayout, type ModelShape } from '../core/shape.js';
 import { Random } from '../util/random.js';
-import type { Dataset } from '../model/backend.js';
+import type { Dataset } from '../core/backend.js';
 import type { TaskTable } from './table.js';
 
 export interface SyntheticOptions {

@@ -32,3 +32,8 @@ export async function readFloats(device: GPUDevice, buffer: GPUBuffer, floats: n
   staging.destroy();
   return result;
 }
+
+/** The binding of one segment (offset and size in f32 elements) of a flat buffer. */
+export function segmentBinding(buffer: GPUBuffer, segment: { offset: number; size: number }): GPUBufferBinding {
+  return { buffer, offset: segment.offset * 4, size: Math.max(4, segment.size * 4) };
+}

@@ -3,7 +3,9 @@
 //
 // One binding convention for every kernel: read-only storage inputs, then read-write storage
 // outputs, then one uniform struct (with a dynamic offset, so per-step values come from one
-// shared uniform buffer and bind groups are made once).
+// shared uniform buffer and bind groups are made once). Bindings are named: the registry checks
+// the WGSL's `@binding(i) var … name` against the spec before compiling, and bind groups are
+// built from a record of names, so a binding can never be off by one position.
 import { GpuError } from './context.js';
 
 export interface KernelSpec {
@@ -14,6 +16,8 @@ export interface KernelSpec {
   readonly entryPoint: string;
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
+  /** The uniform struct's variable name. */
+  readonly uniform: string;
 }
 
 export type KernelConstants = Record<string, number | boolean>;
@@ -86,6 +90,7 @@ export class KernelRegistry {
   }
 
   private async compileModule(spec: KernelSpec): Promise<GPUShaderModule> {
+    checkBindingNames(spec);
     const device = this.device;
     device.pushErrorScope('validation');
     const module = device.createShaderModule({ label: spec.name, code: spec.source });
@@ -144,21 +149,49 @@ export function formatCompileErrors(
   return out.join('\n');
 }
 
-/** Binds `buffers` in the layout's order: inputs, outputs, then the uniform slot. */
+/** The bindings a WGSL source declares in group 0: binding index → variable name. */
+export function declaredBindings(source: string): Map<number, string[]> {
+  const found = new Map<number, string[]>();
+  for (const m of source.matchAll(/@group\(0\)\s*@binding\((\d+)\)\s*var(?:<[^>]*>)?\s+([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    const index = Number(m[1]);
+    found.set(index, [...(found.get(index) ?? []), m[2]!]);
+  }
+  return found;
+}
+
+/** Throws unless binding i of the WGSL is named as the spec's i-th binding (inputs, outputs, uniform). */
+export function checkBindingNames(spec: KernelSpec): void {
+  const declared = declaredBindings(spec.source);
+  const names = [...spec.inputs, ...spec.outputs, spec.uniform];
+  names.forEach((name, index) => {
+    if (!declared.get(index)?.includes(name)) {
+      const there = declared.get(index)?.join(' or ') ?? 'nothing';
+      throw new ShaderCompileError(`kernel ${spec.name}: binding ${index} should be "${name}", the WGSL declares ${there}`);
+    }
+  });
+}
+
+export type BindingResource = GPUBuffer | GPUBufferBinding;
+
+/** Binds buffers by the kernel's binding names (inputs and outputs), then the uniform slot. */
 export function createBindGroup(
   device: GPUDevice,
   kernel: Kernel,
-  buffers: readonly (GPUBuffer | GPUBufferBinding)[],
+  buffers: Readonly<Record<string, BindingResource>>,
   uniform: GPUBufferBinding,
 ): GPUBindGroup {
-  const expected = kernel.spec.inputs.length + kernel.spec.outputs.length;
-  if (buffers.length !== expected) {
-    throw new GpuError(`kernel ${kernel.spec.name}: ${buffers.length} buffers bound, ${expected} expected`);
+  const names = [...kernel.spec.inputs, ...kernel.spec.outputs];
+  const unknown = Object.keys(buffers).filter((name) => !names.includes(name));
+  const missing = names.filter((name) => !buffers[name]);
+  if (unknown.length || missing.length) {
+    throw new GpuError(
+      `kernel ${kernel.spec.name}: ` + [missing.length ? `missing binding(s) ${missing.join(', ')}` : '', unknown.length ? `unknown binding(s) ${unknown.join(', ')}` : ''].filter(Boolean).join('; '),
+    );
   }
-  const entries: GPUBindGroupEntry[] = buffers.map((b, binding) => ({
-    binding,
-    resource: 'buffer' in b ? b : { buffer: b },
-  }));
+  const entries: GPUBindGroupEntry[] = names.map((name, binding) => {
+    const b = buffers[name]!;
+    return { binding, resource: 'buffer' in b ? b : { buffer: b } };
+  });
   entries.push({ binding: entries.length, resource: uniform });
   return device.createBindGroup({ label: kernel.key, layout: kernel.layout, entries });
 }

@@ -46,12 +46,3 @@ export class UniformArena {
     this.buffer.destroy();
   }
 }
-
-/** Writes u32 values at consecutive 4-byte fields. */
-export function writeU32s(view: DataView, values: readonly number[], start = 0): void {
-  values.forEach((v, i) => view.setUint32(start + 4 * i, v, true));
-}
-
-export function writeF32s(view: DataView, values: readonly number[], start = 0): void {
-  values.forEach((v, i) => view.setFloat32(start + 4 * i, v, true));
-}

@@ -2,9 +2,9 @@
 // y_mean [T], y_std [T] (0 and 1 for BCE tasks), all F32 row-major, and metadata holding the
 // feature and target names, per-task losses, hyper-parameters and the format version.
 // This module turns models into bytes and back; src/io/model-file.ts does the (atomic) file I/O.
-import { parameterLayout, view } from '../model/layout.js';
+import { parameterLayout, view } from '../core/shape.js';
 import type { TrainedModel } from '../model/model.js';
-import type { LossKind } from '../kernels/loss.js';
+import type { LossKind } from '../core/losses.js';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type Tensor } from './safetensors.js';
 
 export const MODEL_FORMAT = 'sigmtl-model';

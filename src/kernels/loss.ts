@@ -1,15 +1,26 @@
 // Host side of shaders/loss.wgsl: per-task MSE / BCE-with-logits, G_Y and the loss accumulator.
+// TaskInfo, LossDims and the LOSS_* codes are declared here and in src/core/losses.ts, and
+// generated into the shader.
+import { LOSS_WGSL, lossEntry, type TaskSpec } from '../core/losses.js';
+import { wgslPreamble, wgslStruct } from '../core/wgsl.js';
 import type { Kernel, KernelRegistry } from '../gpu/registry.js';
-import { writeU32s } from '../gpu/uniforms.js';
-import { WGSL } from './shaders.js';
+import { composeWgsl, SHADER_FILES } from './shaders.js';
 
-export type LossKind = 'mse' | 'bce';
-export const LOSS_KIND_CODE: Record<LossKind, number> = { mse: 0, bce: 1 };
+/** One per task in the `tasks` storage buffer. */
+export const TaskInfo = wgslStruct('TaskInfo', [
+  ['weight', 'f32'],
+  ['kind', 'u32'],
+]);
 
-export interface TaskSpec {
-  loss: LossKind;
-  weight: number;
-}
+export const LossDims = wgslStruct('LossDims', [
+  ['rows', 'u32'],
+  ['tasks', 'u32'],
+  /** First row of the batch inside the targets and mask buffers. */
+  ['offsetRows', 'u32'],
+]);
+export type LossDims = { rows: number; tasks: number; offsetRows: number };
+
+const SOURCE = composeWgsl(wgslPreamble(LOSS_WGSL, TaskInfo.wgsl, LossDims.wgsl), SHADER_FILES.sigmoidFn, SHADER_FILES.loss);
 
 /** Invocations per task's workgroup: a power of two (the reduction halves it). */
 export function lossKernel(registry: KernelRegistry, workgroup = 256): Promise<Kernel> {
@@ -17,35 +28,29 @@ export function lossKernel(registry: KernelRegistry, workgroup = 256): Promise<K
   return registry.get(
     {
       name: 'loss',
-      source: WGSL.loss,
+      source: SOURCE,
       entryPoint: 'main',
       inputs: ['y', 'targets', 'mask', 'tasks'],
       outputs: ['gradY', 'lossSums'],
+      uniform: 'dims',
     },
     { WORKGROUP: workgroup },
   );
 }
 
-/** The `tasks` buffer: one (weight f32, kind u32) pair per task. */
+/** Bytes of the `tasks` buffer for T tasks (at least 16, as bindings need). */
+export const taskInfoBytes = (tasks: number) => Math.max(16, tasks * TaskInfo.byteSize);
+
+/** The `tasks` buffer: one TaskInfo (weight, loss code) per task. */
 export function packTaskInfo(tasks: readonly TaskSpec[]): ArrayBuffer {
-  const bytes = new ArrayBuffer(Math.max(16, tasks.length * 8));
+  const bytes = new ArrayBuffer(taskInfoBytes(tasks.length));
   const view = new DataView(bytes);
-  tasks.forEach((task, t) => {
-    view.setFloat32(8 * t, task.weight, true);
-    view.setUint32(8 * t + 4, LOSS_KIND_CODE[task.loss], true);
-  });
+  tasks.forEach((task, t) => TaskInfo.write(view, { weight: task.weight, kind: lossEntry(task.loss).code }, t * TaskInfo.byteSize));
   return bytes;
 }
 
-export interface LossDims {
-  rows: number;
-  tasks: number;
-  /** First row of the batch inside the targets and mask buffers. */
-  offsetRows: number;
-}
-
 export function writeLossDims(view: DataView, d: LossDims): void {
-  writeU32s(view, [d.rows, d.tasks, d.offsetRows]);
+  LossDims.write(view, d);
 }
 
 export function encodeLoss(pass: GPUComputePassEncoder, kernel: Kernel, bindGroup: GPUBindGroup, uniformOffset: number, tasks: number): void {

@@ -2,15 +2,27 @@
 // A MatmulKernel holds the compiled pipelines of one product; with the 'regblock-vec4' variant it
 // has both the vec4 and the scalar register-blocked pipeline and picks per dispatch: vec4 where the
 // shape fits, scalar otherwise. Both share one bind-group layout, so one bind group serves both.
+import { wgslEnum, wgslPreamble, wgslStruct } from '../core/wgsl.js';
 import { foldWorkgroups } from '../gpu/dispatch.js';
 import type { Kernel, KernelConstants, KernelRegistry, KernelSpec } from '../gpu/registry.js';
-import { writeU32s } from '../gpu/uniforms.js';
-import { WGSL } from './shaders.js';
+import { composeWgsl, SHADER_FILES } from './shaders.js';
 
 export type MatmulVariant = 'regblock' | 'regblock-vec4' | 'tiled';
 
+/** The fused epilogues (EPILOGUE_* in WGSL, generated from this table). */
 export const Epilogue = { none: 0, bias: 1, biasSigmoid: 2, sigmoidGrad: 3 } as const;
 export type EpilogueName = keyof typeof Epilogue;
+
+export const MatmulDimsStruct = wgslStruct('MatmulDims', [
+  ['M', 'u32'],
+  ['N', 'u32'],
+  ['K', 'u32'],
+  ['offsetA', 'u32'],
+  ['offsetB', 'u32'],
+  ['offsetAux', 'u32'],
+  ['offsetC', 'u32'],
+  ['offsetRowSums', 'u32'],
+]);
 
 export interface MatmulOptions {
   transposeA?: boolean;
@@ -45,10 +57,13 @@ export interface MatmulDims {
   offsetRowSums?: number;
 }
 
+const common = (kernel: string) =>
+  composeWgsl(wgslPreamble(wgslEnum('EPILOGUE', Epilogue), MatmulDimsStruct.wgsl), SHADER_FILES.sigmoidFn, SHADER_FILES.matmulCommon, kernel);
+
 const SOURCES = {
-  regblock: WGSL.matmulRegblock,
-  regblock_vec4: WGSL.matmulRegblockVec4,
-  tiled: WGSL.matmulTiled,
+  regblock: common(SHADER_FILES.matmulRegblock),
+  regblock_vec4: common(SHADER_FILES.matmulRegblockVec4),
+  tiled: common(SHADER_FILES.matmulTiled),
 };
 
 const spec = (file: keyof typeof SOURCES): KernelSpec => ({
@@ -57,6 +72,7 @@ const spec = (file: keyof typeof SOURCES): KernelSpec => ({
   entryPoint: 'main',
   inputs: ['a', 'b', 'aux'],
   outputs: ['c', 'rowSums'],
+  uniform: 'dims',
 });
 
 export interface MatmulPipeline {
@@ -130,7 +146,16 @@ export function pickMatmulPipeline(kernel: MatmulKernel, d: MatmulDims): MatmulP
 }
 
 export function writeMatmulDims(view: DataView, d: MatmulDims): void {
-  writeU32s(view, [d.M, d.N, d.K, d.offsetA ?? 0, d.offsetB ?? 0, d.offsetAux ?? 0, d.offsetC ?? 0, d.offsetRowSums ?? 0]);
+  MatmulDimsStruct.write(view, {
+    M: d.M,
+    N: d.N,
+    K: d.K,
+    offsetA: d.offsetA ?? 0,
+    offsetB: d.offsetB ?? 0,
+    offsetAux: d.offsetAux ?? 0,
+    offsetC: d.offsetC ?? 0,
+    offsetRowSums: d.offsetRowSums ?? 0,
+  });
 }
 
 export function matmulWorkgroups(pipeline: MatmulPipeline, d: MatmulDims, maxPerDimension: number): [number, number] {

@@ -1,41 +1,36 @@
-// Host side of shaders/optimizer.wgsl: one SGD / momentum / Adam step over the flat parameter buffer.
+// Host side of shaders/optimizer.wgsl: one SGD / momentum / Adam step over the flat parameter
+// buffer. OptimizerStep and the OPTIMIZER_* codes are declared here and in src/core/optimizers.ts,
+// and generated into the shader.
+import { biasCorrections, OPTIMIZERS, OPTIMIZER_WGSL, type OptimizerConfig, type UpdateRules } from '../core/optimizers.js';
+import { wgslConstant, wgslPreamble, wgslStruct } from '../core/wgsl.js';
 import type { Kernel, KernelRegistry } from '../gpu/registry.js';
-import { writeF32s, writeU32s } from '../gpu/uniforms.js';
-import { WGSL } from './shaders.js';
+import { composeWgsl, ELEMENTWISE_WORKGROUP, SHADER_FILES } from './shaders.js';
 
-export type OptimizerKind = 'sgd' | 'momentum' | 'adam';
-const KIND_CODE: Record<OptimizerKind, number> = { sgd: 0, momentum: 1, adam: 2 };
+export const OptimizerStep = wgslStruct('OptimizerStep', [
+  ['count', 'u32'],
+  ['kind', 'u32'],
+  ['decayCount', 'u32'],
+  ['frozenStart', 'u32'],
+  ['frozenEnd', 'u32'],
+  ['couplingStart', 'u32'],
+  ['couplingEnd', 'u32'],
+  ['couplingCols', 'u32'],
+  ['lr', 'f32'],
+  ['weightDecay', 'f32'],
+  ['momentum', 'f32'],
+  ['beta1', 'f32'],
+  ['beta2', 'f32'],
+  ['epsilon', 'f32'],
+  ['biasCorrection1', 'f32'],
+  ['biasCorrection2', 'f32'],
+  ['couplingL1', 'f32'],
+  ['couplingToIdentity', 'f32'],
+]);
 
-export interface OptimizerConfig {
-  kind: OptimizerKind;
-  learningRate: number;
-  /** Decoupled weight decay λ on W and A (not the biases). */
-  weightDecay: number;
-  momentum: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-}
-
-export const DEFAULT_OPTIMIZER: OptimizerConfig = {
-  kind: 'adam',
-  learningRate: 0.01,
-  weightDecay: 0,
-  momentum: 0.9,
-  beta1: 0.9,
-  beta2: 0.999,
-  epsilon: 1e-8,
-};
-
-/** Which parameters get what: weight decay, freezing, the coupling regulariser (src/model/rules.ts). */
-export interface UpdateRules {
-  /** Elements below this get weight decay (W and A). */
-  decayCount: number;
-  /** [start, end) left unchanged. */
-  frozen: readonly [number, number];
-  /** The coupling matrix A's range and columns, and λ1 (L1) and λI (toward the identity). */
-  coupling: { start: number; end: number; cols: number; l1: number; toIdentity: number };
-}
+const SOURCE = composeWgsl(
+  wgslPreamble(OPTIMIZER_WGSL, wgslConstant('WORKGROUP_SIZE', ELEMENTWISE_WORKGROUP), OptimizerStep.wgsl),
+  SHADER_FILES.optimizer,
+);
 
 /** Everything one update needs besides the buffers. */
 export interface OptimizerStepValues {
@@ -49,30 +44,35 @@ export interface OptimizerStepValues {
 export function optimizerKernel(registry: KernelRegistry): Promise<Kernel> {
   return registry.get({
     name: 'optimizer',
-    source: WGSL.optimizer,
+    source: SOURCE,
     entryPoint: 'main',
     inputs: ['grads'],
     outputs: ['params', 'state1', 'state2'],
+    uniform: 'opt',
   });
 }
 
 export function writeOptimizerStep(view: DataView, config: OptimizerConfig, v: OptimizerStepValues): void {
   const { decayCount, frozen, coupling } = v.rules;
-  writeU32s(view, [v.count, KIND_CODE[config.kind], decayCount, frozen[0], frozen[1], coupling.start, coupling.end, coupling.cols]);
-  writeF32s(
-    view,
-    [
-      v.learningRate,
-      config.weightDecay,
-      config.momentum,
-      config.beta1,
-      config.beta2,
-      config.epsilon,
-      1 / (1 - Math.pow(config.beta1, v.step)),
-      1 / (1 - Math.pow(config.beta2, v.step)),
-      coupling.l1,
-      coupling.toIdentity,
-    ],
-    32,
-  );
+  const [biasCorrection1, biasCorrection2] = biasCorrections(config, v.step);
+  OptimizerStep.write(view, {
+    count: v.count,
+    kind: OPTIMIZERS[config.kind].code,
+    decayCount,
+    frozenStart: frozen[0],
+    frozenEnd: frozen[1],
+    couplingStart: coupling.start,
+    couplingEnd: coupling.end,
+    couplingCols: coupling.cols,
+    lr: v.learningRate,
+    weightDecay: config.weightDecay,
+    momentum: config.momentum,
+    beta1: config.beta1,
+    beta2: config.beta2,
+    epsilon: config.epsilon,
+    biasCorrection1,
+    biasCorrection2,
+    couplingL1: coupling.l1,
+    couplingToIdentity: coupling.toIdentity,
+  });
 }

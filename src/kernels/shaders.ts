@@ -1,6 +1,8 @@
-// The WGSL sources, imported as text with Vite's `?raw` suffix. Vitest, the browser build and the
-// bundled CLI (dist/cli.js, built by Vite) all resolve them the same way, so this is the one
-// place shaders enter the program. Shared pieces are prepended here, never spliced inside a kernel.
+// The WGSL files, imported as text with Vite's `?raw` suffix. Vitest, the browser build, the
+// bundled CLI and the published library (built by Vite, the text inlined) all resolve them the
+// same way, so this is the one place shaders enter the program. Each kernel module composes its
+// source: the declarations generated from TypeScript (src/core/wgsl.ts), then shared pieces,
+// then the kernel, never spliced inside a kernel.
 import sigmoidFn from '../../shaders/sigmoid_fn.wgsl?raw';
 import matmulCommon from '../../shaders/matmul_common.wgsl?raw';
 import matmulRegblock from '../../shaders/matmul_regblock.wgsl?raw';
@@ -10,13 +12,9 @@ import sigmoid from '../../shaders/sigmoid.wgsl?raw';
 import loss from '../../shaders/loss.wgsl?raw';
 import optimizer from '../../shaders/optimizer.wgsl?raw';
 
-const join = (...parts: string[]) => parts.join('\n');
+export const SHADER_FILES = { sigmoidFn, matmulCommon, matmulRegblock, matmulRegblockVec4, matmulTiled, sigmoid, loss, optimizer } as const;
 
-export const WGSL = {
-  matmulRegblock: join(sigmoidFn, matmulCommon, matmulRegblock),
-  matmulRegblockVec4: join(sigmoidFn, matmulCommon, matmulRegblockVec4),
-  matmulTiled: join(sigmoidFn, matmulCommon, matmulTiled),
-  sigmoid: join(sigmoidFn, sigmoid),
-  loss: join(sigmoidFn, loss),
-  optimizer,
-} as const;
+/** Invocations per workgroup of the one-element-per-invocation kernels (sigmoid, optimizer). */
+export const ELEMENTWISE_WORKGROUP = 256;
+
+export const composeWgsl = (...parts: string[]) => parts.join('\n');

@@ -1,11 +1,11 @@
 // A trained model as users see it: parameters plus everything needed to use them on raw data
 // (column names, per-task loss, standardisation). Prediction:
 //   o = A·σ(W·((x − x_mean)/x_std) + b) + c;   regression: o·y_std + y_mean;   BCE: σ(o)
-import type { LossKind } from '../kernels/loss.js';
-import { sigmoid } from '../cpu/reference.js';
+import type { LossKind } from '../core/losses.js';
+import { sigmoid } from '../core/losses.js';
 import { standardize, type Standardizer } from '../data/standardize.js';
-import type { TrainingBackend } from './backend.js';
-import type { ModelShape } from './layout.js';
+import type { TrainingBackend } from '../core/backend.js';
+import type { ModelShape } from '../core/shape.js';
 
 export interface TrainedModel {
   shape: ModelShape;

@@ -11,20 +11,21 @@
 //   6 matmul  dW  = G_Zᵀ·X,   db = Σ_n G_Z
 //   7 update  params, optimizer state
 import { checkErrors, type GpuContext } from '../gpu/context.js';
-import { createStorage, readFloats, uploadFloats } from '../gpu/buffers.js';
-import { createBindGroup, KernelRegistry, type Kernel } from '../gpu/registry.js';
-import { chooseLossWorkgroup } from '../gpu/tuning.js';
-import { autotuneMatmul, type TuningStore } from '../gpu/autotune.js';
+import { createStorage, readFloats, segmentBinding, uploadFloats } from '../gpu/buffers.js';
+import { createBindGroup, KernelRegistry, type BindingResource, type Kernel } from '../gpu/registry.js';
+import { chooseLossWorkgroup } from '../kernels/tuning.js';
+import { autotuneMatmul, type TuningStore } from '../kernels/autotune.js';
 import { UniformArena } from '../gpu/uniforms.js';
 import { SinglePass, TimedPasses, type KernelTime, type PassRecorder } from '../gpu/passes.js';
-import { encodeLoss, lossKernel, packTaskInfo, writeLossDims } from '../kernels/loss.js';
+import { encodeLoss, lossKernel, packTaskInfo, taskInfoBytes, writeLossDims } from '../kernels/loss.js';
 import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulDims, type MatmulKernel, type MatmulTuning } from '../kernels/matmul.js';
 import { encodeElementwise } from '../kernels/sigmoid.js';
-import { optimizerKernel, writeOptimizerStep, type UpdateRules } from '../kernels/optimizer.js';
-import type { OptimizerState } from '../cpu/optimizer.js';
-import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from './backend.js';
-import { updateRules } from './rules.js';
-import { parameterLayout, segmentBinding, type ParameterLayout } from './layout.js';
+import { optimizerKernel, writeOptimizerStep } from '../kernels/optimizer.js';
+import { type UpdateRules } from '../core/optimizers.js';
+import type { OptimizerState } from '../core/optimizers.js';
+import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from '../core/backend.js';
+import { updateRules } from '../core/optimizers.js';
+import { parameterLayout, type ParameterLayout } from '../core/shape.js';
 
 export interface WebGpuBackendOptions {
   /** The matmul kernel and shape (default: autotuneMatmul's choice for this adapter). */
@@ -142,7 +143,7 @@ export class WebGpuBackend implements TrainingBackend {
     const storage = (label: string, floats: number) => createStorage(this.device, label, floats);
     const tasks = this.device.createBuffer({
       label: 'tasks',
-      size: Math.max(16, T * 8),
+      size: taskInfoBytes(T),
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
     });
     this.device.queue.writeBuffer(tasks, 0, packTaskInfo(this.config.tasks));
@@ -164,7 +165,7 @@ export class WebGpuBackend implements TrainingBackend {
     };
   }
 
-  private group(kernel: Kernel | MatmulKernel, buffers: Array<GPUBuffer | GPUBufferBinding>): GPUBindGroup {
+  private group(kernel: Kernel | MatmulKernel, buffers: Record<string, BindingResource>): GPUBindGroup {
     return createBindGroup(this.device, 'general' in kernel ? kernel.general.kernel : kernel, buffers, this.arena.binding);
   }
 
@@ -172,17 +173,17 @@ export class WebGpuBackend implements TrainingBackend {
     const k = this.kernels;
     const b = this.buffers;
     return {
-      hiddenPredict: this.group(k.hidden, [b.input, b.params, b.params, b.hidden, b.unusedWrite]),
-      output: this.group(k.output, [b.hidden, b.params, b.params, b.output, b.unusedWrite]),
-      gradA: this.group(k.gradTransposed, [
-        b.gradOutput,
-        b.hidden,
-        b.unusedRead,
-        segmentBinding(b.grads, this.layout.A),
-        segmentBinding(b.grads, this.layout.c),
-      ]),
-      gradHidden: this.group(k.gradHidden, [b.gradOutput, b.params, b.hidden, b.gradHidden, b.unusedWrite]),
-      update: this.group(k.update, [b.grads, b.params, b.state1, b.state2]),
+      hiddenPredict: this.group(k.hidden, { a: b.input, b: b.params, aux: b.params, c: b.hidden, rowSums: b.unusedWrite }),
+      output: this.group(k.output, { a: b.hidden, b: b.params, aux: b.params, c: b.output, rowSums: b.unusedWrite }),
+      gradA: this.group(k.gradTransposed, {
+        a: b.gradOutput,
+        b: b.hidden,
+        aux: b.unusedRead,
+        c: segmentBinding(b.grads, this.layout.A),
+        rowSums: segmentBinding(b.grads, this.layout.c),
+      }),
+      gradHidden: this.group(k.gradHidden, { a: b.gradOutput, b: b.params, aux: b.hidden, c: b.gradHidden, rowSums: b.unusedWrite }),
+      update: this.group(k.update, { grads: b.grads, params: b.params, state1: b.state1, state2: b.state2 }),
     };
   }
 
@@ -209,16 +210,16 @@ export class WebGpuBackend implements TrainingBackend {
       X,
       Y,
       mask,
-      hidden: this.group(k.hidden, [X, b.params, b.params, b.hidden, b.unusedWrite]),
-      loss: this.group(k.loss, [b.output, Y, mask, b.tasks, b.gradOutput, b.lossSums]),
-      lossScratch: this.group(k.loss, [b.output, Y, mask, b.tasks, b.gradOutput, b.lossScratch]),
-      gradW: this.group(k.gradTransposed, [
-        b.gradHidden,
-        X,
-        b.unusedRead,
-        segmentBinding(b.grads, this.layout.W),
-        segmentBinding(b.grads, this.layout.b),
-      ]),
+      hidden: this.group(k.hidden, { a: X, b: b.params, aux: b.params, c: b.hidden, rowSums: b.unusedWrite }),
+      loss: this.group(k.loss, { y: b.output, targets: Y, mask, tasks: b.tasks, gradY: b.gradOutput, lossSums: b.lossSums }),
+      lossScratch: this.group(k.loss, { y: b.output, targets: Y, mask, tasks: b.tasks, gradY: b.gradOutput, lossSums: b.lossScratch }),
+      gradW: this.group(k.gradTransposed, {
+        a: b.gradHidden,
+        b: X,
+        aux: b.unusedRead,
+        c: segmentBinding(b.grads, this.layout.W),
+        rowSums: segmentBinding(b.grads, this.layout.b),
+      }),
     };
   }
 

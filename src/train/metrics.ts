@@ -1,7 +1,7 @@
 // Per-task metrics on the original scale: MSE, RMSE, MAE, R² for regression tasks; accuracy,
 // F1 and ROC-AUC for binary tasks (threshold 0.5 on the probability); overall Hamming loss and
 // macro averages. Only observed targets (mask 1) count.
-import type { LossKind } from '../kernels/loss.js';
+import type { LossKind } from '../core/losses.js';
 
 export interface RegressionMetrics {
   kind: 'regression';

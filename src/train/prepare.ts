@@ -1,7 +1,7 @@
 // From tables to a training problem: per-task losses, standardisation fit on the training split
 // only, a seeded validation split, and f32 arrays ready for a backend.
-import type { LossKind } from '../kernels/loss.js';
-import type { Dataset } from '../model/backend.js';
+import type { LossKind } from '../core/losses.js';
+import type { Dataset } from '../core/backend.js';
 import { DataError } from '../data/csv.js';
 import { fitStandardizer, identityStandardizer, standardize, type Standardizer } from '../data/standardize.js';
 import { selectRows, type TaskTable } from '../data/table.js';

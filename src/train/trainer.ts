@@ -4,9 +4,9 @@
 // early stopping that restores the best parameters, divergence detection, and an optional
 // step-by-step cross-check against the float64 reference.
 import { backward, forward, taskLoss } from '../cpu/reference.js';
-import type { TaskSpec } from '../kernels/loss.js';
-import type { Dataset, TrainingBackend, TrainStep } from '../model/backend.js';
-import { compareArrays, describeComparison, type Tolerance } from '../verify/compare.js';
+import type { TaskSpec } from '../core/losses.js';
+import type { Dataset, TrainingBackend, TrainStep } from '../core/backend.js';
+import { compareArrays, describeComparison, type Tolerance } from '../util/compare.js';
 import { Random } from '../util/random.js';
 import { learningRateAt, type Schedule } from './schedule.js';
 

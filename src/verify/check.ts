@@ -1,19 +1,21 @@
 // `sigmtl check`: every kernel on this device against the float64 reference, plus whole
 // training steps against the CPU backend. Works in Node and in the browser (plain WebGPU).
 import type { AdapterSummary, GpuContext } from '../gpu/context.js';
-import { chooseMatmulTuning } from '../gpu/tuning.js';
-import { matmulReference, rowSumsReference, sigmoid, taskLoss } from '../cpu/reference.js';
-import { newOptimizerState, optimizerStep } from '../cpu/optimizer.js';
+import { chooseMatmulTuning } from '../kernels/tuning.js';
+import { matmulReference, rowSumsReference, taskLoss } from '../cpu/reference.js';
+import { sigmoid } from '../core/losses.js';
+import { optimizerStep } from '../cpu/optimizer.js';
+import { newOptimizerState } from '../core/optimizers.js';
 import { CpuBackend } from '../cpu/backend.js';
 import { teacherStudentData } from '../data/synthetic.js';
 import type { EpilogueName, MatmulVariant } from '../kernels/matmul.js';
-import type { TaskSpec } from '../kernels/loss.js';
-import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../kernels/optimizer.js';
-import type { BackendConfig } from '../model/backend.js';
-import { initParameters } from '../model/init.js';
+import type { TaskSpec } from '../core/losses.js';
+import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../core/optimizers.js';
+import type { BackendConfig } from '../core/backend.js';
+import { initParameters } from '../core/init.js';
 import { WebGpuBackend } from '../model/webgpu-backend.js';
 import { Random, uniformArray } from '../util/random.js';
-import { compareArrays, type Tolerance } from './compare.js';
+import { compareArrays, type Tolerance } from '../util/compare.js';
 import { runLoss, runMatmul, runOptimizer, runSigmoidBackward, runSigmoidForward } from './run-kernels.js';
 
 export interface CheckRow {

@@ -4,9 +4,11 @@ import { checkErrors, type GpuContext } from '../gpu/context.js';
 import { createStorage, readFloats } from '../gpu/buffers.js';
 import { createBindGroup, KernelRegistry } from '../gpu/registry.js';
 import { UniformArena } from '../gpu/uniforms.js';
-import { encodeLoss, lossKernel, packTaskInfo, writeLossDims, type TaskSpec } from '../kernels/loss.js';
+import { encodeLoss, lossKernel, packTaskInfo, taskInfoBytes, writeLossDims } from '../kernels/loss.js';
+import { type TaskSpec } from '../core/losses.js';
 import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulOptions, type MatmulTuning } from '../kernels/matmul.js';
-import { optimizerKernel, writeOptimizerStep, type OptimizerConfig, type OptimizerStepValues } from '../kernels/optimizer.js';
+import { optimizerKernel, writeOptimizerStep, type OptimizerStepValues } from '../kernels/optimizer.js';
+import { type OptimizerConfig } from '../core/optimizers.js';
 import { encodeElementwise, sigmoidBackwardKernel, sigmoidForwardKernel, writeSigmoidSize } from '../kernels/sigmoid.js';
 
 async function runPass(ctx: GpuContext, what: string, body: (pass: GPUComputePassEncoder, arena: UniformArena) => void): Promise<void> {
@@ -42,11 +44,11 @@ export async function runMatmul(ctx: GpuContext, tuning: MatmulTuning, options: 
   const rowSums = createStorage(device, 'rowSums', run.M);
   const dims = { M: run.M, N: run.N, K: run.K };
   await runPass(ctx, kernel.general.kernel.key, (pass, arena) => {
-    const group = createBindGroup(device, kernel.general.kernel, [a, b, aux, c, rowSums], arena.binding);
+    const group = createBindGroup(device, kernel.general.kernel, { a, b, aux, c, rowSums }, arena.binding);
     encodeMatmul(pass, kernel, group, arena.push((v) => writeMatmulDims(v, dims)), dims, ctx.limits.maxComputeWorkgroupsPerDimension);
   });
   const result = { c: await readFloats(device, c, run.M * run.N), rowSums: await readFloats(device, rowSums, run.M) };
-  for (const buffer of [a, b, aux, c, rowSums]) buffer.destroy();
+  for (const buffer of Object.values({ a, b, aux, c, rowSums })) buffer.destroy();
   return result;
 }
 
@@ -56,7 +58,7 @@ export async function runSigmoidForward(ctx: GpuContext, z: Float32Array): Promi
   const input = createStorage(device, 'z', z.length, z);
   const output = createStorage(device, 's', z.length);
   await runPass(ctx, 'sigmoid_forward', (pass, arena) => {
-    const group = createBindGroup(device, kernel, [input, output], arena.binding);
+    const group = createBindGroup(device, kernel, { forwardZ: input, forwardS: output }, arena.binding);
     encodeElementwise(pass, kernel, group, arena.push((v) => writeSigmoidSize(v, z.length)), z.length, ctx.limits.maxComputeWorkgroupsPerDimension);
   });
   const s = await readFloats(device, output, z.length);
@@ -72,11 +74,11 @@ export async function runSigmoidBackward(ctx: GpuContext, s: Float32Array, gradS
   const gBuffer = createStorage(device, 'gradS', gradS.length, gradS);
   const output = createStorage(device, 'gradZ', s.length);
   await runPass(ctx, 'sigmoid_backward', (pass, arena) => {
-    const group = createBindGroup(device, kernel, [sBuffer, gBuffer, output], arena.binding);
+    const group = createBindGroup(device, kernel, { backwardS: sBuffer, backwardGradS: gBuffer, backwardGradZ: output }, arena.binding);
     encodeElementwise(pass, kernel, group, arena.push((v) => writeSigmoidSize(v, s.length)), s.length, ctx.limits.maxComputeWorkgroupsPerDimension);
   });
   const gradZ = await readFloats(device, output, s.length);
-  for (const buffer of [sBuffer, gBuffer, output]) buffer.destroy();
+  for (const buffer of Object.values({ backwardS: sBuffer, backwardGradS: gBuffer, backwardGradZ: output })) buffer.destroy();
   return gradZ;
 }
 
@@ -90,16 +92,16 @@ export async function runLoss(
   const y = createStorage(device, 'y', run.y.length, run.y);
   const targets = createStorage(device, 'targets', run.targets.length, run.targets);
   const mask = createStorage(device, 'mask', run.mask.length, run.mask);
-  const tasks = device.createBuffer({ label: 'tasks', size: Math.max(16, 8 * T), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  const tasks = device.createBuffer({ label: 'tasks', size: taskInfoBytes(T), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(tasks, 0, packTaskInfo(run.tasks));
   const gradY = createStorage(device, 'gradY', run.rows * T);
   const lossSums = createStorage(device, 'lossSums', T);
   await runPass(ctx, 'loss', (pass, arena) => {
-    const group = createBindGroup(device, kernel, [y, targets, mask, tasks, gradY, lossSums], arena.binding);
+    const group = createBindGroup(device, kernel, { y, targets, mask, tasks, gradY, lossSums }, arena.binding);
     encodeLoss(pass, kernel, group, arena.push((v) => writeLossDims(v, { rows: run.rows, tasks: T, offsetRows: 0 })), T);
   });
   const result = { gradY: await readFloats(device, gradY, run.rows * T), perTask: await readFloats(device, lossSums, T) };
-  for (const buffer of [y, targets, mask, tasks, gradY, lossSums]) buffer.destroy();
+  for (const buffer of Object.values({ y, targets, mask, tasks, gradY, lossSums })) buffer.destroy();
   return result;
 }
 
@@ -117,7 +119,7 @@ export async function runOptimizer(
   const state1 = createStorage(device, 'state1', n, arrays.state1);
   const state2 = createStorage(device, 'state2', n, arrays.state2);
   await runPass(ctx, 'optimizer', (pass, arena) => {
-    const group = createBindGroup(device, kernel, [grads, params, state1, state2], arena.binding);
+    const group = createBindGroup(device, kernel, { grads, params, state1, state2 }, arena.binding);
     encodeElementwise(pass, kernel, group, arena.push((v) => writeOptimizerStep(v, config, values)), n, ctx.limits.maxComputeWorkgroupsPerDimension);
   });
   const result = {
@@ -125,6 +127,6 @@ export async function runOptimizer(
     state1: await readFloats(device, state1, n),
     state2: await readFloats(device, state2, n),
   };
-  for (const buffer of [grads, params, state1, state2]) buffer.destroy();
+  for (const buffer of Object.values({ grads, params, state1, state2 })) buffer.destroy();
   return result;
 }

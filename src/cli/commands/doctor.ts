@@ -1,5 +1,5 @@
 // `sigmtl doctor`: which WebGPU adapter sigmtl gets here and what it offers.
-import { doctorReport } from '../../gpu/doctor.js';
+import { doctorReport } from '../../verify/doctor.js';
 import { flag, parse } from '../args.js';
 import { openGpu } from '../backend.js';
 import { fileTuningStore } from '../tuning-store.js';

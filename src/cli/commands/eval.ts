@@ -1,6 +1,6 @@
 // `sigmtl eval`: per-task metrics of a saved model on labelled data, and its coupling matrix A.
 import { predictRaw } from '../../model/model.js';
-import { parameterLayout, view } from '../../model/layout.js';
+import { parameterLayout, view } from '../../core/shape.js';
 import { computeMetrics } from '../../train/metrics.js';
 import { choice, flag, parse, required } from '../args.js';
 import { adapterName, type BackendChoice } from '../backend.js';

@@ -2,16 +2,16 @@
 // the model, and cross-check the trained model's predictions against the float64 CPU backend.
 import { CpuBackend } from '../../cpu/backend.js';
 import { forward } from '../../cpu/reference.js';
-import type { LossKind } from '../../kernels/loss.js';
-import { initParameters } from '../../model/init.js';
-import { parameterLayout } from '../../model/layout.js';
+import type { LossKind } from '../../core/losses.js';
+import { initParameters } from '../../core/init.js';
+import { parameterLayout } from '../../core/shape.js';
 import { predictRaw, type TrainedModel } from '../../model/model.js';
 import { encodeModel } from '../../io/model-format.js';
 import { writeFileAtomic } from '../../io/files.js';
 import { computeMetrics, type MetricsReport } from '../../train/metrics.js';
 import { linearBaseline } from '../../train/baseline.js';
 import { datasetLoss, DivergenceError, trainModel, type ResumeState } from '../../train/trainer.js';
-import { compareArrays } from '../../verify/compare.js';
+import { compareArrays } from '../../util/compare.js';
 import { flag, parse } from '../args.js';
 import { adapterName, openBackend } from '../backend.js';
 import { createOutput, formatNumber, metricsTable } from '../output.js';

@@ -1,10 +1,8 @@
 // The interface every trainer feature talks to. The WebGPU backend and the float64 CPU backend
 // both implement it, so anything built on it runs on both and can be compared step by step.
-import type { OptimizerState } from '../cpu/optimizer.js';
-import type { TaskSpec } from '../kernels/loss.js';
-import type { OptimizerConfig } from '../kernels/optimizer.js';
-import type { ModelShape, ParameterLayout } from './layout.js';
-import type { CouplingOptions } from './rules.js';
+import type { TaskSpec } from './losses.js';
+import type { CouplingOptions, OptimizerConfig, OptimizerState } from './optimizers.js';
+import type { ModelShape, ParameterLayout } from './shape.js';
 
 /** Training data, row-major f32: X rows×d, Y rows×T targets, mask rows×T (1 observed, 0 missing). */
 export interface Dataset {

@@ -1,7 +1,7 @@
 // Initial parameters: W ~ N(0, 1/d), b = 0, c = 0, and A as asked: the identity (each task starts
 // on its own hidden unit; needs H = T), small random values, or a matrix the user supplies.
 import { Random } from '../util/random.js';
-import { parameterLayout, type ModelShape } from './layout.js';
+import { parameterLayout, type ModelShape } from './shape.js';
 
 export type CouplingInit = 'identity' | 'random' | Float64Array | Float32Array;
 

@@ -50,11 +50,6 @@ export function parameterLayout(shape: ModelShape): ParameterLayout {
 export type ParameterName = 'W' | 'A' | 'b' | 'c';
 export const PARAMETER_NAMES: readonly ParameterName[] = ['W', 'A', 'b', 'c'];
 
-/** The binding of one segment of a flat buffer in this layout. */
-export function segmentBinding(buffer: GPUBuffer, segment: Segment): GPUBufferBinding {
-  return { buffer, offset: segment.offset * 4, size: Math.max(4, segment.size * 4) };
-}
-
 export function view<T extends Float32Array | Float64Array>(flat: T, segment: Segment): T {
   return flat.subarray(segment.offset, segment.offset + segment.size) as T;
 }

@@ -1,7 +1,7 @@
 // `sigmtl doctor`: what the adapter is, whether it is software, its limits and features, and
 // which matmul kernel sigmtl picks for it (and how: the adapter kind, a cached or a fresh timing).
-import { WANTED_LIMITS, type GpuContext } from './context.js';
-import { autotuneMatmul, type AutotuneResult, type TuningStore } from './autotune.js';
+import { WANTED_LIMITS, type GpuContext } from '../gpu/context.js';
+import { autotuneMatmul, type AutotuneResult, type TuningStore } from '../kernels/autotune.js';
 
 /** The limits sigmtl raises to the adapter's, and the two alignments its buffer layout depends on. */
 export const REPORTED_LIMITS = [...WANTED_LIMITS, 'minStorageBufferOffsetAlignment', 'minUniformBufferOffsetAlignment'] as const;

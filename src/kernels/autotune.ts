@@ -3,12 +3,12 @@
 // hardware adapter times the shared-memory tiled kernel against the register-blocked vec4 one on
 // the products of a training step and keeps the faster. The choice is cached per device, and in
 // an optional store (a file in Node, localStorage in a browser) keyed by the adapter's identity.
-import { createStorage } from './buffers.js';
-import type { GpuContext } from './context.js';
-import { createBindGroup, KernelRegistry } from './registry.js';
+import { createStorage } from '../gpu/buffers.js';
+import type { GpuContext } from '../gpu/context.js';
+import { createBindGroup, KernelRegistry } from '../gpu/registry.js';
 import { chooseMatmulTuning } from './tuning.js';
-import { UniformArena } from './uniforms.js';
-import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulDims, type MatmulOptions, type MatmulTuning } from '../kernels/matmul.js';
+import { UniformArena } from '../gpu/uniforms.js';
+import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulDims, type MatmulOptions, type MatmulTuning } from './matmul.js';
 
 export interface TuningStore {
   get(key: string): string | undefined | null;
@@ -82,7 +82,7 @@ async function timeCandidate(ctx: GpuContext, tuning: MatmulTuning, budgetMs: nu
     const aux = createStorage(device, 'autotune aux', 4);
     const rowSums = createStorage(device, 'autotune row sums', M);
     buffers.push(a, b, c, aux, rowSums);
-    const group = createBindGroup(device, kernel.general.kernel, [a, b, aux, c, rowSums], arena.binding);
+    const group = createBindGroup(device, kernel.general.kernel, { a, b, aux, c, rowSums }, arena.binding);
     runs.push({ kernel, group, offset: arena.push((v) => writeMatmulDims(v, probe.dims)), dims: probe.dims });
   }
   arena.flush();

@@ -2,8 +2,8 @@
 // kernel's workgroup. On software adapters every
 // workgroupBarrier is a thread switch, so the barrier-free register-blocked kernel wins there;
 // real GPUs get the shared-memory tiled kernel.
-import type { MatmulTuning, MatmulVariant } from '../kernels/matmul.js';
-import type { GpuContext } from './context.js';
+import type { MatmulTuning, MatmulVariant } from './matmul.js';
+import type { GpuContext } from '../gpu/context.js';
 
 export function chooseMatmulTuning(ctx: GpuContext, variant?: MatmulVariant): MatmulTuning {
   const maxInvocations = ctx.limits.maxComputeInvocationsPerWorkgroup;

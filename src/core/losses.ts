@@ -1,0 +1,73 @@
+// The task losses, as one table. An entry holds everything a loss means to sigmtl: its code in
+// the WGSL contract (shaders/loss.wgsl switches on it), its float64 twin (value and gradient,
+// the reference the GPU is checked against), the link from a raw output to a prediction,
+// whether targets are standardised, which metrics judge it, and which targets it accepts.
+// Adding a loss: an entry here, its case in loss.wgsl, and its tests.
+import { wgslEnum } from './wgsl.js';
+
+export const LOSS_KINDS = ['mse', 'bce'] as const;
+export type LossKind = (typeof LOSS_KINDS)[number];
+
+/** One task of the model: its loss and its weight w_t in L = Σ_t w_t·L_t. */
+export interface TaskSpec {
+  loss: LossKind;
+  weight: number;
+}
+
+export interface LossEntry {
+  readonly kind: LossKind;
+  /** The code shaders/loss.wgsl sees (LOSS_MSE, LOSS_BCE, ...). */
+  readonly code: number;
+  /** ℓ(y, target) for a raw model output y. */
+  value(y: number, target: number): number;
+  /** ∂ℓ/∂y. */
+  gradient(y: number, target: number): number;
+  /** Raw output → what predict() returns: a value (regression) or a probability. */
+  link(y: number): number;
+  /** Regression targets are standardised for training (and the scaling undone at prediction). */
+  readonly standardizeTargets: boolean;
+  readonly metrics: 'regression' | 'binary';
+  /** Whether an observed target value is valid for this loss. */
+  accepts(target: number): boolean;
+}
+
+/** σ(x) without overflow: exp of a non-positive number only. */
+export function sigmoid(x: number): number {
+  const e = Math.exp(-Math.abs(x));
+  return x >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+
+export const LOSSES: { readonly [K in LossKind]: LossEntry } = {
+  // ℓ = (y − ŷ)²
+  mse: {
+    kind: 'mse',
+    code: 0,
+    value: (y, target) => (y - target) ** 2,
+    gradient: (y, target) => 2 * (y - target),
+    link: (y) => y,
+    standardizeTargets: true,
+    metrics: 'regression',
+    accepts: Number.isFinite,
+  },
+  // Binary cross-entropy with logits: ℓ = max(y, 0) − y·ŷ + log(1 + e^(−|y|)), ∂ℓ/∂y = σ(y) − ŷ
+  bce: {
+    kind: 'bce',
+    code: 1,
+    value: (y, target) => Math.max(y, 0) - y * target + Math.log1p(Math.exp(-Math.abs(y))),
+    gradient: (y, target) => sigmoid(y) - target,
+    link: sigmoid,
+    standardizeTargets: false,
+    metrics: 'binary',
+    accepts: (target) => target === 0 || target === 1,
+  },
+};
+
+/** The table entry of a loss; an unknown name is an error, never a silent default. */
+export function lossEntry(kind: string): LossEntry {
+  const entry = (LOSSES as Record<string, LossEntry | undefined>)[kind];
+  if (!entry || !Object.hasOwn(LOSSES, kind)) throw new RangeError(`unknown loss "${kind}" (known: ${LOSS_KINDS.join(', ')})`);
+  return entry;
+}
+
+/** `const LOSS_MSE: u32 = 0u; ...` for the shaders. */
+export const LOSS_WGSL = wgslEnum('LOSS', Object.fromEntries(LOSS_KINDS.map((k) => [k, LOSSES[k].code])));
