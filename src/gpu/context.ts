@@ -40,8 +40,11 @@ export const WANTED_LIMITS = [
 
 const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|warp|software|basic render/i;
 
-export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
-  const info = adapter.info;
+export function summarizeAdapter(adapter: Pick<GPUAdapter, 'info'>): AdapterSummary {
+  return summarizeInfo(adapter.info);
+}
+
+function summarizeInfo(info: GPUAdapterInfo): AdapterSummary {
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
   const fallback = (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   return {
@@ -51,6 +54,13 @@ export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
     device: info.device,
     software: fallback || SOFTWARE_ADAPTER.test(text),
   };
+}
+
+/** One line naming an adapter, e.g. "SwiftShader driver 5.0.0 (google, software)"; never empty. */
+export function adapterLabel(a: Pick<AdapterSummary, 'vendor' | 'architecture' | 'description' | 'device' | 'software'>): string {
+  const name = a.description || a.device || a.architecture || 'WebGPU adapter';
+  const details = [a.vendor, a.software ? 'software' : ''].filter(Boolean).join(', ');
+  return details ? `${name} (${details})` : name;
 }
 
 export class GpuError extends Error {
@@ -76,13 +86,10 @@ export async function openDevice(
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'sigmtl' });
   const summary = summarizeAdapter(adapter);
   let destroyed = false;
+  watchErrors(device);
   // Held only until destroy(): a GPU object that outlives its device keeps Dawn (and the process) alive.
   let held: GPU | null = instance;
-  device.addEventListener('uncapturederror', (event) => {
-    // Keep the first error: later ones are usually "invalid due to a previous error".
-    if (!pendingErrors.has(device)) pendingErrors.set(device, (event as GPUUncapturedErrorEvent).error.message);
-  });
-  return {
+  const ctx: GpuContext = {
     device,
     adapter: summary,
     limits: device.limits,
@@ -100,6 +107,48 @@ export async function openDevice(
       release();
     },
   };
+  contexts.set(device, ctx);
+  return ctx;
+}
+
+const contexts = new WeakMap<GPUDevice, GpuContext>();
+const watched = new WeakSet<GPUDevice>();
+
+function watchErrors(device: GPUDevice): void {
+  if (watched.has(device)) return;
+  watched.add(device);
+  device.addEventListener('uncapturederror', (event) => {
+    // Keep the first error: later ones are usually "invalid due to a previous error".
+    if (!pendingErrors.has(device)) pendingErrors.set(device, (event as GPUUncapturedErrorEvent).error.message);
+  });
+}
+
+/**
+ * The context of a device someone else made (a page's own GPUDevice): described from
+ * device.adapterInfo where the browser has it. Its destroy() leaves the device alone: the
+ * caller owns it. A device sigmtl opened gets its own context back.
+ */
+export function contextFromDevice(device: GPUDevice): GpuContext {
+  const known = contexts.get(device);
+  if (known) return known;
+  watchErrors(device);
+  const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const adapter = info ? summarizeInfo(info) : { vendor: '', architecture: '', description: '', device: '', software: false };
+  const ctx: GpuContext = {
+    device,
+    adapter,
+    limits: device.limits,
+    features: [...device.features].sort(),
+    origin: 'a GPUDevice passed in',
+    get instance(): GPU {
+      const gpu = typeof navigator !== 'undefined' ? (navigator as { gpu?: GPU }).gpu : undefined;
+      if (!gpu) throw new GpuError('no GPU object is known for a device passed in');
+      return gpu;
+    },
+    destroy() {},
+  };
+  contexts.set(device, ctx);
+  return ctx;
 }
 
 const pendingErrors = new WeakMap<GPUDevice, string>();

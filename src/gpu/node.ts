@@ -26,9 +26,9 @@ export const SWIFTSHADER_ICD_CANDIDATES = [
 
 export const INSTALL_HINT =
   'No WebGPU adapter found. On Debian/Ubuntu without a GPU, install the SwiftShader Vulkan driver ' +
-  'that Chromium ships: `sudo apt-get install -y chromium libvulkan1` (or run `npm run setup:system`). ' +
+  'that Chromium ships: `sudo apt-get install -y chromium libvulkan1`. ' +
   'If it lives elsewhere, set SIGMTL_SWIFTSHADER_ICD=/path/to/vk_swiftshader_icd.json. ' +
-  'Or train with `--backend cpu`.';
+  "Or use the CPU backend (`--backend cpu`, or `backend: 'cpu'` in the library).";
 
 export function findSwiftShaderIcd(env = process.env): string | undefined {
   const candidates = [env.SIGMTL_SWIFTSHADER_ICD, ...SWIFTSHADER_ICD_CANDIDATES];
@@ -38,6 +38,21 @@ export function findSwiftShaderIcd(env = process.env): string | undefined {
 type DawnModule = { create(flags: string[]): GPU; globals: Record<string, unknown> };
 
 let dawn: Promise<DawnModule> | undefined;
+/**
+ * One Dawn instance per set of flags for the whole process: each create() makes a native
+ * instance that is never freed (~5 MB), and one that is held does not keep the process alive.
+ */
+const instances = new Map<string, GPU>();
+
+function dawnInstance(module: DawnModule, flags: string[]): GPU {
+  const key = [...flags, `icd=${process.env.VK_ICD_FILENAMES ?? ''}`].join(' ');
+  let gpu = instances.get(key);
+  if (!gpu) {
+    gpu = module.create(flags);
+    instances.set(key, gpu);
+  }
+  return gpu;
+}
 
 function loadDawn(): Promise<DawnModule> {
   dawn ??= import('webgpu').then((imported) => {
@@ -60,23 +75,23 @@ export async function requestNodeGpu(options: NodeGpuOptions = {}): Promise<GpuC
   const flags: string[] = [];
   if (backend) flags.push(`backend=${backend}`);
   if (adapterName) flags.push(`adapter=${adapterName}`);
-  const { create } = await loadDawn();
+  const module = await loadDawn();
   const userChoseDriver = env.VK_ICD_FILENAMES !== undefined;
 
-  // Every GPU object we create is kept until the context is destroyed: if Dawn's GPU object is
+  // Dawn's GPU objects are kept for the whole process (see dawnInstance): if one is
   // garbage-collected while its device is alive, the process dies.
   let gpu: GPU | null = null;
   let origin = `dawn${backend ? ` (${backend})` : ''}`;
   let adapter: GPUAdapter | null = null;
   if (!software) {
-    gpu = create(flags);
+    gpu = dawnInstance(module, flags);
     adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
   }
   if (!adapter && !userChoseDriver && process.platform === 'linux') {
     const icd = findSwiftShaderIcd(env);
     if (icd) {
       env.VK_ICD_FILENAMES = icd;
-      gpu = create(backend ? flags : [...flags, 'backend=vulkan']);
+      gpu = dawnInstance(module, backend ? flags : [...flags, 'backend=vulkan']);
       adapter = await gpu.requestAdapter();
       origin = `dawn (Vulkan on SwiftShader: ${icd})`;
     }

@@ -4,7 +4,7 @@
 // This module turns models into bytes and back; src/io/model-file.ts does the (atomic) file I/O.
 import { parameterLayout, view } from '../core/shape.js';
 import type { TrainedModel } from '../model/model.js';
-import type { LossKind } from '../core/losses.js';
+import { LOSS_KINDS, type LossKind } from '../core/losses.js';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type Tensor } from './safetensors.js';
 
 export const MODEL_FORMAT = 'sigmtl-model';
@@ -13,6 +13,11 @@ export const MODEL_FORMAT_VERSION = '1';
 export function encodeModel(model: TrainedModel, extraTensors: Record<string, Tensor> = {}, extraMeta: Record<string, string> = {}): Uint8Array {
   const layout = parameterLayout(model.shape);
   const { features: d, hidden: H, tasks: T } = model.shape;
+  // Nothing non-finite is ever saved as a good model.
+  for (const [name, values] of [['parameters', model.params], ['x_mean', model.x.mean], ['x_std', model.x.std], ['y_mean', model.y.mean], ['y_std', model.y.std]] as const) {
+    const bad = Array.prototype.findIndex.call(values, (v: number) => !Number.isFinite(v));
+    if (bad >= 0) throw new RangeError(`refusing to save a model whose ${name} hold a non-finite value (${values[bad]} at index ${bad})`);
+  }
   const f32 = (values: ArrayLike<number>) => Float32Array.from(values);
   const tensors: Record<string, Tensor> = {
     W: { shape: [H, d], data: f32(view(model.params, layout.W)) },
@@ -71,6 +76,16 @@ export function decodeModel(bytes: Uint8Array, file: string): DecodedModel {
   }
   if (featureNames.length !== d) throw fail(`${featureNames.length} feature names for d = ${d}`);
   if (losses.length !== T) throw fail(`${losses.length} losses for ${T} targets`);
+  const badLoss = losses.find((l) => !(LOSS_KINDS as readonly string[]).includes(l));
+  if (badLoss !== undefined) throw fail(`unknown loss ${JSON.stringify(badLoss)} (known: ${LOSS_KINDS.join(', ')})`);
+  for (const name of Object.keys(expected)) {
+    const data = tensors[name]!.data;
+    const bad = Array.prototype.findIndex.call(data, (v: number) => !Number.isFinite(v));
+    if (bad >= 0) throw fail(`tensor ${name} holds a non-finite value (${data[bad]} at index ${bad})`);
+  }
+  if (!Array.isArray(featureNames) || !Array.isArray(targetNames) || [...featureNames, ...targetNames].some((n) => typeof n !== 'string')) {
+    throw fail('metadata.features and metadata.targets must be arrays of names');
+  }
   const shape = { features: d, hidden: H, tasks: T };
   const layout = parameterLayout(shape);
   const params = new Float64Array(layout.count);

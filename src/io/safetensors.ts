@@ -24,9 +24,11 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
     header[name] = { dtype: dtypeOf(tensor.data), shape: tensor.shape, data_offsets: [offset, offset + tensor.data.byteLength] };
     offset += tensor.data.byteLength;
   }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8); // keeps the tensor bytes 8-aligned
-  const headerBytes = new TextEncoder().encode(json);
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  // Padded with spaces to a multiple of 8 bytes (not characters: names may be non-ASCII), so
+  // the tensor data starts 8-aligned, as strict readers require.
+  const headerBytes = new Uint8Array(Math.ceil(json.length / 8) * 8).fill(0x20);
+  headerBytes.set(json);
   const out = new Uint8Array(8 + headerBytes.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, 8);

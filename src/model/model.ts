@@ -1,8 +1,8 @@
 // A trained model as users see it: parameters plus everything needed to use them on raw data
 // (column names, per-task loss, standardisation). Prediction:
-//   o = A·σ(W·((x − x_mean)/x_std) + b) + c;   regression: o·y_std + y_mean;   BCE: σ(o)
-import type { LossKind } from '../core/losses.js';
-import { sigmoid } from '../core/losses.js';
+//   o = A·σ(W·((x − x_mean)/x_std) + b) + c;   then each task's link (src/core/losses.ts) of
+//   o·y_std + y_mean: the value itself for regression, σ for BCE (whose y_std, y_mean are 1, 0).
+import { LOSSES, type LossKind } from '../core/losses.js';
 import { standardize, type Standardizer } from '../data/standardize.js';
 import type { TrainingBackend } from '../core/backend.js';
 import type { ModelShape } from '../core/shape.js';
@@ -27,7 +27,7 @@ export function toOriginalScale(o: ArrayLike<number>, rows: number, model: Pick<
   const out = new Float64Array(rows * T);
   for (let i = 0; i < rows * T; i++) {
     const t = i % T;
-    out[i] = model.losses[t] === 'bce' ? sigmoid(o[i]!) : o[i]! * model.y.std[t]! + model.y.mean[t]!;
+    out[i] = LOSSES[model.losses[t]!].link(o[i]! * model.y.std[t]! + model.y.mean[t]!);
   }
   return out;
 }

@@ -71,7 +71,7 @@ export function prepareProblem(train: TaskTable, test: TaskTable | undefined, op
   const losses = resolveLosses(train, options.loss);
   let fit = train;
   let validation: TaskTable | undefined;
-  if ((options.validationSplit ?? 0) > 0) [fit, validation] = splitRows(train, options.validationSplit!, options.seed ^ 0x9e3779b9, 'validation');
+  if ((options.validationSplit ?? 0) > 0) [fit, validation] = splitRows(train, options.validationSplit!, splitSeed(options.seed, 'validation'), 'validation');
   const T = train.targetNames.length;
   const x = fitStandardizer(fit.X, fit.rows, fit.featureNames.length);
   const yFit = fitStandardizer(fit.Y, fit.rows, T, fit.mask);
@@ -93,6 +93,11 @@ export function prepareProblem(train: TaskTable, test: TaskTable | undefined, op
     validation: validation && prepared(validation),
     test: test && prepared(test),
   };
+}
+
+/** The seed of each held-out split, derived from the run's seed: the one owner of these numbers. */
+export function splitSeed(seed: number, split: 'test' | 'validation'): number {
+  return (seed ^ (split === 'test' ? 0x7e57 : 0x9e3779b9)) >>> 0;
 }
 
 /** A seeded random `fraction` of the rows held out: [kept, held], each in file order. */

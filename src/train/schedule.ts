@@ -1,5 +1,6 @@
 // Learning-rate schedules, as a function of the 0-based step.
-export type ScheduleKind = 'constant' | 'step' | 'cosine';
+export const SCHEDULE_KINDS = ['constant', 'step', 'cosine'] as const;
+export type ScheduleKind = (typeof SCHEDULE_KINDS)[number];
 
 export interface Schedule {
   kind: ScheduleKind;

@@ -23,8 +23,13 @@ export interface TrainerOptions {
   /** Recompute every K-th step's gradients on the CPU reference and stop on disagreement (0 = off). */
   verifyEvery: number;
   onReport?: (report: ProgressReport) => void;
-  /** Polled between submits: return true to stop (the browser's Stop button). */
+  /** Polled between submits: return true to stop (the browser's Stop button, an AbortSignal). */
   shouldStop?: () => boolean;
+  /**
+   * With shouldStop: steps per trainSteps() call (one submit's worth), and the event loop gets a
+   * turn between calls, so a stop request is seen within one submit.
+   */
+  stepsPerPoll?: number;
   /** Resume from this state (checkpoints). */
   start?: ResumeState;
   onEpochEnd?: (state: EpochState) => Promise<void> | void;
@@ -60,6 +65,8 @@ export interface ResumeState {
 
 export interface EpochState extends ResumeState {
   step: number;
+  /** The parameters after this epoch. */
+  params: Float64Array;
   validationLoss?: number;
   validationPerTask?: Float64Array;
 }
@@ -73,6 +80,8 @@ export interface TrainResult {
   bestEpoch?: number;
   bestValidationLoss?: number;
   stoppedEarly: boolean;
+  /** Stopped by shouldStop (not by early stopping or the last epoch). */
+  stopped: boolean;
   verifications: number;
 }
 
@@ -123,6 +132,12 @@ function permute(data: Dataset, order: Uint32Array, d: number, T: number): Datas
   return { rows: order.length, X, Y, mask };
 }
 
+/** The one place the effective batch (never more than the rows) and the steps per epoch are worked out. */
+export function batchPlan(batchSize: number, rows: number): { batch: number; stepsPerEpoch: number } {
+  const batch = Math.max(1, Math.min(batchSize, rows));
+  return { batch, stepsPerEpoch: Math.ceil(rows / batch) };
+}
+
 export async function trainModel(
   backend: TrainingBackend,
   train: Dataset,
@@ -131,8 +146,7 @@ export async function trainModel(
 ): Promise<TrainResult> {
   const { features: d, tasks: T } = backend.config.shape;
   const tasks = backend.config.tasks;
-  const batch = Math.min(options.batchSize, backend.config.maxBatch, train.rows);
-  const stepsPerEpoch = Math.ceil(train.rows / batch);
+  const { batch, stepsPerEpoch } = batchPlan(Math.min(options.batchSize, backend.config.maxBatch), train.rows);
   const totalSteps = stepsPerEpoch * options.epochs;
   const random = new Random(options.start?.rngState ?? options.seed);
   const history: ProgressReport[] = [];
@@ -140,6 +154,7 @@ export async function trainModel(
   let lastGood = await backend.getParameters();
   let best: BestEpoch | undefined = options.start?.best;
   let stoppedEarly = false;
+  let stopped = false;
   let verifications = 0;
   const started = performance.now();
   let lastReportTime = started;
@@ -151,7 +166,7 @@ export async function trainModel(
     if (!Number.isFinite(loss)) {
       throw new DivergenceError(
         `training diverged: the loss became ${loss} at epoch ${epoch + 1}, step ${step}. ` +
-          `Try a lower learning rate (now ${options.learningRate}), a warm-up (--warmup), or the adam optimizer.`,
+          `Try a lower learning rate (now ${options.learningRate}), a learning-rate warm-up, or the adam optimizer.`,
         lastGood,
       );
     }
@@ -189,10 +204,18 @@ export async function trainModel(
       }
       for (let i = 0; i < steps.length; ) {
         if (options.shouldStop?.()) {
-          stoppedEarly = true;
+          stoppedEarly = stopped = true;
           break;
         }
         let chunk = Math.min(options.reportEvery - stepsSinceReport, steps.length - i);
+        if (options.shouldStop && options.stepsPerPoll) {
+          chunk = Math.min(chunk, options.stepsPerPoll);
+          await yieldToEventLoop();
+          if (options.shouldStop()) {
+            stoppedEarly = stopped = true;
+            break;
+          }
+        }
         if (options.verifyEvery > 0) {
           const untilVerify = options.verifyEvery - (step % options.verifyEvery);
           if (untilVerify === options.verifyEvery) {
@@ -216,7 +239,17 @@ export async function trainModel(
     }
     const validationLoss = validation && (await datasetLoss(backend, validation));
     if (stepsSinceReport > 0) await report(epoch, validationLoss);
-    lastGood = await backend.getParameters();
+    const params = await backend.getParameters();
+    // Beyond f32's range is divergence too: the model file (and the GPU) are f32.
+    const bad = params.findIndex((v) => !Number.isFinite(Math.fround(v)));
+    if (bad >= 0 || (validationLoss && !Number.isFinite(validationLoss.total))) {
+      throw new DivergenceError(
+        `training diverged: ${bad >= 0 ? `parameter ${bad} became ${params[bad]}` : `the validation loss became ${validationLoss!.total}`} in epoch ${epoch + 1}. ` +
+          `Try a lower learning rate (now ${options.learningRate}), a learning-rate warm-up, or the adam optimizer.`,
+        lastGood,
+      );
+    }
+    lastGood = params;
     if (validationLoss) {
       if (!best || validationLoss.total < best.loss) best = { epoch, loss: validationLoss.total, params: lastGood };
       else if (options.patience > 0 && epoch - best.epoch >= options.patience) stoppedEarly = true;
@@ -228,6 +261,7 @@ export async function trainModel(
       validationLoss: validationLoss?.total,
       validationPerTask: validationLoss?.perTask,
       best,
+      params: lastGood,
     });
     if (stoppedEarly) break;
   }
@@ -243,8 +277,26 @@ export async function trainModel(
     bestEpoch: best?.epoch,
     bestValidationLoss: best?.loss,
     stoppedEarly,
+    stopped,
     verifications,
   };
+}
+
+/** Lets timers and events (an abort, a click) run: a macrotask turn, not just a microtask. */
+function yieldToEventLoop(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => void }).setImmediate;
+  if (immediate) return new Promise((resolve) => immediate(resolve));
+  if (typeof MessageChannel !== 'undefined') {
+    return new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(null);
+    });
+  }
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** The backend's gradients for this step against the float64 reference from the same parameters and batch. */

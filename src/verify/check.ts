@@ -1,6 +1,6 @@
 // `sigmtl check`: every kernel on this device against the float64 reference, plus whole
 // training steps against the CPU backend. Works in Node and in the browser (plain WebGPU).
-import type { AdapterSummary, GpuContext } from '../gpu/context.js';
+import { adapterLabel, type AdapterSummary, type GpuContext } from '../gpu/context.js';
 import { chooseMatmulTuning } from '../kernels/tuning.js';
 import { matmulReference, rowSumsReference, taskLoss } from '../cpu/reference.js';
 import { sigmoid } from '../core/losses.js';
@@ -29,6 +29,8 @@ export interface CheckRow {
 export interface CheckReport {
   ok: boolean;
   adapter: Pick<AdapterSummary, 'vendor' | 'architecture' | 'description' | 'software'>;
+  /** One line naming the adapter (never empty). */
+  adapterLabel: string;
   rows: CheckRow[];
 }
 
@@ -138,7 +140,7 @@ export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void
     onRow?.(row);
   }
   const { vendor, architecture, description, software } = ctx.adapter;
-  return { ok: rows.every((r) => r.ok), adapter: { vendor, architecture, description, software }, rows };
+  return { ok: rows.every((r) => r.ok), adapter: { vendor, architecture, description, software }, adapterLabel: adapterLabel(ctx.adapter), rows };
 }
 
 /** The seed's shape (T=5, d=10, N=100): one step's gradients, then parameters after 10 Adam steps. */

@@ -1,9 +1,8 @@
 // Checkpoints: the model file's tensors plus the exact float64 parameters, the optimizer state
 // and where the run stands (next epoch, RNG state), so --resume continues exactly.
 import type { OptimizerState } from '../core/optimizers.js';
-import { decodeModel, encodeModel } from '../io/model-format.js';
-import { readFileBytes } from '../io/files.js';
-import { SafetensorsError } from '../io/safetensors.js';
+import { decodeModel, encodeModel } from './model-format.js';
+import { SafetensorsError } from './safetensors.js';
 import type { ParameterLayout } from '../core/shape.js';
 import type { TrainedModel } from '../model/model.js';
 import type { ResumeState } from '../train/trainer.js';
@@ -36,8 +35,10 @@ export interface Checkpoint {
   resume: ResumeState;
 }
 
-export async function readCheckpoint(path: string, layout: ParameterLayout): Promise<Checkpoint> {
-  const { tensors, metadata } = decodeModel(await readFileBytes(path), path);
+/** A checkpoint's bytes (`name` for errors: a file name) for a model of this layout. */
+export function decodeCheckpoint(bytes: Uint8Array, name: string, layout: ParameterLayout): Checkpoint {
+  const path = name;
+  const { tensors, metadata } = decodeModel(bytes, path);
   const fail = (why: string) => new SafetensorsError(`${path}: not a usable checkpoint: ${why}`);
   if (!metadata.checkpoint) throw fail('no checkpoint metadata (is this a model file?)');
   const info = JSON.parse(metadata.checkpoint) as {

@@ -1,0 +1,91 @@
+// Where a run's WebGPU device comes from, and opening the backend a run asked for. In order: the
+// caller's own GPUDevice; navigator.gpu in a browser; the provider `sigmtl/node` registers
+// (Dawn) in Node. 'auto' falls back to the float64 CPU backend with a notice when none works.
+import type { BackendConfig, TrainingBackend } from '../core/backend.js';
+import { CpuBackend } from '../cpu/backend.js';
+import { browserHasWebGpu, requestBrowserGpu } from '../gpu/browser.js';
+import { adapterLabel, contextFromDevice, type GpuContext } from '../gpu/context.js';
+import type { TuningStore } from '../kernels/autotune.js';
+import { WebGpuBackend } from '../model/webgpu-backend.js';
+import type { BackendChoice } from './options.js';
+
+/** Opens a WebGPU context sigmtl owns (and destroys when done with it). */
+export type GpuProvider = () => Promise<GpuContext>;
+
+let provider: GpuProvider | undefined;
+let tuningStore: TuningStore | undefined;
+
+/** Set by `sigmtl/node` on import: Dawn as the default device source, a file as the tuning store. */
+export function setDefaultGpuProvider(next: GpuProvider, store?: TuningStore): void {
+  provider = next;
+  tuningStore = store;
+}
+
+/** Where autotuning keeps its choice: a file in Node (sigmtl/node), localStorage in a browser. */
+export function defaultTuningStore(): TuningStore | undefined {
+  return tuningStore ?? browserTuningStore();
+}
+
+function browserTuningStore(): TuningStore | undefined {
+  try {
+    const storage = (globalThis as { localStorage?: Storage }).localStorage;
+    return storage && { get: (key) => storage.getItem(key), set: (key, value) => storage.setItem(key, value) };
+  } catch {
+    return undefined; // storage blocked (privacy settings): tune again each time
+  }
+}
+
+export interface OpenedContext {
+  ctx: GpuContext;
+  /** Whether sigmtl opened it (and so destroys it). */
+  owned: boolean;
+}
+
+/** The caller's device, or a default one; throws with what to do when there is none. */
+export async function openContext(device?: GPUDevice): Promise<OpenedContext> {
+  if (device) return { ctx: contextFromDevice(device), owned: false };
+  if (browserHasWebGpu()) return { ctx: await requestBrowserGpu(), owned: true };
+  if (provider) return { ctx: await provider(), owned: true };
+  throw new Error("no WebGPU here: in Node, import 'sigmtl/node' (Dawn) or pass `device`; in a browser, use one with WebGPU; or use backend: 'cpu'");
+}
+
+export interface OpenBackend {
+  backend: TrainingBackend;
+  ctx?: GpuContext;
+  /** "SwiftShader driver 5.0.0 (google, software)", or "CPU (float64 reference)". */
+  adapter: string;
+  /** Why 'auto' chose the CPU, when it did. */
+  notice?: string;
+  close(): void;
+}
+
+export async function openBackend(choice: BackendChoice, config: BackendConfig, device?: GPUDevice): Promise<OpenBackend> {
+  const cpu = (notice?: string): OpenBackend => {
+    const backend = new CpuBackend(config);
+    return { backend, adapter: backend.description, notice, close() {} };
+  };
+  if (choice === 'cpu') return cpu();
+  let opened: OpenedContext;
+  try {
+    opened = await openContext(device);
+  } catch (error) {
+    if (choice === 'webgpu') throw error;
+    return cpu(`no WebGPU adapter (${(error as Error).message.split(/[.:]/)[0]}); training on the CPU backend`);
+  }
+  const { ctx, owned } = opened;
+  try {
+    const backend = await WebGpuBackend.create(ctx, config, { tuningStore: defaultTuningStore() });
+    return {
+      backend,
+      ctx,
+      adapter: adapterLabel(ctx.adapter),
+      close() {
+        backend.destroy();
+        if (owned) ctx.destroy();
+      },
+    };
+  } catch (error) {
+    if (owned) ctx.destroy();
+    throw error;
+  }
+}

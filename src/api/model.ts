@@ -1,0 +1,142 @@
+// A trained model as the library hands it out: predict on raw features, evaluate on labelled
+// rows, the coupling matrix with its names, and the safetensors bytes (docs: README "Model files").
+import { LOSSES, type LossKind } from '../core/losses.js';
+import { DEFAULT_OPTIMIZER } from '../core/optimizers.js';
+import { parameterLayout, view } from '../core/shape.js';
+import { CpuBackend } from '../cpu/backend.js';
+import { contextFromDevice } from '../gpu/context.js';
+import { decodeModel, encodeModel } from '../io/model-format.js';
+import { WebGpuBackend } from '../model/webgpu-backend.js';
+import { predictRaw, type TrainedModel } from '../model/model.js';
+import { computeMetrics, type MetricsReport } from '../train/metrics.js';
+import { readMatrix, toTable } from './data.js';
+import type { Matrix } from './options.js';
+
+export interface CouplingMatrix {
+  /** Row names: the tasks. */
+  readonly tasks: readonly string[];
+  /** Column names: the hidden units (h1..hH). */
+  readonly units: readonly string[];
+  /** A, tasks×units, row-major. */
+  readonly values: Float64Array;
+  /** A[task][unit], by index or name. */
+  at(task: number | string, unit: number | string): number;
+}
+
+export interface ModelParameters {
+  /** H×d */
+  W: Float64Array;
+  b: Float64Array;
+  /** T×H */
+  A: Float64Array;
+  c: Float64Array;
+}
+
+export interface PredictOptions {
+  /** Predict on this WebGPU device (default: the float64 CPU path, exact and fast for a forward pass). */
+  device?: GPUDevice;
+}
+
+export class Model {
+  readonly featureNames: readonly string[];
+  readonly taskNames: readonly string[];
+  readonly losses: readonly LossKind[];
+  /** d, H, T. */
+  readonly shape: Readonly<TrainedModel['shape']>;
+  /** Hyperparameters and provenance, as stored in the file's metadata. */
+  readonly hyperparameters: Readonly<TrainedModel['hyper']>;
+  readonly #trained: TrainedModel;
+
+  /** @internal Made by train() and loadModel(). */
+  constructor(trained: TrainedModel) {
+    // Held at the precision of the model file (f32), so a saved and reloaded model predicts identically.
+    const f32 = (values: Float64Array) => Float64Array.from(values, Math.fround);
+    this.#trained = {
+      ...trained,
+      params: f32(trained.params),
+      x: { mean: f32(trained.x.mean), std: f32(trained.x.std) },
+      y: { mean: f32(trained.y.mean), std: f32(trained.y.std) },
+    };
+    this.featureNames = Object.freeze([...trained.featureNames]);
+    this.taskNames = Object.freeze([...trained.targetNames]);
+    this.losses = Object.freeze([...trained.losses]);
+    this.shape = Object.freeze({ ...trained.shape });
+    this.hyperparameters = Object.freeze({ ...trained.hyper });
+  }
+
+  /** @internal */
+  get trained(): TrainedModel {
+    return this.#trained;
+  }
+
+  get coupling(): CouplingMatrix {
+    const H = this.shape.hidden;
+    const values = this.parameters().A;
+    const tasks = this.taskNames;
+    const units = Array.from({ length: H }, (_, h) => `h${h + 1}`);
+    const index = (value: number | string, names: readonly string[], what: string) => {
+      const i = typeof value === 'number' ? value : names.indexOf(value);
+      if (!Number.isInteger(i) || i < 0 || i >= names.length) throw new RangeError(`no ${what} ${JSON.stringify(value)} (${names.length} ${what}s: ${names.join(', ')})`);
+      return i;
+    };
+    return { tasks, units, values, at: (task, unit) => values[index(task, tasks, 'task') * H + index(unit, units, 'unit')]! };
+  }
+
+  /** Copies of W, b, A, c. */
+  parameters(): ModelParameters {
+    const { params, shape } = this.#trained;
+    const l = parameterLayout(shape);
+    return { W: view(params, l.W).slice(), b: view(params, l.b).slice(), A: view(params, l.A).slice(), c: view(params, l.c).slice() };
+  }
+
+  /**
+   * Predictions for rows×d raw features (arrays of rows, or a flat array of d-wide rows):
+   * rows×T, regression tasks on their original scale, probabilities for binary tasks.
+   */
+  async predict(features: Matrix, options: PredictOptions = {}): Promise<Float64Array> {
+    const X = readMatrix('features', features, this.shape.features, 'the model\'s feature count');
+    for (let i = 0; i < X.values.length; i++) {
+      if (!Number.isFinite(X.values[i])) throw new RangeError(`features row ${Math.floor(i / X.cols)}, column ${i % X.cols} ("${this.featureNames[i % X.cols]}") is not a finite number (${X.values[i]})`);
+    }
+    const config = {
+      shape: this.#trained.shape,
+      tasks: this.losses.map((loss) => ({ loss, weight: 1 })),
+      optimizer: DEFAULT_OPTIMIZER,
+      maxBatch: Math.max(1, Math.min(X.rows, 4096)),
+    };
+    const backend = options.device ? await WebGpuBackend.create(contextFromDevice(options.device), config) : new CpuBackend(config);
+    try {
+      backend.setParameters(this.#trained.params);
+      return await predictRaw(backend, this.#trained, X.values, X.rows);
+    } finally {
+      backend.destroy();
+    }
+  }
+
+  /** Per-task metrics on labelled rows (NaN targets are left out), plus macro averages. */
+  async evaluate(features: Matrix, targets: Matrix, options: PredictOptions = {}): Promise<MetricsReport> {
+    const table = toTable({ features, targets }, { featureNames: this.featureNames, taskNames: this.taskNames });
+    const predictions = await this.predict(table.X, options);
+    this.losses.forEach((loss, t) => {
+      for (let r = 0; r < table.rows; r++) {
+        const i = r * this.shape.tasks + t;
+        if (table.mask[i] && !LOSSES[loss].accepts(table.Y[i]!)) {
+          throw new RangeError(`targets row ${r}, column ${t} ("${this.taskNames[t]}"): ${table.Y[i]} is not a valid ${loss} target`);
+        }
+      }
+    });
+    return computeMetrics(predictions, table.Y, table.mask, table.rows, this.taskNames, this.losses);
+  }
+
+  /** The model file (safetensors; see the README's "Model files"). */
+  toSafetensors(): Uint8Array {
+    return encodeModel(this.#trained);
+  }
+}
+
+/** A model from safetensors bytes, checked against the format (tensors, shapes, names, finite values). */
+export function loadModel(bytes: Uint8Array | ArrayBuffer, name = 'model'): Model {
+  const data = bytes instanceof Uint8Array ? bytes : bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : undefined;
+  if (!data) throw new RangeError(`loadModel takes a Uint8Array or an ArrayBuffer, got ${String(bytes)}`);
+  return new Model(decodeModel(data, name).model);
+}

@@ -1,0 +1,266 @@
+// The options of train(), checked before any data is read or any GPU work starts: each bad value
+// is a RangeError naming the option, its value and what it must be. What comes out (Settings) is
+// complete — every default filled in here, the one place that owns them.
+import { LOSS_KINDS, type LossKind } from '../core/losses.js';
+import { DEFAULT_OPTIMIZER, OPTIMIZER_KINDS, type OptimizerConfig, type OptimizerKind } from '../core/optimizers.js';
+import { DEFAULT_SCHEDULE, SCHEDULE_KINDS, type Schedule, type ScheduleKind } from '../train/schedule.js';
+import type { ProgressReport } from '../train/trainer.js';
+
+/** Rows of numbers: an array of rows, or one flat row-major typed array (give its width). */
+export type Matrix = readonly (readonly number[])[] | Float32Array | Float64Array;
+
+export type LossChoice = LossKind | 'auto';
+export type BackendChoice = 'webgpu' | 'cpu' | 'auto';
+
+export interface OptimizerOptions {
+  kind?: OptimizerKind;
+  learningRate?: number;
+  /** Decoupled weight decay λ on W and A (not the biases). */
+  weightDecay?: number;
+  momentum?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+export interface ScheduleOptions {
+  kind?: ScheduleKind;
+  warmupSteps?: number;
+  stepEvery?: number;
+  gamma?: number;
+  minFactor?: number;
+}
+
+export interface CouplingOptionsInput {
+  /** A's start: 'identity' (needs hidden = tasks; the default then), 'random', or T×H numbers (rows = tasks). */
+  init?: 'identity' | 'random' | Matrix;
+  /** Keep A as initialised (a coupling fixed from domain knowledge). */
+  freeze?: boolean;
+  /** λ1 of λ1·Σ|A|: a sparse coupling. */
+  l1?: number;
+  /** λI of (λI/2)·‖A − I‖²: pull A toward the identity. */
+  towardIdentity?: number;
+}
+
+/** Where a run stands at the end of an epoch (after validation). */
+export interface EpochReport {
+  /** 0-based epoch just finished. */
+  epoch: number;
+  step: number;
+  validationLoss?: number;
+  validationPerTask?: Float64Array;
+  /** A after this epoch, T×H row-major. */
+  coupling: Float64Array;
+}
+
+export interface TrainOptions {
+  /** rows×d inputs. */
+  features: Matrix;
+  /** rows×T targets; NaN marks a missing target (left out of that task's loss and metrics). */
+  targets: Matrix;
+  featureNames?: readonly string[];
+  taskNames?: readonly string[];
+  /** d, for a flat features array (else taken from featureNames). */
+  featureCount?: number;
+  /** T, for a flat targets array (else taken from taskNames). */
+  taskCount?: number;
+  /** Labelled rows kept out of training; the result reports their metrics. */
+  test?: { features: Matrix; targets: Matrix };
+  /** Without `test`: this fraction of the rows is held out as the test set (seeded). Default 0. */
+  testSplit?: number;
+  /** One loss for every task or one per task; 'auto' picks BCE for 0/1 columns, MSE otherwise. */
+  losses?: LossChoice | readonly LossChoice[];
+  /** w_t in L = Σ_t w_t·L_t (default all 1). */
+  taskWeights?: readonly number[];
+  /** H, the shared hidden units (default T). */
+  hidden?: number;
+  epochs?: number;
+  batchSize?: number;
+  optimizer?: OptimizerOptions;
+  schedule?: ScheduleOptions;
+  /** Fraction of the training rows held out for validation and early stopping. Default 0.1. */
+  validationSplit?: number;
+  /** Epochs without validation improvement before stopping, the best epoch restored (0 = off). Default 10. */
+  patience?: number;
+  coupling?: CouplingOptionsInput;
+  seed?: number;
+  backend?: BackendChoice;
+  /** A WebGPU device to train on (yours: it is not destroyed). Otherwise sigmtl asks navigator.gpu, or Dawn once `sigmtl/node` is imported. */
+  device?: GPUDevice;
+  /** Stops the run between submits; the result keeps the best parameters so far. */
+  signal?: AbortSignal;
+  onProgress?: (progress: ProgressReport) => void;
+  onEpochEnd?: (report: EpochReport) => void | Promise<void>;
+  /** Read the loss back every this many steps (default: once per epoch). */
+  reportEvery?: number;
+  /** Recompute every K-th step's gradients with the float64 reference; stop on disagreement (0 = off). */
+  verifyEvery?: number;
+  /** Also fit a per-task linear least-squares baseline on the same rows (regression tasks). */
+  baseline?: boolean;
+  /** Save a checkpoint every `every` epochs through `write` (bytes of a safetensors file). */
+  checkpoint?: { every: number; write: (bytes: Uint8Array) => void | Promise<void> };
+  /** Continue exactly from a checkpoint's bytes. */
+  resume?: Uint8Array;
+  /** Extra provenance stored in the model's hyperparameters. */
+  provenance?: Record<string, string | number | boolean>;
+}
+
+/** Every setting of a run, defaults filled in and checked. */
+export interface Settings {
+  losses: LossChoice | readonly LossChoice[];
+  taskWeights?: readonly number[];
+  hidden?: number;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  schedule: Schedule;
+  validationSplit: number;
+  testSplit: number;
+  patience: number;
+  coupling: { init?: 'identity' | 'random' | Matrix; freeze: boolean; l1: number; towardIdentity: number };
+  seed: number;
+  backend: BackendChoice;
+  device?: GPUDevice;
+  signal?: AbortSignal;
+  reportEvery?: number;
+  verifyEvery: number;
+  baseline: boolean;
+}
+
+const KNOWN = new Set<string>([
+  'features', 'targets', 'featureNames', 'taskNames', 'featureCount', 'taskCount', 'test', 'testSplit', 'losses',
+  'taskWeights', 'hidden', 'epochs', 'batchSize', 'optimizer', 'schedule', 'validationSplit', 'patience', 'coupling',
+  'seed', 'backend', 'device', 'signal', 'onProgress', 'onEpochEnd', 'reportEvery', 'verifyEvery', 'baseline',
+  'checkpoint', 'resume', 'provenance',
+]);
+
+const HINTS: Record<string, string> = { lr: 'optimizer.learningRate', learningRate: 'optimizer.learningRate', batch: 'batchSize', x: 'features', y: 'targets' };
+
+interface NumberRule {
+  integer?: boolean;
+  min?: number;
+  max?: number;
+  /** min itself is not allowed */
+  above?: number;
+  below?: number;
+}
+
+/** A number option: undefined gives the default; anything else must be a finite number in range. */
+export function numberOption(name: string, value: unknown, fallback: number, rule: NumberRule = {}): number {
+  if (value === undefined) return fallback;
+  const bounds = [
+    rule.integer ? 'an integer' : 'a finite number',
+    rule.min !== undefined ? `≥ ${rule.min}` : '',
+    rule.above !== undefined ? `> ${rule.above}` : '',
+    rule.max !== undefined ? `≤ ${rule.max}` : '',
+    rule.below !== undefined ? `< ${rule.below}` : '',
+  ].filter(Boolean);
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (!rule.integer || Number.isInteger(value)) &&
+    (rule.min === undefined || value >= rule.min) &&
+    (rule.above === undefined || value > rule.above) &&
+    (rule.max === undefined || value <= rule.max) &&
+    (rule.below === undefined || value < rule.below);
+  if (!ok) throw new RangeError(`${name} must be ${bounds.join(' ')}, got ${describe(value)}`);
+  return value as number;
+}
+
+function choiceOption<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new RangeError(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`);
+  }
+  return value as T;
+}
+
+function objectOption<T extends object>(name: string, value: unknown): Partial<T> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RangeError(`${name} must be an object, got ${describe(value)}`);
+  return value as Partial<T>;
+}
+
+const describe = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? `an array of ${value.length}` : String(value));
+
+export function resolveSettings(options: TrainOptions): Settings {
+  if (typeof options !== 'object' || options === null) throw new RangeError('train() takes an options object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new RangeError(`unknown option "${key}"${HINTS[key] ? ` (did you mean ${HINTS[key]}?)` : ''}`);
+  }
+  const opt = objectOption<OptimizerOptions>('optimizer', options.optimizer);
+  const kind = choiceOption('optimizer.kind', opt.kind, OPTIMIZER_KINDS, DEFAULT_OPTIMIZER.kind);
+  const optimizer: OptimizerConfig = {
+    kind,
+    learningRate: numberOption('optimizer.learningRate', opt.learningRate, DEFAULT_OPTIMIZER.learningRate, { above: 0 }),
+    weightDecay: numberOption('optimizer.weightDecay', opt.weightDecay, DEFAULT_OPTIMIZER.weightDecay, { min: 0 }),
+    momentum: numberOption('optimizer.momentum', opt.momentum, DEFAULT_OPTIMIZER.momentum, { min: 0, below: 1 }),
+    beta1: numberOption('optimizer.beta1', opt.beta1, DEFAULT_OPTIMIZER.beta1, { min: 0, below: 1 }),
+    beta2: numberOption('optimizer.beta2', opt.beta2, DEFAULT_OPTIMIZER.beta2, { min: 0, below: 1 }),
+    epsilon: numberOption('optimizer.epsilon', opt.epsilon, DEFAULT_OPTIMIZER.epsilon, { above: 0 }),
+  };
+  const sch = objectOption<ScheduleOptions>('schedule', options.schedule);
+  const schedule: Schedule = {
+    kind: choiceOption('schedule.kind', sch.kind, SCHEDULE_KINDS, DEFAULT_SCHEDULE.kind),
+    warmupSteps: numberOption('schedule.warmupSteps', sch.warmupSteps, DEFAULT_SCHEDULE.warmupSteps, { integer: true, min: 0 }),
+    stepEvery: numberOption('schedule.stepEvery', sch.stepEvery, DEFAULT_SCHEDULE.stepEvery, { integer: true, min: 1 }),
+    gamma: numberOption('schedule.gamma', sch.gamma, DEFAULT_SCHEDULE.gamma, { above: 0 }),
+    minFactor: numberOption('schedule.minFactor', sch.minFactor, DEFAULT_SCHEDULE.minFactor, { min: 0, max: 1 }),
+  };
+  const cpl = objectOption<CouplingOptionsInput>('coupling', options.coupling);
+  if (cpl.init !== undefined && cpl.init !== 'identity' && cpl.init !== 'random' && !isMatrixLike(cpl.init)) {
+    throw new RangeError(`coupling.init must be 'identity', 'random' or a T×H matrix, got ${describe(cpl.init)}`);
+  }
+  const losses = options.losses ?? 'auto';
+  for (const [i, loss] of (typeof losses === 'string' ? [losses] : Array.isArray(losses) ? losses : [losses]).entries()) {
+    const allowed: readonly string[] = ['auto', ...LOSS_KINDS];
+    if (typeof loss !== 'string' || !allowed.includes(loss)) {
+      throw new RangeError(`losses${typeof losses === 'string' ? '' : `[${i}]`} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(loss)}`);
+    }
+  }
+  if (options.taskWeights !== undefined) {
+    if (!Array.isArray(options.taskWeights)) throw new RangeError(`taskWeights must be an array of numbers, got ${describe(options.taskWeights)}`);
+    options.taskWeights.forEach((w, t) => numberOption(`taskWeights[${t}]`, w, 0, { min: 0 }));
+  }
+  if (options.device !== undefined && typeof (options.device as { createBuffer?: unknown })?.createBuffer !== 'function') {
+    throw new RangeError(`device must be a GPUDevice, got ${describe(options.device)}`);
+  }
+  if (options.signal !== undefined && typeof options.signal?.aborted !== 'boolean') throw new RangeError(`signal must be an AbortSignal, got ${describe(options.signal)}`);
+  for (const name of ['onProgress', 'onEpochEnd'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') throw new RangeError(`${name} must be a function, got ${describe(options[name])}`);
+  }
+  if (options.checkpoint !== undefined) {
+    numberOption('checkpoint.every', options.checkpoint.every, 0, { integer: true, min: 1 });
+    if (typeof options.checkpoint.write !== 'function') throw new RangeError('checkpoint.write must be a function');
+  }
+  if (options.resume !== undefined && !(options.resume instanceof Uint8Array)) throw new RangeError(`resume must be a Uint8Array (a checkpoint's bytes), got ${describe(options.resume)}`);
+  return {
+    losses,
+    taskWeights: options.taskWeights,
+    hidden: options.hidden === undefined ? undefined : numberOption('hidden', options.hidden, 0, { integer: true, min: 1 }),
+    epochs: numberOption('epochs', options.epochs, 200, { integer: true, min: 1 }),
+    batchSize: numberOption('batchSize', options.batchSize, 64, { integer: true, min: 1 }),
+    optimizer,
+    schedule,
+    validationSplit: numberOption('validationSplit', options.validationSplit, 0.1, { min: 0, max: 0.9 }),
+    testSplit: numberOption('testSplit', options.testSplit, 0, { min: 0, max: 0.9 }),
+    patience: numberOption('patience', options.patience, 10, { integer: true, min: 0 }),
+    coupling: {
+      init: cpl.init,
+      freeze: cpl.freeze === true,
+      l1: numberOption('coupling.l1', cpl.l1, 0, { min: 0 }),
+      towardIdentity: numberOption('coupling.towardIdentity', cpl.towardIdentity, 0, { min: 0 }),
+    },
+    seed: numberOption('seed', options.seed, 1, { integer: true, min: 0, max: 0xffffffff }),
+    backend: choiceOption('backend', options.backend, ['webgpu', 'cpu', 'auto'] as const, 'auto'),
+    device: options.device,
+    signal: options.signal,
+    reportEvery: options.reportEvery === undefined ? undefined : numberOption('reportEvery', options.reportEvery, 0, { integer: true, min: 1 }),
+    verifyEvery: numberOption('verifyEvery', options.verifyEvery, 0, { integer: true, min: 0 }),
+    baseline: options.baseline === true,
+  };
+}
+
+export function isMatrixLike(value: unknown): value is Matrix {
+  return value instanceof Float32Array || value instanceof Float64Array || Array.isArray(value);
+}

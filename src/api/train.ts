@@ -1,0 +1,247 @@
+// train(): the one run pipeline the library, the CLI and the demo share.
+//   options → checked settings (before anything else) → tables → prepared problem (splits,
+//   standardisation) → backend → trainer → model, metrics, and the trained model's predictions
+//   checked against the float64 CPU backend.
+import type { BackendConfig } from '../core/backend.js';
+import { initParameters, type CouplingInit } from '../core/init.js';
+import type { TaskSpec } from '../core/losses.js';
+import { parameterLayout, type ModelShape } from '../core/shape.js';
+import { CpuBackend } from '../cpu/backend.js';
+import type { TaskTable } from '../data/table.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.js';
+import { predictRaw, type TrainedModel } from '../model/model.js';
+import { linearBaseline } from '../train/baseline.js';
+import { computeMetrics, type MetricsReport } from '../train/metrics.js';
+import { prepareProblem, splitRows, splitSeed, type Problem } from '../train/prepare.js';
+import { batchPlan, datasetLoss, DivergenceError, trainModel, type ProgressReport, type ResumeState } from '../train/trainer.js';
+import { compareArrays } from '../util/compare.js';
+import { readMatrix, toTable } from './data.js';
+import { openBackend } from './device.js';
+import { Model } from './model.js';
+import { resolveSettings, type Settings, type TrainOptions } from './options.js';
+
+export interface TrainResult {
+  model: Model;
+  backend: 'webgpu' | 'cpu';
+  /** The adapter, e.g. "SwiftShader driver 5.0.0 (google, software)", or "CPU (float64 reference)". */
+  adapter: string;
+  /** Why backend 'auto' trained on the CPU, when it did. */
+  notice?: string;
+  /** One entry per loss report (by default one per epoch). */
+  history: ProgressReport[];
+  steps: number;
+  epochs: number;
+  seconds: number;
+  stepsPerSecond: number;
+  trainingRows: number;
+  validationRows: number;
+  /** The epoch whose parameters the model has (early stopping restores it), 0-based. */
+  bestEpoch?: number;
+  bestValidationLoss?: number;
+  /** Early stopping ended the run before the last epoch. */
+  stoppedEarly: boolean;
+  /** The signal stopped the run; the model has the best parameters so far. */
+  aborted: boolean;
+  /** Steps whose gradients were recomputed with the float64 reference (verifyEvery). */
+  verifiedSteps: number;
+  /** Weighted training loss (standardised targets) before and after training. */
+  lossFirst: number;
+  lossLast: number;
+  /** Which rows `metrics` are computed on: the test rows, else the validation rows, else the training rows. */
+  evaluatedOn: 'test' | 'validation' | 'train';
+  evaluatedRows: number;
+  metrics: MetricsReport;
+  /** The per-task linear least-squares baseline on the same rows (with `baseline: true`). */
+  baseline?: MetricsReport;
+  /** This backend's predictions on the evaluated rows against the float64 CPU backend's. */
+  agreement: { maxAbsDiff: number; ok: boolean };
+}
+
+/** Divergence: the loss became NaN or infinite. `lastGoodModel` has the parameters of the last finished epoch. */
+export class TrainingDivergedError extends Error {
+  override readonly name = 'TrainingDivergedError';
+  constructor(
+    message: string,
+    readonly lastGoodModel: Model,
+  ) {
+    super(message);
+  }
+}
+
+/** Agreement of the trained model's predictions with the float64 CPU backend (f32 vs f64). */
+const AGREEMENT = { atol: 1e-4, rtol: 1e-3 };
+
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const settings = resolveSettings(options);
+  const problem = prepare(options, settings);
+  const plan = planBackend(problem, settings);
+  options.signal?.throwIfAborted();
+
+  const opened = await openBackend(settings.backend, plan.config, settings.device);
+  const { backend } = opened;
+  try {
+    const modelOf = (params: Float64Array): TrainedModel => ({
+      shape: plan.shape,
+      featureNames: problem.featureNames,
+      targetNames: problem.targetNames,
+      losses: problem.losses,
+      params,
+      x: problem.x,
+      y: problem.y,
+      hyper: { ...plan.hyper, ...options.provenance },
+    });
+    let start: ResumeState | undefined;
+    if (options.resume) {
+      const checkpoint = decodeCheckpoint(options.resume, 'resume', parameterLayout(plan.shape));
+      backend.setParameters(checkpoint.params);
+      backend.setOptimizerState(checkpoint.optimizer);
+      start = checkpoint.resume;
+    } else {
+      backend.setParameters(initParameters(plan.shape, settings.seed, plan.aInit));
+    }
+    const lossFirst = (await datasetLoss(backend, problem.train.data)).total;
+    const checkpoint = options.checkpoint;
+    const layout = parameterLayout(plan.shape);
+    const signal = settings.signal;
+    let run;
+    try {
+      run = await trainModel(backend, problem.train.data, problem.validation?.data, {
+        epochs: settings.epochs,
+        batchSize: plan.batch,
+        learningRate: settings.optimizer.learningRate,
+        schedule: settings.schedule,
+        seed: settings.seed,
+        reportEvery: settings.reportEvery ?? plan.stepsPerEpoch,
+        patience: problem.validation ? settings.patience : 0,
+        verifyEvery: settings.verifyEvery,
+        onReport: options.onProgress,
+        shouldStop: signal && (() => signal.aborted),
+        stepsPerPoll: 16,
+        start,
+        onEpochEnd: async (state) => {
+          await options.onEpochEnd?.({
+            epoch: state.epoch - 1,
+            step: state.step,
+            validationLoss: state.validationLoss,
+            validationPerTask: state.validationPerTask,
+            coupling: state.params.slice(layout.A.offset, layout.A.offset + layout.A.size),
+          });
+          if (checkpoint && state.epoch % checkpoint.every === 0) {
+            const optimizer = await backend.getOptimizerState();
+            await checkpoint.write(encodeCheckpoint(modelOf(state.params), optimizer, state));
+          }
+        },
+      });
+    } catch (error) {
+      if (error instanceof DivergenceError) throw new TrainingDivergedError(error.message, new Model(modelOf(error.lastGoodParams)));
+      throw error;
+    }
+    const params = await backend.getParameters();
+    const model = modelOf(params);
+    const lossLast = (await datasetLoss(backend, problem.train.data)).total;
+
+    const evaluatedOn = problem.test ? 'test' : problem.validation ? 'validation' : 'train';
+    const rows = (problem.test ?? problem.validation ?? problem.train).table;
+    const predictions = await predictRaw(backend, model, rows.X, rows.rows);
+    const metrics = computeMetrics(predictions, rows.Y, rows.mask, rows.rows, problem.targetNames, problem.losses);
+    const reference = new CpuBackend(plan.config);
+    reference.setParameters(params);
+    const agreement = compareArrays(predictions, await predictRaw(reference, model, rows.X, rows.rows), AGREEMENT);
+
+    return {
+      model: new Model(model),
+      backend: backend.kind,
+      adapter: opened.adapter,
+      notice: opened.notice,
+      history: run.history,
+      steps: run.steps,
+      epochs: run.epochs,
+      seconds: run.seconds,
+      stepsPerSecond: run.stepsPerSecond,
+      trainingRows: problem.train.data.rows,
+      validationRows: problem.validation?.data.rows ?? 0,
+      bestEpoch: run.bestEpoch,
+      bestValidationLoss: run.bestValidationLoss,
+      stoppedEarly: run.stoppedEarly && !run.stopped,
+      aborted: run.stopped,
+      verifiedSteps: run.verifications,
+      lossFirst,
+      lossLast,
+      evaluatedOn,
+      evaluatedRows: rows.rows,
+      metrics,
+      baseline: settings.baseline ? linearBaseline(problem) : undefined,
+      agreement: { maxAbsDiff: agreement.maxAbs, ok: agreement.ok },
+    };
+  } finally {
+    opened.close();
+  }
+}
+
+/** Options' rows → the prepared problem: test rows (given, or a seeded split), validation split, standardisation. */
+function prepare(options: TrainOptions, settings: Settings): Problem {
+  const names = { featureNames: options.featureNames, taskNames: options.taskNames, featureCount: options.featureCount, taskCount: options.taskCount };
+  let trainTable: TaskTable = toTable(options, names);
+  let test: TaskTable | undefined;
+  if (options.test) {
+    test = toTable(options.test, { featureNames: trainTable.featureNames, taskNames: trainTable.targetNames }, 'test.');
+  } else if (settings.testSplit > 0) {
+    [trainTable, test] = splitRows(trainTable, settings.testSplit, splitSeed(settings.seed, 'test'), 'test');
+  }
+  const T = trainTable.targetNames.length;
+  if (typeof settings.losses !== 'string' && settings.losses.length !== T) {
+    throw new RangeError(`losses lists ${settings.losses.length} losses for ${T} tasks`);
+  }
+  if (settings.taskWeights && settings.taskWeights.length !== T) {
+    throw new RangeError(`taskWeights lists ${settings.taskWeights.length} weights for ${T} tasks`);
+  }
+  return prepareProblem(trainTable, test, { loss: settings.losses, validationSplit: settings.validationSplit, seed: settings.seed });
+}
+
+interface BackendPlan {
+  shape: ModelShape;
+  config: BackendConfig;
+  batch: number;
+  stepsPerEpoch: number;
+  aInit: CouplingInit;
+  hyper: TrainedModel['hyper'];
+}
+
+function planBackend(problem: Problem, settings: Settings): BackendPlan {
+  const T = problem.targetNames.length;
+  const hidden = settings.hidden ?? T;
+  const shape = { features: problem.featureNames.length, hidden, tasks: T };
+  const weights = settings.taskWeights ?? Array<number>(T).fill(1);
+  const tasks: TaskSpec[] = problem.losses.map((loss, t) => ({ loss, weight: weights[t]! }));
+  const { batch, stepsPerEpoch } = batchPlan(settings.batchSize, problem.train.data.rows);
+  const c = settings.coupling;
+  const init = c.init ?? (hidden === T ? 'identity' : 'random');
+  if (init === 'identity' && hidden !== T) throw new RangeError(`coupling.init 'identity' needs hidden = tasks (${T}), got hidden ${hidden}`);
+  const aInit = typeof init === 'string' ? init : readMatrix('coupling.init', init, hidden, 'hidden').values;
+  if (typeof aInit !== 'string' && aInit.length !== T * hidden) {
+    throw new RangeError(`coupling.init has ${aInit.length / hidden} rows, expected one per task (${T}) of hidden (${hidden}) values`);
+  }
+  if (typeof aInit !== 'string' && aInit.some((v) => !Number.isFinite(v))) throw new RangeError('coupling.init holds a non-finite value');
+  const config: BackendConfig = {
+    shape,
+    tasks,
+    optimizer: settings.optimizer,
+    maxBatch: batch,
+    coupling: { freezeA: c.freeze, l1A: c.l1, identityA: c.towardIdentity },
+  };
+  const hyper = {
+    hidden,
+    optimizer: settings.optimizer.kind,
+    lr: settings.optimizer.learningRate,
+    weightDecay: settings.optimizer.weightDecay,
+    batchSize: settings.batchSize,
+    epochs: settings.epochs,
+    seed: settings.seed,
+    schedule: settings.schedule.kind,
+    freezeA: c.freeze,
+    l1A: c.l1,
+    identityA: c.towardIdentity,
+    taskWeights: weights.join(','),
+  };
+  return { shape, config, batch, stepsPerEpoch, aInit, hyper };
+}

@@ -1,0 +1,17 @@
+// The two TrainingBackend implementations, for people who schedule steps themselves (advanced).
+import type { BackendConfig, TrainingBackend } from './core/backend.js';
+import { CpuBackend } from './cpu/backend.js';
+import { contextFromDevice } from './gpu/context.js';
+import { WebGpuBackend, type WebGpuBackendOptions } from './model/webgpu-backend.js';
+
+/** All buffers for one model shape and batch size, made once; 7 dispatches a step, 16 steps a submit. */
+export function createWebGpuBackend(device: GPUDevice, config: BackendConfig, options: WebGpuBackendOptions = {}): Promise<TrainingBackend> {
+  return WebGpuBackend.create(contextFromDevice(device), config, options);
+}
+
+/** The float64 reference behind the same interface: plain loops, the yardstick of every GPU result. */
+export function createCpuBackend(config: BackendConfig): TrainingBackend {
+  return new CpuBackend(config);
+}
+
+export type { WebGpuBackendOptions };

@@ -1,0 +1,45 @@
+// sigmtl: multi-task models y = A·σ(W·x + b) + c trained with WebGPU (or the float64 CPU
+// backend), in browsers and in Node. This entry uses no Node built-ins; `sigmtl/node` adds Dawn,
+// files and the bundled data sets.
+export { train, TrainingDivergedError, type TrainResult } from './api/train.js';
+export type {
+  TrainOptions,
+  Matrix,
+  LossChoice,
+  BackendChoice,
+  OptimizerOptions,
+  ScheduleOptions,
+  CouplingOptionsInput as CouplingOptions,
+  EpochReport,
+} from './api/options.js';
+export { Model, loadModel, type CouplingMatrix, type ModelParameters, type PredictOptions } from './api/model.js';
+export { check, doctor, type CheckOptions, type DoctorResult } from './api/check.js';
+export { syntheticData, readBundledDataset, BUNDLED_DATASETS, type LabelledData, type DatasetSplits, type SyntheticOptions, type BundledName, type DatasetMeta } from './api/datasets.js';
+export type { CheckReport, CheckRow } from './verify/check.js';
+export type { DoctorReport } from './verify/doctor.js';
+export type { ProgressReport } from './train/trainer.js';
+export type { MetricsReport, TaskMetrics, RegressionMetrics, BinaryMetrics, OverallMetrics } from './train/metrics.js';
+export { DataError } from './data/csv.js';
+export { SafetensorsError } from './io/safetensors.js';
+export { adapterLabel, type AdapterSummary } from './gpu/context.js';
+
+// Advanced: the backends and the model's building blocks, for people who schedule steps themselves.
+export { createWebGpuBackend, createCpuBackend, type WebGpuBackendOptions } from './backends.js';
+export type { TrainingBackend, BackendConfig, Dataset, TrainStep, LossReport, GradientReport } from './core/backend.js';
+export { parameterLayout, PARAMETER_NAMES, type ModelShape, type ParameterLayout, type ParameterName, type Segment } from './core/shape.js';
+export { LOSSES, LOSS_KINDS, type LossKind, type TaskSpec, type LossEntry } from './core/losses.js';
+export {
+  OPTIMIZERS,
+  OPTIMIZER_KINDS,
+  DEFAULT_OPTIMIZER,
+  newOptimizerState,
+  type OptimizerConfig,
+  type OptimizerKind,
+  type OptimizerState,
+  type CouplingOptions as BackendCouplingOptions,
+} from './core/optimizers.js';
+export { initParameters, type CouplingInit } from './core/init.js';
+export { SCHEDULE_KINDS, type Schedule, type ScheduleKind } from './train/schedule.js';
+
+/** The package version. */
+export const VERSION: string = import.meta.env?.SIGMTL_VERSION ?? '0.0.0-dev';

@@ -1,0 +1,150 @@
+// sigmtl/node: everything in `sigmtl`, plus what only Node has — a WebGPU device from Dawn (the
+// `webgpu` package; SwiftShader found by itself where there is no GPU), CSV files, model files
+// written atomically, and the bundled data sets. Importing it makes Dawn the device train(),
+// check() and doctor() use when no `device` is passed.
+import { existsSync, promises as fs } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setDefaultGpuProvider } from './api/device.js';
+import { labelled, readBundledDataset, syntheticData, type DatasetSplits, type LabelledData } from './api/datasets.js';
+import { loadModel, type Model } from './api/model.js';
+import { isBundledName, type DatasetMeta } from './data/bundled.js';
+import { DataError, parseCsv, type CsvTable } from './data/csv.js';
+import { chooseColumns, resolveColumns, toTaskTable, type ColumnChoice } from './data/table.js';
+import { readFileBytes, writeFileAtomic } from './io/files.js';
+import { fileTuningStore } from './io/tuning-store.js';
+import { requestNodeGpu, type NodeGpuOptions } from './gpu/node.js';
+
+export * from './index.js';
+export { findSwiftShaderIcd, INSTALL_HINT, type NodeGpuOptions } from './gpu/node.js';
+
+setDefaultGpuProvider(() => requestNodeGpu(), fileTuningStore());
+
+/**
+ * A WebGPU device from Dawn. Destroy it when done (`device.destroy()`) so the process can exit;
+ * the one Dawn instance behind it is kept for the process. Throws with what to install where
+ * there is no adapter.
+ */
+export async function requestNodeDevice(options: NodeGpuOptions = {}): Promise<GPUDevice> {
+  return (await requestNodeGpu(options)).device;
+}
+
+export interface ReadCsvOptions {
+  /** Target columns: names or globs ("y_*"); omit for prediction input. */
+  targets?: readonly string[];
+  /** Feature columns (default: every column that is not a target or the id). */
+  features?: readonly string[];
+  /** A column kept as `ids` (prediction output). */
+  idColumn?: string;
+}
+
+/**
+ * A CSV file's chosen columns (`-` reads stdin). With targets: labelled rows (empty, NA, NaN or ?
+ * cells are missing targets). Without: prediction input, which needs `features`. A bad cell is a
+ * DataError naming the file, line and column.
+ */
+export async function readCsv(path: string, options: ReadCsvOptions = {}): Promise<LabelledData & { ids?: string[] }> {
+  const table = await readCsvTable(path);
+  let choice: ColumnChoice;
+  if (options.targets?.length) {
+    choice = chooseColumns(table, options.targets, options.features, options.idColumn);
+  } else {
+    if (!options.features?.length) throw new DataError(`${table.file}: say which columns are targets (targets: [...]) or, for prediction input, features`);
+    choice = { features: resolveColumns(table, options.features, 'feature'), targets: [], idColumn: options.idColumn };
+    if (options.idColumn !== undefined && !table.columns.includes(options.idColumn)) {
+      throw new DataError(`${table.file}: no id column "${options.idColumn}" (available: ${table.columns.join(', ')})`);
+    }
+  }
+  const rows = toTaskTable(table, choice, choice.targets.length > 0);
+  const data = labelled(rows);
+  return rows.ids ? { ...data, ids: rows.ids } : data;
+}
+
+async function readCsvTable(path: string): Promise<CsvTable> {
+  if (path === '-') return parseCsv(await readStdin(), '(stdin)');
+  let text: string;
+  try {
+    text = await fs.readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new DataError(`${path}: no such file`);
+    if (code === 'EISDIR') throw new DataError(`${path} is a directory, not a CSV file`);
+    throw error;
+  }
+  return parseCsv(text, path);
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Writes a model file atomically (never half a file; a symlink's target is replaced, a device written in place). */
+export async function saveModel(path: string, model: Model): Promise<void> {
+  await writeFileAtomic(path, model.toSafetensors());
+}
+
+export async function loadModelFile(path: string): Promise<Model> {
+  return loadModel(await readFileBytes(path), path);
+}
+
+/** data/ of this package (beside dist/ or src/). */
+export function bundledDataDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(join(dir, 'data', 'yeast', 'meta.json'))) return join(dir, 'data');
+    dir = dirname(dir);
+  }
+  throw new Error('cannot find the bundled data/ folder next to this sigmtl installation');
+}
+
+export interface LoadDatasetOptions {
+  /** A separate labelled CSV of test rows. */
+  test?: string;
+  /** Target and feature columns (names or globs); for a CSV, defaults from a meta.json beside it. */
+  targets?: readonly string[];
+  features?: readonly string[];
+  /** For 'synthetic'. */
+  synthetic?: Parameters<typeof syntheticData>[0];
+}
+
+/**
+ * A bundled data set ('yeast', 'enb2012', 'sarcos-arm'), 'synthetic' teacher–student data, or a
+ * CSV file (its columns named by options or by a meta.json in its folder).
+ */
+export async function loadDataset(data: string, options: LoadDatasetOptions = {}): Promise<DatasetSplits> {
+  if (data === 'synthetic') return syntheticData(options.synthetic);
+  let splits: DatasetSplits;
+  if (isBundledName(data) && !options.targets?.length) {
+    const root = bundledDataDir();
+    splits = await readBundledDataset(data, (path) => fs.readFile(join(root, path), 'utf8'));
+  } else {
+    let meta: Partial<DatasetMeta> = {};
+    let path = data;
+    if (isBundledName(data)) {
+      const root = bundledDataDir();
+      meta = JSON.parse(await fs.readFile(join(root, data, 'meta.json'), 'utf8')) as DatasetMeta;
+      path = join(root, data, meta.files?.train ?? meta.files?.all ?? '');
+    } else {
+      const metaPath = join(dirname(resolve(data)), 'meta.json');
+      if (data !== '-' && existsSync(metaPath)) meta = JSON.parse(await fs.readFile(metaPath, 'utf8')) as DatasetMeta;
+    }
+    const table = await readCsvTable(path);
+    const targets = options.targets?.length ? options.targets : meta.target_columns;
+    if (!targets?.length) {
+      throw new DataError(`${table.file}: say which columns are targets with --targets (names, comma lists or globs such as "y_*")`);
+    }
+    const features = options.features?.length ? options.features : options.targets?.length ? undefined : meta.feature_columns;
+    const choice = chooseColumns(table, targets, features);
+    splits = { name: meta.name ?? data, train: labelled(toTaskTable(table, choice)), meta: meta as DatasetMeta };
+  }
+  if (options.test) {
+    const test = await readCsvTable(options.test);
+    const wanted = [...splits.train.featureNames, ...splits.train.taskNames];
+    const missing = wanted.filter((c) => !test.columns.includes(c));
+    if (missing.length) throw new DataError(`${test.file}: missing column(s) ${missing.join(', ')} that the training data has`);
+    splits.test = labelled(toTaskTable(test, { features: splits.train.featureNames, targets: splits.train.taskNames }));
+  }
+  return splits;
+}

@@ -1,0 +1,174 @@
+// The public API (src/index.ts, src/node.ts) as a user's program calls it: train on in-memory
+// data, predict, save and load, abort, progress, and every bad option refused before GPU work.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { check, loadModel, train, TrainingDivergedError, type ProgressReport, type TrainOptions } from '../src/index.js';
+import { loadDataset, loadModelFile, readCsv, requestNodeDevice, saveModel } from '../src/node.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sigmtl-api-'));
+let device: GPUDevice | undefined;
+const gpuDevice = async () => (device ??= await requestNodeDevice());
+afterAll(() => device?.destroy());
+
+/** y1 = 2a − b (regression), y2 = [a·b > 0] (binary), with a missing y1 every 7th row. */
+function toyData(rows = 240) {
+  const features: number[][] = [];
+  const targets: number[][] = [];
+  for (let i = 0; i < rows; i++) {
+    const [a, b, c] = [Math.sin(i), Math.cos(i * 0.7), (i % 13) / 13];
+    features.push([a, b, c]);
+    targets.push([i % 7 === 0 ? NaN : 2 * a - b + 0.1 * c, a * b > 0 ? 1 : 0]);
+  }
+  return { features, targets, featureNames: ['a', 'b', 'c'], taskNames: ['y_reg', 'y_bin'] };
+}
+
+describe.each(['webgpu', 'cpu'] as const)('train → predict → save → load on %s', (backend) => {
+  test('trains, predicts, round-trips through safetensors bytes and a file', async () => {
+    const data = toyData();
+    const progress: ProgressReport[] = [];
+    const result = await train({
+      ...data,
+      epochs: 150,
+      hidden: 6,
+      optimizer: { learningRate: 0.03 },
+      testSplit: 0.2,
+      backend,
+      device: backend === 'webgpu' ? await gpuDevice() : undefined,
+      onProgress: (p) => progress.push(p),
+    });
+    expect(result.backend).toBe(backend);
+    expect(result.lossLast).toBeLessThan(result.lossFirst / 2);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.at(-1)!.stepsPerSecond).toBeGreaterThan(0);
+    expect(result.evaluatedOn).toBe('test');
+    expect(result.agreement.ok).toBe(true);
+    const model = result.model;
+    expect(model.losses).toEqual(['mse', 'bce']);
+    expect(model.taskNames).toEqual(['y_reg', 'y_bin']);
+    // The regression task was learned on its original scale, the binary one as probabilities.
+    const predictions = await model.predict(data.features.slice(0, 50));
+    expect(predictions.length).toBe(100);
+    let se = 0;
+    for (let r = 0; r < 50; r++) {
+      const want = 2 * data.features[r]![0]! - data.features[r]![1]! + 0.1 * data.features[r]![2]!;
+      se += (predictions[2 * r]! - want) ** 2;
+      expect(predictions[2 * r + 1]).toBeGreaterThanOrEqual(0);
+      expect(predictions[2 * r + 1]).toBeLessThanOrEqual(1);
+    }
+    expect(Math.sqrt(se / 50)).toBeLessThan(0.3);
+    const reloaded = loadModel(model.toSafetensors());
+    expect(await reloaded.predict(data.features.slice(0, 50))).toEqual(predictions);
+    const path = join(dir, `${backend}.safetensors`);
+    await saveModel(path, model);
+    expect(await (await loadModelFile(path)).predict(data.features.slice(0, 50))).toEqual(predictions);
+    // The GPU forward agrees with the float64 one.
+    const onGpu = await model.predict(data.features.slice(0, 50), { device: await gpuDevice() });
+    for (let i = 0; i < 100; i++) expect(Math.abs(onGpu[i]! - predictions[i]!)).toBeLessThan(1e-4);
+    const metrics = await model.evaluate(data.features, data.targets);
+    expect(metrics.overall.macroR2).toBeGreaterThan(0.9);
+    expect(model.coupling.at('y_reg', 'h1')).toBe(model.coupling.values[0]);
+  }, 120_000);
+});
+
+test('flat Float32Array features with names; a test set; losses per task', async () => {
+  const data = toyData(120);
+  const flat = Float32Array.from(data.features.flat());
+  const result = await train({
+    features: flat,
+    targets: Float64Array.from(data.targets.flat()),
+    featureNames: data.featureNames,
+    taskNames: data.taskNames,
+    test: { features: data.features.slice(0, 20), targets: data.targets.slice(0, 20) },
+    losses: ['mse', 'bce'],
+    epochs: 3,
+    backend: 'cpu',
+  });
+  expect(result.evaluatedRows).toBe(20);
+  expect(Object.keys(result.metrics)).toEqual(['overall', 'y_reg', 'y_bin']);
+});
+
+test('an AbortSignal stops the run within one submit and keeps the best parameters', async () => {
+  const data = toyData(2000);
+  const controller = new AbortController();
+  let stepsAtAbort = -1;
+  const result = await train({
+    ...data,
+    epochs: 200,
+    batchSize: 16,
+    reportEvery: 20,
+    backend: 'webgpu',
+    device: await gpuDevice(),
+    signal: controller.signal,
+    onProgress: (p) => {
+      if (p.step >= 200 && stepsAtAbort < 0) {
+        stepsAtAbort = p.step;
+        controller.abort();
+      }
+    },
+  });
+  expect(result.aborted).toBe(true);
+  expect(result.stoppedEarly).toBe(false);
+  expect(result.steps).toBeGreaterThanOrEqual(stepsAtAbort);
+  expect(result.steps).toBeLessThanOrEqual(stepsAtAbort + 16);
+  expect(result.lossLast).toBeLessThan(result.lossFirst);
+  // Aborted after an epoch had finished: the model holds the best epoch's parameters.
+  expect(result.bestEpoch).toBeDefined();
+}, 120_000);
+
+test('an already aborted signal trains nothing', async () => {
+  await expect(train({ ...toyData(20), backend: 'cpu', signal: AbortSignal.abort() })).rejects.toThrow(/abort/i);
+});
+
+describe('bad options throw a RangeError naming the option, before any GPU work', () => {
+  const data = toyData(30);
+  const cases: Array<[string, Partial<TrainOptions> & Record<string, unknown>, RegExp]> = [
+    ['batch 0', { batchSize: 0 }, /^batchSize must be an integer ≥ 1, got 0$/],
+    ['lr NaN', { optimizer: { learningRate: NaN } }, /^optimizer.learningRate must be a finite number > 0, got NaN$/],
+    ['hidden 0', { hidden: 0 }, /^hidden must be an integer ≥ 1, got 0$/],
+    ['epochs 1.5', { epochs: 1.5 }, /^epochs must be an integer/],
+    ['unknown optimizer', { optimizer: { kind: 'rmsprop' as 'adam' } }, /^optimizer.kind must be one of 'sgd', 'momentum', 'adam', got "rmsprop"$/],
+    ['unknown option', { lr: 0.1 }, /^unknown option "lr" \(did you mean optimizer.learningRate\?\)$/],
+    ['mismatched rows', { targets: data.targets.slice(1) }, /^features has 30 rows but targets has 29$/],
+    ['ragged rows', { features: [[1, 2, 3], [1, 2]] as number[][], targets: [[1, 0], [1, 1]] }, /^features\[1\] has 2 values, row 0 has 3$/],
+    ['non-finite feature', { features: data.features.map((r, i) => (i === 4 ? [r[0]!, Infinity, r[2]!] : r)) }, /^features row 4, column 1 \("b"\) is not a finite number \(Infinity\)$/],
+    ['flat array without width', { features: new Float32Array(90), featureNames: undefined }, /^features is a flat Float32Array: give featureCount/],
+    ['weights for the wrong task count', { taskWeights: [1] }, /^taskWeights lists 1 weights for 2 tasks$/],
+    ['backend', { backend: 'gpu' as 'webgpu' }, /^backend must be one of 'webgpu', 'cpu', 'auto', got "gpu"$/],
+    ['validation split', { validationSplit: 1 }, /^validationSplit must be a finite number ≥ 0 ≤ 0.9, got 1$/],
+  ];
+  test.each(cases)('%s', async (_name, patch, message) => {
+    // A device that fails on first use: nothing may touch it.
+    const untouchable = new Proxy({ createBuffer() {} } as unknown as GPUDevice, {
+      get(target, key) {
+        if (key === 'createBuffer') return () => {};
+        throw new Error(`GPU work started (device.${String(key)})`);
+      },
+    });
+    const run = train({ ...data, epochs: 1, backend: 'webgpu', device: untouchable, ...patch } as TrainOptions);
+    await expect(run).rejects.toBeInstanceOf(RangeError);
+    await expect(run).rejects.toThrow(message);
+  });
+});
+
+test('divergence: TrainingDivergedError with the last good model', async () => {
+  const data = toyData(200);
+  const run = train({ ...data, losses: 'mse', epochs: 20, optimizer: { kind: 'sgd', learningRate: 1e6 }, backend: 'cpu' });
+  await expect(run).rejects.toBeInstanceOf(TrainingDivergedError);
+  const error = await run.catch((e: TrainingDivergedError) => e);
+  expect(error.message).toMatch(/diverged/);
+  expect(error.lastGoodModel.toSafetensors().length).toBeGreaterThan(100);
+});
+
+test('sigmtl/node: a bundled data set, a CSV, and check() on the Dawn device', async () => {
+  const enb = await loadDataset('enb2012');
+  expect(enb.train.taskNames.length).toBe(2);
+  const rows = enb.train.features.length / enb.train.featureNames.length;
+  expect(rows).toBe(768);
+  const csv = await readCsv('data/enb2012/enb2012.csv', { targets: ['y_*'] });
+  expect(csv.taskNames).toEqual(enb.train.taskNames);
+  const report = await check({ device: await gpuDevice() });
+  expect(report.ok).toBe(true);
+  expect(report.adapterLabel).not.toBe('');
+}, 120_000);
