@@ -1,26 +1,41 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vite';
 
-// One config, three jobs:
-//  - `vite build --mode cli` bundles the Node command line tool (dist/cli.js) and the benchmarks (dist/bench.js);
+// One config, four jobs:
+//  - `vite build --mode lib` builds the package: dist/index.js (`sigmtl`, browser and Node),
+//    dist/node.js (`sigmtl/node`) and dist/cli.js (the `sigmtl` command), the WGSL inlined as
+//    strings (`?raw`), dependencies left as imports; `tsc -p tsconfig.build.json` adds dist/types;
+//  - `vite build --mode bench` bundles the benchmarks (dist-bench/, not published);
 //  - the default mode serves and builds the browser demo from demo/;
 //  - Vitest reads the `test` block.
-// Shaders are imported as `shaders/*.wgsl?raw` everywhere, so all three see the same WGSL files.
+const version = (JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const define = { 'import.meta.env.SIGMTL_VERSION': JSON.stringify(version) };
+// In the package and the benchmarks process.env must stay process.env (Vite would replace it
+// with {} outside SSR builds); only Node code reads it.
+const nodeDefine = { ...define, 'process.env': 'globalThis.process.env' };
+const external = [/^node:/, 'webgpu', 'papaparse', 'cli-progress', /^@tensorflow\//, 'gpu.js'];
+
 export default defineConfig(({ mode }) => {
-  if (mode === 'cli') {
+  if (mode === 'lib' || mode === 'bench') {
+    const lib = mode === 'lib';
     return {
+      define: nodeDefine,
       build: {
-        ssr: true,
-        outDir: 'dist',
+        outDir: lib ? 'dist' : 'dist-bench',
         emptyOutDir: true,
-        target: 'node20',
+        target: 'es2022',
+        minify: false,
         rollupOptions: {
-          input: { cli: 'src/cli/main.ts', bench: 'bench/main.ts' },
-          output: { entryFileNames: '[name].js' },
+          input: (lib ? { index: 'src/index.ts', node: 'src/node.ts', cli: 'src/cli/main.ts' } : { bench: 'bench/main.ts' }) as Record<string, string>,
+          external,
+          preserveEntrySignatures: 'strict' as const,
+          output: { format: 'es' as const, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
         },
       },
     };
   }
   return {
+    define,
     root: 'demo',
     base: './',
     // The bundled data sets are served (and copied into the static build) from data/.

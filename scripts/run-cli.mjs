@@ -1,5 +1,5 @@
 // `npm run sigmtl -- <command>` from a checkout: (re)builds dist/ with Vite when a source or shader
-// is newer, quietly, then runs dist/cli.js (or dist/bench.js with --bench first, for `npm run bench`).
+// is newer, quietly, then runs dist/cli.js (or dist-bench/bench.js with --bench first, for `npm run bench`).
 // Nothing but the command's own output goes to stdout.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
-const entry = args[0] === '--bench' ? (args.shift(), 'bench') : 'cli';
-const bundle = join(root, 'dist', `${entry}.js`);
+const bench = args[0] === '--bench' ? (args.shift(), true) : false;
+const bundle = bench ? join(root, 'dist-bench', 'bench.js') : join(root, 'dist', 'cli.js');
 
 function newest(dir) {
   let latest = 0;
@@ -24,7 +24,7 @@ const sources = ['src', 'shaders', 'bench'].map((dir) => newest(join(root, dir))
 const stale = !existsSync(bundle) || Math.max(...sources) > statSync(bundle).mtimeMs;
 if (stale) {
   const vite = join(root, 'node_modules', 'vite', 'bin', 'vite.js');
-  const build = spawnSync(process.execPath, [vite, 'build', '--mode', 'cli', '--logLevel', 'error'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const build = spawnSync(process.execPath, [vite, 'build', '--mode', bench ? 'bench' : 'lib', '--logLevel', 'error'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 const run = spawnSync(process.execPath, [bundle, ...args], { stdio: 'inherit' });

@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 // sigmtl: multi-task models y = A·σ(W·x + b) + c trained with WebGPU (or the float64 CPU
 // backend), in browsers and in Node. This entry uses no Node built-ins; `sigmtl/node` adds Dawn,
 // files and the bundled data sets.
@@ -21,7 +22,7 @@ export type { ProgressReport } from './train/trainer.js';
 export type { MetricsReport, TaskMetrics, RegressionMetrics, BinaryMetrics, OverallMetrics } from './train/metrics.js';
 export { DataError } from './data/csv.js';
 export { SafetensorsError } from './io/safetensors.js';
-export { adapterLabel, type AdapterSummary } from './gpu/context.js';
+export { adapterLabel, deviceLabel, type AdapterSummary } from './gpu/context.js';
 
 // Advanced: the backends and the model's building blocks, for people who schedule steps themselves.
 export { createWebGpuBackend, createCpuBackend, type WebGpuBackendOptions } from './backends.js';

@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 // sigmtl/node: everything in `sigmtl`, plus what only Node has — a WebGPU device from Dawn (the
 // `webgpu` package; SwiftShader found by itself where there is no GPU), CSV files, model files
 // written atomically, and the bundled data sets. Importing it makes Dawn the device train(),
@@ -17,6 +18,7 @@ import { requestNodeGpu, type NodeGpuOptions } from './gpu/node.js';
 
 export * from './index.js';
 export { findSwiftShaderIcd, INSTALL_HINT, type NodeGpuOptions } from './gpu/node.js';
+export { writeFileAtomic } from './io/files.js';
 
 setDefaultGpuProvider(() => requestNodeGpu(), fileTuningStore());
 

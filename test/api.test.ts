@@ -156,7 +156,7 @@ test('divergence: TrainingDivergedError with the last good model', async () => {
   const data = toyData(200);
   const run = train({ ...data, losses: 'mse', epochs: 20, optimizer: { kind: 'sgd', learningRate: 1e6 }, backend: 'cpu' });
   await expect(run).rejects.toBeInstanceOf(TrainingDivergedError);
-  const error = await run.catch((e: TrainingDivergedError) => e);
+  const error = (await run.catch((e: unknown) => e)) as TrainingDivergedError;
   expect(error.message).toMatch(/diverged/);
   expect(error.lastGoodModel.toSafetensors().length).toBeGreaterThan(100);
 });

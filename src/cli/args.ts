@@ -16,6 +16,7 @@ export interface Parsed {
 export function parse(argv: string[], options: OptionSpec): Parsed {
   try {
     const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (options start with --)`);
     return { values: values as Parsed['values'], positionals };
   } catch (error) {
     throw new UsageError((error as Error).message);
@@ -33,7 +34,7 @@ export function required(p: Parsed, name: string): string {
   return v;
 }
 
-export function number(p: Parsed, name: string, fallback: number, check?: { min?: number; max?: number; integer?: boolean }): number {
+export function number(p: Parsed, name: string, fallback: number, check?: { min?: number; max?: number; above?: number; below?: number; integer?: boolean }): number {
   const raw = text(p, name);
   if (raw === undefined) return fallback;
   const v = Number(raw);
@@ -42,9 +43,17 @@ export function number(p: Parsed, name: string, fallback: number, check?: { min?
     !Number.isFinite(v) ||
     (check?.integer && !Number.isInteger(v)) ||
     (check?.min !== undefined && v < check.min) ||
-    (check?.max !== undefined && v > check.max);
+    (check?.max !== undefined && v > check.max) ||
+    (check?.above !== undefined && v <= check.above) ||
+    (check?.below !== undefined && v >= check.below);
   if (bad) {
-    const range = [check?.integer ? 'an integer' : 'a number', check?.min !== undefined ? `≥ ${check.min}` : '', check?.max !== undefined ? `≤ ${check.max}` : '']
+    const range = [
+      check?.integer ? 'an integer' : 'a number',
+      check?.min !== undefined ? `≥ ${check.min}` : '',
+      check?.above !== undefined ? `> ${check.above}` : '',
+      check?.max !== undefined ? `≤ ${check.max}` : '',
+      check?.below !== undefined ? `< ${check.below}` : '',
+    ]
       .filter(Boolean)
       .join(' ');
     throw new UsageError(`--${name} must be ${range}, got "${raw}"`);

@@ -1,17 +1,10 @@
-// The options of `sigmtl train`, turned into everything a run needs: the data and the prepared
-// problem, the backend configuration, the optimizer and schedule, and where files go.
+// The options of `sigmtl train` → a TrainJob: which data to load, the library's TrainOptions
+// (checked again, by the library, before any work), and where files go. Syntax errors here are
+// UsageErrors naming the flag; everything else is train()'s own validation.
 import { readFile } from 'node:fs/promises';
-import { parseCsv, DataError } from '../data/csv.js';
-import type { LossKind, TaskSpec } from '../core/losses.js';
-import { DEFAULT_OPTIMIZER, type OptimizerConfig, type OptimizerKind } from '../core/optimizers.js';
-import type { BackendConfig } from '../core/backend.js';
-import type { CouplingInit } from '../core/init.js';
-import type { TrainedModel } from '../model/model.js';
-import { prepareProblem, splitRows, type LossChoice, type Problem } from '../train/prepare.js';
-import { DEFAULT_SCHEDULE, type Schedule, type ScheduleKind } from '../train/schedule.js';
+import { DataError, type LoadDatasetOptions, type LossChoice, type TrainOptions } from '../node.js';
 import { choice, flag, list, number, text, UsageError, type OptionSpec, type Parsed } from './args.js';
-import type { BackendChoice } from './backend.js';
-import { loadTables, type LoadedTables } from './node-data.js';
+import Papa from 'papaparse';
 
 export const trainHelp = `sigmtl train — train a multi-task model y = A·σ(W·x + b) + c
 
@@ -96,137 +89,89 @@ export const trainOptions: OptionSpec = {
   quiet: { type: 'boolean' },
 };
 
-async function couplingInit(value: string, T: number, H: number): Promise<CouplingInit> {
-  if (value === 'identity' || value === 'random') return value;
-  const table = parseCsv(await readFile(value, 'utf8').catch(() => Promise.reject(new DataError(`${value}: no such file`))), value);
-  // The header row names the hidden units; each following row is one task's row of A.
-  const rows = [table.columns, ...table.rows].filter((r) => r.every((c) => c.trim() !== '' && Number.isFinite(Number(c))));
-  if (rows.length !== T || rows.some((r) => r.length !== H)) {
-    throw new DataError(`${value}: A must be ${T} rows (tasks) × ${H} columns (hidden units) of numbers, got ${rows.length} rows × ${rows[0]?.length ?? 0}`);
-  }
-  return Float64Array.from(rows.flat().map(Number));
+/** --A-init FILE: a header row naming the hidden units, then one row of A per task. */
+async function couplingFromCsv(path: string): Promise<number[][]> {
+  const text = await readFile(path, 'utf8').catch(() => Promise.reject(new DataError(`${path}: no such file`)));
+  const cells = Papa.parse<string[]>(text.trim(), { skipEmptyLines: true }).data;
+  const rows = cells.filter((r) => r.every((c) => c.trim() !== '' && Number.isFinite(Number(c))));
+  if (rows.length === 0) throw new DataError(`${path}: no rows of numbers (a header row, then one row of A per task)`);
+  return rows.map((r) => r.map(Number));
 }
 
 export interface TrainJob {
-  seed: number;
-  tables: LoadedTables;
-  problem: Problem;
-  config: BackendConfig;
-  backendChoice: BackendChoice;
-  aInit: CouplingInit;
-  schedule: Schedule;
-  epochs: number;
-  patience: number;
-  reportEvery: number;
-  verifyEvery: number;
+  data: string;
+  load: LoadDatasetOptions;
+  options: Omit<TrainOptions, 'features' | 'targets'>;
+  /** Test split when the data set has no test rows of its own. */
+  testSplit: number;
   modelPath: string;
   checkpointPath: string;
   checkpointEvery: number;
   resumePath?: string;
-  baseline: boolean;
-  hyper: TrainedModel['hyper'];
 }
 
 export async function trainJobFromArgs(p: Parsed): Promise<TrainJob> {
+  const data = text(p, 'data');
+  if (!data) throw new UsageError('--data is required (yeast, enb2012, sarcos-arm, synthetic, or a CSV file)');
   const seed = number(p, 'seed', 1, { integer: true, min: 0 });
-  const dataName = text(p, 'data');
-  if (!dataName) throw new UsageError('--data is required (yeast, enb2012, sarcos-arm, synthetic, or a CSV file)');
-  const tables = await loadTables({
-    data: dataName,
-    test: text(p, 'test'),
-    targets: list(p, 'targets'),
-    features: list(p, 'features'),
-    seed,
-    synthetic: {
-      features: number(p, 'synthetic-features', 10, { integer: true, min: 1 }),
-      tasks: number(p, 'synthetic-tasks', 5, { integer: true, min: 1 }),
-      rows: number(p, 'synthetic-rows', 2000, { integer: true, min: 2 }),
-      noise: number(p, 'synthetic-noise', 0.05, { min: 0 }),
+  const losses = list(p, 'loss') ?? ['auto'];
+  for (const l of losses) if (!['auto', 'mse', 'bce'].includes(l)) throw new UsageError(`--loss: "${l}" is not auto, mse or bce`);
+  const weights = list(p, 'task-weights')?.map(Number);
+  if (weights?.some((w) => !Number.isFinite(w) || w < 0)) throw new UsageError(`--task-weights must be non-negative numbers, got "${text(p, 'task-weights')}"`);
+  const aInit = text(p, 'A-init');
+  const name = data === '-' ? 'stdin' : data.replace(/^.*\//, '').replace(/\.csv$/i, '');
+  const modelPath = text(p, 'out', `runs/${name}.safetensors`)!;
+  const options: TrainJob['options'] = {
+    losses: losses.length === 1 ? (losses[0] as LossChoice) : (losses as LossChoice[]),
+    taskWeights: weights,
+    hidden: p.values.hidden === undefined ? undefined : number(p, 'hidden', 1, { integer: true, min: 1 }),
+    epochs: number(p, 'epochs', 200, { integer: true, min: 1 }),
+    batchSize: number(p, 'batch-size', 64, { integer: true, min: 1 }),
+    optimizer: {
+      kind: choice(p, 'optimizer', ['sgd', 'momentum', 'adam'] as const, 'adam'),
+      learningRate: number(p, 'lr', 0.01, { above: 0 }),
+      momentum: number(p, 'momentum', 0.9, { min: 0, below: 1 }),
+      weightDecay: number(p, 'weight-decay', 0, { min: 0 }),
     },
-  });
-  const T = tables.train.targetNames.length;
-  const lossArg = list(p, 'loss') ?? ['auto'];
-  for (const l of lossArg) if (!['auto', 'mse', 'bce'].includes(l)) throw new UsageError(`--loss: "${l}" is not auto, mse or bce`);
-  if (lossArg.length !== 1 && lossArg.length !== T) throw new UsageError(`--loss lists ${lossArg.length} losses for ${T} targets`);
-  const validationSplit = number(p, 'val-split', 0.1, { min: 0, max: 0.9 });
-  const testSplit = number(p, 'test-split', 0.2, { min: 0, max: 0.9 });
-  if (!tables.test && testSplit > 0) [tables.train, tables.test] = splitRows(tables.train, testSplit, seed ^ 0x7e57, 'test');
-  const problem = prepareProblem(tables.train, tables.test, {
-    loss: lossArg.length === 1 ? (lossArg[0] as LossChoice) : (lossArg as LossChoice[]),
-    validationSplit,
+    schedule: {
+      kind: choice(p, 'schedule', ['constant', 'step', 'cosine'] as const, 'constant'),
+      warmupSteps: number(p, 'warmup', 0, { integer: true, min: 0 }),
+      stepEvery: p.values['step-every'] === undefined ? undefined : number(p, 'step-every', 1, { integer: true, min: 1 }),
+      gamma: p.values.gamma === undefined ? undefined : number(p, 'gamma', 1, { above: 0 }),
+    },
+    validationSplit: number(p, 'val-split', 0.1, { min: 0, max: 0.9 }),
+    patience: number(p, 'patience', 10, { integer: true, min: 0 }),
+    coupling: {
+      init: aInit === undefined || aInit === 'identity' || aInit === 'random' ? (aInit as 'identity' | 'random' | undefined) : await couplingFromCsv(aInit),
+      freeze: flag(p, 'freeze-A'),
+      l1: number(p, 'A-l1', 0, { min: 0 }),
+      towardIdentity: number(p, 'A-identity', 0, { min: 0 }),
+    },
     seed,
-  });
-
-  const weights = list(p, 'task-weights')?.map(Number) ?? Array<number>(T).fill(1);
-  if (weights.length !== T || weights.some((w) => !Number.isFinite(w) || w < 0)) {
-    throw new UsageError(`--task-weights needs ${T} non-negative numbers, got "${text(p, 'task-weights')}"`);
-  }
-  const tasks: TaskSpec[] = problem.losses.map((loss: LossKind, t) => ({ loss, weight: weights[t]! }));
-  const hidden = number(p, 'hidden', T, { integer: true, min: 1 });
-  const shape = { features: problem.featureNames.length, hidden, tasks: T };
-  const optimizer: OptimizerConfig = {
-    ...DEFAULT_OPTIMIZER,
-    kind: choice<OptimizerKind>(p, 'optimizer', ['sgd', 'momentum', 'adam'], 'adam'),
-    learningRate: number(p, 'lr', 0.01, { min: 0 }),
-    momentum: number(p, 'momentum', 0.9, { min: 0, max: 1 }),
-    weightDecay: number(p, 'weight-decay', 0, { min: 0 }),
-  };
-  const batchSize = number(p, 'batch-size', 64, { integer: true, min: 1 });
-  const epochs = number(p, 'epochs', 200, { integer: true, min: 1 });
-  const maxBatch = Math.min(batchSize, problem.train.data.rows);
-  const coupling = {
-    freezeA: flag(p, 'freeze-A'),
-    l1A: number(p, 'A-l1', 0, { min: 0 }),
-    identityA: number(p, 'A-identity', 0, { min: 0 }),
-  };
-  const config: BackendConfig = { shape, tasks, optimizer, maxBatch, coupling };
-  const backendChoice = choice<BackendChoice>(p, 'backend', ['webgpu', 'cpu', 'auto'], 'auto');
-  const aInit = await couplingInit(text(p, 'A-init', hidden === T ? 'identity' : 'random')!, T, hidden);
-  const schedule = {
-    ...DEFAULT_SCHEDULE,
-    kind: choice<ScheduleKind>(p, 'schedule', ['constant', 'step', 'cosine'], 'constant'),
-    warmupSteps: number(p, 'warmup', 0, { integer: true, min: 0 }),
-    stepEvery: number(p, 'step-every', DEFAULT_SCHEDULE.stepEvery, { integer: true, min: 1 }),
-    gamma: number(p, 'gamma', DEFAULT_SCHEDULE.gamma, { min: 0 }),
-  };
-  const patience = problem.validation ? number(p, 'patience', 10, { integer: true, min: 0 }) : 0;
-  const modelPath = text(p, 'out', `runs/${tables.name}.safetensors`)!;
-  const checkpointPath = text(p, 'checkpoint', modelPath.replace(/\.safetensors$/, '') + '.checkpoint.safetensors')!;
-  const checkpointEvery = number(p, 'checkpoint-every', 0, { integer: true, min: 0 });
-  const stepsPerEpoch = Math.ceil(problem.train.data.rows / maxBatch);
-
-  const hyper = {
-    data: tables.name,
-    hidden,
-    optimizer: optimizer.kind,
-    lr: optimizer.learningRate,
-    weightDecay: optimizer.weightDecay,
-    batchSize,
-    epochs,
-    seed,
-    schedule: schedule.kind,
-    freezeA: coupling.freezeA,
-    l1A: coupling.l1A,
-    identityA: coupling.identityA,
-    taskWeights: weights.join(','),
+    backend: choice(p, 'backend', ['webgpu', 'cpu', 'auto'] as const, 'auto'),
+    reportEvery: p.values['report-every'] === undefined ? undefined : number(p, 'report-every', 1, { integer: true, min: 1 }),
+    verifyEvery: number(p, 'verify-every', 0, { integer: true, min: 0 }),
+    baseline: flag(p, 'baseline'),
   };
   return {
-    seed,
-    tables,
-    problem,
-    config,
-    backendChoice,
-    aInit,
-    schedule,
-    epochs,
-    patience,
-    reportEvery: number(p, 'report-every', stepsPerEpoch, { integer: true, min: 1 }),
-    verifyEvery: number(p, 'verify-every', 0, { integer: true, min: 0 }),
+    data,
+    load: {
+      test: text(p, 'test'),
+      targets: list(p, 'targets'),
+      features: list(p, 'features'),
+      synthetic: {
+        features: number(p, 'synthetic-features', 10, { integer: true, min: 1 }),
+        tasks: number(p, 'synthetic-tasks', 5, { integer: true, min: 1 }),
+        rows: number(p, 'synthetic-rows', 2000, { integer: true, min: 2 }),
+        noise: number(p, 'synthetic-noise', 0.05, { min: 0 }),
+        seed,
+      },
+    },
+    options,
+    testSplit: number(p, 'test-split', 0.2, { min: 0, max: 0.9 }),
     modelPath,
-    checkpointPath,
-    checkpointEvery,
+    checkpointPath: text(p, 'checkpoint', modelPath.replace(/\.safetensors$/, '') + '.checkpoint.safetensors')!,
+    checkpointEvery: number(p, 'checkpoint-every', 0, { integer: true, min: 0 }),
     resumePath: text(p, 'resume'),
-    baseline: flag(p, 'baseline'),
-    hyper,
   };
 }

@@ -63,6 +63,11 @@ export function adapterLabel(a: Pick<AdapterSummary, 'vendor' | 'architecture' |
   return details ? `${name} (${details})` : name;
 }
 
+/** The label of a device's adapter (a device sigmtl opened, or one passed in). */
+export function deviceLabel(device: GPUDevice): string {
+  return adapterLabel(contextFromDevice(device).adapter);
+}
+
 export class GpuError extends Error {
   override readonly name = 'GpuError';
 }

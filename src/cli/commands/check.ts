@@ -1,7 +1,6 @@
 // `sigmtl check`: every kernel and a whole training step on this device against the reference.
-import { runChecks } from '../../verify/check.js';
+import { check as runChecks } from '../../node.js';
 import { flag, parse } from '../args.js';
-import { openGpu } from '../backend.js';
 import { createOutput, table } from '../output.js';
 
 export const checkHelp = `sigmtl check — run every GPU kernel and a full training step against the float64 CPU reference
@@ -24,17 +23,12 @@ export async function check(argv: string[]): Promise<number> {
     return 0;
   }
   const out = createOutput(flag(p, 'json'), false);
-  const ctx = await openGpu();
-  try {
-    out.info(`adapter: ${ctx.adapter.description} (${ctx.adapter.vendor}/${ctx.adapter.architecture}${ctx.adapter.software ? ', software' : ''})`);
-    const report = await runChecks(ctx);
-    const rows = report.rows.map((r) => [r.name, r.shape, r.maxAbs.toExponential(2), r.maxRel.toExponential(2), r.ok ? 'ok' : 'FAIL']);
-    out.info(table(['check', 'shape', 'max abs', 'max rel', ''], rows));
-    const failed = report.rows.filter((r) => !r.ok).length;
-    out.info(failed ? `${failed} of ${report.rows.length} checks FAILED` : `all ${report.rows.length} checks passed`);
-    out.result(report);
-    return report.ok ? 0 : 1;
-  } finally {
-    ctx.destroy();
-  }
+  const report = await runChecks();
+  out.info(`adapter: ${report.adapterLabel}`);
+  const rows = report.rows.map((r) => [r.name, r.shape, r.maxAbs.toExponential(2), r.maxRel.toExponential(2), r.ok ? 'ok' : 'FAIL']);
+  out.info(table(['check', 'shape', 'max abs', 'max rel', ''], rows));
+  const failed = report.rows.filter((r) => !r.ok).length;
+  out.info(failed ? `${failed} of ${report.rows.length} checks FAILED` : `all ${report.rows.length} checks passed`);
+  out.result(report);
+  return report.ok ? 0 : 1;
 }

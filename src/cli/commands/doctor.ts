@@ -1,8 +1,6 @@
 // `sigmtl doctor`: which WebGPU adapter sigmtl gets here and what it offers.
-import { doctorReport } from '../../verify/doctor.js';
+import { doctor as doctorReport } from '../../node.js';
 import { flag, parse } from '../args.js';
-import { openGpu } from '../backend.js';
-import { fileTuningStore } from '../tuning-store.js';
 import { createOutput } from '../output.js';
 
 export const doctorHelp = `sigmtl doctor — report the WebGPU adapter: vendor, architecture, software or not, limits, features
@@ -24,23 +22,20 @@ export async function doctor(argv: string[]): Promise<number> {
     return 0;
   }
   const out = createOutput(flag(p, 'json'), false);
-  const ctx = await openGpu();
-  try {
-    const report = await doctorReport(ctx, fileTuningStore());
-    const a = report.adapter;
-    out.info(`adapter:      ${a.description}`);
-    out.info(`vendor:       ${a.vendor}   architecture: ${a.architecture}   device: ${a.device}`);
-    out.info(`software:     ${a.software ? 'yes — a CPU implementation; GPU timings here are CPU timings' : 'no (hardware GPU)'}`);
-    out.info(`via:          ${report.origin}`);
-    const m = report.matmul;
-    const timed = Object.entries(m.timings).map(([k, ms]) => `${k} ${ms.toFixed(2)} ms`).join(', ');
-    out.info(`matmul:       ${m.tuning.variant} kernel, chosen by ${m.source === 'adapter' ? 'adapter kind (software)' : m.source === 'measured' ? `timing (${timed})` : 'an earlier timing (cached)'}`);
-    out.info(`features:     ${report.features.join(', ')}`);
-    out.info('limits:');
-    for (const [name, value] of Object.entries(report.limits)) out.info(`  ${name.padEnd(36)} ${value}`);
-    out.result(report);
-    return 0;
-  } finally {
-    ctx.destroy();
-  }
+  const report = await doctorReport();
+  const a = report.adapter;
+  out.info(`adapter:      ${report.label}`);
+  out.info(`vendor:       ${a.vendor}   architecture: ${a.architecture}   device: ${a.device}`);
+  out.info(`software:     ${a.software ? 'yes — a CPU implementation; GPU timings here are CPU timings' : 'no (hardware GPU)'}`);
+  out.info(`via:          ${report.origin}`);
+  const m = report.matmul;
+  const timed = Object.entries(m.timings)
+    .map(([k, ms]) => `${k} ${ms.toFixed(2)} ms`)
+    .join(', ');
+  out.info(`matmul:       ${m.tuning.variant} kernel, chosen by ${m.source === 'adapter' ? 'adapter kind (software)' : m.source === 'measured' ? `timing (${timed})` : 'an earlier timing (cached)'}`);
+  out.info(`features:     ${report.features.join(', ')}`);
+  out.info('limits:');
+  for (const [name, value] of Object.entries(report.limits)) out.info(`  ${name.padEnd(36)} ${value}`);
+  out.result(report);
+  return 0;
 }

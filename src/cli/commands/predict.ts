@@ -1,21 +1,22 @@
-// `sigmtl predict`: one output column per target (probabilities for BCE tasks), written atomically.
+// `sigmtl predict`: one output column per target (probabilities for BCE tasks), written atomically
+// (or to stdout with --out -).
 import Papa from 'papaparse';
-import { predictRaw } from '../../model/model.js';
-import { writeFileAtomic } from '../../io/files.js';
+import { loadDataset, loadModelFile, readCsv, writeFileAtomic } from '../../node.js';
 import { choice, flag, parse, required, text } from '../args.js';
-import type { BackendChoice } from '../backend.js';
-import { modelColumns, openModelBackend, readInputTable, readModel } from '../model-input.js';
+import { openCliDevice, type BackendChoice } from '../backend.js';
 import { createOutput } from '../output.js';
 
 export const predictHelp = `sigmtl predict — predictions of a model for the rows of a CSV
 
-Usage: sigmtl predict --model FILE --data CSV --out FILE [--id COLUMN] [--backend webgpu|cpu|auto] [--json]
+Usage: sigmtl predict --model FILE --data <CSV|-> --out <FILE|-> [--id COLUMN] [--backend webgpu|cpu|auto] [--json]
 
 Writes one column per target: the predicted value for regression tasks, the probability of 1
-for binary (BCE) tasks. --id keeps that input column as the first output column.
+for binary (BCE) tasks. --id keeps that input column as the first output column. - reads the
+input from stdin; --out - writes the predictions to stdout.
 
-Example
+Examples
   sigmtl predict --model runs/enb2012.safetensors --data new-buildings.csv --out predictions.csv
+  cat new.csv | sigmtl predict --model runs/enb2012.safetensors --data - --out - --id name
 `;
 
 export async function predict(argv: string[]): Promise<number> {
@@ -31,25 +32,34 @@ export async function predict(argv: string[]): Promise<number> {
     process.stdout.write(predictHelp);
     return 0;
   }
-  const output = createOutput(flag(p, 'json'), false);
   const outPath = required(p, 'out');
-  const model = await readModel(required(p, 'model'));
-  const data = modelColumns(await readInputTable(required(p, 'data')), model, false, text(p, 'id'));
-  const opened = await openModelBackend(model, choice<BackendChoice>(p, 'backend', ['webgpu', 'cpu', 'auto'], 'auto'), data.rows);
+  const toStdout = outPath === '-';
+  if (toStdout && flag(p, 'json')) throw new Error('--out - and --json both want stdout: choose one');
+  const output = createOutput(flag(p, 'json') || toStdout, false);
+  const model = await loadModelFile(required(p, 'model'));
+  const dataName = required(p, 'data');
+  const idColumn = text(p, 'id');
+  const data = ['yeast', 'enb2012', 'sarcos-arm'].includes(dataName)
+    ? await loadDataset(dataName).then((s) => s.test ?? s.train)
+    : await readCsv(dataName, { features: model.featureNames, idColumn });
+  const ids = 'ids' in data ? (data.ids as string[] | undefined) : undefined;
+  const rows = data.features.length / model.shape.features;
+  const backend = await openCliDevice(choice<BackendChoice>(p, 'backend', ['webgpu', 'cpu', 'auto'], 'auto'));
   try {
-    const predictions = await predictRaw(opened.backend, model, data.X, data.rows);
-    const T = model.targetNames.length;
-    const idColumn = text(p, 'id');
-    const header = [...(idColumn ? [idColumn] : []), ...model.targetNames];
-    const rows = Array.from({ length: data.rows }, (_, r) => [
-      ...(idColumn ? [data.ids![r]!] : []),
+    const predictions = await model.predict(data.features, { device: backend.device });
+    const T = model.taskNames.length;
+    const header = [...(idColumn ? [idColumn] : []), ...model.taskNames];
+    const lines = Array.from({ length: rows }, (_, r) => [
+      ...(idColumn ? [ids?.[r] ?? ''] : []),
       ...Array.from(predictions.subarray(r * T, r * T + T), (v) => String(v)),
     ]);
-    await writeFileAtomic(outPath, Papa.unparse({ fields: header, data: rows }, { newline: '\n' }) + '\n');
-    output.info(`${data.rows} predictions for ${T} targets written to ${outPath}`);
-    output.result({ rows: data.rows, targets: model.targetNames, out: outPath, backend: opened.backend.kind });
+    const csv = Papa.unparse({ fields: header, data: lines }, { newline: '\n' }) + '\n';
+    if (toStdout) process.stdout.write(csv);
+    else await writeFileAtomic(outPath, csv);
+    output.info(`${rows} predictions for ${T} targets written to ${toStdout ? 'stdout' : outPath}`);
+    if (!toStdout) output.result({ rows, targets: model.taskNames, out: outPath, backend: backend.device ? 'webgpu' : 'cpu' });
     return 0;
   } finally {
-    opened.close();
+    backend.close();
   }
 }

@@ -1,0 +1,154 @@
+// The package as a stranger gets it: `npm pack`, install the tarball into a fresh project, then
+// (1) type-check a TypeScript consumer of `sigmtl` and `sigmtl/node`, (2) run it in Node on
+// WebGPU (Dawn) and on the CPU backend, (3) build a tiny Vite page that imports `sigmtl` and run
+// it in headless Chromium on WebGPU. Nothing here reaches into src/.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import { build, preview } from 'vite';
+import { beforeAll, expect, test } from 'vitest';
+
+const repo = resolve('.');
+const CHROMIUM = process.env.SIGMTL_CHROMIUM ?? '/usr/bin/chromium';
+const project = mkdtempSync(join(tmpdir(), 'sigmtl-consumer-'));
+const npm = (args: string[], cwd: string) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+const CONSUMER = `// A user's Node program: train on in-memory data, predict, save, reload, predict again.
+import { loadModel, train, type Model, type TrainResult } from 'sigmtl';
+import { loadModelFile, requestNodeDevice, saveModel } from 'sigmtl/node';
+
+const features: number[][] = [];
+const targets: number[][] = [];
+for (let i = 0; i < 300; i++) {
+  const [a, b] = [Math.sin(i), Math.cos(0.7 * i)];
+  features.push([a, b]);
+  targets.push([2 * a - b, a * b > 0 ? 1 : 0]);
+}
+
+async function run(backend: 'webgpu' | 'cpu', device?: GPUDevice) {
+  const result: TrainResult = await train({ features, targets, taskNames: ['value', 'sign'], epochs: 40, backend, device });
+  const model: Model = result.model;
+  const before = await model.predict(features.slice(0, 10));
+  const path = process.argv[2] + '/model-' + backend + '.safetensors';
+  await saveModel(path, model);
+  const fromFile = await (await loadModelFile(path)).predict(features.slice(0, 10));
+  const fromBytes = await loadModel(model.toSafetensors()).predict(features.slice(0, 10));
+  const same = before.every((v, i) => v === fromFile[i] && v === fromBytes[i]);
+  return { backend: result.backend, lossFirst: result.lossFirst, lossLast: result.lossLast, losses: model.losses, same, first: Array.from(before.slice(0, 2)) };
+}
+
+const device = await requestNodeDevice();
+const out = { webgpu: await run('webgpu', device), cpu: await run('cpu') };
+device.destroy();
+console.log(JSON.stringify(out));
+`;
+
+const PAGE_MAIN = `import { train } from 'sigmtl';
+
+const features: number[][] = [];
+const targets: number[][] = [];
+for (let i = 0; i < 200; i++) {
+  const a = Math.sin(i);
+  features.push([a, Math.cos(i)]);
+  targets.push([3 * a, a > 0 ? 1 : 0]);
+}
+const result = await train({ features, targets, epochs: 20, backend: 'webgpu' })
+  .then((r) => ({ backend: r.backend, adapter: r.adapter, lossFirst: r.lossFirst, lossLast: r.lossLast, agreement: r.agreement.ok }))
+  .catch((e: Error) => ({ error: e.message }));
+document.getElementById('out')!.textContent = JSON.stringify(result);
+`;
+
+beforeAll(() => {
+  // npm pack runs `prepare` (the build), as an install from git or a folder would.
+  const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', project], repo)) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  const tarball = join(project, packed[0]!.filename);
+  const files = packed[0]!.files.map((f) => f.path);
+  expect(files).toContain('dist/index.js');
+  expect(files).toContain('dist/types/index.d.ts');
+  expect(files).toContain('LICENSE');
+  expect(files.some((f) => f.startsWith('src/') || f.startsWith('shaders/') || f.startsWith('dist-bench'))).toBe(false);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  // webgpu is an optional peer dependency: Node users add it, browser-only users do not.
+  npm(['install', '--prefer-offline', tarball, `webgpu@${JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("./node_modules/webgpu/package.json").version)'], { cwd: repo, encoding: 'utf8' }))}`], project);
+}, 300_000);
+
+test('the tarball holds no devDependency import and no Node built-in in the browser entry', () => {
+  const dist = join(project, 'node_modules', 'sigmtl', 'dist');
+  const browserFiles = [join(dist, 'index.js'), ...readdirSync(join(dist, 'chunks')).filter((f) => f.startsWith('src-')).map((f) => join(dist, 'chunks', f))];
+  const imports = (file: string) => [...execFileSync('grep', ['-ho', `from "[^"]*"`, file], { encoding: 'utf8' }).matchAll(/from "([^"]*)"/g)].map((m) => m[1]!);
+  for (const file of browserFiles) {
+    for (const specifier of imports(file)) expect(specifier.startsWith('node:') || specifier === 'webgpu', `${file} imports ${specifier}`).toBe(false);
+  }
+  const pkg = JSON.parse(execFileSync('cat', [join(project, 'node_modules', 'sigmtl', 'package.json')], { encoding: 'utf8' }));
+  const allowed = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)]);
+  for (const file of readdirSync(dist).filter((f) => f.endsWith('.js')).map((f) => join(dist, f))) {
+    for (const specifier of imports(file)) {
+      if (specifier.startsWith('.') || specifier.startsWith('node:')) continue;
+      expect(allowed.has(specifier), `${file} imports ${specifier}, not a dependency`).toBe(true);
+    }
+  }
+});
+
+test('a TypeScript consumer type-checks and runs in Node on WebGPU and the CPU', () => {
+  writeFileSync(join(project, 'main.ts'), CONSUMER);
+  writeFileSync(
+    join(project, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        outDir: 'out',
+        typeRoots: [join(repo, 'node_modules', '@types')],
+        types: ['node'],
+      },
+      files: ['main.ts'],
+    }),
+  );
+  const tsc = spawnSync(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { encoding: 'utf8' });
+  expect(tsc.stdout + tsc.stderr, 'tsc').toBe('');
+  const run = spawnSync(process.execPath, [join(project, 'out', 'main.js'), project], { cwd: project, encoding: 'utf8', timeout: 180_000 });
+  expect(run.status, run.stderr).toBe(0);
+  const out = JSON.parse(run.stdout);
+  for (const backend of ['webgpu', 'cpu'] as const) {
+    expect(out[backend].backend).toBe(backend);
+    expect(out[backend].lossLast).toBeLessThan(out[backend].lossFirst);
+    expect(out[backend].losses).toEqual(['mse', 'bce']);
+    expect(out[backend].same, 'predictions identical after save and reload').toBe(true);
+  }
+}, 240_000);
+
+test.skipIf(!existsSync(CHROMIUM))('a Vite page importing sigmtl trains on WebGPU in headless Chromium', async () => {
+  const page = join(project, 'page');
+  mkdirSync(page, { recursive: true });
+  writeFileSync(join(page, 'index.html'), '<!doctype html><meta charset="utf-8"><title>sigmtl consumer</title><pre id="out"></pre><script type="module" src="./main.ts"></script>');
+  writeFileSync(join(page, 'main.ts'), PAGE_MAIN);
+  await build({ root: page, logLevel: 'error', configFile: false, build: { outDir: join(page, 'dist'), target: 'es2022' } });
+  const assets = readdirSync(join(page, 'dist', 'assets')).filter((f) => f.endsWith('.js'));
+  const bytes = assets.reduce((sum, f) => sum + statSync(join(page, 'dist', 'assets', f)).size, 0);
+  console.log(`browser bundle of a page that imports sigmtl: ${(bytes / 1024).toFixed(1)} KiB in ${assets.length} file(s)`);
+  expect(bytes).toBeLessThan(400 * 1024);
+
+  const server = await preview({ root: page, logLevel: 'error', configFile: false, build: { outDir: join(page, 'dist') }, preview: { port: 5399, host: '127.0.0.1' } });
+  const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'sigmtl-chromium-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const tab = await browser.newPage();
+    await tab.goto(server.resolvedUrls!.local[0]!);
+    await tab.waitForFunction(() => document.getElementById('out')!.textContent !== '', null, { timeout: 120_000 });
+    const result = JSON.parse((await tab.locator('#out').textContent())!);
+    expect(result.error).toBeUndefined();
+    expect(result.backend).toBe('webgpu');
+    expect(result.lossLast).toBeLessThan(result.lossFirst);
+    expect(result.agreement).toBe(true);
+  } finally {
+    await browser.close();
+    await new Promise<void>((done) => server.httpServer.close(() => done()));
+  }
+}, 240_000);
