@@ -119,7 +119,7 @@ describe('bad input gets a clear error and exit code', () => {
   test('a bad option value', () => {
     const r = sigmtl('train', '--data', 'yeast', '--lr', 'fast');
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--lr must be a number ≥ 0, got "fast"');
+    expect(r.stderr).toContain('--lr must be a number > 0, got "fast"');
   });
 
   test('a truncated model file; the output file is not written', () => {
@@ -129,6 +129,42 @@ describe('bad input gets a clear error and exit code', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/trunc.safetensors: not a valid safetensors file/);
     expect(() => readFileSync(join(dir, 'never.csv'))).toThrow();
+  });
+});
+
+describe('command-line conventions', () => {
+  test('--version, help <command>, usage on stderr without a command', () => {
+    const version = sigmtl('--version');
+    expect(version.code).toBe(0);
+    expect(version.stdout).toBe(`sigmtl ${JSON.parse(readFileSync('package.json', 'utf8')).version}\n`);
+    const help = sigmtl('help', 'predict');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('sigmtl predict — predictions of a model');
+    const none = sigmtl();
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain('Usage: sigmtl <command>');
+  });
+
+  test('an unknown positional argument is an error', () => {
+    const r = sigmtl('eval', 'model.safetensors');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unexpected argument "model.safetensors"');
+  });
+
+  test('progress goes to stderr, results to stdout; predict reads stdin and writes stdout with -', () => {
+    const model = join(dir, 'conventions.safetensors');
+    const r = sigmtl('train', '--data', 'enb2012', '--epochs', '2', '--out', model);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/epoch 1\/2/);
+    expect(r.stdout).not.toMatch(/epoch 1\/2/);
+    expect(r.stdout).toContain('test metrics');
+    const input = readFileSync('data/enb2012/enb2012.csv', 'utf8').split('\n').slice(0, 4).join('\n') + '\n';
+    const run = spawnSync(process.execPath, ['scripts/run-cli.mjs', 'predict', '--model', model, '--data', '-', '--out', '-'], { input, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines[0]).toBe('y_heating_load,y_cooling_load');
+    expect(lines.length).toBe(4);
   });
 });
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `sigmtl` command: dispatches to a subcommand and turns errors into one clear line.
+import { VERSION } from '../index.js';
 import { UsageError } from './args.js';
 import { check, checkHelp } from './commands/check.js';
 import { doctor, doctorHelp } from './commands/doctor.js';
@@ -17,7 +18,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
 
 const USAGE = `sigmtl — multi-task models y = A·σ(W·x + b) + c trained on the GPU with WebGPU
 
-Usage: sigmtl <command> [options]    (sigmtl <command> --help for each)
+Usage: sigmtl <command> [options]    (sigmtl help <command>, or sigmtl <command> --help)
+       sigmtl --version
 
 Commands
   train     train on a bundled data set, a CSV file or synthetic data; write a model file
@@ -29,9 +31,26 @@ Commands
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`sigmtl ${VERSION}\n`);
+    return 0;
+  }
+  if (name === 'help' && rest.length) {
+    const command = COMMANDS[rest[0]!];
+    if (!command) {
+      process.stderr.write(`sigmtl: no command "${rest[0]}" to explain\n\n${USAGE}`);
+      return 2;
+    }
+    process.stdout.write(command.help);
+    return 0;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(USAGE);
-    return name ? 0 : 2;
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) {

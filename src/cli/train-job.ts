@@ -108,6 +108,8 @@ export interface TrainJob {
   checkpointPath: string;
   checkpointEvery: number;
   resumePath?: string;
+  /** --A-init FILE, for errors about its shape. */
+  aInitPath?: string;
 }
 
 export async function trainJobFromArgs(p: Parsed): Promise<TrainJob> {
@@ -173,5 +175,6 @@ export async function trainJobFromArgs(p: Parsed): Promise<TrainJob> {
     checkpointPath: text(p, 'checkpoint', modelPath.replace(/\.safetensors$/, '') + '.checkpoint.safetensors')!,
     checkpointEvery: number(p, 'checkpoint-every', 0, { integer: true, min: 0 }),
     resumePath: text(p, 'resume'),
+    aInitPath: aInit,
   };
 }

@@ -2,7 +2,7 @@
 // file and (on divergence) the last good parameters. Human output goes to stdout (or stderr with
 // --json), progress to stderr.
 import { readFile } from 'node:fs/promises';
-import { loadDataset, saveModel, train as trainModel, TrainingDivergedError, writeFileAtomic, type MetricsReport, type TrainResult } from '../../node.js';
+import { DataError, loadDataset, saveModel, train as trainModel, TrainingDivergedError, writeFileAtomic, type MetricsReport, type TrainResult } from '../../node.js';
 import { flag, parse } from '../args.js';
 import { createOutput, formatNumber, metricsTable } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -20,6 +20,14 @@ export async function train(argv: string[]): Promise<number> {
   const job = await trainJobFromArgs(p);
   const dataset = await loadDataset(job.data, job.load);
   const { train: rows, test } = dataset;
+  const init = job.options.coupling?.init;
+  if (Array.isArray(init)) {
+    const T = rows.taskNames.length;
+    const H = job.options.hidden ?? T;
+    if (init.length !== T || init.some((r) => r.length !== H)) {
+      throw new DataError(`${job.aInitPath}: A must be ${T} rows (tasks) × ${H} columns (hidden units) of numbers, got ${init.length} rows × ${init[0]?.length ?? 0}`);
+    }
+  }
   const epochs = job.options.epochs ?? 200;
   const progress = createProgress(!out.quiet, process.stderr, epochs);
   const resume = job.resumePath ? new Uint8Array(await readFile(job.resumePath).catch(() => Promise.reject(new Error(`${job.resumePath}: no such file`)))) : undefined;
