@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 // One config, four jobs:
@@ -13,6 +14,11 @@ const define = { 'import.meta.env.SIGMTL_VERSION': JSON.stringify(version) };
 // In the package and the benchmarks process.env must stay process.env (Vite would replace it
 // with {} outside SSR builds); only Node code reads it.
 const nodeDefine = { ...define, 'process.env': 'globalThis.process.env' };
+// The CLI and the demo import the package by its public names, proving the API is enough.
+const alias = [
+  { find: /^sigmtl\/node$/, replacement: fileURLToPath(new URL('./src/node.ts', import.meta.url)) },
+  { find: /^sigmtl$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+];
 const external = [/^node:/, 'webgpu', 'papaparse', 'cli-progress', /^@tensorflow\//, 'gpu.js'];
 
 export default defineConfig(({ mode }) => {
@@ -20,6 +26,7 @@ export default defineConfig(({ mode }) => {
     const lib = mode === 'lib';
     return {
       define: nodeDefine,
+      resolve: { alias },
       build: {
         outDir: lib ? 'dist' : 'dist-bench',
         emptyOutDir: true,
@@ -36,6 +43,7 @@ export default defineConfig(({ mode }) => {
   }
   return {
     define,
+    resolve: { alias },
     root: 'demo',
     base: './',
     // The bundled data sets are served (and copied into the static build) from data/.

@@ -2,11 +2,23 @@
 // (float64 reference, in a Web Worker) and gpu.js (WebGPU mode where it has an adapter, WebGL2
 // otherwise). Times are medians of 3 runs after a warm-up and include upload and readback.
 import { GPU, Input } from 'gpu.js';
-import type { GpuContext } from '../src/gpu/context.js';
-import { chooseMatmulTuning } from '../src/kernels/tuning.js';
-import { runMatmul, runSigmoidForward } from '../src/verify/run-kernels.js';
-import { Random, uniformArray } from '../src/util/random.js';
+import { describeDevice, gpuMatmul, gpuSigmoid } from 'sigmtl';
 import type { CpuJob } from './cpu-worker.js';
+
+/** n uniform values in [lo, hi) from a seeded generator (mulberry32), so runs compare like with like. */
+function uniformArray(next: () => number, n: number, lo = -1, hi = 1): Float32Array {
+  return Float32Array.from({ length: n }, () => lo + (hi - lo) * next());
+}
+
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    let t = (state = (state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 export interface CompareRow {
   op: 'matmul' | 'sigmoid';
@@ -68,7 +80,7 @@ const flatten = (rows: ArrayLike<ArrayLike<number>>, n: number) => {
   return out;
 };
 
-export async function runComparison(ctx: GpuContext, sizes: number[], onRow: (row: CompareRow) => void): Promise<CompareReport> {
+export async function runComparison(device: GPUDevice, sizes: number[], onRow: (row: CompareRow) => void): Promise<CompareReport> {
   const rows: CompareRow[] = [];
   const add = (row: CompareRow) => {
     rows.push(row);
@@ -76,8 +88,7 @@ export async function runComparison(ctx: GpuContext, sizes: number[], onRow: (ro
   };
   const cpu = createCpuWorker();
   const { gpu, mode } = await createGpuJs();
-  const tuning = chooseMatmulTuning(ctx);
-  const random = new Random(17);
+  const random = seeded(17);
   try {
     for (const n of sizes) {
       const a = uniformArray(random, n * n);
@@ -86,8 +97,8 @@ export async function runComparison(ctx: GpuContext, sizes: number[], onRow: (ro
       const gflops = (ms: number) => flops / (ms * 1e6);
       const reference = await timed(() => cpu.run({ kind: 'matmul', a, b, n }), 1);
       add({ op: 'matmul', n, impl: 'sigmtl CPU (worker)', ms: reference.ms, gflops: gflops(reference.ms), maxDiff: 0 });
-      const ours = await timed(() => runMatmul(ctx, tuning, {}, { M: n, N: n, K: n, a, b }));
-      add({ op: 'matmul', n, impl: 'sigmtl WebGPU', ms: ours.ms, gflops: gflops(ours.ms), maxDiff: maxDiff(ours.value.c, reference.value.result) });
+      const ours = await timed(() => gpuMatmul(device, a, b, { M: n, N: n, K: n }));
+      add({ op: 'matmul', n, impl: 'sigmtl WebGPU', ms: ours.ms, gflops: gflops(ours.ms), maxDiff: maxDiff(ours.value, reference.value.result) });
       const kernel = gpu
         .createKernel(function (this: { thread: { x: number; y: number }; constants: { n: number } }, x: number[][], y: number[][]) {
           let sum = 0;
@@ -103,7 +114,7 @@ export async function runComparison(ctx: GpuContext, sizes: number[], onRow: (ro
       const x = uniformArray(random, n * n, -8, 8);
       const sigRef = await timed(() => cpu.run({ kind: 'sigmoid', x }), 1);
       add({ op: 'sigmoid', n, impl: 'sigmtl CPU (worker)', ms: sigRef.ms, gflops: null, maxDiff: 0 });
-      const sigOurs = await timed(() => runSigmoidForward(ctx, x));
+      const sigOurs = await timed(() => gpuSigmoid(device, x));
       add({ op: 'sigmoid', n, impl: 'sigmtl WebGPU', ms: sigOurs.ms, gflops: null, maxDiff: maxDiff(sigOurs.value, sigRef.value.result) });
       const sigKernel = gpu
         .createKernel(function (this: { thread: { x: number } }, v: number[]) {
@@ -118,9 +129,10 @@ export async function runComparison(ctx: GpuContext, sizes: number[], onRow: (ro
     cpu.terminate();
     gpu.destroy();
   }
+  const adapter = describeDevice(device);
   return {
-    adapter: ctx.adapter.description || ctx.adapter.architecture,
-    software: ctx.adapter.software,
+    adapter: adapter.label,
+    software: adapter.software,
     gpujsMode: mode,
     rows,
     crossover: crossover(rows, sizes),

@@ -1,7 +1,5 @@
-// sigmtl's CPU backend kernels (the float64 reference) in a Web Worker, so timing them does not
-// freeze the page.
-import { matmulReference } from '../src/cpu/reference.js';
-import { sigmoid } from '../src/core/losses.js';
+// sigmtl's float64 reference kernels in a Web Worker, so timing them does not freeze the page.
+import { matmulReference, sigmoid } from 'sigmtl';
 
 export type CpuJob = { kind: 'matmul'; a: Float32Array; b: Float32Array; n: number } | { kind: 'sigmoid'; x: Float32Array };
 

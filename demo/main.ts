@@ -1,12 +1,9 @@
-// The demo page: settings (deep-linkable in the URL), training, verification, GPU vs CPU.
-import { browserHasWebGpu, requestBrowserGpu } from '../src/gpu/browser.js';
-import type { GpuContext } from '../src/gpu/context.js';
-import { runChecks } from '../src/verify/check.js';
-import type { CsvTable } from '../src/data/csv.js';
-import type { OptimizerKind } from '../src/core/optimizers.js';
+// The demo page: settings (deep-linkable in the URL), training, verification, GPU vs CPU — built
+// only on the public `sigmtl` API.
+import { browserHasWebGpu, check, csvColumns, describeDevice, requestBrowserDevice, type OptimizerKind } from 'sigmtl';
 import { LineChart } from './charts.js';
 import { runComparison } from './compare.js';
-import { loadProblem, readCsvFile } from './data.js';
+import { loadData, type CsvFile } from './data.js';
 import { runSession, type SessionResult } from './session.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -14,9 +11,9 @@ const form = $<HTMLFormElement>('settings');
 const field = <T extends HTMLInputElement | HTMLSelectElement>(name: string) => form.elements.namedItem(name) as T;
 const status = (text: string) => ($('status').textContent = text);
 
-let ctx: GpuContext | undefined;
-let csv: CsvTable | undefined;
-let stopRequested = false;
+let device: GPUDevice | undefined;
+let csv: CsvFile | undefined;
+let running: AbortController | undefined;
 
 const SETTINGS = ['dataset', 'hidden', 'loss', 'optimizer', 'lr', 'batch', 'epochs', 'backend'] as const;
 
@@ -43,9 +40,9 @@ async function initAdapter(): Promise<void> {
     return;
   }
   try {
-    ctx = await requestBrowserGpu();
-    const a = ctx.adapter;
-    badge.textContent = `WebGPU: ${a.description || a.architecture || 'adapter'} (${a.vendor})${a.software ? ' — a software adapter: GPU timings are CPU timings' : ''}`;
+    device = await requestBrowserDevice();
+    const a = describeDevice(device);
+    badge.textContent = `WebGPU: ${a.label}${a.software ? ' — a software adapter: GPU timings are CPU timings' : ''}`;
     badge.className = a.software ? 'badge software' : 'badge';
   } catch (error) {
     badge.textContent = `WebGPU unavailable: ${(error as Error).message} — training on the CPU backend`;
@@ -54,74 +51,84 @@ async function initAdapter(): Promise<void> {
   }
 }
 
+/** A number field; an empty field is "not set" (the library's default), never 0. */
+function numberField(name: string): number | undefined {
+  const raw = field(name).value.trim();
+  return raw === '' ? undefined : Number(raw);
+}
+
+function clearResults(): void {
+  for (const id of ['stats', 'metrics', 'loss-chart', 'task-chart', 'validation-task-chart']) $(id).replaceChildren();
+  const heatmap = $<HTMLCanvasElement>('heatmap');
+  heatmap.getContext('2d')!.clearRect(0, 0, heatmap.width, heatmap.height);
+}
+
 async function train(): Promise<SessionResult | undefined> {
   saveUrlSettings();
-  stopRequested = false;
+  clearResults();
+  running = new AbortController();
   $<HTMLButtonElement>('start').disabled = true;
   $<HTMLButtonElement>('stop').disabled = false;
+  field<HTMLSelectElement>('dataset').disabled = true;
   try {
     status('loading data…');
     const targets = Array.from(field<HTMLSelectElement>('targets').selectedOptions, (o) => o.value);
-    const { name, problem } = await loadProblem({
-      dataset: field('dataset').value,
-      csv,
-      targets,
-      loss: field('loss').value as 'auto',
-      seed: 1,
-    });
-    status(`training on ${problem.train.data.rows} rows, ${problem.targetNames.length} tasks…`);
-    const hidden = Number(field('hidden').value);
+    const data = await loadData({ dataset: field('dataset').value, csv, targets, seed: 1 });
+    status(`training on ${data.name}: ${data.train.taskNames.length} tasks…`);
     const result = await runSession(
-      ctx,
-      name,
-      problem,
+      device,
+      data,
       {
-        hidden: hidden > 0 ? hidden : undefined,
+        hidden: numberField('hidden'),
+        loss: field('loss').value as 'auto',
         optimizer: field('optimizer').value as OptimizerKind,
-        lr: Number(field('lr').value),
-        batch: Number(field('batch').value),
-        epochs: Number(field('epochs').value),
+        lr: numberField('lr') as number,
+        batch: numberField('batch') as number,
+        epochs: numberField('epochs') as number,
         backend: field('backend').value as 'webgpu' | 'cpu',
         seed: 1,
       },
       { lossChart: $('loss-chart'), taskChart: $('task-chart'), validationTaskChart: $('validation-task-chart'), heatmap: $('heatmap'), metrics: $('metrics'), stats: $('stats') },
-      () => stopRequested,
+      running.signal,
     );
     status(
-      `done: ${result.steps} steps in ${result.seconds.toFixed(1)} s (${result.stepsPerSecond.toFixed(0)} steps/s); ` +
+      `${result.aborted ? 'stopped' : 'done'}: ${result.steps} steps in ${result.seconds.toFixed(1)} s (${result.stepsPerSecond.toFixed(0)} steps/s); ` +
         `loss ${result.lossFirst.toFixed(4)} → ${result.lossLast.toFixed(4)}; predictions vs float64 CPU: max |diff| ${result.maxAbsDiffVsCpu.toExponential(2)}`,
     );
     return result;
   } catch (error) {
+    clearResults();
     status(`error: ${(error as Error).message}`);
     throw error;
   } finally {
+    running = undefined;
     $<HTMLButtonElement>('start').disabled = false;
     $<HTMLButtonElement>('stop').disabled = true;
+    field<HTMLSelectElement>('dataset').disabled = false;
   }
 }
 
 async function verify(): Promise<void> {
   const out = $('verify-result');
-  if (!ctx) {
+  if (!device) {
     out.textContent = 'No WebGPU adapter: nothing to verify.';
     return;
   }
   out.textContent = 'running…';
-  const report = await runChecks(ctx);
+  const report = await check({ device });
   const rows = report.rows.map(
     (r) => `<tr><td>${r.name}</td><td>${r.shape}</td><td>${r.maxAbs.toExponential(2)}</td><td>${r.maxRel.toExponential(2)}</td><td class="${r.ok ? 'ok' : 'fail'}">${r.ok ? 'ok' : 'FAIL'}</td></tr>`,
   );
   const failed = report.rows.filter((r) => !r.ok).length;
   out.innerHTML =
-    `<p><b>${failed ? `${failed} of ${report.rows.length} checks failed` : `all ${report.rows.length} checks passed`}</b> on ${report.adapter.description} (${report.adapter.vendor})</p>` +
+    `<p><b>${failed ? `${failed} of ${report.rows.length} checks failed` : `all ${report.rows.length} checks passed`}</b> on ${report.adapterLabel}</p>` +
     `<table><tr><th>check</th><th>shape</th><th>max abs</th><th>max rel</th><th></th></tr>${rows.join('')}</table>`;
   out.dataset.ok = String(report.ok);
 }
 
 async function compare(): Promise<void> {
   const table = $('compare-table');
-  if (!ctx) {
+  if (!device) {
     table.textContent = 'No WebGPU adapter: the comparison needs one.';
     return;
   }
@@ -130,7 +137,7 @@ async function compare(): Promise<void> {
   const chart = new LineChart($('compare-chart'), 'n', 'GFLOP/s', ['sigmtl WebGPU', 'sigmtl CPU (worker)', 'gpu.js'], { logX: true, logY: true, width: 460 });
   table.textContent = 'running…';
   const perN = new Map<number, Array<number | null>>();
-  const report = await runComparison(ctx, sizes, (row) => {
+  const report = await runComparison(device, sizes, (row) => {
     if (row.op !== 'matmul') return;
     const entry = perN.get(row.n) ?? [null, null, null];
     entry[row.impl.startsWith('sigmtl WebGPU') ? 0 : row.impl.startsWith('sigmtl CPU') ? 1 : 2] = row.gflops;
@@ -150,12 +157,17 @@ async function compare(): Promise<void> {
 field('dataset').addEventListener('change', () => ($('csv-input').hidden = field('dataset').value !== 'csv'));
 field<HTMLInputElement>('file').addEventListener('change', async (event) => {
   const file = (event.target as HTMLInputElement).files?.[0];
+  const select = field<HTMLSelectElement>('targets');
+  // A new choice replaces the old file, even when the new one is rejected.
+  csv = undefined;
+  select.replaceChildren();
   if (!file) return;
   try {
-    csv = await readCsvFile(file);
-    const select = field<HTMLSelectElement>('targets');
-    select.replaceChildren(...csv.columns.map((c) => new Option(c, c, false, /^y[_\d]/i.test(c))));
-    status(`${file.name}: ${csv.rows.length} rows, ${csv.columns.length} columns — choose the targets`);
+    const text = await file.text();
+    const columns = csvColumns(text, file.name);
+    csv = { name: file.name, text };
+    select.replaceChildren(...columns.map((c) => new Option(c, c, false, /^y[_\d]/i.test(c))));
+    status(`${file.name}: ${columns.length} columns — choose the targets`);
   } catch (error) {
     status(`error: ${(error as Error).message}`);
   }
@@ -164,7 +176,7 @@ form.addEventListener('submit', (event) => {
   event.preventDefault();
   train().catch(() => {});
 });
-$('stop').addEventListener('click', () => (stopRequested = true));
+$('stop').addEventListener('click', () => running?.abort());
 $('verify').addEventListener('click', () => verify().catch((e) => ($('verify-result').textContent = `error: ${e.message}`)));
 $('compare').addEventListener('click', () => compare().catch((e) => ($('compare-table').textContent = `error: ${e.message}`)));
 

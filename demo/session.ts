@@ -1,22 +1,12 @@
-// One training run in the page: the same backends and trainer as the CLI, with live charts,
-// the coupling heatmap, a metrics table, and at the end the GPU-vs-CPU agreement of the model.
-import { CpuBackend } from '../src/cpu/backend.js';
-import type { GpuContext } from '../src/gpu/context.js';
-import { DEFAULT_OPTIMIZER, type OptimizerKind } from '../src/core/optimizers.js';
-import type { TrainingBackend } from '../src/core/backend.js';
-import { initParameters } from '../src/core/init.js';
-import { parameterLayout, view } from '../src/core/shape.js';
-import { predictRaw, type TrainedModel } from '../src/model/model.js';
-import { WebGpuBackend } from '../src/model/webgpu-backend.js';
-import { computeMetrics, type MetricsReport } from '../src/train/metrics.js';
-import type { Problem } from '../src/train/prepare.js';
-import { DEFAULT_SCHEDULE } from '../src/train/schedule.js';
-import { datasetLoss, trainModel } from '../src/train/trainer.js';
+// One training run in the page through the public train(): live charts, the coupling heatmap, a
+// metrics table, and at the end the GPU-vs-CPU agreement of the trained model.
+import { train, type DatasetSplits, type MetricsReport, type OptimizerKind, type TrainResult } from 'sigmtl';
 import { LineChart } from './charts.js';
 import { drawHeatmap } from './heatmap.js';
 
 export interface SessionSettings {
   hidden?: number;
+  loss: 'auto' | 'mse' | 'bce';
   optimizer: OptimizerKind;
   lr: number;
   batch: number;
@@ -36,6 +26,7 @@ export interface SessionResult {
   lossLast: number;
   maxAbsDiffVsCpu: number;
   metrics: MetricsReport;
+  aborted: boolean;
 }
 
 export interface SessionView {
@@ -49,83 +40,56 @@ export interface SessionView {
 
 const fmt = (v: number | undefined, digits = 4) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 
-export async function runSession(
-  ctx: GpuContext | undefined,
-  name: string,
-  problem: Problem,
-  settings: SessionSettings,
-  ui: SessionView,
-  shouldStop: () => boolean,
-): Promise<SessionResult> {
-  const T = problem.targetNames.length;
-  const hidden = settings.hidden ?? T;
-  const shape = { features: problem.featureNames.length, hidden, tasks: T };
-  const tasks = problem.losses.map((loss) => ({ loss, weight: 1 }));
-  const maxBatch = Math.min(settings.batch, problem.train.data.rows);
-  const config = { shape, tasks, optimizer: { ...DEFAULT_OPTIMIZER, kind: settings.optimizer, learningRate: settings.lr }, maxBatch };
-  const tuningStore = { get: (key: string) => localStorage.getItem(key), set: (key: string, value: string) => localStorage.setItem(key, value) };
-  const backend: TrainingBackend =
-    settings.backend === 'webgpu' && ctx ? await WebGpuBackend.create(ctx, config, { tuningStore }) : new CpuBackend(config);
-  const adapter = backend.kind === 'webgpu' && ctx ? `${ctx.adapter.description || ctx.adapter.architecture} (${ctx.adapter.vendor})` : 'cpu';
-  try {
-    backend.setParameters(initParameters(shape, settings.seed, hidden === T ? 'identity' : 'random'));
-    const layout = parameterLayout(shape);
-    const lossChart = new LineChart(ui.lossChart, 'step', 'loss', ['train', 'validation'], { logY: true });
-    const taskChart = new LineChart(ui.taskChart, 'step', 'loss', problem.targetNames, { logY: true });
-    const validationTaskChart = new LineChart(ui.validationTaskChart, 'step', 'loss', problem.targetNames, { logY: true });
-    const showA = async () => drawHeatmap(ui.heatmap, view(await backend.getParameters(), layout.A), T, hidden, problem.targetNames);
-    await showA();
-    const lossFirst = (await datasetLoss(backend, problem.train.data)).total;
-    const stepsPerEpoch = Math.ceil(problem.train.data.rows / maxBatch);
-    const result = await trainModel(backend, problem.train.data, problem.validation?.data, {
-      epochs: settings.epochs,
-      batchSize: maxBatch,
-      learningRate: settings.lr,
-      schedule: DEFAULT_SCHEDULE,
-      seed: settings.seed,
-      reportEvery: stepsPerEpoch,
-      patience: 0,
-      verifyEvery: 0,
-      shouldStop,
-      onReport: (r) => {
-        lossChart.append(r.step, [r.loss, null]);
-        taskChart.append(r.step, Array.from(r.perTask));
-        ui.stats.innerHTML =
-          `<div>epoch<b>${r.epoch + 1} / ${settings.epochs}</b></div><div>step<b>${r.step}</b></div>` +
-          `<div>train loss<b>${fmt(r.loss)}</b></div><div>steps/s<b>${r.stepsPerSecond.toFixed(0)}</b></div><div>backend<b>${backend.kind}</b></div>`;
-      },
-      onEpochEnd: async (state) => {
-        if (state.validationLoss !== undefined) lossChart.append(state.step + 0.5, [null, state.validationLoss]);
-        if (state.validationPerTask) validationTaskChart.append(state.step, Array.from(state.validationPerTask));
-        await showA();
-      },
-    });
-    const params = await backend.getParameters();
-    const model: TrainedModel = { ...problem, shape, params, hyper: {} };
-    const test = problem.test ?? problem.train;
-    const predictions = await predictRaw(backend, model, test.table.X, test.table.rows);
-    const metrics = computeMetrics(predictions, test.table.Y, test.table.mask, test.table.rows, problem.targetNames, problem.losses);
-    const reference = new CpuBackend(config);
-    reference.setParameters(params);
-    const cpuPredictions = await predictRaw(reference, model, test.table.X, test.table.rows);
-    let maxAbsDiffVsCpu = 0;
-    for (let i = 0; i < predictions.length; i++) maxAbsDiffVsCpu = Math.max(maxAbsDiffVsCpu, Math.abs(predictions[i]! - cpuPredictions[i]!));
-    ui.metrics.innerHTML = metricsHtml(metrics);
-    return {
-      backend: backend.kind,
-      adapter,
-      dataset: name,
-      steps: result.steps,
-      seconds: result.seconds,
-      stepsPerSecond: result.stepsPerSecond,
-      lossFirst,
-      lossLast: (await datasetLoss(backend, problem.train.data)).total,
-      maxAbsDiffVsCpu,
-      metrics,
-    };
-  } finally {
-    backend.destroy();
-  }
+export async function runSession(device: GPUDevice | undefined, data: DatasetSplits, settings: SessionSettings, ui: SessionView, signal: AbortSignal): Promise<SessionResult> {
+  const tasks = data.train.taskNames;
+  const lossChart = new LineChart(ui.lossChart, 'step', 'loss', ['train', 'validation'], { logY: true });
+  const taskChart = new LineChart(ui.taskChart, 'step', 'loss', tasks, { logY: true });
+  const validationTaskChart = new LineChart(ui.validationTaskChart, 'step', 'loss', tasks, { logY: true });
+  const hidden = settings.hidden ?? tasks.length;
+  const result: TrainResult = await train({
+    ...data.train,
+    test: data.test,
+    testSplit: data.test ? 0 : 0.2,
+    validationSplit: 0.1,
+    patience: 0,
+    losses: settings.loss,
+    hidden: settings.hidden,
+    optimizer: { kind: settings.optimizer, learningRate: settings.lr },
+    batchSize: settings.batch,
+    epochs: settings.epochs,
+    seed: settings.seed,
+    backend: settings.backend,
+    device: settings.backend === 'webgpu' ? device : undefined,
+    signal,
+    onProgress: (r) => {
+      lossChart.append(r.step, [r.loss, null]);
+      taskChart.append(r.step, Array.from(r.perTask));
+      ui.stats.innerHTML =
+        `<div>epoch<b>${r.epoch + 1} / ${settings.epochs}</b></div><div>step<b>${r.step}</b></div>` +
+        `<div>train loss<b>${fmt(r.loss)}</b></div><div>steps/s<b>${r.stepsPerSecond.toFixed(0)}</b></div><div>backend<b>${settings.backend}</b></div>`;
+    },
+    onEpochEnd: (e) => {
+      if (e.validationLoss !== undefined) lossChart.append(e.step + 0.5, [null, e.validationLoss]);
+      if (e.validationPerTask) validationTaskChart.append(e.step, Array.from(e.validationPerTask));
+      drawHeatmap(ui.heatmap, e.coupling, tasks.length, hidden, tasks);
+    },
+  });
+  const A = result.model.coupling;
+  drawHeatmap(ui.heatmap, A.values, A.tasks.length, A.units.length, [...A.tasks]);
+  ui.metrics.innerHTML = metricsHtml(result.metrics);
+  return {
+    backend: result.backend,
+    adapter: result.adapter,
+    dataset: data.name,
+    steps: result.steps,
+    seconds: result.seconds,
+    stepsPerSecond: result.stepsPerSecond,
+    lossFirst: result.lossFirst,
+    lossLast: result.lossLast,
+    maxAbsDiffVsCpu: result.agreement.maxAbsDiff,
+    metrics: result.metrics,
+    aborted: result.aborted,
+  };
 }
 
 function metricsHtml(metrics: MetricsReport): string {

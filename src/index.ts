@@ -15,14 +15,27 @@ export type {
 } from './api/options.js';
 export { Model, loadModel, type CouplingMatrix, type ModelParameters, type PredictOptions } from './api/model.js';
 export { check, doctor, type CheckOptions, type DoctorResult } from './api/check.js';
-export { syntheticData, readBundledDataset, BUNDLED_DATASETS, type LabelledData, type DatasetSplits, type SyntheticOptions, type BundledName, type DatasetMeta } from './api/datasets.js';
+export {
+  syntheticData,
+  readBundledDataset,
+  readCsvText,
+  csvColumns,
+  BUNDLED_DATASETS,
+  type LabelledData,
+  type DatasetSplits,
+  type SyntheticOptions,
+  type ReadCsvOptions,
+  type BundledName,
+  type DatasetMeta,
+} from './api/datasets.js';
 export type { CheckReport, CheckRow } from './verify/check.js';
 export type { DoctorReport } from './verify/doctor.js';
 export type { ProgressReport } from './train/trainer.js';
 export type { MetricsReport, TaskMetrics, RegressionMetrics, BinaryMetrics, OverallMetrics } from './train/metrics.js';
 export { DataError } from './data/csv.js';
 export { SafetensorsError } from './io/safetensors.js';
-export { adapterLabel, deviceLabel, type AdapterSummary } from './gpu/context.js';
+export { adapterLabel, deviceLabel, describeDevice, type AdapterSummary } from './gpu/context.js';
+export { browserHasWebGpu, requestBrowserDevice } from './gpu/browser.js';
 
 // Advanced: the backends and the model's building blocks, for people who schedule steps themselves.
 export { createWebGpuBackend, createCpuBackend, type WebGpuBackendOptions } from './backends.js';
@@ -40,6 +53,9 @@ export {
   type CouplingOptions as BackendCouplingOptions,
 } from './core/optimizers.js';
 export { initParameters, type CouplingInit } from './core/init.js';
+export { gpuMatmul, gpuSigmoid, type MatmulDims } from './api/kernels.js';
+export { matmulReference, forward as referenceForward } from './cpu/reference.js';
+export { sigmoid } from './core/losses.js';
 export { SCHEDULE_KINDS, type Schedule, type ScheduleKind } from './train/schedule.js';
 
 /** The package version. */

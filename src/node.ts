@@ -7,11 +7,11 @@ import { existsSync, promises as fs } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setDefaultGpuProvider } from './api/device.js';
-import { labelled, readBundledDataset, syntheticData, type DatasetSplits, type LabelledData } from './api/datasets.js';
+import { csvRows, labelled, readBundledDataset, syntheticData, type DatasetSplits, type LabelledData, type ReadCsvOptions } from './api/datasets.js';
 import { loadModel, type Model } from './api/model.js';
 import { isBundledName, type DatasetMeta } from './data/bundled.js';
 import { DataError, parseCsv, type CsvTable } from './data/csv.js';
-import { chooseColumns, resolveColumns, toTaskTable, type ColumnChoice } from './data/table.js';
+import { chooseColumns, toTaskTable } from './data/table.js';
 import { readFileBytes, writeFileAtomic } from './io/files.js';
 import { fileTuningStore } from './io/tuning-store.js';
 import { requestNodeGpu, type NodeGpuOptions } from './gpu/node.js';
@@ -31,35 +31,13 @@ export async function requestNodeDevice(options: NodeGpuOptions = {}): Promise<G
   return (await requestNodeGpu(options)).device;
 }
 
-export interface ReadCsvOptions {
-  /** Target columns: names or globs ("y_*"); omit for prediction input. */
-  targets?: readonly string[];
-  /** Feature columns (default: every column that is not a target or the id). */
-  features?: readonly string[];
-  /** A column kept as `ids` (prediction output). */
-  idColumn?: string;
-}
-
 /**
  * A CSV file's chosen columns (`-` reads stdin). With targets: labelled rows (empty, NA, NaN or ?
  * cells are missing targets). Without: prediction input, which needs `features`. A bad cell is a
  * DataError naming the file, line and column.
  */
 export async function readCsv(path: string, options: ReadCsvOptions = {}): Promise<LabelledData & { ids?: string[] }> {
-  const table = await readCsvTable(path);
-  let choice: ColumnChoice;
-  if (options.targets?.length) {
-    choice = chooseColumns(table, options.targets, options.features, options.idColumn);
-  } else {
-    if (!options.features?.length) throw new DataError(`${table.file}: say which columns are targets (targets: [...]) or, for prediction input, features`);
-    choice = { features: resolveColumns(table, options.features, 'feature'), targets: [], idColumn: options.idColumn };
-    if (options.idColumn !== undefined && !table.columns.includes(options.idColumn)) {
-      throw new DataError(`${table.file}: no id column "${options.idColumn}" (available: ${table.columns.join(', ')})`);
-    }
-  }
-  const rows = toTaskTable(table, choice, choice.targets.length > 0);
-  const data = labelled(rows);
-  return rows.ids ? { ...data, ids: rows.ids } : data;
+  return csvRows(await readCsvTable(path), options);
 }
 
 async function readCsvTable(path: string): Promise<CsvTable> {

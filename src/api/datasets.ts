@@ -3,7 +3,8 @@
 // fetches and Node reads files) and synthetic teacher–student data.
 import { loadBundled, BUNDLED_NAMES, type BundledName, type DatasetMeta, type ReadText } from '../data/bundled.js';
 import { syntheticTable } from '../data/synthetic.js';
-import { chooseColumns, selectRows, toTaskTable, type TaskTable } from '../data/table.js';
+import { chooseColumns, resolveColumns, selectRows, toTaskTable, type ColumnChoice, type TaskTable } from '../data/table.js';
+import { DataError, parseCsv, type CsvTable } from '../data/csv.js';
 import { forward } from '../cpu/reference.js';
 import { parameterLayout } from '../core/shape.js';
 
@@ -74,4 +75,44 @@ export function syntheticData(options: SyntheticOptions = {}): DatasetSplits {
   const test = selectRows(all, range(rows, all.rows));
   const teacherOutputs = forward(all.teacher, parameterLayout(shape), test.X, test.rows).Y;
   return { name: 'synthetic', train: labelled(selectRows(all, range(0, rows))), test: labelled(test), teacherOutputs };
+}
+
+export interface ReadCsvOptions {
+  /** Target columns: names or globs ("y_*"); omit for prediction input. */
+  targets?: readonly string[];
+  /** Feature columns (default: every column that is not a target or the id). */
+  features?: readonly string[];
+  /** A column kept as `ids` (prediction output). */
+  idColumn?: string;
+}
+
+/** The header of a CSV text: its column names. */
+export function csvColumns(text: string, name = 'CSV'): string[] {
+  return parseCsv(text, name).columns;
+}
+
+/**
+ * The chosen columns of a CSV text. With targets: labelled rows (empty, NA, NaN or ? cells are
+ * missing targets). Without: prediction input, which needs `features`. A bad cell is a DataError
+ * naming `name` (the file), the line and the column.
+ */
+export function readCsvText(text: string, options: ReadCsvOptions & { name?: string } = {}): LabelledData & { ids?: string[] } {
+  return csvRows(parseCsv(text, options.name ?? 'CSV'), options);
+}
+
+/** @internal */
+export function csvRows(table: CsvTable, options: ReadCsvOptions): LabelledData & { ids?: string[] } {
+  let choice: ColumnChoice;
+  if (options.targets?.length) {
+    choice = chooseColumns(table, options.targets, options.features, options.idColumn);
+  } else {
+    if (!options.features?.length) throw new DataError(`${table.file}: say which columns are targets (targets: [...]) or, for prediction input, features`);
+    if (options.idColumn !== undefined && !table.columns.includes(options.idColumn)) {
+      throw new DataError(`${table.file}: no id column "${options.idColumn}" (available: ${table.columns.join(', ')})`);
+    }
+    choice = { features: resolveColumns(table, options.features, 'feature'), targets: [], idColumn: options.idColumn };
+  }
+  const rows = toTaskTable(table, choice, choice.targets.length > 0);
+  const data = labelled(rows);
+  return rows.ids ? { ...data, ids: rows.ids } : data;
 }

@@ -1,6 +1,6 @@
 // --backend for eval, predict, check and doctor: a Dawn device (webgpu), none (cpu), or a device
 // when one can be had (auto, with a one-line notice otherwise).
-import { deviceLabel, requestNodeDevice } from '../node.js';
+import { deviceLabel, requestNodeDevice } from 'sigmtl/node';
 
 export type BackendChoice = 'webgpu' | 'cpu' | 'auto';
 

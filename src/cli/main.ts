@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `sigmtl` command: dispatches to a subcommand and turns errors into one clear line.
-import { VERSION } from '../index.js';
+import { VERSION } from 'sigmtl';
 import { UsageError } from './args.js';
 import { check, checkHelp } from './commands/check.js';
 import { doctor, doctorHelp } from './commands/doctor.js';

@@ -1,6 +1,6 @@
 // What the CLI prints. Human output and progress go to stderr when --json is on, so stdout then
 // holds exactly one JSON object.
-import type { MetricsReport, OverallMetrics, TaskMetrics } from '../index.js';
+import type { MetricsReport, OverallMetrics, TaskMetrics } from 'sigmtl';
 
 export interface Output {
   json: boolean;

@@ -1,6 +1,6 @@
 // Training progress: a bar on a terminal (cli-progress), plain periodic lines otherwise.
 import cliProgress from 'cli-progress';
-import type { ProgressReport } from '../index.js';
+import type { ProgressReport } from 'sigmtl';
 import { formatNumber } from './output.js';
 
 export interface Progress {

@@ -2,7 +2,7 @@
 // (checked again, by the library, before any work), and where files go. Syntax errors here are
 // UsageErrors naming the flag; everything else is train()'s own validation.
 import { readFile } from 'node:fs/promises';
-import { DataError, type LoadDatasetOptions, type LossChoice, type TrainOptions } from '../node.js';
+import { DataError, type LoadDatasetOptions, type LossChoice, type TrainOptions } from 'sigmtl/node';
 import { choice, flag, list, number, text, UsageError, type OptionSpec, type Parsed } from './args.js';
 import Papa from 'papaparse';
 

@@ -13,3 +13,8 @@ export async function requestBrowserGpu(powerPreference: GPUPowerPreference = 'h
   if (!adapter) throw new Error('WebGPU is present but no adapter is available (GPU blocklisted or disabled).');
   return openDevice(navigator.gpu, adapter, 'navigator.gpu', () => {});
 }
+
+/** A WebGPU device from navigator.gpu with the limits and features sigmtl uses (the adapter's real limits). */
+export async function requestBrowserDevice(powerPreference: GPUPowerPreference = 'high-performance'): Promise<GPUDevice> {
+  return (await requestBrowserGpu(powerPreference)).device;
+}

@@ -68,6 +68,12 @@ export function deviceLabel(device: GPUDevice): string {
   return adapterLabel(contextFromDevice(device).adapter);
 }
 
+/** What sigmtl knows of a device's adapter: vendor, architecture, whether it is software, a label. */
+export function describeDevice(device: GPUDevice): AdapterSummary & { label: string } {
+  const adapter = contextFromDevice(device).adapter;
+  return { ...adapter, label: adapterLabel(adapter) };
+}
+
 export class GpuError extends Error {
   override readonly name = 'GpuError';
 }

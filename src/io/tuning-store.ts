@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { TuningStore } from '../kernels/autotune.js';
+import type { KeyValueStore as TuningStore } from '../util/store.js';
 
 export function fileTuningStore(path = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sigmtl', 'autotune.json')): TuningStore {
   const read = (): Record<string, string> => {

@@ -8,12 +8,11 @@ import type { GpuContext } from '../gpu/context.js';
 import { createBindGroup, KernelRegistry } from '../gpu/registry.js';
 import { chooseMatmulTuning } from './tuning.js';
 import { UniformArena } from '../gpu/uniforms.js';
+import type { KeyValueStore } from '../util/store.js';
 import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulDims, type MatmulOptions, type MatmulTuning } from './matmul.js';
 
-export interface TuningStore {
-  get(key: string): string | undefined | null;
-  set(key: string, value: string): void;
-}
+/** Where autotuning keeps its choice across runs. */
+export type TuningStore = KeyValueStore;
 
 export interface AutotuneOptions {
   store?: TuningStore;

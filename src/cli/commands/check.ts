@@ -1,5 +1,5 @@
 // `sigmtl check`: every kernel and a whole training step on this device against the reference.
-import { check as runChecks } from '../../node.js';
+import { check as runChecks } from 'sigmtl/node';
 import { flag, parse } from '../args.js';
 import { createOutput, table } from '../output.js';
 

@@ -1,5 +1,5 @@
 // `sigmtl doctor`: which WebGPU adapter sigmtl gets here and what it offers.
-import { doctor as doctorReport } from '../../node.js';
+import { doctor as doctorReport } from 'sigmtl/node';
 import { flag, parse } from '../args.js';
 import { createOutput } from '../output.js';
 

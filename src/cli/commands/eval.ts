@@ -1,5 +1,5 @@
 // `sigmtl eval`: per-task metrics of a saved model on labelled data, and its coupling matrix A.
-import { loadDataset, loadModelFile, readCsv, type LabelledData, type Model } from '../../node.js';
+import { loadDataset, loadModelFile, readCsv, type LabelledData, type Model } from 'sigmtl/node';
 import { choice, flag, parse, required } from '../args.js';
 import { openCliDevice, type BackendChoice } from '../backend.js';
 import { createOutput, formatNumber, metricsTable, table } from '../output.js';

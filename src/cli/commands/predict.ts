@@ -1,7 +1,7 @@
 // `sigmtl predict`: one output column per target (probabilities for BCE tasks), written atomically
 // (or to stdout with --out -).
 import Papa from 'papaparse';
-import { loadDataset, loadModelFile, readCsv, writeFileAtomic } from '../../node.js';
+import { loadDataset, loadModelFile, readCsv, writeFileAtomic } from 'sigmtl/node';
 import { choice, flag, parse, required, text } from '../args.js';
 import { openCliDevice, type BackendChoice } from '../backend.js';
 import { createOutput } from '../output.js';

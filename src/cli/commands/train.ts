@@ -2,7 +2,7 @@
 // file and (on divergence) the last good parameters. Human output goes to stdout (or stderr with
 // --json), progress to stderr.
 import { readFile } from 'node:fs/promises';
-import { DataError, loadDataset, saveModel, train as trainModel, TrainingDivergedError, writeFileAtomic, type MetricsReport, type TrainResult } from '../../node.js';
+import { DataError, loadDataset, saveModel, train as trainModel, TrainingDivergedError, writeFileAtomic, type MetricsReport, type TrainResult } from 'sigmtl/node';
 import { flag, parse } from '../args.js';
 import { createOutput, formatNumber, metricsTable } from '../output.js';
 import { createProgress } from '../progress.js';
