@@ -69,14 +69,20 @@ export async function loadModelFile(path: string): Promise<Model> {
   return loadModel(await readFileBytes(path), path);
 }
 
-/** data/ of this package (beside dist/ or src/). */
-export function bundledDataDir(): string {
+/**
+ * The data/ folder that holds a bundled data set: beside dist/ or src/. The npm package ships
+ * enb2012 only (yeast and sarcos-arm state no licence, so they stay in the repository's data/).
+ */
+export function bundledDataDir(name = 'enb2012'): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 4; i++) {
-    if (existsSync(join(dir, 'data', 'yeast', 'meta.json'))) return join(dir, 'data');
+    if (existsSync(join(dir, 'data', name, 'meta.json'))) return join(dir, 'data');
     dir = dirname(dir);
   }
-  throw new Error('cannot find the bundled data/ folder next to this sigmtl installation');
+  throw new DataError(
+    `the bundled data set "${name}" is not in this installation: the npm package ships enb2012 only ` +
+      '(the others state no licence); it is in the data/ folder of a clone of the sigmtl repository',
+  );
 }
 
 export interface LoadDatasetOptions {
@@ -97,13 +103,13 @@ export async function loadDataset(data: string, options: LoadDatasetOptions = {}
   if (data === 'synthetic') return syntheticData(options.synthetic);
   let splits: DatasetSplits;
   if (isBundledName(data) && !options.targets?.length) {
-    const root = bundledDataDir();
+    const root = bundledDataDir(data);
     splits = await readBundledDataset(data, (path) => fs.readFile(join(root, path), 'utf8'));
   } else {
     let meta: Partial<DatasetMeta> = {};
     let path = data;
     if (isBundledName(data)) {
-      const root = bundledDataDir();
+      const root = bundledDataDir(data);
       meta = JSON.parse(await fs.readFile(join(root, data, 'meta.json'), 'utf8')) as DatasetMeta;
       path = join(root, data, meta.files?.train ?? meta.files?.all ?? '');
     } else {

@@ -3,7 +3,7 @@
 // WebGPU (Dawn) and on the CPU backend, (3) build a tiny Vite page that imports `sigmtl` and run
 // it in headless Chromium on WebGPU. Nothing here reaches into src/.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -45,20 +45,14 @@ device.destroy();
 console.log(JSON.stringify(out));
 `;
 
-const PAGE_MAIN = `import { train } from 'sigmtl';
-
-const features: number[][] = [];
-const targets: number[][] = [];
-for (let i = 0; i < 200; i++) {
-  const a = Math.sin(i);
-  features.push([a, Math.cos(i)]);
-  targets.push([3 * a, a > 0 ? 1 : 0]);
+/** The README's code block after `<!-- example: NAME ... -->`, as users will paste it. */
+function readmeExample(name: string): string {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const at = readme.indexOf(`<!-- example: ${name}`);
+  expect(at, `README has no example "${name}"`).toBeGreaterThan(0);
+  const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(at));
+  return block![1]!;
 }
-const result = await train({ features, targets, epochs: 20, backend: 'webgpu' })
-  .then((r) => ({ backend: r.backend, adapter: r.adapter, lossFirst: r.lossFirst, lossLast: r.lossLast, agreement: r.agreement.ok }))
-  .catch((e: Error) => ({ error: e.message }));
-document.getElementById('out')!.textContent = JSON.stringify(result);
-`;
 
 beforeAll(() => {
   // npm pack runs `prepare` (the build), as an install from git or a folder would.
@@ -91,8 +85,9 @@ test('the tarball holds no devDependency import and no Node built-in in the brow
   }
 });
 
-test('a TypeScript consumer type-checks and runs in Node on WebGPU and the CPU', () => {
+test('a TypeScript consumer and the README example type-check and run in Node on WebGPU and the CPU', () => {
   writeFileSync(join(project, 'main.ts'), CONSUMER);
+  writeFileSync(join(project, 'readme.ts'), readmeExample('node'));
   writeFileSync(
     join(project, 'tsconfig.json'),
     JSON.stringify({
@@ -105,7 +100,7 @@ test('a TypeScript consumer type-checks and runs in Node on WebGPU and the CPU',
         typeRoots: [join(repo, 'node_modules', '@types')],
         types: ['node'],
       },
-      files: ['main.ts'],
+      files: ['main.ts', 'readme.ts'],
     }),
   );
   const tsc = spawnSync(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { encoding: 'utf8' });
@@ -119,13 +114,19 @@ test('a TypeScript consumer type-checks and runs in Node on WebGPU and the CPU',
     expect(out[backend].losses).toEqual(['mse', 'bce']);
     expect(out[backend].same, 'predictions identical after save and reload').toBe(true);
   }
+  const readme = spawnSync(process.execPath, [join(project, 'out', 'readme.js')], { cwd: project, encoding: 'utf8', timeout: 180_000 });
+  expect(readme.status, readme.stderr).toBe(0);
+  expect(readme.stdout).toMatch(/hammingLoss: [\d.]+/);
+  expect(readme.stdout).toMatch(/macroR2: 0\.9\d+/);
+  expect(readme.stdout).toMatch(/Float64Array\(2\) \[ [-\d.e]+, 0\.\d+ \]/);
+  expect(existsSync(join(project, 'model.safetensors'))).toBe(true);
 }, 240_000);
 
-test.skipIf(!existsSync(CHROMIUM))('a Vite page importing sigmtl trains on WebGPU in headless Chromium', async () => {
+test.skipIf(!existsSync(CHROMIUM))("the README's page example, built with Vite, trains on WebGPU in headless Chromium", async () => {
   const page = join(project, 'page');
   mkdirSync(page, { recursive: true });
-  writeFileSync(join(page, 'index.html'), '<!doctype html><meta charset="utf-8"><title>sigmtl consumer</title><pre id="out"></pre><script type="module" src="./main.ts"></script>');
-  writeFileSync(join(page, 'main.ts'), PAGE_MAIN);
+  writeFileSync(join(page, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>sigmtl consumer</title><body></body><script type="module" src="./main.ts"></script>');
+  writeFileSync(join(page, 'main.ts'), readmeExample('browser'));
   await build({ root: page, logLevel: 'error', configFile: false, build: { outDir: join(page, 'dist'), target: 'es2022' } });
   const assets = readdirSync(join(page, 'dist', 'assets')).filter((f) => f.endsWith('.js'));
   const bytes = assets.reduce((sum, f) => sum + statSync(join(page, 'dist', 'assets', f)).size, 0);
@@ -140,13 +141,16 @@ test.skipIf(!existsSync(CHROMIUM))('a Vite page importing sigmtl trains on WebGP
   });
   try {
     const tab = await browser.newPage();
+    const progress: string[] = [];
+    const errors: string[] = [];
+    tab.on('console', (m) => (m.type() === 'error' ? errors : progress).push(m.text()));
+    tab.on('pageerror', (e) => errors.push(e.message));
     await tab.goto(server.resolvedUrls!.local[0]!);
-    await tab.waitForFunction(() => document.getElementById('out')!.textContent !== '', null, { timeout: 120_000 });
-    const result = JSON.parse((await tab.locator('#out').textContent())!);
-    expect(result.error).toBeUndefined();
-    expect(result.backend).toBe('webgpu');
-    expect(result.lossLast).toBeLessThan(result.lossFirst);
-    expect(result.agreement).toBe(true);
+    await tab.waitForFunction(() => /R²/.test(document.body.textContent ?? ''), null, { timeout: 120_000 });
+    const text = (await tab.locator('body').textContent())!;
+    expect(errors).toEqual([]);
+    expect(text).toMatch(/^webgpu on .+: R² 0\.9\d+$/);
+    expect(progress[0]).toMatch(/^epoch 1: loss [\d.]+$/);
   } finally {
     await browser.close();
     await new Promise<void>((done) => server.httpServer.close(() => done()));
