@@ -178,3 +178,14 @@ export async function trainJobFromArgs(p: Parsed): Promise<TrainJob> {
     aInitPath: aInit,
   };
 }
+
+/** --A-init FILE against the data's task count: T rows of H numbers, or an error naming the file. */
+export function checkCouplingFile(job: TrainJob, tasks: number): void {
+  const init = job.options.coupling?.init;
+  if (!Array.isArray(init)) return;
+  const H = job.options.hidden ?? tasks;
+  if (init.length !== tasks || init.some((r) => (r as readonly number[]).length !== H)) {
+    const cols = (init[0] as readonly number[] | undefined)?.length ?? 0;
+    throw new DataError(`${job.aInitPath}: A must be ${tasks} rows (tasks) × ${H} columns (hidden units) of numbers, got ${init.length} rows × ${cols}`);
+  }
+}

@@ -10,7 +10,7 @@
 //   5 matmul  G_Z = (G_Y·A) ⊙ S ⊙ (1 − S)       (epilogue: sigmoid backward)
 //   6 matmul  dW  = G_Zᵀ·X,   db = Σ_n G_Z
 //   7 update  params, optimizer state
-import { checkErrors, type GpuContext } from '../gpu/context.js';
+import { adapterLabel, checkErrors, type GpuContext } from '../gpu/context.js';
 import { createStorage, readFloats, segmentBinding, uploadFloats } from '../gpu/buffers.js';
 import { createBindGroup, KernelRegistry, type BindingResource, type Kernel } from '../gpu/registry.js';
 import { chooseLossWorkgroup } from '../kernels/tuning.js';
@@ -106,7 +106,7 @@ export class WebGpuBackend implements TrainingBackend {
   ) {
     this.device = ctx.device;
     this.layout = parameterLayout(config.shape);
-    this.description = `${ctx.adapter.description || ctx.adapter.architecture} (${ctx.adapter.vendor})`;
+    this.description = adapterLabel(ctx.adapter);
     this.stepsPerSubmit = stepsPerSubmit;
     const bufferBytes = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
     const bytesPerRow = 4 * Math.max(config.shape.features, config.shape.tasks);

@@ -160,16 +160,16 @@ export async function trainModel(
   let lastReportTime = started;
   let stepsSinceReport = 0;
 
+  const diverged = (what: string) =>
+    new DivergenceError(
+      `training diverged: ${what}. Try a lower learning rate (now ${options.learningRate}), a learning-rate warm-up, or the adam optimizer.`,
+      lastGood,
+    );
+
   const report = async (epoch: number, validation?: DatasetLoss) => {
     const { perTask } = await backend.readLoss();
     const loss = weightedTotal(perTask, tasks);
-    if (!Number.isFinite(loss)) {
-      throw new DivergenceError(
-        `training diverged: the loss became ${loss} at epoch ${epoch + 1}, step ${step}. ` +
-          `Try a lower learning rate (now ${options.learningRate}), a learning-rate warm-up, or the adam optimizer.`,
-        lastGood,
-      );
-    }
+    if (!Number.isFinite(loss)) throw diverged(`the loss became ${loss} at epoch ${epoch + 1}, step ${step}`);
     const now = performance.now();
     const entry: ProgressReport = {
       epoch,
@@ -197,25 +197,17 @@ export async function trainModel(
       const lastShard = shardStart + shardRows >= train.rows;
       const shard = permute(train, order.subarray(shardStart, Math.min(train.rows, shardStart + shardRows)), d, T);
       backend.setDataset(shard);
-      const steps: TrainStep[] = [];
-      for (let start = 0; start < shard.rows; start += batch) {
-        const rows = Math.min(batch, shard.rows - start);
-        steps.push({ start, rows, learningRate: learningRateAt(options.learningRate, options.schedule, step + steps.length, totalSteps) });
-      }
+      const steps = batchesOf(shard.rows, batch, (i) => learningRateAt(options.learningRate, options.schedule, step + i, totalSteps));
       for (let i = 0; i < steps.length; ) {
-        if (options.shouldStop?.()) {
-          stoppedEarly = stopped = true;
-          break;
-        }
-        let chunk = Math.min(options.reportEvery - stepsSinceReport, steps.length - i);
-        if (options.shouldStop && options.stepsPerPoll) {
-          chunk = Math.min(chunk, options.stepsPerPoll);
-          await yieldToEventLoop();
+        if (options.shouldStop) {
+          if (options.stepsPerPoll) await yieldToEventLoop();
           if (options.shouldStop()) {
             stoppedEarly = stopped = true;
             break;
           }
         }
+        let chunk = Math.min(options.reportEvery - stepsSinceReport, steps.length - i);
+        if (options.shouldStop && options.stepsPerPoll) chunk = Math.min(chunk, options.stepsPerPoll);
         if (options.verifyEvery > 0) {
           const untilVerify = options.verifyEvery - (step % options.verifyEvery);
           if (untilVerify === options.verifyEvery) {
@@ -242,13 +234,8 @@ export async function trainModel(
     const params = await backend.getParameters();
     // Beyond f32's range is divergence too: the model file (and the GPU) are f32.
     const bad = params.findIndex((v) => !Number.isFinite(Math.fround(v)));
-    if (bad >= 0 || (validationLoss && !Number.isFinite(validationLoss.total))) {
-      throw new DivergenceError(
-        `training diverged: ${bad >= 0 ? `parameter ${bad} became ${params[bad]}` : `the validation loss became ${validationLoss!.total}`} in epoch ${epoch + 1}. ` +
-          `Try a lower learning rate (now ${options.learningRate}), a learning-rate warm-up, or the adam optimizer.`,
-        lastGood,
-      );
-    }
+    if (bad >= 0) throw diverged(`parameter ${bad} became ${params[bad]} in epoch ${epoch + 1}`);
+    if (validationLoss && !Number.isFinite(validationLoss.total)) throw diverged(`the validation loss became ${validationLoss.total} in epoch ${epoch + 1}`);
     lastGood = params;
     if (validationLoss) {
       if (!best || validationLoss.total < best.loss) best = { epoch, loss: validationLoss.total, params: lastGood };
@@ -280,6 +267,13 @@ export async function trainModel(
     stopped,
     verifications,
   };
+}
+
+/** The steps of one pass over `rows` in batches (the last may be short); `rate(i)` is step i's learning rate. */
+function batchesOf(rows: number, batch: number, rate: (i: number) => number): TrainStep[] {
+  const steps: TrainStep[] = [];
+  for (let start = 0; start < rows; start += batch) steps.push({ start, rows: Math.min(batch, rows - start), learningRate: rate(steps.length) });
+  return steps;
 }
 
 /** Lets timers and events (an abort, a click) run: a macrotask turn, not just a microtask. */

@@ -2,11 +2,11 @@
 // file and (on divergence) the last good parameters. Human output goes to stdout (or stderr with
 // --json), progress to stderr.
 import { readFile } from 'node:fs/promises';
-import { DataError, loadDataset, saveModel, train as trainModel, TrainingDivergedError, writeFileAtomic, type MetricsReport, type TrainResult } from 'sigmtl/node';
+import { loadDataset, saveModel, train as trainModel, TrainingDivergedError, writeFileAtomic, type MetricsReport, type TrainResult } from 'sigmtl/node';
 import { flag, parse } from '../args.js';
-import { createOutput, formatNumber, metricsTable } from '../output.js';
+import { createOutput, formatNumber, metricsTable, type Output } from '../output.js';
 import { createProgress } from '../progress.js';
-import { trainHelp, trainJobFromArgs, trainOptions } from '../train-job.js';
+import { checkCouplingFile, trainHelp, trainJobFromArgs, trainOptions } from '../train-job.js';
 
 export { trainHelp };
 
@@ -20,14 +20,7 @@ export async function train(argv: string[]): Promise<number> {
   const job = await trainJobFromArgs(p);
   const dataset = await loadDataset(job.data, job.load);
   const { train: rows, test } = dataset;
-  const init = job.options.coupling?.init;
-  if (Array.isArray(init)) {
-    const T = rows.taskNames.length;
-    const H = job.options.hidden ?? T;
-    if (init.length !== T || init.some((r) => r.length !== H)) {
-      throw new DataError(`${job.aInitPath}: A must be ${T} rows (tasks) × ${H} columns (hidden units) of numbers, got ${init.length} rows × ${init[0]?.length ?? 0}`);
-    }
-  }
+  checkCouplingFile(job, rows.taskNames.length);
   const epochs = job.options.epochs ?? 200;
   const progress = createProgress(!out.quiet, process.stderr, epochs);
   const resume = job.resumePath ? new Uint8Array(await readFile(job.resumePath).catch(() => Promise.reject(new Error(`${job.resumePath}: no such file`)))) : undefined;
@@ -61,10 +54,16 @@ export async function train(argv: string[]): Promise<number> {
   let teacher: MetricsReport | undefined;
   if (dataset.teacherOutputs && test) teacher = await result.model.evaluate(test.features, dataset.teacherOutputs);
 
+  report(out, dataset.name, job.modelPath, result, teacher);
+  return result.agreement.ok ? 0 : 3;
+}
+
+/** The run's summary: metrics tables and one-line facts (stdout, or stderr under --json), and the JSON result. */
+function report(out: Output, name: string, modelPath: string, result: TrainResult, teacher?: MetricsReport): void {
   const { shape, losses } = result.model;
   const bce = losses.filter((l) => l === 'bce').length;
   const lossKinds = [losses.length - bce ? `${losses.length - bce} MSE` : '', bce ? `${bce} BCE` : ''].filter(Boolean).join(', ');
-  out.info(`sigmtl: ${dataset.name}, ${result.trainingRows} training rows, d=${shape.features}, H=${shape.hidden}, T=${shape.tasks} (${lossKinds})`);
+  out.info(`sigmtl: ${name}, ${result.trainingRows} training rows, d=${shape.features}, H=${shape.hidden}, T=${shape.tasks} (${lossKinds})`);
   out.info(`backend: ${result.backend} — ${result.adapter}`);
   out.info('');
   out.info(`${result.evaluatedOn} metrics (${result.evaluatedRows} rows):`);
@@ -85,18 +84,18 @@ export async function train(argv: string[]): Promise<number> {
       `${result.agreement.ok ? 'ok' : 'MISMATCH'}` +
       (result.verifiedSteps ? `; ${result.verifiedSteps} training steps verified against the reference` : ''),
   );
-  out.info(`model written to ${job.modelPath}`);
+  out.info(`model written to ${modelPath}`);
   out.result({
     backend: result.backend,
     adapter: result.adapter,
-    dataset: dataset.name,
+    dataset: name,
     steps: result.steps,
     epochs: result.epochs,
     seconds: result.seconds,
     stepsPerSecond: result.stepsPerSecond,
     lossFirst: result.lossFirst,
     lossLast: result.lossLast,
-    model: job.modelPath,
+    model: modelPath,
     split: result.evaluatedOn,
     metrics: result.metrics,
     baseline: result.baseline,
@@ -106,5 +105,4 @@ export async function train(argv: string[]): Promise<number> {
     stoppedEarly: result.stoppedEarly,
     bestEpoch: result.bestEpoch,
   });
-  return result.agreement.ok ? 0 : 3;
 }
