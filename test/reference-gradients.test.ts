@@ -1,11 +1,13 @@
 // The float64 reference's analytic gradients against central finite differences, for every
-// parameter (W, b, A, c), MSE and BCE, with masks and task weights.
+// parameter (W, b, A, c), MSE and BCE, with masks and task weights; and the coupling regularisers.
 import { describe, expect, test } from 'vitest';
 import { backward, forward, taskLoss } from '../src/cpu/reference.js';
 import { initParameters } from '../src/core/init.js';
 import { parameterLayout, PARAMETER_NAMES, type ModelShape } from '../src/core/shape.js';
 import type { TaskSpec } from '../src/core/losses.js';
 import { Random } from '../src/util/random.js';
+import { DEFAULT_OPTIMIZER, newOptimizerState, updateRules } from '../src/core/optimizers.js';
+import { optimizerStep } from '../src/cpu/optimizer.js';
 
 function problem(shape: ModelShape, rows: number, tasks: TaskSpec[], seed: number, maskRate: number) {
   const random = new Random(seed);
@@ -62,4 +64,42 @@ describe.each(CASES)('reference gradients: %s', (_name, shape, tasks, maskRate) 
       }
     }
   });
+});
+
+test('the coupling regularisers: the optimizer adds their gradient (central finite differences of the penalty)', () => {
+  // R(A) = λ1·Σ|A| + (λI/2)·Σ(A − I)², written here independently of src/. One SGD step with zero
+  // data gradient moves A by −lr·∂R/∂A, so (A − A′)/lr is what the optimizer took as ∂R/∂A.
+  const shape = { features: 2, hidden: 4, tasks: 3 };
+  const layout = parameterLayout(shape);
+  const params = initParameters(shape, 9, 'random');
+  const [l1, towardIdentity] = [0.07, 0.4];
+  const penalty = (A: Float64Array) => {
+    let sum = 0;
+    for (let t = 0; t < shape.tasks; t++) {
+      for (let h = 0; h < shape.hidden; h++) {
+        const a = A[t * shape.hidden + h]!;
+        sum += l1 * Math.abs(a) + 0.5 * towardIdentity * (a - (t === h ? 1 : 0)) ** 2;
+      }
+    }
+    return sum;
+  };
+  const A = params.slice(layout.A.offset, layout.A.offset + layout.A.size);
+  const lr = 1e-3;
+  const after = params.slice();
+  const rules = updateRules(layout, { l1A: l1, identityA: towardIdentity });
+  optimizerStep(after, new Float64Array(layout.count), newOptimizerState(layout.count), { ...DEFAULT_OPTIMIZER, kind: 'sgd' }, lr, rules);
+  const h = 1e-6;
+  for (let i = 0; i < A.length; i++) {
+    const plus = A.slice();
+    const minus = A.slice();
+    plus[i]! += h;
+    minus[i]! -= h;
+    const numeric = (penalty(plus) - penalty(minus)) / (2 * h);
+    const taken = (params[layout.A.offset + i]! - after[layout.A.offset + i]!) / lr;
+    expect(Math.abs(taken - numeric), `A[${i}]`).toBeLessThan(1e-6);
+  }
+  // W, b and c are not regularised: with zero gradient they stay.
+  for (const name of ['W', 'b', 'c'] as const) {
+    for (let i = 0; i < layout[name].size; i++) expect(after[layout[name].offset + i]).toBe(params[layout[name].offset + i]);
+  }
 });

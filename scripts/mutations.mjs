@@ -1,0 +1,169 @@
+// The mutation check (`npm run test:mutations`): each entry writes one deliberate mistake into the
+// code — into both twins where the float64 reference mirrors the kernel, so that the twin
+// comparison alone cannot see it — runs the fast tests, and restores the files. It fails unless
+// every mutation is caught by a failing assertion. A new formula adds its mutation here.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const TESTS = ['test/golden.test.ts', 'test/reference-gradients.test.ts', 'test/elementwise.test.ts'];
+
+/** [file, exact text (must occur once), replacement] */
+const MUTATIONS = [
+  {
+    name: 'Adam bias correction dropped',
+    edits: [['src/core/optimizers.ts', 'return [1 / (1 - config.beta1 ** step), 1 / (1 - config.beta2 ** step)];', 'return [1, 1];']],
+  },
+  {
+    name: 'Adam β1 and β2 swapped',
+    edits: [
+      ['shaders/optimizer.wgsl', 'let m = opt.beta1 * state1[i] + (1.0 - opt.beta1) * g;', 'let m = opt.beta2 * state1[i] + (1.0 - opt.beta2) * g;'],
+      ['shaders/optimizer.wgsl', 'let v = opt.beta2 * state2[i] + (1.0 - opt.beta2) * g * g;', 'let v = opt.beta1 * state2[i] + (1.0 - opt.beta1) * g * g;'],
+      ['src/cpu/optimizer.ts', 'const m = config.beta1 * state.state1[i]! + (1 - config.beta1) * g;', 'const m = config.beta2 * state.state1[i]! + (1 - config.beta2) * g;'],
+      ['src/cpu/optimizer.ts', 'const v = config.beta2 * state.state2[i]! + (1 - config.beta2) * g * g;', 'const v = config.beta1 * state.state2[i]! + (1 - config.beta1) * g * g;'],
+    ],
+  },
+  {
+    name: 'momentum: gradient subtracted from the velocity',
+    edits: [
+      ['shaders/optimizer.wgsl', 'let v = opt.momentum * state1[i] + g;', 'let v = opt.momentum * state1[i] - g;'],
+      ['src/cpu/optimizer.ts', 'const v = config.momentum * state.state1[i]! + g;', 'const v = config.momentum * state.state1[i]! - g;'],
+    ],
+  },
+  {
+    name: 'sigmoid-gradient epilogue S(1−S) → S',
+    edits: [
+      ['shaders/matmul_common.wgsl', 'return acc * s * (1.0 - s);', 'return acc * s;'],
+      ['src/cpu/reference.ts', 'gradZ[h] = gs * s * (1 - s);', 'gradZ[h] = gs * s;'],
+    ],
+  },
+  {
+    name: 'BCE with the sign of the logit flipped',
+    edits: [
+      ['shaders/loss.wgsl', 'return max(logit, 0.0) - logit * truth + log(1.0 + exp(-abs(logit)));', 'return max(-logit, 0.0) + logit * truth + log(1.0 + exp(-abs(logit)));'],
+      ['shaders/loss.wgsl', 'return stableSigmoid(logit) - truth;', 'return stableSigmoid(-logit) - truth;'],
+      ['src/core/losses.ts', 'Math.max(y, 0) - y * target + Math.log1p(Math.exp(-Math.abs(y)))', 'Math.max(-y, 0) + y * target + Math.log1p(Math.exp(-Math.abs(y)))'],
+      ['src/core/losses.ts', 'gradient: (y, target) => sigmoid(y) - target,', 'gradient: (y, target) => sigmoid(-y) - target,'],
+    ],
+  },
+  {
+    name: 'mask ignored in the mean (divide by the batch rows)',
+    edits: [
+      ['shaders/loss.wgsl', 'let count = total.x;', 'let count = select(0.0, f32(dims.rows), total.x > 0.0);'],
+      ['src/cpu/reference.ts', '    if (count === 0) return;\n', '    if (count === 0) return;\n    count = rows;\n'],
+    ],
+  },
+  {
+    name: 'task weight ignored in the gradient',
+    edits: [
+      ['shaders/loss.wgsl', 'let scale = select(0.0, info.weight / count, count > 0.0);', 'let scale = select(0.0, 1.0 / count, count > 0.0);'],
+      ['src/cpu/reference.ts', 'gradY[n * T + t] = ((task.weight * w) / count)', 'gradY[n * T + t] = ((1 * w) / count)'],
+    ],
+  },
+  {
+    name: 'weight decay applied to b and c too',
+    edits: [['src/core/shape.ts', 'decayCount: A.offset + A.size', 'decayCount: c.offset + c.size']],
+  },
+  {
+    name: 'bias-gradient row sums skip the first batch row',
+    edits: [
+      ['shaders/matmul_regblock.wgsl', 'if (ROW_SUMS) {\n      sums += av;', 'if (ROW_SUMS && k > 0u) {\n      sums += av;'],
+      ['src/cpu/reference.ts', 'dc[t]! += g;', 'if (n > 0) dc[t]! += g;'],
+      ['src/cpu/reference.ts', 'db[h]! += gradZ[h]!;', 'if (n > 0) db[h]! += gradZ[h]!;'],
+      ['src/cpu/reference.ts', 'for (let k = 0; k < s.K; k++) out[m]! +=', 'for (let k = 1; k < s.K; k++) out[m]! +='],
+    ],
+  },
+  {
+    name: 'transposed-B index swapped',
+    edits: [
+      ['shaders/matmul_common.wgsl', 'select(vec2u(1u, dims.N), vec2u(dims.K, 1u), TRANSPOSE_B)', 'select(vec2u(1u, dims.N), vec2u(1u, dims.K), TRANSPOSE_B)'],
+      ['src/cpu/reference.ts', 'const bv = s.transposeB ? b[n * s.K + k]! : b[k * s.N + n]!;', 'const bv = s.transposeB ? b[k * s.N + n]! : b[k * s.N + n]!;'],
+    ],
+  },
+  {
+    name: 'coupling L1 gradient with the wrong sign',
+    edits: [
+      ['shaders/optimizer.wgsl', 'g += opt.couplingL1 * sign(p)', 'g -= opt.couplingL1 * sign(p)'],
+      ['src/cpu/optimizer.ts', 'g += coupling.l1 * Math.sign(p)', 'g -= coupling.l1 * Math.sign(p)'],
+    ],
+  },
+  {
+    name: 'coupling pulled toward −I instead of I',
+    edits: [
+      ['shaders/optimizer.wgsl', 'opt.couplingToIdentity * (p - identity)', 'opt.couplingToIdentity * (p + identity)'],
+      ['src/cpu/optimizer.ts', 'coupling.toIdentity * (p - identity)', 'coupling.toIdentity * (p + identity)'],
+    ],
+  },
+  {
+    name: 'frozen A updated anyway',
+    edits: [
+      ['shaders/optimizer.wgsl', '(i >= opt.frozenStart && i < opt.frozenEnd)', '(i >= opt.frozenStart && i < opt.frozenStart)'],
+      ['src/cpu/optimizer.ts', 'if (i >= frozen[0] && i < frozen[1]) continue;', 'if (i >= frozen[0] && i < frozen[0]) continue;'],
+    ],
+  },
+];
+
+const report = join(tmpdir(), `sigmtl-mutations-${process.pid}.json`);
+
+/** Runs the fast tests; returns the files with a failed assertion, or null when the run did not complete. */
+function runTests() {
+  rmSync(report, { force: true });
+  const run = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...TESTS, '--reporter=json', `--outputFile=${report}`], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  let results;
+  try {
+    results = JSON.parse(readFileSync(report, 'utf8'));
+  } catch {
+    return { status: run.status, failedFiles: null, stderr: run.stderr };
+  }
+  const failedFiles = results.testResults
+    .filter((file) => file.assertionResults.some((a) => a.status === 'failed' && a.failureMessages.some((m) => /AssertionError|expected/.test(m))))
+    .map((file) => file.name.replace(`${process.cwd()}/`, ''));
+  return { status: run.status, failedFiles, stderr: run.stderr };
+}
+
+function apply(edits) {
+  const originals = new Map();
+  for (const [file, from, to] of edits) {
+    const text = originals.get(file) ?? readFileSync(file, 'utf8');
+    if (!originals.has(file)) originals.set(file, text);
+    const current = readFileSync(file, 'utf8');
+    const count = current.split(from).length - 1;
+    if (count !== 1) {
+      restore(originals);
+      throw new Error(`mutation text found ${count} times (not once) in ${file}: ${JSON.stringify(from)}`);
+    }
+    writeFileSync(file, current.replace(from, to));
+  }
+  return originals;
+}
+
+function restore(originals) {
+  for (const [file, text] of originals) writeFileSync(file, text);
+}
+
+const baseline = runTests();
+if (baseline.status !== 0) {
+  console.error(`the unmutated code fails the fast tests (exit ${baseline.status}); fix that first\n${baseline.stderr.slice(-2000)}`);
+  process.exit(1);
+}
+
+let survivors = 0;
+const rows = [];
+for (const mutation of MUTATIONS) {
+  const originals = apply(mutation.edits);
+  let result;
+  try {
+    result = runTests();
+  } finally {
+    restore(originals);
+  }
+  const caught = result.status !== 0 && result.failedFiles !== null && result.failedFiles.length > 0;
+  if (!caught) survivors++;
+  const by = result.failedFiles?.length ? result.failedFiles.join(', ') : result.status === 0 ? 'nothing' : 'a crash, not an assertion';
+  rows.push(`${caught ? 'caught  ' : 'SURVIVED'}  ${mutation.name}  (${mutation.edits.length} edit${mutation.edits.length > 1 ? 's' : ''}; failed: ${by})`);
+  console.log(rows.at(-1));
+}
+rmSync(report, { force: true });
+console.log(survivors ? `\n${survivors} of ${MUTATIONS.length} mutations SURVIVED` : `\nall ${MUTATIONS.length} mutations caught`);
+process.exit(survivors ? 1 : 0);
