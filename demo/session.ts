@@ -93,8 +93,7 @@ export async function runSession(device: GPUDevice | undefined, data: DatasetSpl
 }
 
 function metricsHtml(metrics: MetricsReport): string {
-  const rows = Object.entries(metrics)
-    .filter(([name]) => name !== 'overall')
+  const rows = Object.entries(metrics.tasks)
     .map(([name, m]) => {
       if ('accuracy' in m) return `<tr><td>${name}</td><td>${m.count}</td><td>accuracy ${fmt(m.accuracy, 3)}</td><td>F1 ${fmt(m.f1, 3)}</td><td>AUC ${fmt(m.auc, 3)}</td></tr>`;
       if ('rmse' in m) return `<tr><td>${name}</td><td>${m.count}</td><td>RMSE ${fmt(m.rmse, 3)}</td><td>MAE ${fmt(m.mae, 3)}</td><td>R² ${fmt(m.r2, 3)}</td></tr>`;

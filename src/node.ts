@@ -18,7 +18,7 @@ import { requestNodeGpu, type NodeGpuOptions } from './gpu/node.js';
 
 export * from './index.js';
 export { findSwiftShaderIcd, INSTALL_HINT, type NodeGpuOptions } from './gpu/node.js';
-export { writeFileAtomic } from './io/files.js';
+export { readFileBytes, writeFileAtomic } from './io/files.js';
 
 setDefaultGpuProvider(() => requestNodeGpu(), fileTuningStore());
 
@@ -40,24 +40,34 @@ export async function readCsv(path: string, options: ReadCsvOptions = {}): Promi
   return csvRows(await readCsvTable(path), options);
 }
 
+/** The largest CSV read whole into memory: about V8's longest string. */
+export const MAX_CSV_BYTES = 512 * 1024 * 1024;
+
 async function readCsvTable(path: string): Promise<CsvTable> {
   if (path === '-') return parseCsv(await readStdin(), '(stdin)');
-  let text: string;
-  try {
-    text = await fs.readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new DataError(`${path}: no such file`);
-    if (code === 'EISDIR') throw new DataError(`${path} is a directory, not a CSV file`);
-    throw error;
-  }
-  return parseCsv(text, path);
+  const bytes = await readFileBytes(path, MAX_CSV_BYTES).catch((error: Error) => Promise.reject(new DataError(error.message)));
+  return parseCsv(new TextDecoder().decode(bytes), path);
 }
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_CSV_BYTES) throw new DataError(`(stdin): more than ${MAX_CSV_BYTES} bytes, the limit for a CSV read whole`);
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads a JSON file, with its name in any error. */
+async function readJson<T>(path: string): Promise<T> {
+  const text = new TextDecoder().decode(await readFileBytes(path, 1 << 20).catch((error: Error) => Promise.reject(new DataError(error.message))));
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new DataError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
 }
 
 /** Writes a model file atomically (never half a file; a symlink's target is replaced, a device written in place). */
@@ -107,14 +117,22 @@ export async function loadDataset(data: string, options: LoadDatasetOptions = {}
     splits = await readBundledDataset(data, (path) => fs.readFile(join(root, path), 'utf8'));
   } else {
     let meta: Partial<DatasetMeta> = {};
+    let metaFile: string | undefined;
     let path = data;
     if (isBundledName(data)) {
       const root = bundledDataDir(data);
-      meta = JSON.parse(await fs.readFile(join(root, data, 'meta.json'), 'utf8')) as DatasetMeta;
+      meta = await readJson<DatasetMeta>(join(root, data, 'meta.json'));
       path = join(root, data, meta.files?.train ?? meta.files?.all ?? '');
     } else {
+      // A meta.json beside the CSV names its columns, but only when the caller named none.
       const metaPath = join(dirname(resolve(data)), 'meta.json');
-      if (data !== '-' && existsSync(metaPath)) meta = JSON.parse(await fs.readFile(metaPath, 'utf8')) as DatasetMeta;
+      if (data !== '-' && !options.targets?.length && existsSync(metaPath)) {
+        meta = await readJson<DatasetMeta>(metaPath);
+        if (!Array.isArray(meta.target_columns) || meta.target_columns.some((c) => typeof c !== 'string')) {
+          throw new DataError(`${metaPath}: target_columns must be a list of column names`);
+        }
+        metaFile = metaPath;
+      }
     }
     const table = await readCsvTable(path);
     const targets = options.targets?.length ? options.targets : meta.target_columns;
@@ -123,7 +141,8 @@ export async function loadDataset(data: string, options: LoadDatasetOptions = {}
     }
     const features = options.features?.length ? options.features : options.targets?.length ? undefined : meta.feature_columns;
     const choice = chooseColumns(table, targets, features);
-    splits = { name: meta.name ?? data, train: labelled(toTaskTable(table, choice)), meta: meta as DatasetMeta };
+    const name = typeof meta.name === 'string' ? meta.name : data;
+    splits = { name, train: labelled(toTaskTable(table, choice)), meta: meta as DatasetMeta, metaFile };
   }
   if (options.test) {
     const test = await readCsvTable(options.test);

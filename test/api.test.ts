@@ -86,7 +86,7 @@ test('flat Float32Array features with names; a test set; losses per task', async
     backend: 'cpu',
   });
   expect(result.evaluatedRows).toBe(20);
-  expect(Object.keys(result.metrics)).toEqual(['overall', 'y_reg', 'y_bin']);
+  expect(Object.keys(result.metrics.tasks)).toEqual(['y_reg', 'y_bin']);
 });
 
 test('an AbortSignal stops the run within one submit and keeps the best parameters', async () => {
@@ -133,6 +133,8 @@ describe('bad options throw a RangeError naming the option, before any GPU work'
     ['mismatched rows', { targets: data.targets.slice(1) }, /^features has 30 rows but targets has 29$/],
     ['ragged rows', { features: [[1, 2, 3], [1, 2]] as number[][], targets: [[1, 0], [1, 1]] }, /^features\[1\] has 2 values, row 0 has 3$/],
     ['non-finite feature', { features: data.features.map((r, i) => (i === 4 ? [r[0]!, Infinity, r[2]!] : r)) }, /^features row 4, column 1 \("b"\) is not a finite number \(Infinity\)$/],
+    ['a feature beyond float32', { features: data.features.map((r, i) => (i === 2 ? [1e39, r[1]!, r[2]!] : r)) }, /^features row 2, column 0 \("a"\) is outside the float32 range \(±3.4e38\) \(1e\+39\)$/],
+    ['a target beyond float32', { targets: data.targets.map((r, i) => (i === 3 ? [1e300, r[1]!] : r)) }, /^targets row 3, column 0 \("y_reg"\) is outside the float32 range/],
     ['flat array without width', { features: new Float32Array(90), featureNames: undefined }, /^features is a flat Float32Array: give featureCount/],
     ['weights for the wrong task count', { taskWeights: [1] }, /^taskWeights lists 1 weights for 2 tasks$/],
     ['backend', { backend: 'gpu' as 'webgpu' }, /^backend must be one of 'webgpu', 'cpu', 'auto', got "gpu"$/],

@@ -98,13 +98,24 @@ describe('metrics', () => {
     const targets = [1, 1, 2, 0, 4, 1, 0, 0];
     const mask = [1, 1, 1, 1, 1, 1, 0, 1];
     const m = computeMetrics(outputs, targets, mask, 4, ['r', 'b'], ['mse', 'bce']);
-    const r = m.r as { mse: number; r2: number; count: number };
+    const r = m.tasks.r as { mse: number; r2: number; count: number };
     expect(r.count).toBe(3);
     expect(r.mse).toBeCloseTo(1 / 3);
     expect(r.r2).toBeCloseTo(1 - 1 / (14 / 3));
-    const b = m.b as { accuracy: number; f1: number };
+    const b = m.tasks.b as { accuracy: number; f1: number };
     expect(b.accuracy).toBe(1);
     expect(b.f1).toBe(1);
     expect(m.overall.hammingLoss).toBe(0);
+  });
+
+  test('a task named "overall" keeps its own metrics; F1 without any positive is undefined, not 1', () => {
+    const m = computeMetrics([0.1, 0.2, 0.3], [0, 0, 0], [1, 1, 1], 3, ['overall'], ['bce']);
+    expect(m.tasks.overall!.count).toBe(3);
+    expect((m.tasks.overall as { f1: number }).f1).toBeNaN();
+    expect(m.overall.macroF1).toBeNaN();
+  });
+
+  test('a NaN score gives AUC NaN at once (it used to loop forever)', () => {
+    expect(rocAuc([NaN, 0.3, NaN], [1, 0, 0])).toBeNaN();
   });
 });

@@ -67,3 +67,67 @@ test('atomic writes leave the old file intact on failure and no temporary files 
   await expect(writeFileAtomic(join(dir, 'm.safetensors', 'x'), 'y')).rejects.toThrow();
   expect(readdirSync(dir)).toEqual(['m.safetensors']);
 });
+
+describe('hostile model files', () => {
+  /** A safetensors file with this header (as JSON text) and `dataBytes` zero bytes after it. */
+  const file = (header: unknown, dataBytes = 64) => {
+    const json = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
+    const out = new Uint8Array(8 + json.length + dataBytes);
+    new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+    out.set(json, 8);
+    return out;
+  };
+  const tensor = (begin: number, end: number, shape = [(end - begin) / 4]) => ({ dtype: 'F32', shape, data_offsets: [begin, end] });
+
+  test.each([
+    ['overlapping tensors', { a: tensor(0, 16), b: tensor(8, 24) }, 'tensors a and b overlap'],
+    ['a negative offset', { a: { dtype: 'F32', shape: [2], data_offsets: [-8, 0] } }, 'tensor a: data_offsets [-8,0] must be [begin, end]'],
+    ['a null header', 'null', 'the header is not a JSON object'],
+    ['a null tensor', { a: null }, 'tensor a is null, not an object'],
+    ['a shape that is not sizes', { a: { dtype: 'F32', shape: ['2'], data_offsets: [0, 8] } }, 'tensor a: shape ["2"] is not a list of sizes'],
+    ['metadata that is not strings', { __metadata__: { n: 1 } }, '__metadata__ must be an object of strings'],
+  ])('%s', (_name, header, message) => {
+    expect(() => decodeSafetensors(file(header), 'bad.safetensors')).toThrow(`bad.safetensors: not a valid safetensors file: ${message}`);
+  });
+
+  test('a header over the limit is reported as such, not as past the end of the file', () => {
+    const bytes = new Uint8Array(16);
+    new DataView(bytes.buffer).setBigUint64(0, 2n ** 40n, true);
+    expect(() => decodeSafetensors(bytes, 'big.safetensors')).toThrow('header length 1099511627776 is over sigmtl\'s limit');
+  });
+
+  test('non-ASCII names: the header is padded in bytes, so the data stays 8-aligned and readable', () => {
+    const m = { ...model(), featureNames: ['é', 'σ', 'c'], targetNames: ['ünï', 'y2'] };
+    const bytes = encodeModel(m);
+    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    expect(n % 8).toBe(0);
+    expect(decodeModel(bytes, 'x').model.featureNames).toEqual(['é', 'σ', 'c']);
+  });
+
+  test.each([
+    ['targets as a string', { targets: '"y1"' }, 'metadata.targets must be a JSON array of strings'],
+    ['an unknown loss', { losses: '["mse","hinge"]' }, 'unknown loss "hinge"'],
+    ['a numeric format version', { format_version: 1 }, null],
+  ])('model metadata: %s', (_name, patch, message) => {
+    const { tensors, metadata } = decodeSafetensors(encodeModel(model()), 'm');
+    const bytes = encodeSafetensors(tensors, { ...metadata, ...(patch as Record<string, string>) });
+    if (message) expect(() => decodeModel(bytes, 'm.safetensors')).toThrow(message);
+    else expect(() => decodeSafetensors(bytes, 'm')).toThrow('__metadata__ must be an object of strings');
+  });
+
+  test('a model with a non-finite parameter is neither saved nor loaded', () => {
+    const bad = model();
+    bad.params[0] = NaN;
+    expect(() => encodeModel(bad)).toThrow('refusing to save a model whose parameters hold a non-finite value (NaN at index 0)');
+    const { tensors, metadata } = decodeSafetensors(encodeModel(model()), 'm');
+    tensors.W!.data[1] = Infinity;
+    expect(() => decodeModel(encodeSafetensors(tensors, metadata), 'm.safetensors')).toThrow('tensor W holds a non-finite value (Infinity at index 1)');
+  });
+});
+
+test('predict chunks: a very wide model predicts in small chunks instead of one huge buffer', async () => {
+  const { predictChunk } = await import('../src/api/model.js');
+  expect(predictChunk(5000, { features: 10, hidden: 70_000, tasks: 3 })).toBe(239);
+  expect(predictChunk(5000, { features: 10, hidden: 8, tasks: 3 })).toBe(4096);
+  expect(predictChunk(3, { features: 10, hidden: 8, tasks: 3 })).toBe(3);
+});

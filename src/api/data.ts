@@ -1,6 +1,7 @@
 // In-memory rows (arrays of rows or flat typed arrays) → the tables the trainer prepares, with
 // every shape and value checked: a RangeError names the option, the row and the column.
 import type { TaskTable } from '../data/table.js';
+import { f32Problem } from '../util/numbers.js';
 import { isMatrixLike, type Matrix } from './options.js';
 
 export interface Rows {
@@ -74,9 +75,9 @@ export function toTable(data: LabelledRows, names: TableNames, prefix = ''): Tas
   const featureNames = checkNames('featureNames', names.featureNames, X.cols) ?? defaultNames('x', X.cols);
   const targetNames = checkNames('taskNames', names.taskNames, Y.cols) ?? defaultNames('y', Y.cols);
   for (let i = 0; i < X.values.length; i++) {
-    if (!Number.isFinite(X.values[i])) {
-      const r = Math.floor(i / X.cols);
-      throw new RangeError(`${prefix}features row ${r}, column ${i % X.cols} ("${featureNames[i % X.cols]}") is not a finite number (${X.values[i]})`);
+    const problem = f32Problem(X.values[i]!);
+    if (problem) {
+      throw new RangeError(`${prefix}features row ${Math.floor(i / X.cols)}, column ${i % X.cols} ("${featureNames[i % X.cols]}") ${problem} (${X.values[i]})`);
     }
   }
   const mask = new Float64Array(Y.values.length);
@@ -84,7 +85,8 @@ export function toTable(data: LabelledRows, names: TableNames, prefix = ''): Tas
   for (let i = 0; i < Y.values.length; i++) {
     const v = Y.values[i]!;
     if (Number.isNaN(v)) continue;
-    if (!Number.isFinite(v)) throw new RangeError(`${prefix}targets row ${Math.floor(i / Y.cols)}, column ${i % Y.cols} ("${targetNames[i % Y.cols]}") is ${v}; use NaN for a missing target`);
+    const problem = f32Problem(v);
+    if (problem) throw new RangeError(`${prefix}targets row ${Math.floor(i / Y.cols)}, column ${i % Y.cols} ("${targetNames[i % Y.cols]}") ${problem} (${v}); use NaN for a missing target`);
     targets[i] = v;
     mask[i] = 1;
   }

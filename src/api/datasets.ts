@@ -25,6 +25,8 @@ export interface DatasetSplits {
   /** Synthetic data: the teacher's noise-free outputs on the test rows (rows×T). */
   teacherOutputs?: Float64Array;
   meta?: DatasetMeta;
+  /** A meta.json that named the CSV's columns (read only when no targets were given). */
+  metaFile?: string;
 }
 
 export { BUNDLED_NAMES as BUNDLED_DATASETS, type BundledName, type DatasetMeta };

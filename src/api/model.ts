@@ -9,6 +9,7 @@ import { decodeModel, encodeModel } from '../io/model-format.js';
 import { WebGpuBackend } from '../model/webgpu-backend.js';
 import { predictRaw, type TrainedModel } from '../model/model.js';
 import { computeMetrics, type MetricsReport } from '../train/metrics.js';
+import { f32Problem } from '../util/numbers.js';
 import { readMatrix, toTable } from './data.js';
 import type { Matrix } from './options.js';
 
@@ -96,13 +97,14 @@ export class Model {
   async predict(features: Matrix, options: PredictOptions = {}): Promise<Float64Array> {
     const X = readMatrix('features', features, this.shape.features, 'the model\'s feature count');
     for (let i = 0; i < X.values.length; i++) {
-      if (!Number.isFinite(X.values[i])) throw new RangeError(`features row ${Math.floor(i / X.cols)}, column ${i % X.cols} ("${this.featureNames[i % X.cols]}") is not a finite number (${X.values[i]})`);
+      const problem = f32Problem(X.values[i]!);
+      if (problem) throw new RangeError(`features row ${Math.floor(i / X.cols)}, column ${i % X.cols} ("${this.featureNames[i % X.cols]}") ${problem} (${X.values[i]})`);
     }
     const config = {
       shape: this.#trained.shape,
       tasks: this.losses.map((loss) => ({ loss, weight: 1 })),
       optimizer: DEFAULT_OPTIMIZER,
-      maxBatch: Math.max(1, Math.min(X.rows, 4096)),
+      maxBatch: predictChunk(X.rows, this.shape),
     };
     const backend = options.device ? await WebGpuBackend.create(contextFromDevice(options.device), config) : new CpuBackend(config);
     try {
@@ -132,6 +134,12 @@ export class Model {
   toSafetensors(): Uint8Array {
     return encodeModel(this.#trained);
   }
+}
+
+/** Rows per predict chunk: at most 4096, and no buffer (rows × the widest of d, H, T) over 64 MiB. */
+export function predictChunk(rows: number, shape: { features: number; hidden: number; tasks: number }): number {
+  const widest = Math.max(shape.features, shape.hidden, shape.tasks);
+  return Math.max(1, Math.min(rows, 4096, Math.floor((64 << 20) / (4 * widest))));
 }
 
 /** A model from safetensors bytes, checked against the format (tensors, shapes, names, finite values). */

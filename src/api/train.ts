@@ -93,6 +93,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let start: ResumeState | undefined;
     if (options.resume) {
       const checkpoint = decodeCheckpoint(options.resume, 'resume', parameterLayout(plan.shape));
+      checkResumable(checkpoint.model, modelOf(checkpoint.params));
       backend.setParameters(checkpoint.params);
       backend.setOptimizerState(checkpoint.optimizer);
       start = checkpoint.resume;
@@ -114,6 +115,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         reportEvery: settings.reportEvery ?? plan.stepsPerEpoch,
         patience: problem.validation ? settings.patience : 0,
         verifyEvery: settings.verifyEvery,
+        referenceLoss: lossFirst,
         onReport: options.onProgress,
         shouldStop: signal && (() => signal.aborted),
         stepsPerPoll: 16,
@@ -176,6 +178,31 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   } finally {
     opened.close();
   }
+}
+
+/**
+ * A checkpoint continues only the run that wrote it: the same columns, losses, shape, data
+ * (its standardisation) and hyperparameters (more epochs are fine). Says what differs.
+ */
+function checkResumable(saved: TrainedModel, now: TrainedModel): void {
+  const differences: string[] = [];
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const compare = (what: string, a: unknown, b: unknown) => {
+    if (!same(a, b)) differences.push(`${what}: checkpoint ${JSON.stringify(a)}, this run ${JSON.stringify(b)}`);
+  };
+  compare('features', saved.featureNames, now.featureNames);
+  compare('tasks', saved.targetNames, now.targetNames);
+  compare('losses', saved.losses, now.losses);
+  compare('shape', saved.shape, now.shape);
+  for (const key of new Set([...Object.keys(saved.hyper), ...Object.keys(now.hyper)])) {
+    if (key !== 'epochs') compare(key, saved.hyper[key], now.hyper[key]);
+  }
+  const f32 = (v: ArrayLike<number>) => Array.from(v, Math.fround);
+  const scaling = (m: TrainedModel) => [m.x.mean, m.x.std, m.y.mean, m.y.std].map(f32);
+  if (same(saved.shape, now.shape) && !same(scaling(saved), scaling(now))) {
+    differences.push('data: the training rows differ (their means and deviations do not match the checkpoint\'s)');
+  }
+  if (differences.length) throw new RangeError(`resume: this checkpoint belongs to a different run:\n  ${differences.join('\n  ')}`);
 }
 
 /** Options' rows → the prepared problem: test rows (given, or a seeded split), validation split, standardisation. */

@@ -43,7 +43,7 @@ export function table(header: string[], rows: string[][]): string {
 }
 
 export function metricsTable(metrics: MetricsReport): string {
-  const tasks = Object.entries(metrics).filter(([name]) => name !== 'overall') as Array<[string, TaskMetrics]>;
+  const tasks = Object.entries(metrics.tasks);
   const lines: string[] = [];
   const regression = tasks.filter(([, m]) => m.kind === 'regression');
   const binary = tasks.filter(([, m]) => m.kind === 'binary');

@@ -1,8 +1,7 @@
 // The options of `sigmtl train` → a TrainJob: which data to load, the library's TrainOptions
 // (checked again, by the library, before any work), and where files go. Syntax errors here are
 // UsageErrors naming the flag; everything else is train()'s own validation.
-import { readFile } from 'node:fs/promises';
-import { DataError, type LoadDatasetOptions, type LossChoice, type TrainOptions } from 'sigmtl/node';
+import { DataError, readFileBytes, type LoadDatasetOptions, type LossChoice, type TrainOptions } from 'sigmtl/node';
 import { choice, flag, list, number, text, UsageError, type OptionSpec, type Parsed } from './args.js';
 import Papa from 'papaparse';
 
@@ -89,13 +88,20 @@ export const trainOptions: OptionSpec = {
   quiet: { type: 'boolean' },
 };
 
-/** --A-init FILE: a header row naming the hidden units, then one row of A per task. */
+/** --A-init FILE: a header row naming the hidden units, then one row of A per task, every cell a number. */
 async function couplingFromCsv(path: string): Promise<number[][]> {
-  const text = await readFile(path, 'utf8').catch(() => Promise.reject(new DataError(`${path}: no such file`)));
-  const cells = Papa.parse<string[]>(text.trim(), { skipEmptyLines: true }).data;
-  const rows = cells.filter((r) => r.every((c) => c.trim() !== '' && Number.isFinite(Number(c))));
-  if (rows.length === 0) throw new DataError(`${path}: no rows of numbers (a header row, then one row of A per task)`);
-  return rows.map((r) => r.map(Number));
+  const text = new TextDecoder().decode(await readFileBytes(path, 64 << 20).catch((error: Error) => Promise.reject(new DataError(error.message))));
+  const [header, ...rows] = Papa.parse<string[]>(text.trim(), { skipEmptyLines: true }).data;
+  if (!header || rows.length === 0) throw new DataError(`${path}: no rows of A (a header row naming the hidden units, then one row per task)`);
+  return rows.map((row, r) =>
+    row.map((cell, c) => {
+      const value = Number(cell.trim());
+      if (cell.trim() === '' || !Number.isFinite(value)) {
+        throw new DataError(`${path}: line ${r + 2}, column ${c + 1}: A must be numbers, got ${JSON.stringify(cell)}`);
+      }
+      return value;
+    }),
+  );
 }
 
 export interface TrainJob {
@@ -172,7 +178,7 @@ export async function trainJobFromArgs(p: Parsed): Promise<TrainJob> {
     options,
     testSplit: number(p, 'test-split', 0.2, { min: 0, max: 0.9 }),
     modelPath,
-    checkpointPath: text(p, 'checkpoint', modelPath.replace(/\.safetensors$/, '') + '.checkpoint.safetensors')!,
+    checkpointPath: text(p, 'checkpoint', (modelPath === '-' ? 'runs/stdout' : modelPath.replace(/\.safetensors$/, '')) + '.checkpoint.safetensors')!,
     checkpointEvery: number(p, 'checkpoint-every', 0, { integer: true, min: 0 }),
     resumePath: text(p, 'resume'),
     aInitPath: aInit,

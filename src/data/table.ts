@@ -2,6 +2,7 @@
 // cells become mask 0 (left out of that task's loss and metrics); any bad feature cell is an
 // error naming the file, line and column — nothing is trained on silently corrupted data.
 import { DataError, type CsvTable } from './csv.js';
+import { F32_MAX, parseDecimal } from '../util/numbers.js';
 
 export const MISSING_MARKERS = new Set(['', 'na', 'nan', '?', 'n/a', 'null']);
 
@@ -83,8 +84,9 @@ export function toTaskTable(table: CsvTable, choice: ColumnChoice, requireTarget
     for (let j = 0; j < d; j++) {
       const cell = row[featureIdx[j]!]!.trim();
       if (MISSING_MARKERS.has(cell.toLowerCase())) throw cellError(r, choice.features[j]!, cell, 'missing feature value');
-      const value = Number(cell);
-      if (!Number.isFinite(value)) throw cellError(r, choice.features[j]!, cell, 'feature is not a finite number');
+      const value = parseDecimal(cell);
+      if (value === undefined || !Number.isFinite(value)) throw cellError(r, choice.features[j]!, cell, 'feature is not a finite number');
+      if (Math.abs(value) > F32_MAX) throw cellError(r, choice.features[j]!, cell, 'feature is outside the float32 range (±3.4e38)');
       X[r * d + j] = value;
     }
   }
@@ -95,8 +97,9 @@ export function toTaskTable(table: CsvTable, choice: ColumnChoice, requireTarget
       for (let t = 0; t < T; t++) {
         const cell = row[targetIdx[t]!]!.trim();
         if (MISSING_MARKERS.has(cell.toLowerCase())) continue;
-        const value = Number(cell);
-        if (!Number.isFinite(value)) throw cellError(r, choice.targets[t]!, cell, 'target is not a number or a missing marker (empty, NA, NaN, ?)');
+        const value = parseDecimal(cell);
+        if (value === undefined || !Number.isFinite(value)) throw cellError(r, choice.targets[t]!, cell, 'target is not a number or a missing marker (empty, NA, NaN, ?)');
+        if (Math.abs(value) > F32_MAX) throw cellError(r, choice.targets[t]!, cell, 'target is outside the float32 range (±3.4e38)');
         Y[r * T + t] = value;
         mask[r * T + t] = 1;
       }

@@ -76,6 +76,7 @@ export async function requestNodeGpu(options: NodeGpuOptions = {}): Promise<GpuC
   if (backend) flags.push(`backend=${backend}`);
   if (adapterName) flags.push(`adapter=${adapterName}`);
   const module = await loadDawn();
+  if (env.VK_ICD_FILENAMES === '') delete env.VK_ICD_FILENAMES; // empty means unset, as for the loader
   const userChoseDriver = env.VK_ICD_FILENAMES !== undefined;
 
   // Dawn's GPU objects are kept for the whole process (see dawnInstance): if one is

@@ -30,6 +30,8 @@ export function encodeCheckpoint(model: TrainedModel, optimizer: OptimizerState,
 }
 
 export interface Checkpoint {
+  /** The model as it stood (names, losses, standardisation, hyperparameters). */
+  model: TrainedModel;
   params: Float64Array;
   optimizer: OptimizerState;
   resume: ResumeState;
@@ -38,21 +40,34 @@ export interface Checkpoint {
 /** A checkpoint's bytes (`name` for errors: a file name) for a model of this layout. */
 export function decodeCheckpoint(bytes: Uint8Array, name: string, layout: ParameterLayout): Checkpoint {
   const path = name;
-  const { tensors, metadata } = decodeModel(bytes, path);
+  const { model, tensors, metadata } = decodeModel(bytes, path);
   const fail = (why: string) => new SafetensorsError(`${path}: not a usable checkpoint: ${why}`);
   if (!metadata.checkpoint) throw fail('no checkpoint metadata (is this a model file?)');
-  const info = JSON.parse(metadata.checkpoint) as {
-    nextEpoch: number;
-    rngState: number;
-    optimizerStep: number;
-    best?: { epoch: number; loss: number };
+  let info: { nextEpoch: number; rngState: number; optimizerStep: number; best?: { epoch: number; loss: number } };
+  try {
+    info = JSON.parse(metadata.checkpoint);
+  } catch {
+    throw fail('metadata.checkpoint is not JSON');
+  }
+  const integer = (name: string, value: unknown, max: number) => {
+    if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > max) throw fail(`${name} is ${JSON.stringify(value)}, not an integer in 0..${max}`);
   };
+  integer('nextEpoch', info?.nextEpoch, 1e7);
+  integer('rngState', info.rngState, 0xffffffff);
+  integer('optimizerStep', info.optimizerStep, 1e12);
+  if (info.best !== undefined) {
+    integer('best.epoch', info.best?.epoch, info.nextEpoch);
+    if (typeof info.best.loss !== 'number' || !Number.isFinite(info.best.loss)) throw fail(`best.loss is ${JSON.stringify(info.best.loss)}`);
+  }
   const get = (name: string) => {
     const t = tensors[name];
-    if (!t || t.data.length !== layout.count) throw fail(`${name} missing or not ${layout.count} values (different model shape?)`);
+    if (!t || t.data.length !== layout.count) throw fail(`${name} missing or not ${layout.count} values (a different model shape?)`);
+    const bad = Array.prototype.findIndex.call(t.data, (v: number) => !Number.isFinite(v));
+    if (bad >= 0) throw fail(`${name}[${bad}] is ${t.data[bad]}: a checkpoint must hold finite values`);
     return Float64Array.from(t.data);
   };
   return {
+    model,
     params: get('checkpoint.params'),
     optimizer: { step: info.optimizerStep, state1: get('checkpoint.state1'), state2: get('checkpoint.state2') },
     resume: {

@@ -2,16 +2,25 @@
 // then renamed over it, so a crash never leaves a half-written model or checkpoint. Only a
 // regular file (or a new path) is ever renamed over: a symlink is followed to its target, and a
 // device or pipe (/dev/stdout, >(…)) is written in place.
-import { promises as fs } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { fstatSync, promises as fs, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const existing = await fs.lstat(path).catch(() => undefined);
-  if (existing?.isSymbolicLink()) return writeFileAtomic(await fs.realpath(path), data);
-  if (existing && !existing.isFile()) {
-    if (existing.isDirectory()) throw new Error(`${path} is a directory, not a file`);
-    await fs.writeFile(path, data); // a device or a pipe: nothing to rename over
+export async function writeFileAtomic(path: string, data: Uint8Array | string, hops = 0): Promise<void> {
+  const target = await fs.stat(path).catch(() => undefined); // follows links
+  if (target?.isDirectory()) throw new Error(`${path} is a directory, not a file`);
+  if (target && !target.isFile()) {
+    // A device, pipe or socket (/dev/stdout, >(…)): nothing to rename over, so write through it.
+    // Our own stdout or stderr is written as such: a socket cannot be reopened by name (ENXIO).
+    const stream = [process.stdout, process.stderr].find((s, i) => sameFile(fstatSync(i + 1), target));
+    if (stream) await new Promise<void>((done, fail) => stream.write(data, (error) => (error ? fail(error) : done())));
+    else await fs.writeFile(path, data);
     return;
+  }
+  const link = await fs.lstat(path).catch(() => undefined);
+  if (link?.isSymbolicLink()) {
+    if (hops > 32) throw new Error(`${path}: too many levels of symbolic links`);
+    // Replace the file the link points to (existing or not), never the link itself.
+    return writeFileAtomic(resolve(dirname(path), await fs.readlink(path)), data, hops + 1);
   }
   await fs.mkdir(dirname(path), { recursive: true });
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
@@ -24,13 +33,31 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   }
 }
 
-export async function readFileBytes(path: string): Promise<Uint8Array> {
+/** Model files and checkpoints larger than this are refused before reading (a model of 250 M parameters). */
+export const MAX_MODEL_FILE_BYTES = 1 << 30;
+
+/**
+ * A regular file's bytes, refused before reading when it is not one (a FIFO would block for
+ * ever, /dev/zero never ends) or when it is larger than `limit`; errors name the file.
+ */
+const sameFile = (a: Stats, b: Stats) => a.dev === b.dev && a.ino === b.ino;
+
+export async function readFileBytes(path: string, limit = MAX_MODEL_FILE_BYTES): Promise<Uint8Array> {
+  let stats;
   try {
-    return new Uint8Array(await fs.readFile(path));
+    stats = await fs.stat(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new Error(`${path}: no such file`);
-    if (code === 'EISDIR') throw new Error(`${path} is a directory, not a file`);
-    throw error;
+    if (code === 'EACCES') throw new Error(`${path}: permission denied`);
+    throw new Error(`${path}: ${(error as Error).message}`);
+  }
+  if (stats.isDirectory()) throw new Error(`${path} is a directory, not a file`);
+  if (!stats.isFile()) throw new Error(`${path} is not a regular file (a device, pipe or socket); give a file`);
+  if (stats.size > limit) throw new Error(`${path} is ${stats.size} bytes, over the limit of ${limit} bytes for this kind of file`);
+  try {
+    return new Uint8Array(await fs.readFile(path));
+  } catch (error) {
+    throw new Error(`${path}: ${(error as Error).message}`);
   }
 }

@@ -52,7 +52,9 @@ export function decodeModel(bytes: Uint8Array, file: string): DecodedModel {
   const { tensors, metadata } = decodeSafetensors(bytes, file);
   const fail = (why: string) => new SafetensorsError(`${file}: not a sigmtl model: ${why}`);
   if (metadata.format !== MODEL_FORMAT) throw fail(`metadata.format is ${JSON.stringify(metadata.format)}`);
-  if (metadata.format_version !== MODEL_FORMAT_VERSION) throw fail(`format version ${metadata.format_version}, this sigmtl reads ${MODEL_FORMAT_VERSION}`);
+  if (metadata.format_version !== MODEL_FORMAT_VERSION) {
+    throw fail(`metadata.format_version is ${JSON.stringify(metadata.format_version)}; this sigmtl reads "${MODEL_FORMAT_VERSION}"`);
+  }
   const parse = <T>(key: string): T => {
     try {
       return JSON.parse(metadata[key] ?? '') as T;
@@ -60,10 +62,16 @@ export function decodeModel(bytes: Uint8Array, file: string): DecodedModel {
       throw fail(`metadata.${key} is missing or not JSON`);
     }
   };
-  const featureNames = parse<string[]>('features');
-  const targetNames = parse<string[]>('targets');
-  const losses = parse<LossKind[]>('losses');
+  const names = (key: string): string[] => {
+    const value = parse<unknown>(key);
+    if (!Array.isArray(value) || value.some((n) => typeof n !== 'string')) throw fail(`metadata.${key} must be a JSON array of strings`);
+    return value as string[];
+  };
+  const featureNames = names('features');
+  const targetNames = names('targets');
+  const losses = names('losses') as LossKind[];
   const hyper = parse<TrainedModel['hyper']>('hyper');
+  if (typeof hyper !== 'object' || hyper === null || Array.isArray(hyper)) throw fail('metadata.hyper must be a JSON object');
   const W = tensors.W;
   if (!W || W.shape.length !== 2) throw fail('no 2-D tensor W');
   const [H, d] = W.shape as [number, number];
@@ -83,9 +91,8 @@ export function decodeModel(bytes: Uint8Array, file: string): DecodedModel {
     const bad = Array.prototype.findIndex.call(data, (v: number) => !Number.isFinite(v));
     if (bad >= 0) throw fail(`tensor ${name} holds a non-finite value (${data[bad]} at index ${bad})`);
   }
-  if (!Array.isArray(featureNames) || !Array.isArray(targetNames) || [...featureNames, ...targetNames].some((n) => typeof n !== 'string')) {
-    throw fail('metadata.features and metadata.targets must be arrays of names');
-  }
+  const positive = Array.prototype.findIndex.call(tensors.x_std!.data, (v: number) => !(v > 0));
+  if (positive >= 0) throw fail(`x_std[${positive}] is ${tensors.x_std!.data[positive]}; a standard deviation must be positive`);
   const shape = { features: d, hidden: H, tasks: T };
   const layout = parameterLayout(shape);
   const params = new Float64Array(layout.count);

@@ -45,35 +45,62 @@ export interface DecodedSafetensors {
   metadata: Record<string, string>;
 }
 
+/** The largest header sigmtl reads (a model's header is a few kB). */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+const isNonNegativeInteger = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * Parses and checks a safetensors file: the header's size against the file, every entry's dtype,
+ * shape and offsets (whole, in order, within the data, not overlapping), and string metadata.
+ * Nothing is allocated from the header's claims before they are checked against the file.
+ */
 export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafetensors {
   const fail = (why: string) => new SafetensorsError(`${file}: not a valid safetensors file: ${why}`);
   if (bytes.length < 8) throw fail(`only ${bytes.length} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > bytes.length - 8 || headerLength > 100_000_000) throw fail(`header length ${headerLength} exceeds the file (${bytes.length} bytes)`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  const headerLength = view.getBigUint64(0, true);
+  if (headerLength > BigInt(MAX_HEADER_BYTES)) throw fail(`header length ${headerLength} is over sigmtl's limit of ${MAX_HEADER_BYTES} bytes`);
+  if (Number(headerLength) > bytes.length - 8) throw fail(`header length ${headerLength} exceeds the file (${bytes.length} bytes; truncated?)`);
+  const dataStart = 8 + Number(headerLength);
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
   } catch {
-    throw fail('the header is not JSON');
+    throw fail('the header is not JSON (UTF-8)');
   }
-  const dataStart = 8 + headerLength;
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw fail('the header is not a JSON object');
   const tensors: Record<string, Tensor> = {};
   let metadata: Record<string, string> = {};
-  for (const [name, entry] of Object.entries(header)) {
+  const ranges: Array<[number, number, string]> = [];
+  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry) || Object.values(entry).some((v) => typeof v !== 'string')) {
+        throw fail('__metadata__ must be an object of strings');
+      }
       metadata = entry as Record<string, string>;
       continue;
     }
-    const { dtype, shape, data_offsets } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    if (dtype !== 'F32' && dtype !== 'F64') throw fail(`tensor ${name} has dtype ${dtype}; sigmtl reads F32 and F64`);
+    if (typeof entry !== 'object' || entry === null) throw fail(`tensor ${name} is ${JSON.stringify(entry)}, not an object`);
+    const { dtype, shape, data_offsets } = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (dtype !== 'F32' && dtype !== 'F64') throw fail(`tensor ${name} has dtype ${JSON.stringify(dtype)}; sigmtl reads F32 and F64`);
+    if (!Array.isArray(shape) || !shape.every(isNonNegativeInteger)) throw fail(`tensor ${name}: shape ${JSON.stringify(shape)} is not a list of sizes`);
+    if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every(isNonNegativeInteger) || data_offsets[0] > data_offsets[1]) {
+      throw fail(`tensor ${name}: data_offsets ${JSON.stringify(data_offsets)} must be [begin, end] with 0 ≤ begin ≤ end`);
+    }
     const width = dtype === 'F64' ? 8 : 4;
-    const [begin, end] = data_offsets;
-    const count = shape.reduce((a, b) => a * b, 1);
+    const [begin, end] = data_offsets as [number, number];
+    const count = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end - begin !== count * width) throw fail(`tensor ${name}: shape [${shape}] needs ${count * width} bytes, offsets give ${end - begin}`);
     if (dataStart + end > bytes.length) throw fail(`tensor ${name} ends at byte ${dataStart + end}, the file has ${bytes.length} (truncated?)`);
+    if (begin % width !== 0) throw fail(`tensor ${name}: offset ${begin} is not a multiple of ${width}`);
+    ranges.push([begin, end, name]);
     const copy = bytes.slice(dataStart + begin, dataStart + end);
-    tensors[name] = { shape, data: dtype === 'F64' ? new Float64Array(copy.buffer, 0, count) : new Float32Array(copy.buffer, 0, count) };
+    tensors[name] = { shape: shape as number[], data: dtype === 'F64' ? new Float64Array(copy.buffer, 0, count) : new Float32Array(copy.buffer, 0, count) };
+  }
+  ranges.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < ranges.length; i++) {
+    if (ranges[i]![0] < ranges[i - 1]![1]) throw fail(`tensors ${ranges[i - 1]![2]} and ${ranges[i]![2]} overlap (bytes ${ranges[i]![0]}–${ranges[i - 1]![1]})`);
   }
   return { tensors, metadata };
 }

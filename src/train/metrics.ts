@@ -30,7 +30,11 @@ export interface OverallMetrics {
 }
 
 export type TaskMetrics = RegressionMetrics | BinaryMetrics;
-export type MetricsReport = Record<string, TaskMetrics | OverallMetrics> & { overall: OverallMetrics };
+/** Macro averages over the tasks, and each task's metrics by its name (any name, "overall" too). */
+export interface MetricsReport {
+  overall: OverallMetrics;
+  tasks: Record<string, TaskMetrics>;
+}
 
 function regression(pred: number[], truth: number[]): RegressionMetrics {
   const n = truth.length;
@@ -49,6 +53,8 @@ function regression(pred: number[], truth: number[]): RegressionMetrics {
 
 /** ROC-AUC by the rank-sum (Mann–Whitney) formula, ties given half credit. */
 export function rocAuc(scores: number[], labels: number[]): number {
+  // A non-finite score has no rank (and NaN would never equal itself in the tie loop below).
+  if (scores.some((s) => !Number.isFinite(s))) return NaN;
   const order = scores.map((s, i) => [s, labels[i]!] as const).sort((a, b) => a[0] - b[0]);
   let positives = 0;
   let rankSum = 0;
@@ -82,7 +88,8 @@ function binary(prob: number[], truth: number[]): BinaryMetrics {
     if (predicted && !actual) fp++;
     if (!predicted && actual) fn++;
   }
-  const f1 = tp + fp + fn === 0 ? 1 : (2 * tp) / (2 * tp + fp + fn);
+  // No positive label and no positive prediction: F1 is undefined (NaN; null in JSON), not perfect.
+  const f1 = tp + fp + fn === 0 ? NaN : (2 * tp) / (2 * tp + fp + fn);
   return { kind: 'binary', count: truth.length, accuracy: truth.length ? correct / truth.length : NaN, f1, auc: rocAuc(prob, truth) };
 }
 
@@ -101,7 +108,7 @@ export function computeMetrics(
   losses: readonly LossKind[],
 ): MetricsReport {
   const T = taskNames.length;
-  const report = { overall: {} } as MetricsReport;
+  const report: MetricsReport = { overall: {}, tasks: {} };
   const perTask: TaskMetrics[] = [];
   taskNames.forEach((name, t) => {
     const pred: number[] = [];
@@ -113,7 +120,7 @@ export function computeMetrics(
     }
     const m = losses[t] === 'bce' ? binary(pred, truth) : regression(pred, truth);
     perTask.push(m);
-    report[name] = m;
+    report.tasks[name] = m;
   });
   const binaries = perTask.filter((m): m is BinaryMetrics => m.kind === 'binary');
   const regressions = perTask.filter((m): m is RegressionMetrics => m.kind === 'regression');

@@ -30,6 +30,8 @@ export interface TrainerOptions {
    * turn between calls, so a stop request is seen within one submit.
    */
   stepsPerPoll?: number;
+  /** The loss before training (or any reference): a report above GROWTH_LIMIT times it is divergence. Default: the first report's. */
+  referenceLoss?: number;
   /** Resume from this state (checkpoints). */
   start?: ResumeState;
   onEpochEnd?: (state: EpochState) => Promise<void> | void;
@@ -99,6 +101,9 @@ export class VerificationError extends Error {
   override readonly name = 'VerificationError';
 }
 
+/** A training loss this many times the first report's is divergence. */
+export const GROWTH_LIMIT = 1000;
+
 /** Tolerance of the GPU-vs-reference gradient check (f32 against f64). */
 export const VERIFY_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 1e-3 };
 
@@ -166,10 +171,16 @@ export async function trainModel(
       lastGood,
     );
 
+  let firstLoss = options.referenceLoss;
   const report = async (epoch: number, validation?: DatasetLoss) => {
     const { perTask } = await backend.readLoss();
     const loss = weightedTotal(perTask, tasks);
     if (!Number.isFinite(loss)) throw diverged(`the loss became ${loss} at epoch ${epoch + 1}, step ${step}`);
+    // Training lowers the loss; one that grew a thousandfold past where it started is running away.
+    firstLoss ??= loss;
+    if (loss > GROWTH_LIMIT * Math.max(firstLoss, 1e-6)) {
+      throw diverged(`the loss grew from ${firstLoss.toPrecision(3)} to ${loss.toPrecision(3)} by epoch ${epoch + 1}, step ${step}`);
+    }
     const now = performance.now();
     const entry: ProgressReport = {
       epoch,

@@ -2,7 +2,8 @@
 // (or to stdout with --out -).
 import Papa from 'papaparse';
 import { loadDataset, loadModelFile, readCsv, writeFileAtomic } from 'sigmtl/node';
-import { choice, flag, parse, required, text } from '../args.js';
+import { choice, flag, parse, required, text, UsageError } from '../args.js';
+import { refuseClobber } from '../paths.js';
 import { openCliDevice, type BackendChoice } from '../backend.js';
 import { createOutput } from '../output.js';
 
@@ -34,7 +35,8 @@ export async function predict(argv: string[]): Promise<number> {
   }
   const outPath = required(p, 'out');
   const toStdout = outPath === '-';
-  if (toStdout && flag(p, 'json')) throw new Error('--out - and --json both want stdout: choose one');
+  if (toStdout && flag(p, 'json')) throw new UsageError('--out - and --json both want stdout: choose one');
+  refuseClobber([['--out', outPath]], [['--data', text(p, 'data')], ['--model', text(p, 'model')]]);
   const output = createOutput(flag(p, 'json') || toStdout, false);
   const model = await loadModelFile(required(p, 'model'));
   const dataName = required(p, 'data');

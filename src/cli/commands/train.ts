@@ -1,9 +1,9 @@
 // `sigmtl train`: the library's train() on a data set from sigmtl/node, then the report, the model
 // file and (on divergence) the last good parameters. Human output goes to stdout (or stderr with
 // --json), progress to stderr.
-import { readFile } from 'node:fs/promises';
-import { loadDataset, saveModel, train as trainModel, TrainingDivergedError, writeFileAtomic, type MetricsReport, type TrainResult } from 'sigmtl/node';
-import { flag, parse } from '../args.js';
+import { loadDataset, readFileBytes, saveModel, train as trainModel, TrainingDivergedError, writeFileAtomic, type MetricsReport, type TrainResult } from 'sigmtl/node';
+import { flag, parse, UsageError } from '../args.js';
+import { refuseClobber } from '../paths.js';
 import { createOutput, formatNumber, metricsTable, type Output } from '../output.js';
 import { createProgress } from '../progress.js';
 import { checkCouplingFile, trainHelp, trainJobFromArgs, trainOptions } from '../train-job.js';
@@ -16,14 +16,31 @@ export async function train(argv: string[]): Promise<number> {
     process.stdout.write(trainHelp);
     return 0;
   }
-  const out = createOutput(flag(p, 'json'), flag(p, 'quiet'));
   const job = await trainJobFromArgs(p);
+  const toStdout = job.modelPath === '-';
+  if (toStdout && flag(p, 'json')) throw new UsageError('--out - and --json both want stdout: choose one');
+  // With the model on stdout, everything else goes to stderr.
+  const out = createOutput(flag(p, 'json') || toStdout, flag(p, 'quiet'));
+  const isFile = (data: string) => !['yeast', 'enb2012', 'sarcos-arm', 'synthetic'].includes(data);
+  refuseClobber(
+    [
+      ['--out', job.modelPath],
+      ['--checkpoint', job.checkpointEvery > 0 ? job.checkpointPath : undefined],
+    ],
+    [
+      ['--data', isFile(job.data) ? job.data : undefined],
+      ['--test', job.load.test],
+      ['--resume', job.resumePath],
+      ['--A-init', job.aInitPath],
+    ],
+  );
   const dataset = await loadDataset(job.data, job.load);
   const { train: rows, test } = dataset;
+  if (dataset.metaFile) process.stderr.write(`note: columns from ${dataset.metaFile}\n`);
   checkCouplingFile(job, rows.taskNames.length);
   const epochs = job.options.epochs ?? 200;
   const progress = createProgress(!out.quiet, process.stderr, epochs);
-  const resume = job.resumePath ? new Uint8Array(await readFile(job.resumePath).catch(() => Promise.reject(new Error(`${job.resumePath}: no such file`)))) : undefined;
+  const resume = job.resumePath ? await readFileBytes(job.resumePath) : undefined;
   if (job.resumePath) out.info(`resuming from ${job.resumePath}`);
   let result: TrainResult;
   try {
@@ -40,7 +57,7 @@ export async function train(argv: string[]): Promise<number> {
   } catch (error) {
     progress.stop();
     if (error instanceof TrainingDivergedError) {
-      const rescue = job.modelPath.replace(/\.safetensors$/, '') + '.last-good.safetensors';
+      const rescue = (toStdout ? 'runs/stdout' : job.modelPath.replace(/\.safetensors$/, '')) + '.last-good.safetensors';
       await saveModel(rescue, error.lastGoodModel);
       throw new Error(`${error.message}\nThe last good parameters (end of the previous epoch) are in ${rescue}.`);
     }
@@ -48,7 +65,8 @@ export async function train(argv: string[]): Promise<number> {
   }
   progress.stop();
   if (result.notice) process.stderr.write(`note: ${result.notice}\n`);
-  await saveModel(job.modelPath, result.model);
+  if (toStdout) process.stdout.write(result.model.toSafetensors());
+  else await saveModel(job.modelPath, result.model);
 
   // Synthetic data: how well the student reproduces the teacher's noise-free outputs.
   let teacher: MetricsReport | undefined;
@@ -84,7 +102,7 @@ function report(out: Output, name: string, modelPath: string, result: TrainResul
       `${result.agreement.ok ? 'ok' : 'MISMATCH'}` +
       (result.verifiedSteps ? `; ${result.verifiedSteps} training steps verified against the reference` : ''),
   );
-  out.info(`model written to ${modelPath}`);
+  out.info(`model written to ${modelPath === '-' ? 'stdout' : modelPath}`);
   out.result({
     backend: result.backend,
     adapter: result.adapter,
