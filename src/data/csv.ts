@@ -23,6 +23,7 @@ export function parseCsv(text: string, file: string): CsvTable {
   const all = parsed.data;
   const isBlank = (row: string[]) => row.length === 1 && row[0]!.trim() === '';
   const headerIndex = all.findIndex((row) => !isBlank(row));
+  if (headerIndex < 0) throw new DataError(`${file}: no header row (only blank lines)`);
   const columns = all[headerIndex]!.map((c) => c.trim());
   const seen = new Set<string>();
   columns.forEach((name, i) => {
