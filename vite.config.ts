@@ -6,7 +6,7 @@ import { defineConfig } from 'vite';
 //  - `vite build --mode lib` builds the package: dist/index.js (`sigmtl`, browser and Node),
 //    dist/node.js (`sigmtl/node`) and dist/cli.js (the `sigmtl` command), the WGSL inlined as
 //    strings (`?raw`), dependencies left as imports; `tsc -p tsconfig.build.json` adds dist/types;
-//  - `vite build --mode bench` bundles the benchmarks (dist-bench/, not published);
+//  - `vite build --mode bench` bundles the benchmarks and the soak test (dist-bench/, not published);
 //  - the default mode serves and builds the browser demo from demo/;
 //  - Vitest reads the `test` block.
 const version = (JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -33,7 +33,7 @@ export default defineConfig(({ mode }) => {
         target: 'es2022',
         minify: false,
         rollupOptions: {
-          input: (lib ? { index: 'src/index.ts', node: 'src/node.ts', cli: 'src/cli/main.ts' } : { bench: 'bench/main.ts' }) as Record<string, string>,
+          input: (lib ? { index: 'src/index.ts', node: 'src/node.ts', cli: 'src/cli/main.ts' } : { bench: 'bench/main.ts', soak: 'bench/soak.ts' }) as Record<string, string>,
           external,
           preserveEntrySignatures: 'strict' as const,
           output: { format: 'es' as const, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },

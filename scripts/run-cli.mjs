@@ -1,5 +1,6 @@
 // `npm run sigmtl -- <command>` from a checkout: (re)builds dist/ with Vite when a source or shader
-// is newer, quietly, then runs dist/cli.js (or dist-bench/bench.js with --bench first, for `npm run bench`).
+// is newer, quietly, then runs dist/cli.js (or dist-bench/bench.js or soak.js with --bench or --soak
+// first, for `npm run bench` and `npm run soak`).
 // Nothing but the command's own output goes to stdout.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
-const bench = args[0] === '--bench' ? (args.shift(), true) : false;
-const bundle = bench ? join(root, 'dist-bench', 'bench.js') : join(root, 'dist', 'cli.js');
+const tool = ['--bench', '--soak'].includes(args[0]) ? args.shift().slice(2) : undefined;
+const bench = tool !== undefined;
+const bundle = bench ? join(root, 'dist-bench', `${tool}.js`) : join(root, 'dist', 'cli.js');
 
 function newest(dir) {
   let latest = 0;

@@ -174,3 +174,30 @@ test('sigmtl/node: a bundled data set, a CSV, and check() on the Dawn device', a
   expect(report.ok).toBe(true);
   expect(report.adapterLabel).not.toBe('');
 }, 120_000);
+
+test('a device lost mid-run: a clear error, the last checkpoint kept, and resuming from it ends exactly like an uninterrupted run', async () => {
+  const data = toyData(400);
+  const common = { ...data, epochs: 6, patience: 0, backend: 'webgpu' as const, seed: 3 };
+  const whole = await train({ ...common, device: await gpuDevice() });
+  const doomed = await requestNodeDevice();
+  let saved: Uint8Array | undefined;
+  let savedAfter = 0;
+  const run = train({
+    ...common,
+    device: doomed,
+    checkpoint: {
+      every: 1,
+      write: (bytes) => {
+        saved = bytes;
+        savedAfter++;
+      },
+    },
+    onEpochEnd: (e) => {
+      if (e.epoch === 2) doomed.destroy(); // the third epoch's end: simulated device loss
+    },
+  });
+  await expect(run).rejects.toThrow(/the WebGPU device was lost/);
+  expect(savedAfter).toBe(2);
+  const resumed = await train({ ...common, device: await gpuDevice(), resume: saved });
+  expect(resumed.model.parameters()).toEqual(whole.model.parameters());
+}, 120_000);

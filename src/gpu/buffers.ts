@@ -1,4 +1,6 @@
 // Small helpers for storage buffers and readbacks.
+
+import { deviceLostError, deviceLostReason } from './context.js';
 export const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
 
 /** A storage buffer of `floats` f32 (at least 16 bytes, as WebGPU bindings need), optionally filled. */
@@ -19,6 +21,18 @@ export function uploadFloats(device: GPUDevice, buffer: GPUBuffer, data: ArrayLi
   device.queue.writeBuffer(buffer, offsetFloats * 4, array.buffer, array.byteOffset, array.byteLength);
 }
 
+/** mapAsync for reading; when the device has been lost (destroyed mid-run, a driver reset) the error says so. */
+export async function mapForRead(device: GPUDevice, buffer: GPUBuffer, offset?: number, size?: number): Promise<void> {
+  try {
+    await buffer.mapAsync(GPUMapMode.READ, offset, size);
+  } catch (error) {
+    // A lost device rejects maps with a bare AbortError; its `lost` promise says why.
+    await Promise.race([device.lost, new Promise((resolve) => setTimeout(resolve, 100))]);
+    if (deviceLostReason(device) !== undefined) throw deviceLostError(device, 'reading back from the GPU');
+    throw error;
+  }
+}
+
 /** Copies `floats` f32 from `buffer` (at element `offset`) into a staging buffer and reads them. */
 export async function readFloats(device: GPUDevice, buffer: GPUBuffer, floats: number, offset = 0): Promise<Float32Array> {
   const bytes = floats * 4;
@@ -26,7 +40,12 @@ export async function readFloats(device: GPUDevice, buffer: GPUBuffer, floats: n
   const encoder = device.createCommandEncoder({ label: 'readback' });
   if (bytes > 0) encoder.copyBufferToBuffer(buffer, offset * 4, staging, 0, bytes);
   device.queue.submit([encoder.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
+  try {
+    await mapForRead(device, staging);
+  } catch (error) {
+    staging.destroy();
+    throw error;
+  }
   const result = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
   staging.unmap();
   staging.destroy();

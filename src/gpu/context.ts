@@ -132,6 +132,19 @@ function watchErrors(device: GPUDevice): void {
     // Keep the first error: later ones are usually "invalid due to a previous error".
     if (!pendingErrors.has(device)) pendingErrors.set(device, (event as GPUUncapturedErrorEvent).error.message);
   });
+  device.lost.then((info) => lostDevices.set(device, info.message || info.reason || 'no reason given'));
+}
+
+const lostDevices = new WeakMap<GPUDevice, string>();
+
+/** Why the device was lost (destroyed, a driver reset, ...), once it has been; otherwise undefined. */
+export function deviceLostReason(device: GPUDevice): string | undefined {
+  return lostDevices.get(device);
+}
+
+/** The error for work on a lost device: what was being done, and why the device went. */
+export function deviceLostError(device: GPUDevice, what: string): GpuError {
+  return new GpuError(`${what}: the WebGPU device was lost (${deviceLostReason(device) ?? 'destroyed'}); nothing more can run on it`);
 }
 
 /**
@@ -166,6 +179,7 @@ const pendingErrors = new WeakMap<GPUDevice, string>();
 
 /** Throws the first uncaptured GPU error seen on this device since the last call, if any. */
 export function checkErrors(device: GPUDevice, what: string): void {
+  if (lostDevices.has(device)) throw deviceLostError(device, what);
   const message = pendingErrors.get(device);
   if (message !== undefined) {
     pendingErrors.delete(device);

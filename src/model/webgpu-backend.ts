@@ -11,7 +11,7 @@
 //   6 matmul  dW  = G_Zᵀ·X,   db = Σ_n G_Z
 //   7 update  params, optimizer state
 import { adapterLabel, checkErrors, type GpuContext } from '../gpu/context.js';
-import { createStorage, readFloats, segmentBinding, uploadFloats } from '../gpu/buffers.js';
+import { createStorage, mapForRead, readFloats, segmentBinding, uploadFloats } from '../gpu/buffers.js';
 import { createBindGroup, KernelRegistry, type BindingResource, type Kernel } from '../gpu/registry.js';
 import { chooseLossWorkgroup } from '../kernels/tuning.js';
 import { autotuneMatmul, type TuningStore } from '../kernels/autotune.js';
@@ -302,6 +302,7 @@ export class WebGpuBackend implements TrainingBackend {
   }
 
   async trainSteps(steps: readonly TrainStep[]): Promise<void> {
+    checkErrors(this.device, 'training step');
     const data = this.dataset();
     for (const step of steps) checkStep(step, data.rows, this.config.maxBatch);
     for (let first = 0; first < steps.length; first += this.stepsPerSubmit) {
@@ -345,7 +346,7 @@ export class WebGpuBackend implements TrainingBackend {
     }
     if (clearAfter) encoder.clearBuffer(clearAfter);
     this.device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+    await mapForRead(this.device, staging, 0, bytes);
     const all = new Float32Array(staging.getMappedRange(0, total * 4).slice(0));
     staging.unmap();
     this.stagingPool.push(staging);
