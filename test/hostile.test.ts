@@ -1,6 +1,6 @@
 // The command line pointed at real files by a careless or hostile user: nothing lost, nothing
 // replaced that should not be, no hang, and every refusal a clear message naming the file.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,6 +156,20 @@ describe('inputs that used to hang, crash or poison a model', () => {
     expect(JSON.parse(r.text).adapter.vendor).not.toBe('');
   });
 });
+
+test('kill -9 at any moment never leaves half a model or checkpoint at the final path', async () => {
+  const out = join(dir, 'killed.safetensors');
+  const checkpoint = join(dir, 'killed.checkpoint.safetensors');
+  for (const delay of [300, 700, 1100, 1500, 1900]) {
+    const child = spawn(process.execPath, ['dist/cli.js', 'train', '--data', 'sarcos-arm', '--epochs', '40', '--patience', '0', '--out', out, '--checkpoint', checkpoint, '--checkpoint-every', '1', '--quiet'], { stdio: 'ignore' });
+    await new Promise((done) => setTimeout(done, delay));
+    child.kill('SIGKILL');
+    await new Promise((done) => child.on('exit', done));
+    for (const path of [out, checkpoint]) {
+      if (existsSync(path)) expect(() => loadModel(new Uint8Array(readFileSync(path))), `${path} after a kill at ${delay} ms`).not.toThrow();
+    }
+  }
+}, 120_000);
 
 describe('divergence and resume', () => {
   test.each([

@@ -131,3 +131,13 @@ test('predict chunks: a very wide model predicts in small chunks instead of one 
   expect(predictChunk(5000, { features: 10, hidden: 8, tasks: 3 })).toBe(4096);
   expect(predictChunk(3, { features: 10, hidden: 8, tasks: 3 })).toBe(3);
 });
+
+test('atomic writes remove temporaries left by a killed writer (dead pid), not a live one', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sigmtl-stale-'));
+  const dead = join(dir, '.m.safetensors.4194000.1.tmp');
+  const live = join(dir, `.m.safetensors.${process.ppid}.1.tmp`);
+  const other = join(dir, '.other.safetensors.4194000.1.tmp');
+  for (const path of [dead, live, other]) writeFileSync(path, 'half');
+  await writeFileAtomic(join(dir, 'm.safetensors'), 'whole');
+  expect(readdirSync(dir).sort()).toEqual(['.m.safetensors.' + process.ppid + '.1.tmp', '.other.safetensors.4194000.1.tmp', 'm.safetensors'].sort());
+});

@@ -222,6 +222,7 @@ function prepare(options: TrainOptions, settings: Settings): Problem {
   if (settings.taskWeights && settings.taskWeights.length !== T) {
     throw new RangeError(`taskWeights lists ${settings.taskWeights.length} weights for ${T} tasks`);
   }
+  if (settings.taskWeights?.every((w) => w === 0)) throw new RangeError('taskWeights are all zero: nothing would be learned');
   return prepareProblem(trainTable, test, { loss: settings.losses, validationSplit: settings.validationSplit, seed: settings.seed });
 }
 

@@ -22,14 +22,42 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, h
     // Replace the file the link points to (existing or not), never the link itself.
     return writeFileAtomic(resolve(dirname(path), await fs.readlink(path)), data, hops + 1);
   }
-  await fs.mkdir(dirname(path), { recursive: true });
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const folder = dirname(path);
+  const temporary = join(folder, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
-    await fs.writeFile(temporary, data);
+    await fs.mkdir(folder, { recursive: true });
+    const file = await fs.open(temporary, 'w');
+    try {
+      await file.writeFile(data);
+      await file.sync(); // the bytes are on disk before the name points at them
+    } finally {
+      await file.close();
+    }
     await fs.rename(temporary, path);
   } catch (error) {
     await fs.rm(temporary, { force: true });
-    throw error;
+    throw new Error(`${path}: ${(error as Error).message}`);
+  }
+  await removeStaleTemporaries(folder, basename(path));
+}
+
+/** Temporaries of earlier writes to `name` whose process is gone (killed mid-write), by our own naming. */
+async function removeStaleTemporaries(folder: string, name: string): Promise<void> {
+  const prefix = `.${name}.`;
+  for (const entry of await fs.readdir(folder).catch(() => [] as string[])) {
+    const match = entry.startsWith(prefix) && /^(\d+)\.\d+\.tmp$/.exec(entry.slice(prefix.length));
+    if (!match) continue;
+    const pid = Number(match[1]);
+    if (pid !== process.pid && !processAlive(pid)) await fs.rm(join(folder, entry), { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

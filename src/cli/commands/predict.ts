@@ -41,6 +41,9 @@ export async function predict(argv: string[]): Promise<number> {
   const model = await loadModelFile(required(p, 'model'));
   const dataName = required(p, 'data');
   const idColumn = text(p, 'id');
+  if (idColumn !== undefined && model.taskNames.includes(idColumn)) {
+    throw new UsageError(`--id ${idColumn} is also a task of the model; its output column would appear twice`);
+  }
   const data = ['yeast', 'enb2012', 'sarcos-arm'].includes(dataName)
     ? await loadDataset(dataName).then((s) => s.test ?? s.train)
     : await readCsv(dataName, { features: model.featureNames, idColumn });
