@@ -34,6 +34,7 @@ export type { ProgressReport } from './train/trainer.js';
 export type { MetricsReport, TaskMetrics, RegressionMetrics, BinaryMetrics, OverallMetrics } from './train/metrics.js';
 export { DataError } from './data/csv.js';
 export { SafetensorsError } from './io/safetensors.js';
+export { isCheckpoint } from './io/checkpoint.js';
 export { adapterLabel, deviceLabel, describeDevice, type AdapterSummary } from './gpu/context.js';
 export { browserHasWebGpu, requestBrowserDevice } from './gpu/browser.js';
 

@@ -137,6 +137,7 @@ describe('bad options throw a RangeError naming the option, before any GPU work'
     ['a target beyond float32', { targets: data.targets.map((r, i) => (i === 3 ? [1e300, r[1]!] : r)) }, /^targets row 3, column 0 \("y_reg"\) is outside the float32 range/],
     ['flat array without width', { features: new Float32Array(90), featureNames: undefined }, /^features is a flat Float32Array: give featureCount/],
     ['weights for the wrong task count', { taskWeights: [1] }, /^taskWeights lists 1 weights for 2 tasks$/],
+    ['a warm-up longer than the run', { schedule: { warmupSteps: 1e9 } }, /^schedule.warmupSteps \(1000000000\) is longer than the whole run \(1 steps\)/],
     ['all-zero task weights', { taskWeights: [0, 0] }, /^taskWeights are all zero: nothing would be learned$/],
     ['backend', { backend: 'gpu' as 'webgpu' }, /^backend must be one of 'webgpu', 'cpu', 'auto', got "gpu"$/],
     ['validation split', { validationSplit: 1 }, /^validationSplit must be a finite number ≥ 0 ≤ 0.9, got 1$/],

@@ -21,6 +21,12 @@ describe('CSV and columns', () => {
     expect(() => parseCsv('a,b\n', 'h.csv')).toThrow('h.csv: no data rows after the header');
   });
 
+  test('line numbers count lines, not records, after a quoted cell that spans lines', () => {
+    expect(() => load('a,"b\nsecond line",y1\n1,2,3\n4,x,6\n')).toThrow('f.csv: line 4, column "b\nsecond line": feature is not a finite number ("x")');
+    expect(() => parseCsv('a,"b\nc",y\n1,2,3\n4,5\n', 'q.csv')).toThrow('q.csv: line 4 has 2 fields, the header has 3');
+    expect(() => parseCsv('a,b\n1,2\n"3,4\n', 'u.csv')).toThrow(/^u\.csv: line 3: /);
+  });
+
   test('a ragged row names its line', () => {
     expect(() => parseCsv('a,b,y\n1,2,3\n4,5\n', 'r.csv')).toThrow('r.csv: line 3 has 2 fields, the header has 3');
   });

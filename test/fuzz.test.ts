@@ -1,5 +1,5 @@
 // Property tests with fast-check on everything that parses outside input: the CSV loader, the
-// safetensors and model readers, the checkpoint reader and train()'s options. On generated and
+// --A-init CSV, the safetensors and model readers, the checkpoint reader and train()'s options. On generated and
 // mutated inputs each either succeeds or throws sigmtl's own error naming the input — never a
 // TypeError from deep inside, never a hang. Seeded (1000 cases each, ~2 s); for a longer local run:
 // SIGMTL_FUZZ_RUNS=100000 SIGMTL_FUZZ_SEED=$RANDOM npx vitest run test/fuzz.test.ts
@@ -16,6 +16,7 @@ import { decodeCheckpoint, encodeCheckpoint } from '../src/io/checkpoint.js';
 import { decodeModel, encodeModel } from '../src/io/model-format.js';
 import { SafetensorsError } from '../src/io/safetensors.js';
 import type { TrainedModel } from '../src/model/model.js';
+import { parseCouplingCsv } from '../src/cli/train-job.js';
 
 const RUNS = Number(process.env.SIGMTL_FUZZ_RUNS ?? 1000);
 const settings = { numRuns: RUNS, seed: Number(process.env.SIGMTL_FUZZ_SEED ?? 20261129), interruptAfterTimeLimit: 20_000 };
@@ -65,6 +66,18 @@ describe('the CSV loader', () => {
       settings,
     );
   });
+});
+
+test('the --A-init CSV: rows of finite numbers, or a DataError naming the file', () => {
+  fc.assert(
+    fc.property(csvText, (text) =>
+      succeedsOrNames(DataError, 'A.csv', () => {
+        const rows = parseCouplingCsv(text, 'A.csv');
+        for (const row of rows) expect(row.every(Number.isFinite)).toBe(true);
+      }),
+    ),
+    settings,
+  );
 });
 
 function model(): TrainedModel {

@@ -74,6 +74,17 @@ describe('where the model goes', () => {
     expect(readFileSync(data, 'utf8')).toBe(small());
   });
 
+  test('--checkpoint over an existing file that is not a checkpoint (a model) is refused', () => {
+    const model = join(dir, 'precious.safetensors');
+    const data = csv('precious.csv', small());
+    expect(sigmtl(['train', '--data', data, '--targets', 'y', '--epochs', '1', '--out', model]).code).toBe(0);
+    const before = readFileSync(model);
+    const r = sigmtl(['train', '--data', data, '--targets', 'y', '--epochs', '2', '--out', join(dir, 'other.safetensors'), '--checkpoint', model, '--checkpoint-every', '1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`--checkpoint ${model} exists and is not a sigmtl checkpoint; refusing to overwrite it`);
+    expect(readFileSync(model).equals(before)).toBe(true);
+  });
+
   test('predict --out equal to --data is refused', () => {
     const data = csv('predict-same.csv', small());
     const model = join(dir, 'predict-same.safetensors');
@@ -147,7 +158,7 @@ describe('inputs that used to hang, crash or poison a model', () => {
     const a = csv('a-nan.csv', 'h1,h2\n1,0\nNaN,1\n');
     const r = sigmtl(['train', '--data', 'enb2012', '--A-init', a, '--epochs', '1', '--out', join(dir, 'never.safetensors')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${a}: line 3, column 1: A must be numbers, got "NaN"`);
+    expect(r.stderr).toContain(`${a}: line 3, column "h1": missing feature value ("NaN")`);
   });
 
   test('an empty VK_ICD_FILENAMES counts as unset: SwiftShader is still found', () => {

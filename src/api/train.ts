@@ -250,6 +250,10 @@ function planBackend(problem: Problem, settings: Settings): BackendPlan {
     throw new RangeError(`coupling.init has ${aInit.length / hidden} rows, expected one per task (${T}) of hidden (${hidden}) values`);
   }
   if (typeof aInit !== 'string' && aInit.some((v) => !Number.isFinite(v))) throw new RangeError('coupling.init holds a non-finite value');
+  const totalSteps = settings.epochs * stepsPerEpoch;
+  if (settings.schedule.warmupSteps > totalSteps) {
+    throw new RangeError(`schedule.warmupSteps (${settings.schedule.warmupSteps}) is longer than the whole run (${totalSteps} steps): the learning rate would never reach ${settings.optimizer.learningRate}`);
+  }
   const config: BackendConfig = {
     shape,
     tasks,

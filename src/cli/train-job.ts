@@ -1,9 +1,8 @@
 // The options of `sigmtl train` → a TrainJob: which data to load, the library's TrainOptions
 // (checked again, by the library, before any work), and where files go. Syntax errors here are
 // UsageErrors naming the flag; everything else is train()'s own validation.
-import { DataError, readFileBytes, type LoadDatasetOptions, type LossChoice, type TrainOptions } from 'sigmtl/node';
+import { DataError, readCsvText, readFileBytes, type LoadDatasetOptions, type LossChoice, type TrainOptions } from 'sigmtl/node';
 import { choice, flag, list, number, text, UsageError, type OptionSpec, type Parsed } from './args.js';
-import Papa from 'papaparse';
 
 export const trainHelp = `sigmtl train — train a multi-task model y = A·σ(W·x + b) + c
 
@@ -91,17 +90,15 @@ export const trainOptions: OptionSpec = {
 /** --A-init FILE: a header row naming the hidden units, then one row of A per task, every cell a number. */
 async function couplingFromCsv(path: string): Promise<number[][]> {
   const text = new TextDecoder().decode(await readFileBytes(path, 64 << 20).catch((error: Error) => Promise.reject(new DataError(error.message))));
-  const [header, ...rows] = Papa.parse<string[]>(text.trim(), { skipEmptyLines: true }).data;
-  if (!header || rows.length === 0) throw new DataError(`${path}: no rows of A (a header row naming the hidden units, then one row per task)`);
-  return rows.map((row, r) =>
-    row.map((cell, c) => {
-      const value = Number(cell.trim());
-      if (cell.trim() === '' || !Number.isFinite(value)) {
-        throw new DataError(`${path}: line ${r + 2}, column ${c + 1}: A must be numbers, got ${JSON.stringify(cell)}`);
-      }
-      return value;
-    }),
-  );
+  return parseCouplingCsv(text, path);
+}
+
+/** The rows of A in an --A-init CSV's text: a header naming the hidden units, then one row per task. */
+export function parseCouplingCsv(text: string, path: string): number[][] {
+  // Read as a table of features: every cell a decimal number within float32, errors naming the line and column.
+  const table = readCsvText(text, { name: path, features: ['*'] });
+  const H = table.featureNames.length;
+  return Array.from({ length: table.features.length / H }, (_, t) => Array.from(table.features.subarray(t * H, t * H + H)));
 }
 
 export interface TrainJob {

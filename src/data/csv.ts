@@ -17,18 +17,35 @@ export interface CsvTable {
 
 export function parseCsv(text: string, file: string): CsvTable {
   if (text.trim() === '') throw new DataError(`${file}: the file is empty`);
-  const parsed = Papa.parse<string[]>(text, { skipEmptyLines: false, delimiter: '' });
-  const quoteError = parsed.errors.find((e) => e.type === 'Quotes');
-  if (quoteError) throw new DataError(`${file}: line ${(quoteError.row ?? 0) + 1}: ${quoteError.message}`);
-  const all = parsed.data;
+  // Records and the line each starts on (a quoted cell may span lines, so record ≠ line).
+  const all: string[][] = [];
+  const startLines: number[] = [];
+  let quoteError: { message: string; record: number } | undefined;
+  let consumed = 0;
+  let line = 1;
+  Papa.parse<string[]>(text, {
+    skipEmptyLines: false,
+    delimiter: '',
+    step: (result) => {
+      startLines.push(line);
+      all.push(result.data);
+      const quotes = result.errors.find((e) => e.type === 'Quotes');
+      if (quotes && !quoteError) quoteError = { message: quotes.message, record: all.length - 1 };
+      const end = result.meta.cursor;
+      for (let i = consumed; i < end; i++) if (text.charCodeAt(i) === 10) line++;
+      consumed = end;
+    },
+  });
+  if (quoteError) throw new DataError(`${file}: line ${startLines[quoteError.record]}: ${quoteError.message}`);
   const isBlank = (row: string[]) => row.length === 1 && row[0]!.trim() === '';
   const headerIndex = all.findIndex((row) => !isBlank(row));
   if (headerIndex < 0) throw new DataError(`${file}: no header row (only blank lines)`);
+  const lineOf = (record: number) => startLines[record]!;
   const columns = all[headerIndex]!.map((c) => c.trim());
   const seen = new Set<string>();
   columns.forEach((name, i) => {
-    if (name === '') throw new DataError(`${file}: line ${headerIndex + 1}: column ${i + 1} of the header has no name`);
-    if (seen.has(name)) throw new DataError(`${file}: line ${headerIndex + 1}: the header names column "${name}" twice`);
+    if (name === '') throw new DataError(`${file}: line ${lineOf(headerIndex)}: column ${i + 1} of the header has no name`);
+    if (seen.has(name)) throw new DataError(`${file}: line ${lineOf(headerIndex)}: the header names column "${name}" twice`);
     seen.add(name);
   });
   const rows: string[][] = [];
@@ -37,10 +54,10 @@ export function parseCsv(text: string, file: string): CsvTable {
     const row = all[i]!;
     if (isBlank(row)) continue;
     if (row.length !== columns.length) {
-      throw new DataError(`${file}: line ${i + 1} has ${row.length} fields, the header has ${columns.length}`);
+      throw new DataError(`${file}: line ${lineOf(i)} has ${row.length} fields, the header has ${columns.length}`);
     }
     rows.push(row);
-    lines.push(i + 1);
+    lines.push(lineOf(i));
   }
   if (rows.length === 0) throw new DataError(`${file}: no data rows after the header`);
   return { file, columns, rows, lines };

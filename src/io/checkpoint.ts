@@ -2,7 +2,7 @@
 // and where the run stands (next epoch, RNG state), so --resume continues exactly.
 import type { OptimizerState } from '../core/optimizers.js';
 import { decodeModel, encodeModel } from './model-format.js';
-import { SafetensorsError } from './safetensors.js';
+import { decodeSafetensors, SafetensorsError } from './safetensors.js';
 import type { ParameterLayout } from '../core/shape.js';
 import type { TrainedModel } from '../model/model.js';
 import type { ResumeState } from '../train/trainer.js';
@@ -76,4 +76,13 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string, layout: Parame
       best: info.best && { ...info.best, params: get('checkpoint.best') },
     },
   };
+}
+
+/** Whether these bytes are a sigmtl checkpoint (a safetensors file with checkpoint metadata). */
+export function isCheckpoint(bytes: Uint8Array): boolean {
+  try {
+    return decodeSafetensors(bytes, 'checkpoint').metadata.checkpoint !== undefined;
+  } catch {
+    return false;
+  }
 }

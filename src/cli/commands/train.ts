@@ -1,7 +1,8 @@
 // `sigmtl train`: the library's train() on a data set from sigmtl/node, then the report, the model
 // file and (on divergence) the last good parameters. Human output goes to stdout (or stderr with
 // --json), progress to stderr.
-import { loadDataset, readFileBytes, saveModel, train as trainModel, TrainingDivergedError, writeFileAtomic, type MetricsReport, type TrainResult } from 'sigmtl/node';
+import { isCheckpoint, loadDataset, readFileBytes, saveModel, train as trainModel, TrainingDivergedError, writeFileAtomic, type MetricsReport, type TrainResult } from 'sigmtl/node';
+import { existsSync } from 'node:fs';
 import { flag, parse, UsageError } from '../args.js';
 import { refuseClobber } from '../paths.js';
 import { createOutput, formatNumber, metricsTable, type Output } from '../output.js';
@@ -22,18 +23,19 @@ export async function train(argv: string[]): Promise<number> {
   // With the model on stdout, everything else goes to stderr.
   const out = createOutput(flag(p, 'json') || toStdout, flag(p, 'quiet'));
   const isFile = (data: string) => !['yeast', 'enb2012', 'sarcos-arm', 'synthetic'].includes(data);
-  refuseClobber(
-    [
-      ['--out', job.modelPath],
-      ['--checkpoint', job.checkpointEvery > 0 ? job.checkpointPath : undefined],
-    ],
-    [
-      ['--data', isFile(job.data) ? job.data : undefined],
-      ['--test', job.load.test],
-      ['--resume', job.resumePath],
-      ['--A-init', job.aInitPath],
-    ],
-  );
+  const inputs = [
+    ['--data', isFile(job.data) ? job.data : undefined],
+    ['--test', job.load.test],
+    ['--A-init', job.aInitPath],
+  ] as const;
+  refuseClobber([['--out', job.modelPath]], [...inputs, ['--resume', job.resumePath]]);
+  if (job.checkpointEvery > 0) {
+    // Checkpointing into the file a run resumes from is how a long run goes on; anything else is refused.
+    refuseClobber([['--checkpoint', job.checkpointPath]], [...inputs, ['--out', job.modelPath]]);
+    if (existsSync(job.checkpointPath) && !isCheckpoint(await readFileBytes(job.checkpointPath))) {
+      throw new Error(`--checkpoint ${job.checkpointPath} exists and is not a sigmtl checkpoint; refusing to overwrite it`);
+    }
+  }
   const dataset = await loadDataset(job.data, job.load);
   const { train: rows, test } = dataset;
   if (dataset.metaFile) process.stderr.write(`note: columns from ${dataset.metaFile}\n`);
