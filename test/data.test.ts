@@ -89,7 +89,7 @@ describe('standardisation and losses', () => {
     expect(problem.x.mean[0]).toBe(2);
     expect(problem.y.mean[1]).toBeCloseTo(1.5);
     expect(problem.y.std[0]).toBe(1); // BCE targets stay 0/1
-    expect(() => prepareProblem(train, test, { loss: 'bce', seed: 1 })).toThrow('target "y2" has values other than 0 and 1');
+    expect(() => prepareProblem(train, test, { loss: 'bce', seed: 1 })).toThrow(/^f\.csv: line \d+, column "y2": [\d.]+ is not 0 or 1, so the task cannot use the BCE loss$/);
   });
 });
 

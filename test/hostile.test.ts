@@ -121,6 +121,13 @@ describe('inputs that used to hang, crash or poison a model', () => {
     expect(r.stderr).toContain(`${bad}: line 2, column "x0": feature is outside the float32 range`);
   });
 
+  test('a binary task (--loss bce) with a label of 2 is refused at its line and column', () => {
+    const data = csv('labels.csv', 'a,y\n1,0\n2,1\n3,2\n4,1\n');
+    const r = sigmtl(['train', '--data', data, '--targets', 'y', '--loss', 'bce']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${data}: line 4, column "y": 2 is not 0 or 1, so the task cannot use the BCE loss`);
+  });
+
   test('a target column named "overall" trains and reports its own metrics', () => {
     const data = csv('overall.csv', ['a,overall', ...Array.from({ length: 40 }, (_, i) => `${i / 10},${(i / 10) * 2}`)].join('\n'));
     const r = sigmtl(['train', '--data', data, '--targets', 'overall', '--epochs', '2', '--json', '--out', join(dir, 'overall.safetensors')]);

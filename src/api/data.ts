@@ -44,6 +44,7 @@ export function readMatrix(name: string, matrix: Matrix | undefined, width: numb
 export interface LabelledRows {
   features: Matrix;
   targets: Matrix;
+  source?: { file: string; lines: number[] };
 }
 
 export interface TableNames {
@@ -90,5 +91,6 @@ export function toTable(data: LabelledRows, names: TableNames, prefix = ''): Tas
     targets[i] = v;
     mask[i] = 1;
   }
-  return { featureNames, targetNames, rows: X.rows, X: X.values, Y: targets, mask };
+  const source = data.source && Array.isArray(data.source.lines) && data.source.lines.length === X.rows ? { file: String(data.source.file), lines: data.source.lines } : undefined;
+  return { featureNames, targetNames, rows: X.rows, X: X.values, Y: targets, mask, source };
 }

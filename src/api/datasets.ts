@@ -15,6 +15,8 @@ export interface LabelledData {
   targets: Float64Array;
   featureNames: string[];
   taskNames: string[];
+  /** Where the rows came from (a CSV file and each row's line), so later errors can name them. */
+  source?: { file: string; lines: number[] };
 }
 
 export interface DatasetSplits {
@@ -34,7 +36,7 @@ export { BUNDLED_NAMES as BUNDLED_DATASETS, type BundledName, type DatasetMeta }
 /** A TaskTable (mask) → LabelledData (NaN for missing targets). */
 export function labelled(table: TaskTable): LabelledData {
   const targets = Float64Array.from(table.Y, (v, i) => (table.mask[i] ? v : NaN));
-  return { features: table.X, targets, featureNames: [...table.featureNames], taskNames: [...table.targetNames] };
+  return { features: table.X, targets, featureNames: [...table.featureNames], taskNames: [...table.targetNames], ...(table.source && { source: table.source }) };
 }
 
 /** A bundled data set by name, its files read by `read` (a path below data/, e.g. "yeast/meta.json"). */

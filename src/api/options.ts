@@ -64,8 +64,10 @@ export interface TrainOptions {
   featureCount?: number;
   /** T, for a flat targets array (else taken from taskNames). */
   taskCount?: number;
+  /** Where the rows came from (as readCsv gives it), so errors found later name the file and line. */
+  source?: { file: string; lines: number[] };
   /** Labelled rows kept out of training; the result reports their metrics. */
-  test?: { features: Matrix; targets: Matrix };
+  test?: { features: Matrix; targets: Matrix; source?: { file: string; lines: number[] } };
   /** Without `test`: this fraction of the rows is held out as the test set (seeded). Default 0. */
   testSplit?: number;
   /** One loss for every task or one per task; 'auto' picks BCE for 0/1 columns, MSE otherwise. */
@@ -128,7 +130,7 @@ export interface Settings {
 }
 
 const KNOWN = new Set<string>([
-  'features', 'targets', 'featureNames', 'taskNames', 'featureCount', 'taskCount', 'test', 'testSplit', 'losses',
+  'features', 'targets', 'featureNames', 'taskNames', 'featureCount', 'taskCount', 'source', 'test', 'testSplit', 'losses',
   'taskWeights', 'hidden', 'epochs', 'batchSize', 'optimizer', 'schedule', 'validationSplit', 'patience', 'coupling',
   'seed', 'backend', 'device', 'signal', 'onProgress', 'onEpochEnd', 'reportEvery', 'verifyEvery', 'baseline',
   'checkpoint', 'resume', 'provenance',

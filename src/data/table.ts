@@ -18,6 +18,13 @@ export interface TaskTable {
   mask: Float64Array;
   /** Values of an id column kept for predictions, if asked for. */
   ids?: string[];
+  /** Where the rows came from, for errors found later: the file and each row's line. */
+  source?: { file: string; lines: number[] };
+}
+
+/** "file: line N" of row r where the table knows it, else "row r". */
+export function rowPlace(table: TaskTable, r: number): string {
+  return table.source ? `${table.source.file}: line ${table.source.lines[r]}` : `row ${r}`;
 }
 
 function globToRegExp(pattern: string): RegExp {
@@ -106,7 +113,7 @@ export function toTaskTable(table: CsvTable, choice: ColumnChoice, requireTarget
     }
   }
   const ids = choice.idColumn !== undefined ? table.rows.map((row) => row[columnIndex(table, choice.idColumn!)]!) : undefined;
-  return { featureNames: choice.features, targetNames: choice.targets, rows, X, Y, mask, ids };
+  return { featureNames: choice.features, targetNames: choice.targets, rows, X, Y, mask, ids, source: { file: table.file, lines: table.lines } };
 }
 
 /** Rows `indices` of a table, in that order. */
@@ -124,5 +131,6 @@ export function selectRows(t: TaskTable, indices: ArrayLike<number>): TaskTable 
     mask.set(t.mask.subarray(r * T, r * T + T), i * T);
   }
   const ids = t.ids ? Array.from({ length: n }, (_, i) => t.ids![indices[i]!]!) : undefined;
-  return { ...t, rows: n, X, Y, mask, ids };
+  const source = t.source && { file: t.source.file, lines: Array.from({ length: n }, (_, i) => t.source!.lines[indices[i]!]!) };
+  return { ...t, rows: n, X, Y, mask, ids, source };
 }

@@ -4,7 +4,7 @@ import type { LossKind } from '../core/losses.js';
 import type { Dataset } from '../core/backend.js';
 import { DataError } from '../data/csv.js';
 import { fitStandardizer, identityStandardizer, standardize, type Standardizer } from '../data/standardize.js';
-import { selectRows, type TaskTable } from '../data/table.js';
+import { rowPlace, selectRows, type TaskTable } from '../data/table.js';
 import { Random } from '../util/random.js';
 
 export type LossChoice = LossKind | 'auto';
@@ -52,7 +52,12 @@ export function resolveLosses(table: TaskTable, choice: PrepareOptions['loss']):
   return choices.map((c, t) => {
     const loss = c === 'auto' ? detectLoss(table, t) : c;
     if (loss === 'bce' && detectLoss(table, t) !== 'bce') {
-      throw new DataError(`target "${table.targetNames[t]}" has values other than 0 and 1, so it cannot use the BCE loss`);
+      const T = table.targetNames.length;
+      let r = 0;
+      while (table.mask[r * T + t] === 0 || table.Y[r * T + t] === 0 || table.Y[r * T + t] === 1) r++;
+      throw new DataError(
+        `${rowPlace(table, r)}, column "${table.targetNames[t]}": ${table.Y[r * T + t]} is not 0 or 1, so the task cannot use the BCE loss`,
+      );
     }
     return loss;
   });
