@@ -3,6 +3,7 @@
 // backend), in browsers and in Node. This entry uses no Node built-ins; `sigmtl/node` adds Dawn,
 // files and the bundled data sets.
 export { train, TrainingDivergedError, type TrainResult } from './api/train.js';
+export { deltaM, taskDeltaM, type SingleTaskComparison } from './api/compare.js';
 export type {
   TrainOptions,
   Matrix,

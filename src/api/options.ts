@@ -99,6 +99,11 @@ export interface TrainOptions {
   verifyEvery?: number;
   /** Also fit a per-task linear least-squares baseline on the same rows (regression tasks). */
   baseline?: boolean;
+  /**
+   * Also train one single-task model per task (same H, optimizer, epochs, early stopping, seed and
+   * splits) and the no-coupling ablation (H = T, A frozen to I), and report Δm: did sharing help?
+   */
+  compareSingleTask?: boolean;
   /** Save a checkpoint every `every` epochs through `write` (bytes of a safetensors file). */
   checkpoint?: { every: number; write: (bytes: Uint8Array) => void | Promise<void> };
   /** Continue exactly from a checkpoint's bytes. */
@@ -127,13 +132,14 @@ export interface Settings {
   reportEvery?: number;
   verifyEvery: number;
   baseline: boolean;
+  compareSingleTask: boolean;
 }
 
 const KNOWN = new Set<string>([
   'features', 'targets', 'featureNames', 'taskNames', 'featureCount', 'taskCount', 'source', 'test', 'testSplit', 'losses',
   'taskWeights', 'hidden', 'epochs', 'batchSize', 'optimizer', 'schedule', 'validationSplit', 'patience', 'coupling',
   'seed', 'backend', 'device', 'signal', 'onProgress', 'onEpochEnd', 'reportEvery', 'verifyEvery', 'baseline',
-  'checkpoint', 'resume', 'provenance',
+  'checkpoint', 'resume', 'provenance', 'compareSingleTask',
 ]);
 
 const HINTS: Record<string, string> = { lr: 'optimizer.learningRate', learningRate: 'optimizer.learningRate', batch: 'batchSize', x: 'features', y: 'targets' };
@@ -260,6 +266,7 @@ export function resolveSettings(options: TrainOptions): Settings {
     reportEvery: options.reportEvery === undefined ? undefined : numberOption('reportEvery', options.reportEvery, 0, { integer: true, min: 1 }),
     verifyEvery: numberOption('verifyEvery', options.verifyEvery, 0, { integer: true, min: 0 }),
     baseline: options.baseline === true,
+    compareSingleTask: options.compareSingleTask === true,
   };
 }
 

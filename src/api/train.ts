@@ -18,6 +18,7 @@ import { compareArrays } from '../util/compare.js';
 import { readMatrix, toTable } from './data.js';
 import { openBackend } from './device.js';
 import { Model } from './model.js';
+import { compareWithSingleTask, type SingleTaskComparison } from './compare.js';
 import { resolveSettings, type Settings, type TrainOptions } from './options.js';
 
 export interface TrainResult {
@@ -55,6 +56,8 @@ export interface TrainResult {
   baseline?: MetricsReport;
   /** This backend's predictions on the evaluated rows against the float64 CPU backend's. */
   agreement: { maxAbsDiff: number; ok: boolean };
+  /** With `compareSingleTask`: single-task models, Δm, and the no-coupling ablation. */
+  comparison?: SingleTaskComparison;
 }
 
 /** Divergence: the loss became NaN or infinite. `lastGoodModel` has the parameters of the last finished epoch. */
@@ -74,9 +77,19 @@ const AGREEMENT = { atol: 1e-4, rtol: 1e-3 };
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const settings = resolveSettings(options);
   const problem = prepare(options, settings);
-  const plan = planBackend(problem, settings);
+  planBackend(problem, settings); // checks the plan before any GPU work
   options.signal?.throwIfAborted();
+  const result = await fit(problem, settings, options);
+  if (settings.compareSingleTask && !result.aborted) result.comparison = await compareWithSingleTask(problem, settings, result, (p, s) => fit(p, s, {}));
+  return result;
+}
 
+/** What a fit takes from the options besides the settings: callbacks, checkpoints, provenance. */
+type FitHooks = Pick<TrainOptions, 'onProgress' | 'onEpochEnd' | 'checkpoint' | 'resume' | 'provenance'>;
+
+/** One training run on a prepared problem: the backend, the trainer, the model and its checks. */
+async function fit(problem: Problem, settings: Settings, options: FitHooks): Promise<TrainResult> {
+  const plan = planBackend(problem, settings);
   const opened = await openBackend(settings.backend, plan.config, settings.device);
   const { backend } = opened;
   try {
@@ -226,7 +239,7 @@ function prepare(options: TrainOptions, settings: Settings): Problem {
   return prepareProblem(trainTable, test, { loss: settings.losses, validationSplit: settings.validationSplit, seed: settings.seed });
 }
 
-interface BackendPlan {
+export interface BackendPlan {
   shape: ModelShape;
   config: BackendConfig;
   batch: number;
@@ -235,7 +248,7 @@ interface BackendPlan {
   hyper: TrainedModel['hyper'];
 }
 
-function planBackend(problem: Problem, settings: Settings): BackendPlan {
+export function planBackend(problem: Problem, settings: Settings): BackendPlan {
   const T = problem.targetNames.length;
   const hidden = settings.hidden ?? T;
   const shape = { features: problem.featureNames.length, hidden, tasks: T };

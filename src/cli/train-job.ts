@@ -33,6 +33,8 @@ Optimisation
 Checks and files
   --verify-every K      recompute every K-th step on the CPU reference; stop if they disagree
   --baseline            also fit a linear least-squares baseline per regression task and report it
+  --compare-single-task also train one single-task model per task (same H, optimizer, epochs, seed,
+                        splits) and the no-coupling ablation (H = T, A = I frozen); report Δm
   --out FILE            model file (default: runs/<data>.safetensors)
   --checkpoint FILE --checkpoint-every E    write a checkpoint every E epochs
   --resume FILE         continue from a checkpoint (same data and options)
@@ -77,6 +79,7 @@ export const trainOptions: OptionSpec = {
   seed: { type: 'string' },
   'verify-every': { type: 'string' },
   baseline: { type: 'boolean' },
+  'compare-single-task': { type: 'boolean' },
   'report-every': { type: 'string' },
   out: { type: 'string' },
   checkpoint: { type: 'string' },
@@ -157,6 +160,7 @@ export async function trainJobFromArgs(p: Parsed): Promise<TrainJob> {
     reportEvery: p.values['report-every'] === undefined ? undefined : number(p, 'report-every', 1, { integer: true, min: 1 }),
     verifyEvery: number(p, 'verify-every', 0, { integer: true, min: 0 }),
     baseline: flag(p, 'baseline'),
+    compareSingleTask: flag(p, 'compare-single-task'),
   };
   return {
     data,
