@@ -101,6 +101,8 @@ export interface LoadDatasetOptions {
   /** Target and feature columns (names or globs); for a CSV, defaults from a meta.json beside it. */
   targets?: readonly string[];
   features?: readonly string[];
+  /** A column naming each row's group (a subject, a site): held-out splits keep groups whole. */
+  groupColumn?: string;
   /** For 'synthetic'. */
   synthetic?: Parameters<typeof syntheticData>[0];
 }
@@ -112,7 +114,7 @@ export interface LoadDatasetOptions {
 export async function loadDataset(data: string, options: LoadDatasetOptions = {}): Promise<DatasetSplits> {
   if (data === 'synthetic') return syntheticData(options.synthetic);
   let splits: DatasetSplits;
-  if (isBundledName(data) && !options.targets?.length) {
+  if (isBundledName(data) && !options.targets?.length && options.groupColumn === undefined) {
     const root = bundledDataDir(data);
     splits = await readBundledDataset(data, (path) => fs.readFile(join(root, path), 'utf8'));
   } else {
@@ -140,9 +142,10 @@ export async function loadDataset(data: string, options: LoadDatasetOptions = {}
       throw new DataError(`${table.file}: say which columns are targets with --targets (names, comma lists or globs such as "y_*")`);
     }
     const features = options.features?.length ? options.features : options.targets?.length ? undefined : meta.feature_columns;
-    const choice = chooseColumns(table, targets, features);
+    const choice = chooseColumns(table, targets, features, options.groupColumn);
     const name = typeof meta.name === 'string' ? meta.name : data;
-    splits = { name, train: labelled(toTaskTable(table, choice)), meta: meta as DatasetMeta, metaFile };
+    const rows = toTaskTable(table, choice);
+    splits = { name, train: { ...labelled(rows), ...(rows.ids && { groups: rows.ids }) }, meta: meta as DatasetMeta, metaFile };
   }
   if (options.test) {
     const test = await readCsvTable(options.test);

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { parseCsv } from '../src/data/csv.js';
 import { chooseColumns, toTaskTable } from '../src/data/table.js';
 import { fitStandardizer, standardize } from '../src/data/standardize.js';
-import { detectLoss, prepareProblem } from '../src/train/prepare.js';
+import { detectLoss, prepareProblem, splitRows } from '../src/train/prepare.js';
 import { computeMetrics, rocAuc } from '../src/train/metrics.js';
 
 const load = (text: string, targets = ['y*']) => {
@@ -123,5 +123,33 @@ describe('metrics', () => {
 
   test('a NaN score gives AUC NaN at once (it used to loop forever)', () => {
     expect(rocAuc([NaN, 0.3, NaN], [1, 0, 0])).toBeNaN();
+  });
+});
+
+describe('splits by group', () => {
+  const table = (groups: string[]) => ({
+    featureNames: ['x'],
+    targetNames: ['y'],
+    rows: groups.length,
+    X: Float64Array.from(groups, (_, i) => i),
+    Y: new Float64Array(groups.length),
+    mask: new Float64Array(groups.length).fill(1),
+    groups,
+  });
+
+  test('no group is on both sides, and about the asked fraction is held out', () => {
+    const groups = Array.from({ length: 200 }, (_, i) => `subject${i % 23}`);
+    for (const seed of [1, 2, 3]) {
+      const [kept, held] = splitRows(table(groups), 0.2, seed, 'test');
+      const heldGroups = new Set(held.groups);
+      expect(kept.groups!.some((g) => heldGroups.has(g))).toBe(false);
+      expect(kept.rows + held.rows).toBe(200);
+      expect(held.rows).toBeGreaterThanOrEqual(40);
+      expect(held.rows).toBeLessThan(40 + 10); // at most one group (≤ 9 rows) past the target
+    }
+  });
+
+  test('one group cannot be split', () => {
+    expect(() => splitRows(table(['a', 'a', 'a']), 0.3, 1, 'validation')).toThrow('validation split by group: only 1 group');
   });
 });

@@ -189,6 +189,15 @@ test('kill -9 at any moment never leaves half a model or checkpoint at the final
   }
 }, 120_000);
 
+test('--group-column keeps each group on one side of the splits and is not a feature', () => {
+  const lines = ['subject,a,y', ...Array.from({ length: 120 }, (_, i) => `s${i % 12},${Math.sin(i)},${Math.sin(i) * 2}`)];
+  const r = sigmtl(['train', '--data', csv('groups.csv', lines.join('\n')), '--targets', 'y', '--group-column', 'subject', '--epochs', '2', '--json', '--out', join(dir, 'groups.safetensors')]);
+  expect(r.code, r.stderr).toBe(0);
+  const result = JSON.parse(r.text);
+  expect(result.metrics.tasks.y.count % 10).toBe(0); // whole subjects of 10 rows each
+  expect(loadModel(new Uint8Array(readFileSync(join(dir, 'groups.safetensors')))).featureNames).toEqual(['a']);
+});
+
 describe('divergence and resume', () => {
   test.each([
     ['adam at lr 1e6 on yeast (the loss grows to ~1e11, finite)', 'yeast', ['--optimizer', 'adam', '--lr', '1e6']],

@@ -45,6 +45,7 @@ export interface LabelledRows {
   features: Matrix;
   targets: Matrix;
   source?: { file: string; lines: number[] };
+  groups?: readonly (string | number)[];
 }
 
 export interface TableNames {
@@ -92,5 +93,12 @@ export function toTable(data: LabelledRows, names: TableNames, prefix = ''): Tas
     mask[i] = 1;
   }
   const source = data.source && Array.isArray(data.source.lines) && data.source.lines.length === X.rows ? { file: String(data.source.file), lines: data.source.lines } : undefined;
-  return { featureNames, targetNames, rows: X.rows, X: X.values, Y: targets, mask, source };
+  let groups: string[] | undefined;
+  if (data.groups !== undefined) {
+    if (!Array.isArray(data.groups) || data.groups.length !== X.rows) {
+      throw new RangeError(`${prefix}groups must list one group per row (${X.rows}), got ${Array.isArray(data.groups) ? data.groups.length : String(data.groups)}`);
+    }
+    groups = data.groups.map(String);
+  }
+  return { featureNames, targetNames, rows: X.rows, X: X.values, Y: targets, mask, source, groups };
 }

@@ -17,6 +17,8 @@ export interface LabelledData {
   taskNames: string[];
   /** Where the rows came from (a CSV file and each row's line), so later errors can name them. */
   source?: { file: string; lines: number[] };
+  /** Each row's group, when a group column was named (see train's `groups`). */
+  groups?: string[];
 }
 
 export interface DatasetSplits {

@@ -64,6 +64,11 @@ export interface TrainOptions {
   featureCount?: number;
   /** T, for a flat targets array (else taken from taskNames). */
   taskCount?: number;
+  /**
+   * Each row's group (a subject, a patient, a site): the test, validation and early-stopping splits
+   * keep every group whole, so a model is judged on groups it never saw.
+   */
+  groups?: readonly (string | number)[];
   /** Where the rows came from (as readCsv gives it), so errors found later name the file and line. */
   source?: { file: string; lines: number[] };
   /** Labelled rows kept out of training; the result reports their metrics. */
@@ -136,7 +141,7 @@ export interface Settings {
 }
 
 const KNOWN = new Set<string>([
-  'features', 'targets', 'featureNames', 'taskNames', 'featureCount', 'taskCount', 'source', 'test', 'testSplit', 'losses',
+  'features', 'targets', 'featureNames', 'taskNames', 'featureCount', 'taskCount', 'source', 'groups', 'test', 'testSplit', 'losses',
   'taskWeights', 'hidden', 'epochs', 'batchSize', 'optimizer', 'schedule', 'validationSplit', 'patience', 'coupling',
   'seed', 'backend', 'device', 'signal', 'onProgress', 'onEpochEnd', 'reportEvery', 'verifyEvery', 'baseline',
   'checkpoint', 'resume', 'provenance', 'compareSingleTask',

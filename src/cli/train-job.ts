@@ -13,6 +13,8 @@ Data
   --test FILE           test CSV (bundled sets use their own test split when they have one)
   --targets LIST        target columns: names, comma lists, globs ("y_*"); default from meta.json
   --features LIST       feature columns (default: every other column)
+  --group-column NAME   each row's group (a subject, a site): test and validation splits keep
+                        groups whole, so the model is judged on groups it never saw
   --val-split F         fraction of the training rows held out for validation and early stopping (0.1)
   --test-split F        fraction held out as the test set when there is no test file (0.2)
   --synthetic-features N, --synthetic-tasks N, --synthetic-rows N, --synthetic-noise S
@@ -52,6 +54,7 @@ export const trainOptions: OptionSpec = {
   test: { type: 'string' },
   targets: { type: 'string' },
   features: { type: 'string' },
+  'group-column': { type: 'string' },
   'val-split': { type: 'string' },
   'test-split': { type: 'string' },
   'synthetic-features': { type: 'string' },
@@ -168,6 +171,7 @@ export async function trainJobFromArgs(p: Parsed): Promise<TrainJob> {
       test: text(p, 'test'),
       targets: list(p, 'targets'),
       features: list(p, 'features'),
+      groupColumn: text(p, 'group-column'),
       synthetic: {
         features: number(p, 'synthetic-features', 10, { integer: true, min: 1 }),
         tasks: number(p, 'synthetic-tasks', 5, { integer: true, min: 1 }),

@@ -20,6 +20,8 @@ export interface TaskTable {
   ids?: string[];
   /** Where the rows came from, for errors found later: the file and each row's line. */
   source?: { file: string; lines: number[] };
+  /** Each row's group (a subject, a site): held-out splits keep a group whole. */
+  groups?: string[];
 }
 
 /** "file: line N" of row r where the table knows it, else "row r". */
@@ -131,6 +133,7 @@ export function selectRows(t: TaskTable, indices: ArrayLike<number>): TaskTable 
     mask.set(t.mask.subarray(r * T, r * T + T), i * T);
   }
   const ids = t.ids ? Array.from({ length: n }, (_, i) => t.ids![indices[i]!]!) : undefined;
-  const source = t.source && { file: t.source.file, lines: Array.from({ length: n }, (_, i) => t.source!.lines[indices[i]!]!) };
-  return { ...t, rows: n, X, Y, mask, ids, source };
+  const pick = <T>(values: readonly T[] | undefined) => values && Array.from({ length: n }, (_, i) => values[indices[i]!]!);
+  const source = t.source && { file: t.source.file, lines: pick(t.source.lines)! };
+  return { ...t, rows: n, X, Y, mask, ids, source, groups: pick(t.groups) };
 }

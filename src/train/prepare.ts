@@ -108,8 +108,33 @@ export function splitSeed(seed: number, split: 'test' | 'validation'): number {
 /** A seeded random `fraction` of the rows held out: [kept, held], each in file order. */
 export function splitRows(table: TaskTable, fraction: number, seed: number, what: string): [TaskTable, TaskTable] {
   if (!(fraction > 0 && fraction < 1)) throw new DataError(`${what} split ${fraction} must be between 0 and 1`);
+  if (table.groups) return splitGroups(table, table.groups, fraction, seed, what);
   const order = new Random(seed).shuffle(Uint32Array.from({ length: table.rows }, (_, i) => i));
   const held = Math.max(1, Math.round(table.rows * fraction));
   if (held >= table.rows) throw new DataError(`${what} split ${fraction} leaves no training rows out of ${table.rows}`);
   return [selectRows(table, order.subarray(held).sort()), selectRows(table, order.subarray(0, held).sort())];
+}
+
+/**
+ * A split that keeps every group whole (like scikit-learn's GroupShuffleSplit): groups in a seeded
+ * random order are held out until they hold `fraction` of the rows, so no group is on both sides.
+ */
+function splitGroups(table: TaskTable, groups: readonly string[], fraction: number, seed: number, what: string): [TaskTable, TaskTable] {
+  const rowsOf = new Map<string, number[]>();
+  groups.forEach((g, r) => rowsOf.set(g, [...(rowsOf.get(g) ?? []), r]));
+  const names = [...rowsOf.keys()];
+  if (names.length < 2) throw new DataError(`${what} split by group: only ${names.length} group, so no group is left to hold out and train on`);
+  const order = new Random(seed).shuffle(Uint32Array.from({ length: names.length }, (_, i) => i));
+  const wanted = Math.max(1, Math.round(table.rows * fraction));
+  const held: number[] = [];
+  let heldGroups = 0;
+  for (const i of order) {
+    if (held.length >= wanted || heldGroups === names.length - 1) break;
+    held.push(...rowsOf.get(names[i]!)!);
+    heldGroups++;
+  }
+  const isHeld = new Uint8Array(table.rows);
+  for (const r of held) isHeld[r] = 1;
+  const kept = Uint32Array.from({ length: table.rows }, (_, r) => r).filter((r) => !isHeld[r]);
+  return [selectRows(table, kept), selectRows(table, Uint32Array.from(held).sort())];
 }
