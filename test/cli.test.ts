@@ -132,6 +132,15 @@ describe('bad input gets a clear error and exit code', () => {
   });
 });
 
+test('--compare-single-task reports Δm and the single-task and no-coupling metrics', () => {
+  const r = json('train', '--data', 'enb2012', '--epochs', '5', '--compare-single-task', '--out', join(dir, 'cmp.safetensors'));
+  expect(Object.keys(r.singleTask)).toEqual(['y_heating_load', 'y_cooling_load']);
+  expect(r.deltaM).toBeTypeOf('number');
+  expect(r.noCoupling.metrics.overall.macroR2).toBeTypeOf('number');
+  const text = sigmtl('train', '--data', 'enb2012', '--epochs', '5', '--compare-single-task', '--out', join(dir, 'cmp2.safetensors'));
+  expect(text.stdout).toMatch(/Δm, multi-task against single-task: [+-]\d+\.\d %/);
+});
+
 describe('command-line conventions', () => {
   test('--version, help <command>, usage on stderr without a command', () => {
     const version = sigmtl('--version');

@@ -16,7 +16,7 @@ import { prepareProblem, splitRows, splitSeed, type Problem } from '../train/pre
 import { batchPlan, datasetLoss, DivergenceError, trainModel, type ProgressReport, type ResumeState } from '../train/trainer.js';
 import { compareArrays } from '../util/compare.js';
 import { readMatrix, toTable } from './data.js';
-import { openBackend } from './device.js';
+import { openBackend, openContext } from './device.js';
 import { Model } from './model.js';
 import { compareWithSingleTask, type SingleTaskComparison } from './compare.js';
 import { resolveSettings, type Settings, type TrainOptions } from './options.js';
@@ -79,9 +79,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const problem = prepare(options, settings);
   planBackend(problem, settings); // checks the plan before any GPU work
   options.signal?.throwIfAborted();
-  const result = await fit(problem, settings, options);
-  if (settings.compareSingleTask && !result.aborted) result.comparison = await compareWithSingleTask(problem, settings, result, (p, s) => fit(p, s, {}));
-  return result;
+  if (!settings.compareSingleTask) return fit(problem, settings, options);
+  // Several models: one device for all, so each kernel compiles once.
+  const shared = settings.backend !== 'cpu' && !settings.device ? await openContext().catch(() => undefined) : undefined;
+  const onDevice = shared ? { ...settings, device: shared.ctx.device } : settings;
+  try {
+    const result = await fit(problem, onDevice, options);
+    if (!result.aborted) result.comparison = await compareWithSingleTask(problem, onDevice, result, (p, s) => fit(p, s, {}));
+    return result;
+  } finally {
+    if (shared?.owned) shared.ctx.destroy();
+  }
 }
 
 /** What a fit takes from the options besides the settings: callbacks, checkpoints, provenance. */
