@@ -57,9 +57,27 @@ const MUTATIONS = [
   {
     name: 'task weight ignored in the gradient',
     edits: [
-      ['shaders/loss.wgsl', 'let scale = select(0.0, info.weight / count, count > 0.0);', 'let scale = select(0.0, 1.0 / count, count > 0.0);'],
-      ['src/cpu/reference.ts', 'gradY[n * T + t] = ((task.weight * w) / count)', 'gradY[n * T + t] = ((1 * w) / count)'],
+      ['shaders/loss.wgsl', 'let factor = select(info.weight, info.weight * info.uncertaintyScale * exp(-s), uncertainty);', 'let factor = select(1.0, info.weight * info.uncertaintyScale * exp(-s), uncertainty);'],
+      ['src/cpu/reference.ts', 'let factor = task.weight;', 'let factor = 1;'],
     ],
+  },
+  {
+    name: 'uncertainty weighting with e^{+s} for e^{−s}',
+    edits: [
+      ['shaders/loss.wgsl', 'info.weight * info.uncertaintyScale * exp(-s)', 'info.weight * info.uncertaintyScale * exp(s)'],
+      ['src/cpu/reference.ts', 'task.weight * entry.uncertaintyScale * Math.exp(-s)', 'task.weight * entry.uncertaintyScale * Math.exp(s)'],
+    ],
+  },
+  {
+    name: 'uncertainty weighting: the ½·s term left out of ∂L/∂s',
+    edits: [
+      ['shaders/loss.wgsl', 'info.weight * 0.5 - factor * meanLoss', '0.0 - factor * meanLoss'],
+      ['src/cpu/reference.ts', 'gradLogVar[t] = task.weight * 0.5 - factor', 'gradLogVar[t] = 0 - factor'],
+    ],
+  },
+  {
+    name: 'uncertainty weighting: c_t = 1 for regression too',
+    edits: [['src/core/losses.ts', 'uncertaintyScale: 0.5,', 'uncertaintyScale: 1,']],
   },
   {
     name: 'weight decay applied to b and c too',

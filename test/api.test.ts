@@ -203,3 +203,20 @@ test('a device lost mid-run: a clear error, the last checkpoint kept, and resumi
   const resumed = await train({ ...common, device: await gpuDevice(), resume: saved });
   expect(resumed.model.parameters()).toEqual(whole.model.parameters());
 }, 120_000);
+
+test('uncertainty weighting: WebGPU and the CPU agree after 100 steps, and the learned weights are reported', async () => {
+  const data = toyData(640);
+  const common = { ...data, epochs: 10, batchSize: 64, validationSplit: 0, weighting: 'uw' as const, seed: 2 };
+  const gpu = await train({ ...common, backend: 'webgpu', device: await gpuDevice() });
+  const cpu = await train({ ...common, backend: 'cpu' });
+  expect(gpu.steps).toBe(100);
+  const [g, c] = [gpu.model.parameters(), cpu.model.parameters()];
+  for (const name of ['W', 'b', 'A', 'c'] as const) {
+    g[name].forEach((v, i) => expect(Math.abs(v - c[name][i]!), `${name}[${i}]`).toBeLessThan(2e-3 + 1e-2 * Math.abs(c[name][i]!)));
+  }
+  expect(Object.keys(gpu.taskWeights)).toEqual(['y_reg', 'y_bin']);
+  for (const name of ['y_reg', 'y_bin']) expect(Math.abs(gpu.taskWeights[name]! - cpu.taskWeights[name]!)).toBeLessThan(1e-3);
+  // Equal weighting reports the fixed weights; uncertainty weighting moved them away from c_t.
+  expect((await train({ ...common, epochs: 1, backend: 'cpu', weighting: 'equal' })).taskWeights).toEqual({ y_reg: 1, y_bin: 1 });
+  expect(cpu.taskWeights.y_reg).not.toBeCloseTo(0.5, 3);
+}, 120_000);

@@ -12,9 +12,10 @@ import { WebGpuBackend } from '../src/model/webgpu-backend.js';
 import { compareArrays, describeComparison, type Tolerance } from '../src/util/compare.js';
 import { gpu } from './gpu.js';
 
-type Params = Record<'W' | 'b' | 'A' | 'c', number[]>;
+type Params = Record<'W' | 'b' | 'A' | 'c' | 's', number[]>;
 interface Run {
   optimizer: OptimizerConfig;
+  weighting?: 'equal' | 'uw';
   l1A?: number;
   identityA?: number;
   freezeA?: boolean;
@@ -35,15 +36,20 @@ interface Case {
   forward: { S: number[]; Y: number[] };
   loss: { perTask: number[]; total: number };
   grads: Params;
+  /** Uncertainty weighting: the loss and its gradients, s included. */
+  uw: { total: number; grads: Params };
   runs: Run[];
 }
 
 const golden = JSON.parse(readFileSync('test/fixtures/golden.json', 'utf8')) as { generator: string; cases: Case[] };
 
-/** W, b, A, c → the flat parameter layout (zeros in the alignment padding). */
+/** Every segment the flat layout holds: the model's W, A, b, c and the log-variances s. */
+const SEGMENTS = [...PARAMETER_NAMES, 's'] as const;
+
+/** W, b, A, c, s → the flat parameter layout (zeros in the alignment padding). */
 function flat(layout: ParameterLayout, p: Params): Float64Array {
   const out = new Float64Array(layout.count);
-  for (const name of PARAMETER_NAMES) out.set(p[name], layout[name].offset);
+  for (const name of SEGMENTS) out.set(p[name], layout[name].offset);
   return out;
 }
 
@@ -90,13 +96,25 @@ describe.each(['cpu', 'webgpu'] as const)('%s backend against PyTorch', (kind) =
       const { perTask, grads } = await backend.gradients(0, c.N);
       expectClose('per-task losses', perTask, c.loss.perTask, tol.forward);
       const want = flat(layout, c.grads);
-      for (const name of PARAMETER_NAMES) {
+      for (const name of SEGMENTS) {
+        expectClose(`∂L/∂${name}`, grads.subarray(layout[name].offset, layout[name].offset + layout[name].size), want.subarray(layout[name].offset, layout[name].offset + layout[name].size), tol.grads);
+      }
+    });
+
+    test('uncertainty weighting: the gradients of Σ w_t(c_t·e^{−s_t}·L_t + ½·s_t), s included', async () => {
+      const backend = await open(kind, { shape, tasks, optimizer: DEFAULT_OPTIMIZER, maxBatch: c.N, weighting: 'uw' });
+      backend.setParameters(flat(layout, c.params));
+      backend.setDataset(data);
+      const { perTask, grads } = await backend.gradients(0, c.N);
+      expectClose('per-task losses (unweighted)', perTask, c.loss.perTask, tol.forward);
+      const want = flat(layout, c.uw.grads);
+      for (const name of SEGMENTS) {
         expectClose(`∂L/∂${name}`, grads.subarray(layout[name].offset, layout[name].offset + layout[name].size), want.subarray(layout[name].offset, layout[name].offset + layout[name].size), tol.grads);
       }
     });
 
     test.each(c.runs.map((run) => [describeRun(run), run] as const))('parameters after 1 and 5 steps: %s', async (_label, run) => {
-      const config = { shape, tasks, optimizer: run.optimizer, maxBatch: c.N, coupling: { l1A: run.l1A, identityA: run.identityA, freezeA: run.freezeA } };
+      const config = { shape, tasks, optimizer: run.optimizer, maxBatch: c.N, weighting: run.weighting, coupling: { l1A: run.l1A, identityA: run.identityA, freezeA: run.freezeA } };
       const backend = await open(kind, config);
       backend.setParameters(flat(layout, c.params));
       backend.setDataset(data);
@@ -118,6 +136,7 @@ function describeRun(run: Run): string {
     run.l1A ? `A-l1 ${run.l1A}` : '',
     run.identityA ? `A-identity ${run.identityA}` : '',
     run.freezeA ? 'A frozen' : '',
+    run.weighting === 'uw' ? 'uncertainty weighting' : '',
   ]
     .filter(Boolean)
     .join(', ');

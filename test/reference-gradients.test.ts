@@ -103,3 +103,33 @@ test('the coupling regularisers: the optimizer adds their gradient (central fini
     for (let i = 0; i < layout[name].size; i++) expect(after[layout[name].offset + i]).toBe(params[layout[name].offset + i]);
   }
 });
+
+test('uncertainty weighting: ∂L/∂s and ∂L/∂Y of Σ w_t(c_t·e^{−s_t}·L_t + ½·s_t) against central finite differences', () => {
+  const T = 3;
+  const rows = 7;
+  const random = new Random(4);
+  const tasks: TaskSpec[] = [
+    { loss: 'mse', weight: 1 },
+    { loss: 'bce', weight: 0.5 },
+    { loss: 'mse', weight: 2 },
+  ];
+  const Y = Float64Array.from({ length: rows * T }, () => random.normal());
+  const targets = Float64Array.from({ length: rows * T }, (_, i) => (tasks[i % T]!.loss === 'bce' ? Number(random.next() < 0.5) : random.normal()));
+  const mask = Float64Array.from({ length: rows * T }, (_, i) => Number(i % 5 !== 0));
+  const logVar = Float64Array.from([0.3, -0.4, 0.1]);
+  const total = (y: Float64Array, s: Float64Array) => taskLoss(y, targets, mask, tasks, rows, 0, { kind: 'uw', logVar: s }).total;
+  const analytic = taskLoss(Y, targets, mask, tasks, rows, 0, { kind: 'uw', logVar });
+  const h = 1e-6;
+  for (let t = 0; t < T; t++) {
+    const [plus, minus] = [logVar.slice(), logVar.slice()];
+    plus[t]! += h;
+    minus[t]! -= h;
+    expect(Math.abs(analytic.gradLogVar[t]! - (total(Y, plus) - total(Y, minus)) / (2 * h)), `s[${t}]`).toBeLessThan(1e-7);
+  }
+  for (let i = 0; i < Y.length; i++) {
+    const [plus, minus] = [Y.slice(), Y.slice()];
+    plus[i]! += h;
+    minus[i]! -= h;
+    expect(Math.abs(analytic.gradY[i]! - (total(plus, logVar) - total(minus, logVar)) / (2 * h)), `Y[${i}]`).toBeLessThan(1e-7);
+  }
+});

@@ -4,9 +4,10 @@
     /usr/bin/python3 scripts/golden/make.py     # Debian: apt-get install python3-torch
 
 Writes test/fixtures/golden.json: for a few shapes, the parameters, a batch, the forward outputs,
-the per-task losses, the gradients (autograd of the masked, weighted loss) and the parameters
-after 1 and 5 steps of torch.optim.SGD, SGD with momentum, Adam and AdamW, with the coupling
-regularisers written as explicit loss terms so that autograd differentiates them. Nothing here
+the per-task losses, the gradients (autograd of the masked, weighted loss, and of the
+uncertainty-weighted loss with its log-variances s) and the parameters after 1 and 5 steps of
+torch.optim.SGD, SGD with momentum, Adam and AdamW, with the coupling regularisers written as
+explicit loss terms so that autograd differentiates them, and with uncertainty weighting. Nothing here
 uses sigmtl's formulas: the model is y = A·σ(W·x + b) + c in torch's own operations.
 
 Inputs and initial parameters are rounded to float32 (and stored as float64), so a float32 GPU
@@ -40,9 +41,10 @@ def make_case(name, d, H, T, N, losses, weights, seed, mask_rate=0.0, a_init="ra
     b = f32(rng.normal(scale=0.3, size=H))
     A = np.eye(T, H) if a_init == "identity" else f32(rng.normal(scale=1 / np.sqrt(H), size=(T, H)))
     c = f32(rng.normal(scale=0.3, size=T))
+    s = f32(rng.normal(scale=0.5, size=T))  # log-variances of uncertainty weighting
     return {
         "name": name, "d": d, "H": H, "T": T, "N": N, "losses": losses, "weights": weights,
-        "X": X, "Y": Y, "mask": mask, "params": {"W": W, "b": b, "A": A, "c": c},
+        "X": X, "Y": Y, "mask": mask, "params": {"W": W, "b": b, "A": A, "c": c, "s": s},
     }
 
 
@@ -50,8 +52,13 @@ def tensors(params, grad=True):
     return {k: torch.tensor(v, requires_grad=grad) for k, v in params.items()}
 
 
-def data_loss(case, p, X, Y, mask):
-    """Σ_t w_t · (Σ_n mask·ℓ / Σ_n mask), with torch's own MSE and BCE-with-logits."""
+# Uncertainty weighting's c_t (Kendall, Gal & Cipolla 2018): 1/(2σ²) for regression, 1/σ² for classification.
+UNCERTAINTY_SCALE = {"mse": 0.5, "bce": 1.0}
+
+
+def data_loss(case, p, X, Y, mask, weighting="equal"):
+    """Σ_t w_t · L_t, L_t = Σ_n mask·ℓ / Σ_n mask, with torch's own MSE and BCE-with-logits;
+    uncertainty weighting: Σ_t w_t · (c_t·exp(−s_t)·L_t + ½·s_t)."""
     S = torch.sigmoid(X @ p["W"].T + p["b"])
     out = S @ p["A"].T + p["c"]
     per_task = []
@@ -63,7 +70,12 @@ def data_loss(case, p, X, Y, mask):
         count = mask[:, t].sum()
         per_task.append((mask[:, t] * e).sum() / count if count > 0 else out.new_zeros(()))
     per_task = torch.stack(per_task)
-    total = (torch.tensor(case["weights"]) * per_task).sum()
+    weights = torch.tensor(case["weights"])
+    if weighting == "uw":
+        c = torch.tensor([UNCERTAINTY_SCALE[loss] for loss in case["losses"]])
+        total = (weights * (c * torch.exp(-p["s"]) * per_task + 0.5 * p["s"])).sum()
+    else:
+        total = (weights * per_task).sum()
     return S, out, per_task, total
 
 
@@ -77,8 +89,9 @@ def run_optimizer(case, run):
     X, Y, mask = (torch.tensor(case[k]) for k in ("X", "Y", "mask"))
     opt = run["optimizer"]
     frozen = run.get("freezeA", False)
+    weighting = run.get("weighting", "equal")
     decay = [p["W"]] + ([] if frozen else [p["A"]])
-    rest = [p["b"], p["c"]]
+    rest = [p["b"], p["c"]] + ([p["s"]] if weighting == "uw" else [])
     groups = [{"params": decay, "weight_decay": opt["weightDecay"]}, {"params": rest, "weight_decay": 0.0}]
     kind = opt["kind"]
     if kind == "sgd":
@@ -94,7 +107,7 @@ def run_optimizer(case, run):
     after = {}
     for step in range(1, 6):
         optimizer.zero_grad()
-        _, _, _, total = data_loss(case, p, X, Y, mask)
+        _, _, _, total = data_loss(case, p, X, Y, mask, weighting)
         total = total + regularisers(p["A"], run.get("l1A", 0.0), run.get("identityA", 0.0))
         total.backward()
         if frozen:
@@ -112,7 +125,11 @@ def complete(case, runs):
     total.backward()
     case["forward"] = {"S": S.detach().numpy(), "Y": out.detach().numpy()}
     case["loss"] = {"perTask": per_task.detach().numpy(), "total": float(total)}
-    case["grads"] = {k: v.grad.numpy() for k, v in p.items()}
+    case["grads"] = {k: (v.grad.numpy() if v.grad is not None else np.zeros(v.shape)) for k, v in p.items()}
+    p = tensors(case["params"])
+    _, _, _, total_uw = data_loss(case, p, X, Y, mask, "uw")
+    total_uw.backward()
+    case["uw"] = {"total": float(total_uw), "grads": {k: v.grad.numpy() for k, v in p.items()}}
     case["runs"] = [dict(run, after=run_optimizer(case, run)) for run in runs]
     return case
 
@@ -128,6 +145,8 @@ RUNS = [
     {"optimizer": optimizer("adam", 0.01, weight_decay=0.1)},
     {"optimizer": optimizer("adam", 0.01), "l1A": 0.02, "identityA": 0.1},
     {"optimizer": optimizer("momentum", 0.05), "freezeA": True},
+    {"optimizer": optimizer("adam", 0.01), "weighting": "uw"},
+    {"optimizer": optimizer("sgd", 0.1), "weighting": "uw"},
 ]
 
 CASES = [

@@ -4,6 +4,7 @@
 import { LOSS_KINDS, type LossKind } from '../core/losses.js';
 import { DEFAULT_OPTIMIZER, OPTIMIZER_KINDS, type OptimizerConfig, type OptimizerKind } from '../core/optimizers.js';
 import { DEFAULT_SCHEDULE, SCHEDULE_KINDS, type Schedule, type ScheduleKind } from '../train/schedule.js';
+import { WEIGHTING_KINDS, type WeightingKind } from '../core/weighting.js';
 import type { ProgressReport } from '../train/trainer.js';
 
 /** Rows of numbers: an array of rows, or one flat row-major typed array (give its width). */
@@ -51,6 +52,8 @@ export interface EpochReport {
   validationPerTask?: Float64Array;
   /** A after this epoch, T×H row-major. */
   coupling: Float64Array;
+  /** Each task's factor on its loss after this epoch: w_t, or w_t·c_t·e^{−s_t} under uncertainty weighting. */
+  taskWeights: Float64Array;
 }
 
 export interface TrainOptions {
@@ -79,6 +82,12 @@ export interface TrainOptions {
   losses?: LossChoice | readonly LossChoice[];
   /** w_t in L = Σ_t w_t·L_t (default all 1). */
   taskWeights?: readonly number[];
+  /**
+   * How the task losses combine: 'equal' (Σ w_t·L_t, the default) or 'uw', uncertainty weighting
+   * (Kendall, Gal & Cipolla 2018), which learns each task's log-variance s_t with the model:
+   * Σ w_t·(c_t·e^{−s_t}·L_t + ½·s_t), c_t = ½ for regression and 1 for binary tasks.
+   */
+  weighting?: WeightingKind | { kind: WeightingKind };
   /** H, the shared hidden units (default T). */
   hidden?: number;
   epochs?: number;
@@ -121,6 +130,7 @@ export interface TrainOptions {
 export interface Settings {
   losses: LossChoice | readonly LossChoice[];
   taskWeights?: readonly number[];
+  weighting: WeightingKind;
   hidden?: number;
   epochs: number;
   batchSize: number;
@@ -144,7 +154,7 @@ const KNOWN = new Set<string>([
   'features', 'targets', 'featureNames', 'taskNames', 'featureCount', 'taskCount', 'source', 'groups', 'test', 'testSplit', 'losses',
   'taskWeights', 'hidden', 'epochs', 'batchSize', 'optimizer', 'schedule', 'validationSplit', 'patience', 'coupling',
   'seed', 'backend', 'device', 'signal', 'onProgress', 'onEpochEnd', 'reportEvery', 'verifyEvery', 'baseline',
-  'checkpoint', 'resume', 'provenance', 'compareSingleTask',
+  'checkpoint', 'resume', 'provenance', 'compareSingleTask', 'weighting',
 ]);
 
 const HINTS: Record<string, string> = { lr: 'optimizer.learningRate', learningRate: 'optimizer.learningRate', batch: 'batchSize', x: 'features', y: 'targets' };
@@ -247,9 +257,11 @@ export function resolveSettings(options: TrainOptions): Settings {
     if (typeof options.checkpoint.write !== 'function') throw new RangeError('checkpoint.write must be a function');
   }
   if (options.resume !== undefined && !(options.resume instanceof Uint8Array)) throw new RangeError(`resume must be a Uint8Array (a checkpoint's bytes), got ${describe(options.resume)}`);
+  const weighting = typeof options.weighting === 'object' && options.weighting !== null ? options.weighting.kind : options.weighting;
   return {
     losses,
     taskWeights: options.taskWeights,
+    weighting: choiceOption(typeof options.weighting === 'object' ? 'weighting.kind' : 'weighting', weighting, WEIGHTING_KINDS, 'equal'),
     hidden: options.hidden === undefined ? undefined : numberOption('hidden', options.hidden, 0, { integer: true, min: 1 }),
     epochs: numberOption('epochs', options.epochs, 200, { integer: true, min: 1 }),
     batchSize: numberOption('batchSize', options.batchSize, 64, { integer: true, min: 1 }),

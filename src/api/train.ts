@@ -4,8 +4,8 @@
 //   checked against the float64 CPU backend.
 import type { BackendConfig } from '../core/backend.js';
 import { initParameters, type CouplingInit } from '../core/init.js';
-import type { TaskSpec } from '../core/losses.js';
-import { parameterLayout, type ModelShape } from '../core/shape.js';
+import { LOSSES, type TaskSpec } from '../core/losses.js';
+import { parameterLayout, type ModelShape, type ParameterLayout } from '../core/shape.js';
 import { CpuBackend } from '../cpu/backend.js';
 import type { TaskTable } from '../data/table.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.js';
@@ -23,6 +23,8 @@ import { resolveSettings, type Settings, type TrainOptions } from './options.js'
 
 export interface TrainResult {
   model: Model;
+  /** Each task's factor on its loss at the end: w_t, or w_t·c_t·e^{−s_t} learned by uncertainty weighting. */
+  taskWeights: Record<string, number>;
   backend: 'webgpu' | 'cpu';
   /** The adapter, e.g. "SwiftShader driver 5.0.0 (google, software)", or "CPU (float64 reference)". */
   adapter: string;
@@ -148,6 +150,7 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
             validationLoss: state.validationLoss,
             validationPerTask: state.validationPerTask,
             coupling: state.params.slice(layout.A.offset, layout.A.offset + layout.A.size),
+            taskWeights: taskFactors(plan, layout, state.params),
           });
           if (checkpoint && state.epoch % checkpoint.every === 0) {
             const optimizer = await backend.getOptimizerState();
@@ -173,6 +176,7 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
 
     return {
       model: new Model(model),
+      taskWeights: Object.fromEntries(problem.targetNames.map((name, t) => [name, taskFactors(plan, layout, params)[t]!])),
       backend: backend.kind,
       adapter: opened.adapter,
       notice: opened.notice,
@@ -224,6 +228,13 @@ function checkResumable(saved: TrainedModel, now: TrainedModel): void {
     differences.push('data: the training rows differ (their means and deviations do not match the checkpoint\'s)');
   }
   if (differences.length) throw new RangeError(`resume: this checkpoint belongs to a different run:\n  ${differences.join('\n  ')}`);
+}
+
+/** Each task's factor on its loss: w_t, or w_t·c_t·e^{−s_t} under uncertainty weighting. */
+function taskFactors(plan: BackendPlan, layout: ParameterLayout, params: Float64Array): Float64Array {
+  return Float64Array.from(plan.config.tasks, (task, t) =>
+    plan.config.weighting === 'uw' ? task.weight * LOSSES[task.loss].uncertaintyScale * Math.exp(-params[layout.s.offset + t]!) : task.weight,
+  );
 }
 
 /** Options' rows → the prepared problem: test rows (given, or a seeded split), validation split, standardisation. */
@@ -281,6 +292,7 @@ export function planBackend(problem: Problem, settings: Settings): BackendPlan {
     optimizer: settings.optimizer,
     maxBatch: batch,
     coupling: { freezeA: c.freeze, l1A: c.l1, identityA: c.towardIdentity },
+    weighting: settings.weighting,
   };
   const hyper = {
     hidden,
@@ -295,6 +307,7 @@ export function planBackend(problem: Problem, settings: Settings): BackendPlan {
     l1A: c.l1,
     identityA: c.towardIdentity,
     taskWeights: weights.join(','),
+    weighting: settings.weighting,
   };
   return { shape, config, batch, stepsPerEpoch, aInit, hyper };
 }

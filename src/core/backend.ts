@@ -3,6 +3,7 @@
 import type { TaskSpec } from './losses.js';
 import type { CouplingOptions, OptimizerConfig, OptimizerState } from './optimizers.js';
 import type { ModelShape, ParameterLayout } from './shape.js';
+import type { WeightingKind } from './weighting.js';
 
 /** Training data, row-major f32: X rows×d, Y rows×T targets, mask rows×T (1 observed, 0 missing). */
 export interface Dataset {
@@ -27,6 +28,8 @@ export interface BackendConfig {
   maxBatch: number;
   /** The task-coupling matrix A: frozen, or regularised (L1, toward the identity). */
   coupling?: CouplingOptions;
+  /** How the task losses combine (default 'equal': Σ w_t·L_t). */
+  weighting?: WeightingKind;
 }
 
 export interface LossReport {

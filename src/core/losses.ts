@@ -27,6 +27,8 @@ export interface LossEntry {
   /** Regression targets are standardised for training (and the scaling undone at prediction). */
   readonly standardizeTargets: boolean;
   readonly metrics: 'regression' | 'binary';
+  /** c_t of uncertainty weighting (src/core/weighting.ts): ½ for a regression loss, 1 for a classification one. */
+  readonly uncertaintyScale: number;
   /** Whether an observed target value is valid for this loss. */
   accepts(target: number): boolean;
 }
@@ -47,6 +49,7 @@ export const LOSSES: { readonly [K in LossKind]: LossEntry } = {
     link: (y) => y,
     standardizeTargets: true,
     metrics: 'regression',
+    uncertaintyScale: 0.5,
     accepts: Number.isFinite,
   },
   // Binary cross-entropy with logits: ℓ = max(y, 0) − y·ŷ + log(1 + e^(−|y|)), ∂ℓ/∂y = σ(y) − ŷ
@@ -58,6 +61,7 @@ export const LOSSES: { readonly [K in LossKind]: LossEntry } = {
     link: sigmoid,
     standardizeTargets: false,
     metrics: 'binary',
+    uncertaintyScale: 1,
     accepts: (target) => target === 0 || target === 1,
   },
 };

@@ -1,5 +1,6 @@
 // The model's shape and where each parameter lives in the one flat parameter buffer.
-//   W: H×d, A: T×H, b: H, c: T, stored in the order W, A, b, c, row-major.
+//   W: H×d, A: T×H, b: H, c: T, stored in the order W, A, b, c, row-major; then s: T, the task
+//   log-variances that uncertainty weighting learns (training state, not part of the model file).
 // W and A come first so that weight decay covers exactly the elements below `decayCount`.
 // Each segment starts on a 256-byte boundary (WebGPU's largest allowed storage-offset alignment),
 // so a kernel can bind dW and db, or dA and dc, as separate non-overlapping ranges of the one
@@ -31,6 +32,8 @@ export interface ParameterLayout {
   A: Segment;
   b: Segment;
   c: Segment;
+  /** s: the tasks' log-variances of uncertainty weighting (zero, and untouched, otherwise). */
+  s: Segment;
   count: number;
   decayCount: number;
 }
@@ -44,7 +47,8 @@ export function parameterLayout(shape: ModelShape): ParameterLayout {
   const A = { offset: align(W.size), size: T * H };
   const b = { offset: align(A.offset + A.size), size: H };
   const c = { offset: align(b.offset + b.size), size: T };
-  return { shape, W, A, b, c, count: c.offset + c.size, decayCount: A.offset + A.size };
+  const s = { offset: align(c.offset + c.size), size: T };
+  return { shape, W, A, b, c, s, count: s.offset + s.size, decayCount: A.offset + A.size };
 }
 
 export type ParameterName = 'W' | 'A' | 'b' | 'c';

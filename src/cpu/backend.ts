@@ -4,7 +4,7 @@ import { backward, forward, taskLoss } from './reference.js';
 import { optimizerStep } from './optimizer.js';
 import { newOptimizerState, type OptimizerState } from '../core/optimizers.js';
 import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from '../core/backend.js';
-import { parameterLayout } from '../core/shape.js';
+import { parameterLayout, view } from '../core/shape.js';
 import { updateRules } from '../core/optimizers.js';
 
 export class CpuBackend implements TrainingBackend {
@@ -59,8 +59,10 @@ export class CpuBackend implements TrainingBackend {
     const data = this.dataset();
     checkStep({ start, rows }, data.rows, this.config.maxBatch);
     const { S, Y } = forward(this.params, this.layout, data.X, rows, start);
-    const loss = taskLoss(Y, data.Y, data.mask, this.config.tasks, rows, start);
+    const weighting = { kind: this.config.weighting ?? 'equal', logVar: view(this.params, this.layout.s) };
+    const loss = taskLoss(Y, data.Y, data.mask, this.config.tasks, rows, start, weighting);
     const grads = backward(this.params, this.layout, data.X, S, loss.gradY, rows, start);
+    grads.set(loss.gradLogVar, this.layout.s.offset);
     return { perTask: loss.perTask, grads };
   }
 

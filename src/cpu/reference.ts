@@ -3,6 +3,7 @@
 // Shapes follow docs/ARCHITECTURE: samples are rows; X: N×d, W: H×d, A: T×H.
 import { view, type ParameterLayout } from '../core/shape.js';
 import { lossEntry, sigmoid, type TaskSpec } from '../core/losses.js';
+import type { WeightingKind } from '../core/weighting.js';
 
 type Numbers = ArrayLike<number>;
 
@@ -120,10 +121,18 @@ export const lossGradient = (loss: TaskSpec['loss'], y: number, target: number):
 export interface LossResult {
   /** L_t, the masked mean loss of each task (0 for a task with no observed rows). */
   perTask: Float64Array;
-  /** L = Σ_t w_t·L_t */
+  /** L = Σ_t w_t·L_t, or with uncertainty weighting Σ_t w_t·(c_t·e^{−s_t}·L_t + ½·s_t) */
   total: number;
   /** ∂L/∂Y, rows×T */
   gradY: Float64Array;
+  /** ∂L/∂s_t of uncertainty weighting (zeros under equal weighting). */
+  gradLogVar: Float64Array;
+}
+
+/** How the task losses combine (src/core/weighting.ts); `logVar` is s, needed for 'uw'. */
+export interface LossWeighting {
+  kind: WeightingKind;
+  logVar?: Numbers;
 }
 
 /** targets and mask are rows×T starting at row `firstRow`; mask 1 = observed, 0 = missing. */
@@ -134,10 +143,12 @@ export function taskLoss(
   tasks: readonly TaskSpec[],
   rows: number,
   firstRow = 0,
+  weighting: LossWeighting = { kind: 'equal' },
 ): LossResult {
   const T = tasks.length;
   const perTask = new Float64Array(T);
   const gradY = new Float64Array(rows * T);
+  const gradLogVar = new Float64Array(T);
   let total = 0;
   tasks.forEach((task, t) => {
     const entry = lossEntry(task.loss);
@@ -150,14 +161,22 @@ export function taskLoss(
         sum += w * entry.value(Y[n * T + t]!, targets[(firstRow + n) * T + t]!);
       }
     }
+    // The factor on L_t: w_t, or w_t·c_t·e^{−s_t} under uncertainty weighting (which also adds w_t·½·s_t).
+    let factor = task.weight;
+    if (weighting.kind === 'uw') {
+      const s = weighting.logVar![t]!;
+      factor = task.weight * entry.uncertaintyScale * Math.exp(-s);
+      total += task.weight * 0.5 * s;
+      gradLogVar[t] = task.weight * 0.5 - factor * (count === 0 ? 0 : sum / count);
+    }
     if (count === 0) return;
     perTask[t] = sum / count;
-    total += task.weight * perTask[t]!;
+    total += factor * perTask[t]!;
     for (let n = 0; n < rows; n++) {
       const i = (firstRow + n) * T + t;
       const w = mask[i]!;
-      if (w !== 0) gradY[n * T + t] = ((task.weight * w) / count) * entry.gradient(Y[n * T + t]!, targets[i]!);
+      if (w !== 0) gradY[n * T + t] = ((factor * w) / count) * entry.gradient(Y[n * T + t]!, targets[i]!);
     }
   });
-  return { perTask, total, gradY };
+  return { perTask, total, gradY, gradLogVar };
 }

@@ -1,7 +1,8 @@
 // Host side of shaders/loss.wgsl: per-task MSE / BCE-with-logits, G_Y and the loss accumulator.
-// TaskInfo, LossDims and the LOSS_* codes are declared here and in src/core/losses.ts, and
+// TaskInfo, LossDims and the LOSS_* / WEIGHTING_* codes are declared here and in src/core, and
 // generated into the shader.
 import { LOSS_WGSL, lossEntry, type TaskSpec } from '../core/losses.js';
+import { WEIGHTING_WGSL } from '../core/weighting.js';
 import { wgslPreamble, wgslStruct } from '../core/wgsl.js';
 import type { Kernel, KernelRegistry } from '../gpu/registry.js';
 import { composeWgsl, SHADER_FILES } from './shaders.js';
@@ -10,6 +11,8 @@ import { composeWgsl, SHADER_FILES } from './shaders.js';
 export const TaskInfo = wgslStruct('TaskInfo', [
   ['weight', 'f32'],
   ['kind', 'u32'],
+  /** c_t of uncertainty weighting, from the loss table. */
+  ['uncertaintyScale', 'f32'],
 ]);
 
 export const LossDims = wgslStruct('LossDims', [
@@ -17,10 +20,12 @@ export const LossDims = wgslStruct('LossDims', [
   ['tasks', 'u32'],
   /** First row of the batch inside the targets and mask buffers. */
   ['offsetRows', 'u32'],
+  /** WEIGHTING_* code (src/core/weighting.ts). */
+  ['weighting', 'u32'],
 ]);
-export type LossDims = { rows: number; tasks: number; offsetRows: number };
+export type LossDims = { rows: number; tasks: number; offsetRows: number; weighting: number };
 
-const SOURCE = composeWgsl(wgslPreamble(LOSS_WGSL, TaskInfo.wgsl, LossDims.wgsl), SHADER_FILES.sigmoidFn, SHADER_FILES.loss);
+const SOURCE = composeWgsl(wgslPreamble(LOSS_WGSL, WEIGHTING_WGSL, TaskInfo.wgsl, LossDims.wgsl), SHADER_FILES.sigmoidFn, SHADER_FILES.loss);
 
 /** Invocations per task's workgroup: a power of two (the reduction halves it). */
 export function lossKernel(registry: KernelRegistry, workgroup = 256): Promise<Kernel> {
@@ -30,8 +35,8 @@ export function lossKernel(registry: KernelRegistry, workgroup = 256): Promise<K
       name: 'loss',
       source: SOURCE,
       entryPoint: 'main',
-      inputs: ['y', 'targets', 'mask', 'tasks'],
-      outputs: ['gradY', 'lossSums'],
+      inputs: ['y', 'targets', 'mask', 'tasks', 'logVar'],
+      outputs: ['gradY', 'lossSums', 'gradLogVar'],
       uniform: 'dims',
     },
     { WORKGROUP: workgroup },
@@ -45,7 +50,10 @@ export const taskInfoBytes = (tasks: number) => Math.max(16, tasks * TaskInfo.by
 export function packTaskInfo(tasks: readonly TaskSpec[]): ArrayBuffer {
   const bytes = new ArrayBuffer(taskInfoBytes(tasks.length));
   const view = new DataView(bytes);
-  tasks.forEach((task, t) => TaskInfo.write(view, { weight: task.weight, kind: lossEntry(task.loss).code }, t * TaskInfo.byteSize));
+  tasks.forEach((task, t) => {
+    const entry = lossEntry(task.loss);
+    TaskInfo.write(view, { weight: task.weight, kind: entry.code, uncertaintyScale: entry.uncertaintyScale }, t * TaskInfo.byteSize);
+  });
   return bytes;
 }
 

@@ -26,6 +26,7 @@ import type { OptimizerState } from '../core/optimizers.js';
 import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from '../core/backend.js';
 import { updateRules } from '../core/optimizers.js';
 import { parameterLayout, type ParameterLayout } from '../core/shape.js';
+import { WEIGHTINGS } from '../core/weighting.js';
 
 export interface WebGpuBackendOptions {
   /** The matmul kernel and shape (default: autotuneMatmul's choice for this adapter). */
@@ -95,6 +96,7 @@ export class WebGpuBackend implements TrainingBackend {
   private step = 0;
   private lossSteps = 0;
   private readonly stagingPool: GPUBuffer[] = [];
+  private readonly weightingCode: number;
 
   private constructor(
     readonly ctx: GpuContext,
@@ -113,6 +115,7 @@ export class WebGpuBackend implements TrainingBackend {
     this.maxDatasetRows = Math.min(maxDatasetRows ?? Infinity, Math.floor(bufferBytes / bytesPerRow));
     this.maxPerDimension = ctx.limits.maxComputeWorkgroupsPerDimension;
     this.rules = updateRules(this.layout, config.coupling);
+    this.weightingCode = WEIGHTINGS[config.weighting ?? 'equal'].code;
     this.arena = new UniformArena(this.device, DISPATCHES_PER_STEP * stepsPerSubmit, 'step uniforms');
     this.buffers = this.createBuffers();
     this.staticGroups = this.createStaticBindGroups();
@@ -211,8 +214,8 @@ export class WebGpuBackend implements TrainingBackend {
       Y,
       mask,
       hidden: this.group(k.hidden, { a: X, b: b.params, aux: b.params, c: b.hidden, rowSums: b.unusedWrite }),
-      loss: this.group(k.loss, { y: b.output, targets: Y, mask, tasks: b.tasks, gradY: b.gradOutput, lossSums: b.lossSums }),
-      lossScratch: this.group(k.loss, { y: b.output, targets: Y, mask, tasks: b.tasks, gradY: b.gradOutput, lossSums: b.lossScratch }),
+      loss: this.group(k.loss, { ...this.lossBindings(Y, mask), lossSums: b.lossSums }),
+      lossScratch: this.group(k.loss, { ...this.lossBindings(Y, mask), lossSums: b.lossScratch }),
       gradW: this.group(k.gradTransposed, {
         a: b.gradHidden,
         b: X,
@@ -220,6 +223,20 @@ export class WebGpuBackend implements TrainingBackend {
         c: segmentBinding(b.grads, this.layout.W),
         rowSums: segmentBinding(b.grads, this.layout.b),
       }),
+    };
+  }
+
+  /** The loss kernel's bindings other than its loss accumulator. */
+  private lossBindings(Y: GPUBuffer, mask: GPUBuffer) {
+    const b = this.buffers;
+    return {
+      y: b.output,
+      targets: Y,
+      mask,
+      tasks: b.tasks,
+      logVar: segmentBinding(b.params, this.layout.s),
+      gradY: b.gradOutput,
+      gradLogVar: segmentBinding(b.grads, this.layout.s),
     };
   }
 
@@ -280,7 +297,7 @@ export class WebGpuBackend implements TrainingBackend {
     const { features: d, hidden: H, tasks: T } = this.config.shape;
     const L = this.layout;
     this.encodeForward(rec, data.hidden, rows, start * d);
-    const lossOffset = this.arena.push((view) => writeLossDims(view, { rows, tasks: T, offsetRows: start }));
+    const lossOffset = this.arena.push((view) => writeLossDims(view, { rows, tasks: T, offsetRows: start, weighting: this.weightingCode }));
     encodeLoss(rec.next('loss, G_Y'), this.kernels.loss, lossGroup, lossOffset, T);
     const g = this.staticGroups;
     // dA and dc, dW and db: bound as their own ranges of the gradient buffer (offsets 0).

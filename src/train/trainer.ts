@@ -7,6 +7,7 @@ import { backward, forward, taskLoss } from '../cpu/reference.js';
 import type { TaskSpec } from '../core/losses.js';
 import type { Dataset, TrainingBackend, TrainStep } from '../core/backend.js';
 import { compareArrays, describeComparison, type Tolerance } from '../util/compare.js';
+import { view } from '../core/shape.js';
 import { Random } from '../util/random.js';
 import { learningRateAt, type Schedule } from './schedule.js';
 
@@ -309,8 +310,10 @@ async function verifyStep(backend: TrainingBackend, data: Dataset, at: TrainStep
   const params = await backend.getParameters();
   const got = await backend.gradients(at.start, at.rows);
   const { S, Y } = forward(params, backend.layout, data.X, at.rows, at.start);
-  const loss = taskLoss(Y, data.Y, data.mask, backend.config.tasks, at.rows, at.start);
+  const weighting = { kind: backend.config.weighting ?? 'equal', logVar: view(params, backend.layout.s) };
+  const loss = taskLoss(Y, data.Y, data.mask, backend.config.tasks, at.rows, at.start, weighting);
   const want = backward(params, backend.layout, data.X, S, loss.gradY, at.rows, at.start);
+  want.set(loss.gradLogVar, backend.layout.s.offset);
   const comparison = compareArrays(got.grads, want, VERIFY_TOLERANCE);
   if (!comparison.ok) {
     throw new VerificationError(

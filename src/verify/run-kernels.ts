@@ -4,6 +4,7 @@ import { checkErrors, type GpuContext } from '../gpu/context.js';
 import { createStorage, readFloats } from '../gpu/buffers.js';
 import { createBindGroup, KernelRegistry } from '../gpu/registry.js';
 import { UniformArena } from '../gpu/uniforms.js';
+import { WEIGHTINGS, type WeightingKind } from '../core/weighting.js';
 import { encodeLoss, lossKernel, packTaskInfo, taskInfoBytes, writeLossDims } from '../kernels/loss.js';
 import { type TaskSpec } from '../core/losses.js';
 import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulOptions, type MatmulTuning } from '../kernels/matmul.js';
@@ -84,7 +85,7 @@ export async function runSigmoidBackward(ctx: GpuContext, s: Float32Array, gradS
 
 export async function runLoss(
   ctx: GpuContext,
-  run: { rows: number; y: Float32Array; targets: Float32Array; mask: Float32Array; tasks: readonly TaskSpec[] },
+  run: { rows: number; y: Float32Array; targets: Float32Array; mask: Float32Array; tasks: readonly TaskSpec[]; weighting?: WeightingKind; logVar?: Float32Array },
 ) {
   const device = ctx.device;
   const T = run.tasks.length;
@@ -96,12 +97,19 @@ export async function runLoss(
   device.queue.writeBuffer(tasks, 0, packTaskInfo(run.tasks));
   const gradY = createStorage(device, 'gradY', run.rows * T);
   const lossSums = createStorage(device, 'lossSums', T);
+  const logVar = createStorage(device, 'logVar', T, run.logVar);
+  const gradLogVar = createStorage(device, 'gradLogVar', T);
+  const weighting = WEIGHTINGS[run.weighting ?? 'equal'].code;
   await runPass(ctx, 'loss', (pass, arena) => {
-    const group = createBindGroup(device, kernel, { y, targets, mask, tasks, gradY, lossSums }, arena.binding);
-    encodeLoss(pass, kernel, group, arena.push((v) => writeLossDims(v, { rows: run.rows, tasks: T, offsetRows: 0 })), T);
+    const group = createBindGroup(device, kernel, { y, targets, mask, tasks, logVar, gradY, lossSums, gradLogVar }, arena.binding);
+    encodeLoss(pass, kernel, group, arena.push((v) => writeLossDims(v, { rows: run.rows, tasks: T, offsetRows: 0, weighting })), T);
   });
-  const result = { gradY: await readFloats(device, gradY, run.rows * T), perTask: await readFloats(device, lossSums, T) };
-  for (const buffer of Object.values({ y, targets, mask, tasks, gradY, lossSums })) buffer.destroy();
+  const result = {
+    gradY: await readFloats(device, gradY, run.rows * T),
+    perTask: await readFloats(device, lossSums, T),
+    gradLogVar: await readFloats(device, gradLogVar, T),
+  };
+  for (const buffer of Object.values({ y, targets, mask, tasks, gradY, lossSums, logVar, gradLogVar })) buffer.destroy();
   return result;
 }
 

@@ -93,6 +93,10 @@ function report(out: Output, name: string, modelPath: string, result: TrainResul
     out.info(`\nlinear least-squares baseline (regression tasks, same ${result.evaluatedOn} rows):`);
     out.info(metricsTable(result.baseline));
   }
+  if (result.model.hyperparameters.weighting === 'uw') {
+    const weights = Object.entries(result.taskWeights).map(([name, w]) => `${name} ${formatNumber(w, 3)}`);
+    out.info(`\ntask weights learned by uncertainty weighting (w_t·c_t·e^{−s_t}): ${weights.join(', ')}`);
+  }
   if (result.comparison) out.info('\n' + comparisonTable(result));
   out.info('');
   out.info(
@@ -125,6 +129,7 @@ function report(out: Output, name: string, modelPath: string, result: TrainResul
     verifiedSteps: result.verifiedSteps,
     stoppedEarly: result.stoppedEarly,
     bestEpoch: result.bestEpoch,
+    taskWeights: result.taskWeights,
     deltaM: result.comparison?.deltaM,
     singleTask: result.comparison?.singleTask,
     deltaMPerTask: result.comparison?.deltaMPerTask,
