@@ -7,7 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const TESTS = ['test/golden.test.ts', 'test/reference-gradients.test.ts', 'test/elementwise.test.ts'];
+const TESTS = ['test/golden.test.ts', 'test/reference-gradients.test.ts', 'test/elementwise.test.ts', 'test/weighting.test.ts'];
 
 /** [file, exact text (must occur once), replacement] */
 const MUTATIONS = [
@@ -78,6 +78,10 @@ const MUTATIONS = [
   {
     name: 'uncertainty weighting: c_t = 1 for regression too',
     edits: [['src/core/losses.ts', 'uncertaintyScale: 0.5,', 'uncertaintyScale: 1,']],
+  },
+  {
+    name: 'dynamic weight average with the loss ratio inverted',
+    edits: [['src/core/weighting.ts', '(beforeLast[t]! > 0 ? last[t]! / beforeLast[t]! : 1)', '(last[t]! > 0 ? beforeLast[t]! / last[t]! : 1)']],
   },
   {
     name: 'weight decay applied to b and c too',

@@ -220,3 +220,21 @@ test('uncertainty weighting: WebGPU and the CPU agree after 100 steps, and the l
   expect((await train({ ...common, epochs: 1, backend: 'cpu', weighting: 'equal' })).taskWeights).toEqual({ y_reg: 1, y_bin: 1 });
   expect(cpu.taskWeights.y_reg).not.toBeCloseTo(0.5, 3);
 }, 120_000);
+
+describe('dynamic weight average', () => {
+  test('WebGPU and the CPU agree; the weights move after two epochs; a resumed run is exact', async () => {
+    const data = toyData(320);
+    const common = { ...data, epochs: 6, batchSize: 32, validationSplit: 0, weighting: { kind: 'dwa' as const, temperature: 0.5 }, seed: 4 };
+    const seen: Float64Array[] = [];
+    const cpu = await train({ ...common, backend: 'cpu', onEpochEnd: (e) => void seen.push(e.taskWeights) });
+    expect(Array.from(seen[0]!)).toEqual([1, 1]);
+    expect(seen[2]![0]).not.toBe(1);
+    expect(seen[2]![0]! + seen[2]![1]!).toBeCloseTo(2, 10); // λ sums to T
+    const gpu = await train({ ...common, backend: 'webgpu', device: await gpuDevice() });
+    for (const name of ['y_reg', 'y_bin']) expect(Math.abs(gpu.taskWeights[name]! - cpu.taskWeights[name]!)).toBeLessThan(1e-3);
+    let checkpoint: Uint8Array | undefined;
+    await train({ ...common, epochs: 3, backend: 'cpu', checkpoint: { every: 3, write: (b) => void (checkpoint = b) } });
+    const resumed = await train({ ...common, backend: 'cpu', resume: checkpoint });
+    expect(resumed.model.parameters()).toEqual(cpu.model.parameters());
+  }, 120_000);
+});

@@ -4,7 +4,7 @@
 import { LOSS_KINDS, type LossKind } from '../core/losses.js';
 import { DEFAULT_OPTIMIZER, OPTIMIZER_KINDS, type OptimizerConfig, type OptimizerKind } from '../core/optimizers.js';
 import { DEFAULT_SCHEDULE, SCHEDULE_KINDS, type Schedule, type ScheduleKind } from '../train/schedule.js';
-import { WEIGHTING_KINDS, type WeightingKind } from '../core/weighting.js';
+import { DWA_TEMPERATURE, WEIGHTING_KINDS, type WeightingKind } from '../core/weighting.js';
 import type { ProgressReport } from '../train/trainer.js';
 
 /** Rows of numbers: an array of rows, or one flat row-major typed array (give its width). */
@@ -85,9 +85,11 @@ export interface TrainOptions {
   /**
    * How the task losses combine: 'equal' (Σ w_t·L_t, the default) or 'uw', uncertainty weighting
    * (Kendall, Gal & Cipolla 2018), which learns each task's log-variance s_t with the model:
-   * Σ w_t·(c_t·e^{−s_t}·L_t + ½·s_t), c_t = ½ for regression and 1 for binary tasks.
+   * Σ w_t·(c_t·e^{−s_t}·L_t + ½·s_t), c_t = ½ for regression and 1 for binary tasks; or 'dwa',
+   * dynamic weight average (Liu, Johns & Davison 2019): each epoch's task weights from the ratio of
+   * its last two epochs' losses, softmax with `temperature` τ (default 2).
    */
-  weighting?: WeightingKind | { kind: WeightingKind };
+  weighting?: WeightingKind | { kind: WeightingKind; temperature?: number };
   /** H, the shared hidden units (default T). */
   hidden?: number;
   epochs?: number;
@@ -131,6 +133,8 @@ export interface Settings {
   losses: LossChoice | readonly LossChoice[];
   taskWeights?: readonly number[];
   weighting: WeightingKind;
+  /** τ of dynamic weight average. */
+  dwaTemperature: number;
   hidden?: number;
   epochs: number;
   batchSize: number;
@@ -262,6 +266,7 @@ export function resolveSettings(options: TrainOptions): Settings {
     losses,
     taskWeights: options.taskWeights,
     weighting: choiceOption(typeof options.weighting === 'object' ? 'weighting.kind' : 'weighting', weighting, WEIGHTING_KINDS, 'equal'),
+    dwaTemperature: numberOption('weighting.temperature', typeof options.weighting === 'object' ? options.weighting?.temperature : undefined, DWA_TEMPERATURE, { above: 0 }),
     hidden: options.hidden === undefined ? undefined : numberOption('hidden', options.hidden, 0, { integer: true, min: 1 }),
     epochs: numberOption('epochs', options.epochs, 200, { integer: true, min: 1 }),
     batchSize: numberOption('batchSize', options.batchSize, 64, { integer: true, min: 1 }),

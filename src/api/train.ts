@@ -5,6 +5,7 @@
 import type { BackendConfig } from '../core/backend.js';
 import { initParameters, type CouplingInit } from '../core/init.js';
 import { LOSSES, type TaskSpec } from '../core/losses.js';
+import { dwaWeights } from '../core/weighting.js';
 import { parameterLayout, type ModelShape, type ParameterLayout } from '../core/shape.js';
 import { CpuBackend } from '../cpu/backend.js';
 import type { TaskTable } from '../data/table.js';
@@ -127,6 +128,18 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
     const checkpoint = options.checkpoint;
     const layout = parameterLayout(plan.shape);
     const signal = settings.signal;
+    // Dynamic weight average sets each epoch's task weights from the last two epochs' losses.
+    const fixed = plan.config.tasks.map((task) => task.weight);
+    let dynamic: Float64Array | undefined;
+    const reweight =
+      settings.weighting === 'dwa'
+        ? (losses: readonly Float64Array[]) => {
+            if (losses.length < 2) return undefined;
+            dynamic = dwaWeights(losses[1]!, losses[0]!, settings.dwaTemperature).map((lambda, t) => fixed[t]! * lambda);
+            return dynamic;
+          }
+        : undefined;
+    const factors = (params: Float64Array) => dynamic?.slice() ?? taskFactors(plan, layout, params);
     let run;
     try {
       run = await trainModel(backend, problem.train.data, problem.validation?.data, {
@@ -139,6 +152,7 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
         patience: problem.validation ? settings.patience : 0,
         verifyEvery: settings.verifyEvery,
         referenceLoss: lossFirst,
+        reweight,
         onReport: options.onProgress,
         shouldStop: signal && (() => signal.aborted),
         stepsPerPoll: 16,
@@ -150,7 +164,7 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
             validationLoss: state.validationLoss,
             validationPerTask: state.validationPerTask,
             coupling: state.params.slice(layout.A.offset, layout.A.offset + layout.A.size),
-            taskWeights: taskFactors(plan, layout, state.params),
+            taskWeights: factors(state.params),
           });
           if (checkpoint && state.epoch % checkpoint.every === 0) {
             const optimizer = await backend.getOptimizerState();
@@ -176,7 +190,7 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
 
     return {
       model: new Model(model),
-      taskWeights: Object.fromEntries(problem.targetNames.map((name, t) => [name, taskFactors(plan, layout, params)[t]!])),
+      taskWeights: Object.fromEntries(problem.targetNames.map((name, t) => [name, factors(params)[t]!])),
       backend: backend.kind,
       adapter: opened.adapter,
       notice: opened.notice,
@@ -308,6 +322,7 @@ export function planBackend(problem: Problem, settings: Settings): BackendPlan {
     identityA: c.towardIdentity,
     taskWeights: weights.join(','),
     weighting: settings.weighting,
+    ...(settings.weighting === 'dwa' && { dwaTemperature: settings.dwaTemperature }),
   };
   return { shape, config, batch, stepsPerEpoch, aInit, hyper };
 }

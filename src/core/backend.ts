@@ -59,6 +59,8 @@ export interface TrainingBackend {
   setOptimizerState(state: OptimizerState): void;
   getOptimizerState(): Promise<OptimizerState>;
 
+  /** Replaces each task's fixed weight w_t in the step's loss (dynamic weighting between epochs). */
+  setTaskWeights(weights: ArrayLike<number>): void;
   /** Uploads the training rows once; steps then address them by row range. */
   setDataset(data: Dataset): void;
   /** Forward, loss, backward and update for each step, in order. */

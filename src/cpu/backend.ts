@@ -3,6 +3,7 @@
 import { backward, forward, taskLoss } from './reference.js';
 import { optimizerStep } from './optimizer.js';
 import { newOptimizerState, type OptimizerState } from '../core/optimizers.js';
+import type { TaskSpec } from '../core/losses.js';
 import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from '../core/backend.js';
 import { parameterLayout, view } from '../core/shape.js';
 import { updateRules } from '../core/optimizers.js';
@@ -17,6 +18,8 @@ export class CpuBackend implements TrainingBackend {
   private data: Dataset | undefined;
   private lossSums: Float64Array;
   private lossSteps = 0;
+  /** The tasks as the step sees them (their weights change under dynamic weighting). */
+  private tasks: TaskSpec[];
 
   constructor(readonly config: BackendConfig) {
     this.layout = parameterLayout(config.shape);
@@ -26,6 +29,12 @@ export class CpuBackend implements TrainingBackend {
     this.params = new Float64Array(this.layout.count);
     this.state = newOptimizerState(this.layout.count);
     this.lossSums = new Float64Array(config.shape.tasks);
+    this.tasks = config.tasks.map((task) => ({ ...task }));
+  }
+
+  setTaskWeights(weights: ArrayLike<number>): void {
+    if (weights.length !== this.tasks.length) throw new RangeError(`${weights.length} task weights for ${this.tasks.length} tasks`);
+    this.tasks = this.tasks.map((task, t) => ({ ...task, weight: weights[t]! }));
   }
 
   setParameters(params: ArrayLike<number>): void {
@@ -60,7 +69,7 @@ export class CpuBackend implements TrainingBackend {
     checkStep({ start, rows }, data.rows, this.config.maxBatch);
     const { S, Y } = forward(this.params, this.layout, data.X, rows, start);
     const weighting = { kind: this.config.weighting ?? 'equal', logVar: view(this.params, this.layout.s) };
-    const loss = taskLoss(Y, data.Y, data.mask, this.config.tasks, rows, start, weighting);
+    const loss = taskLoss(Y, data.Y, data.mask, this.tasks, rows, start, weighting);
     const grads = backward(this.params, this.layout, data.X, S, loss.gradY, rows, start);
     grads.set(loss.gradLogVar, this.layout.s.offset);
     return { perTask: loss.perTask, grads };

@@ -24,6 +24,7 @@ export function encodeCheckpoint(model: TrainedModel, optimizer: OptimizerState,
         rngState: state.rngState,
         optimizerStep: optimizer.step,
         best: state.best && { epoch: state.best.epoch, loss: state.best.loss },
+        epochLosses: state.epochLosses,
       }),
     },
   );
@@ -43,7 +44,7 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string, layout: Parame
   const { model, tensors, metadata } = decodeModel(bytes, path);
   const fail = (why: string) => new SafetensorsError(`${path}: not a usable checkpoint: ${why}`);
   if (!metadata.checkpoint) throw fail('no checkpoint metadata (is this a model file?)');
-  let info: { nextEpoch: number; rngState: number; optimizerStep: number; best?: { epoch: number; loss: number } };
+  let info: { nextEpoch: number; rngState: number; optimizerStep: number; best?: { epoch: number; loss: number }; epochLosses?: number[][] };
   try {
     info = JSON.parse(metadata.checkpoint);
   } catch {
@@ -59,6 +60,11 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string, layout: Parame
     integer('best.epoch', info.best?.epoch, info.nextEpoch);
     if (typeof info.best.loss !== 'number' || !Number.isFinite(info.best.loss)) throw fail(`best.loss is ${JSON.stringify(info.best.loss)}`);
   }
+  const T = layout.shape.tasks;
+  const losses = info.epochLosses;
+  if (losses !== undefined && (!Array.isArray(losses) || losses.length > 2 || losses.some((l) => !Array.isArray(l) || l.length !== T || l.some((v) => typeof v !== 'number' || !Number.isFinite(v))))) {
+    throw fail(`epochLosses must be at most two lists of ${T} finite numbers`);
+  }
   const get = (name: string) => {
     const t = tensors[name];
     if (!t || t.data.length !== layout.count) throw fail(`${name} missing or not ${layout.count} values (a different model shape?)`);
@@ -73,6 +79,7 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string, layout: Parame
     resume: {
       epoch: info.nextEpoch,
       rngState: info.rngState,
+      epochLosses: losses,
       best: info.best && { ...info.best, params: get('checkpoint.best') },
     },
   };

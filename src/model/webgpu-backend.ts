@@ -190,6 +190,12 @@ export class WebGpuBackend implements TrainingBackend {
     };
   }
 
+  setTaskWeights(weights: ArrayLike<number>): void {
+    if (weights.length !== this.config.tasks.length) throw new RangeError(`${weights.length} task weights for ${this.config.tasks.length} tasks`);
+    const tasks = this.config.tasks.map((task, t) => ({ ...task, weight: weights[t]! }));
+    this.device.queue.writeBuffer(this.buffers.tasks, 0, packTaskInfo(tasks));
+  }
+
   setDataset(data: Dataset): void {
     checkDataset(data, this.config.shape);
     if (data.rows > this.maxDatasetRows) {

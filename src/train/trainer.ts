@@ -33,6 +33,12 @@ export interface TrainerOptions {
   stepsPerPoll?: number;
   /** The loss before training (or any reference): a report above GROWTH_LIMIT times it is divergence. Default: the first report's. */
   referenceLoss?: number;
+  /**
+   * Dynamic task weighting: called at each epoch's end with the mean training loss of each task in
+   * the latest epochs (at most two, newest last); returns the task weights for the next epoch, or
+   * undefined to keep them.
+   */
+  reweight?: (epochLosses: readonly Float64Array[]) => ArrayLike<number> | undefined;
   /** Resume from this state (checkpoints). */
   start?: ResumeState;
   onEpochEnd?: (state: EpochState) => Promise<void> | void;
@@ -64,6 +70,8 @@ export interface ResumeState {
   epoch: number;
   rngState: number;
   best?: BestEpoch;
+  /** Each task's mean training loss in the last (up to two) epochs, for dynamic weighting. */
+  epochLosses?: number[][];
 }
 
 export interface EpochState extends ResumeState {
@@ -172,9 +180,23 @@ export async function trainModel(
       lastGood,
     );
 
+  let tasksNow = tasks;
+  let epochLosses = (options.start?.epochLosses ?? []).map((l) => Float64Array.from(l));
+  const epochSum = new Float64Array(tasks.length);
+  let epochSteps = 0;
+  const reweight = () => {
+    const weights = options.reweight?.(epochLosses);
+    if (!weights) return;
+    backend.setTaskWeights(weights);
+    tasksNow = tasks.map((task, t) => ({ ...task, weight: weights[t]! }));
+  };
+  if (options.start) reweight(); // the weights the interrupted run had set for this epoch
+
   let firstLoss = options.referenceLoss;
   const report = async (epoch: number, validation?: DatasetLoss) => {
-    const { perTask } = await backend.readLoss();
+    const { perTask, steps: lossSteps } = await backend.readLoss();
+    perTask.forEach((v, t) => (epochSum[t]! += v * lossSteps));
+    epochSteps += lossSteps;
     const loss = weightedTotal(perTask, tasks);
     if (!Number.isFinite(loss)) throw diverged(`the loss became ${loss} at epoch ${epoch + 1}, step ${step}`);
     // Training lowers the loss; one that grew a thousandfold past where it started is running away.
@@ -223,7 +245,7 @@ export async function trainModel(
         if (options.verifyEvery > 0) {
           const untilVerify = options.verifyEvery - (step % options.verifyEvery);
           if (untilVerify === options.verifyEvery) {
-            await verifyStep(backend, shard, steps[i]!, step);
+            await verifyStep(backend, shard, steps[i]!, step, tasksNow);
             verifications++;
           }
           chunk = Math.min(chunk, untilVerify);
@@ -249,6 +271,10 @@ export async function trainModel(
     if (bad >= 0) throw diverged(`parameter ${bad} became ${params[bad]} in epoch ${epoch + 1}`);
     if (validationLoss && !Number.isFinite(validationLoss.total)) throw diverged(`the validation loss became ${validationLoss.total} in epoch ${epoch + 1}`);
     lastGood = params;
+    epochLosses = [...epochLosses, epochSum.map((v) => v / Math.max(1, epochSteps))].slice(-2);
+    epochSum.fill(0);
+    epochSteps = 0;
+    reweight();
     if (validationLoss) {
       if (!best || validationLoss.total < best.loss) best = { epoch, loss: validationLoss.total, params: lastGood };
       else if (options.patience > 0 && epoch - best.epoch >= options.patience) stoppedEarly = true;
@@ -261,6 +287,7 @@ export async function trainModel(
       validationPerTask: validationLoss?.perTask,
       best,
       params: lastGood,
+      epochLosses: epochLosses.map((l) => Array.from(l)),
     });
     if (stoppedEarly) break;
   }
@@ -306,12 +333,12 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /** The backend's gradients for this step against the float64 reference from the same parameters and batch. */
-async function verifyStep(backend: TrainingBackend, data: Dataset, at: TrainStep, step: number): Promise<void> {
+async function verifyStep(backend: TrainingBackend, data: Dataset, at: TrainStep, step: number, tasks: readonly TaskSpec[]): Promise<void> {
   const params = await backend.getParameters();
   const got = await backend.gradients(at.start, at.rows);
   const { S, Y } = forward(params, backend.layout, data.X, at.rows, at.start);
   const weighting = { kind: backend.config.weighting ?? 'equal', logVar: view(params, backend.layout.s) };
-  const loss = taskLoss(Y, data.Y, data.mask, backend.config.tasks, at.rows, at.start, weighting);
+  const loss = taskLoss(Y, data.Y, data.mask, tasks, at.rows, at.start, weighting);
   const want = backward(params, backend.layout, data.X, S, loss.gradY, at.rows, at.start);
   want.set(loss.gradLogVar, backend.layout.s.offset);
   const comparison = compareArrays(got.grads, want, VERIFY_TOLERANCE);

@@ -93,9 +93,11 @@ function report(out: Output, name: string, modelPath: string, result: TrainResul
     out.info(`\nlinear least-squares baseline (regression tasks, same ${result.evaluatedOn} rows):`);
     out.info(metricsTable(result.baseline));
   }
-  if (result.model.hyperparameters.weighting === 'uw') {
+  const weighting = result.model.hyperparameters.weighting;
+  if (weighting === 'uw' || weighting === 'dwa') {
     const weights = Object.entries(result.taskWeights).map(([name, w]) => `${name} ${formatNumber(w, 3)}`);
-    out.info(`\ntask weights learned by uncertainty weighting (w_t·c_t·e^{−s_t}): ${weights.join(', ')}`);
+    const how = weighting === 'uw' ? 'learned by uncertainty weighting (w_t·c_t·e^{−s_t})' : 'of dynamic weight average in the last epoch (w_t·λ_t)';
+    out.info(`\ntask weights ${how}: ${weights.join(', ')}`);
   }
   if (result.comparison) out.info('\n' + comparisonTable(result));
   out.info('');
