@@ -132,6 +132,16 @@ describe('bad input gets a clear error and exit code', () => {
   });
 });
 
+test('eval --relations: a symmetric cosine matrix with ones on the diagonal', () => {
+  const model = join(dir, 'rel.safetensors');
+  json('train', '--data', 'enb2012', '--epochs', '3', '--out', model);
+  const r = json('eval', '--model', model, '--data', 'enb2012', '--relations');
+  expect(r.relations.tasks).toEqual(['y_heating_load', 'y_cooling_load']);
+  expect(r.relations.cosine[0][0]).toBeCloseTo(1, 10);
+  expect(r.relations.cosine[0][1]).toBeCloseTo(r.relations.cosine[1][0], 10);
+  expect(Math.abs(r.relations.cosine[0][1])).toBeLessThanOrEqual(1);
+});
+
 test('--compare-single-task reports Δm and the single-task and no-coupling metrics', () => {
   const r = json('train', '--data', 'enb2012', '--epochs', '5', '--compare-single-task', '--out', join(dir, 'cmp.safetensors'));
   expect(Object.keys(r.singleTask)).toEqual(['y_heating_load', 'y_cooling_load']);

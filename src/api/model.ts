@@ -9,6 +9,8 @@ import { decodeModel, encodeModel } from '../io/model-format.js';
 import { WebGpuBackend } from '../model/webgpu-backend.js';
 import { predictRaw, type TrainedModel } from '../model/model.js';
 import { computeMetrics, type MetricsReport } from '../train/metrics.js';
+import { toDataset } from '../train/prepare.js';
+import { taskRelations } from '../train/relations.js';
 import { f32Problem } from '../util/numbers.js';
 import { readMatrix, toTable } from './data.js';
 import type { Matrix } from './options.js';
@@ -128,6 +130,18 @@ export class Model {
       }
     });
     return computeMetrics(predictions, table.Y, table.mask, table.rows, this.taskNames, this.losses);
+  }
+
+  /**
+   * How the tasks relate through the shared layer on these labelled rows: the Gramian of the
+   * per-task gradients of W and b at this model's parameters, and their cosine similarities
+   * (1: the tasks pull the same way; near 0: independent; negative: they conflict). Float64.
+   */
+  taskRelations(features: Matrix, targets: Matrix): { tasks: readonly string[]; gramian: Float64Array; cosine: Float64Array } {
+    const table = toTable({ features, targets }, { featureNames: this.featureNames, taskNames: this.taskNames });
+    const tasks = this.losses.map((loss) => ({ loss, weight: 1 }));
+    const data = toDataset(table, this.#trained.x, this.#trained.y);
+    return { tasks: this.taskNames, ...taskRelations(this.#trained.params, parameterLayout(this.shape), data, tasks) };
   }
 
   /** The model file (safetensors; see the README's "Model files"). */

@@ -6,14 +6,16 @@ import { createOutput, formatNumber, metricsTable, table } from '../output.js';
 
 export const evalHelp = `sigmtl eval — metrics of a model on labelled data
 
-Usage: sigmtl eval --model FILE --data <CSV|bundled name|-> [--show-A] [--backend webgpu|cpu|auto] [--json]
+Usage: sigmtl eval --model FILE --data <CSV|bundled name|-> [--show-A] [--relations] [--backend webgpu|cpu|auto] [--json]
 
 Regression tasks: MSE, RMSE, MAE, R²; binary tasks: accuracy, F1, ROC-AUC; overall Hamming loss
 and macro averages. A bundled name evaluates on its test split; - reads the CSV from stdin.
---show-A prints the learned task-coupling matrix A (tasks × hidden units).
+--show-A prints the learned task-coupling matrix A (tasks × hidden units). --relations prints how
+the tasks relate through the shared layer on these rows: the cosine similarity of their gradients
+with respect to W and b (1: they pull the same way, 0: independent, negative: they conflict).
 
 Examples
-  sigmtl eval --model runs/yeast.safetensors --data yeast --show-A
+  sigmtl eval --model runs/yeast.safetensors --data yeast --show-A --relations
   sigmtl eval --model runs/enb2012.safetensors --data new.csv --json
 `;
 
@@ -27,7 +29,7 @@ export async function labelledRows(data: string, model: Model): Promise<Labelled
 }
 
 export async function evaluate(argv: string[]): Promise<number> {
-  const p = parse(argv, { model: { type: 'string' }, data: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, 'show-A': { type: 'boolean' } });
+  const p = parse(argv, { model: { type: 'string' }, data: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, 'show-A': { type: 'boolean' }, relations: { type: 'boolean' } });
   if (flag(p, 'help')) {
     process.stdout.write(evalHelp);
     return 0;
@@ -48,7 +50,16 @@ export async function evaluate(argv: string[]): Promise<number> {
       out.info('\ntask-coupling matrix A (rows: tasks, columns: hidden units):');
       out.info(table(['task', ...A.units], rowsOfA.map((r, t) => [model.taskNames[t]!, ...r.map((v) => formatNumber(v, 3))])));
     }
-    out.result({ rows, backend: backend.device ? 'webgpu' : 'cpu', metrics, A: flag(p, 'show-A') ? rowsOfA : undefined });
+    let relations: { tasks: readonly string[]; cosine: number[][] } | undefined;
+    if (flag(p, 'relations')) {
+      const r = model.taskRelations(data.features, data.targets);
+      const T = r.tasks.length;
+      const cosine = r.tasks.map((_, s) => Array.from(r.cosine.subarray(s * T, s * T + T)));
+      relations = { tasks: r.tasks, cosine };
+      out.info('\ntask relations: cosine of the tasks\' gradients of the shared layer (W, b) on these rows:');
+      out.info(table(['task', ...r.tasks], cosine.map((row, s) => [r.tasks[s]!, ...row.map((v) => formatNumber(v, 2))])));
+    }
+    out.result({ rows, backend: backend.device ? 'webgpu' : 'cpu', metrics, A: flag(p, 'show-A') ? rowsOfA : undefined, relations });
     return 0;
   } finally {
     backend.close();
