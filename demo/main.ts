@@ -9,7 +9,12 @@ import { runSession, type SessionResult } from './session.js';
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = $<HTMLFormElement>('settings');
 const field = <T extends HTMLInputElement | HTMLSelectElement>(name: string) => form.elements.namedItem(name) as T;
-const status = (text: string) => ($('status').textContent = text);
+/** The status line; an error stands out (and is announced: the element is aria-live). */
+function status(text: string, kind: 'info' | 'error' = 'info'): void {
+  const line = $('status');
+  line.textContent = text;
+  line.classList.toggle('error', kind === 'error');
+}
 
 let device: GPUDevice | undefined;
 let csv: CsvFile | undefined;
@@ -17,12 +22,25 @@ let running: AbortController | undefined;
 
 const SETTINGS = ['dataset', 'hidden', 'loss', 'optimizer', 'lr', 'batch', 'epochs', 'backend'] as const;
 
+/** URL values the form could not take (a number field given "abc", a choice that is not offered). */
+let urlErrors: string[] = [];
+
 function applyUrlSettings(params: URLSearchParams): void {
+  urlErrors = [];
   for (const name of SETTINGS) {
     const value = params.get(name);
-    if (value !== null) field(name).value = value;
+    if (value === null) continue;
+    const input = field(name);
+    input.value = value;
+    if (input.value !== value) {
+      const allowed = input instanceof HTMLSelectElement ? ` (one of ${Array.from(input.options, (o) => o.value).join(', ')})` : ' (a number)';
+      urlErrors.push(`URL setting ${name}=${JSON.stringify(value)} is not valid${allowed}`);
+      input.value = (input as HTMLInputElement).defaultValue ?? '';
+      if (input instanceof HTMLSelectElement) input.selectedIndex = 0;
+    }
   }
   $('csv-input').hidden = field('dataset').value !== 'csv';
+  if (urlErrors.length) status(`error: ${urlErrors.join('; ')}`, 'error');
 }
 
 function saveUrlSettings(): void {
@@ -59,6 +77,7 @@ function numberField(name: string): number | undefined {
 
 function clearResults(): void {
   for (const id of ['stats', 'metrics', 'loss-chart', 'task-chart', 'validation-task-chart']) $(id).replaceChildren();
+  $('run-info').textContent = 'No run yet.';
   const heatmap = $<HTMLCanvasElement>('heatmap');
   heatmap.getContext('2d')!.clearRect(0, 0, heatmap.width, heatmap.height);
 }
@@ -71,10 +90,15 @@ async function train(): Promise<SessionResult | undefined> {
   $<HTMLButtonElement>('stop').disabled = false;
   field<HTMLSelectElement>('dataset').disabled = true;
   try {
+    if (urlErrors.length) throw new Error(urlErrors.join('; '));
     status('loading data…');
     const targets = Array.from(field<HTMLSelectElement>('targets').selectedOptions, (o) => o.value);
     const data = await loadData({ dataset: field('dataset').value, csv, targets, seed: 1 });
-    status(`training on ${data.name}: ${data.train.taskNames.length} tasks…`);
+    const backendName = field('backend').value === 'webgpu' && device ? `WebGPU on ${describeDevice(device).label}` : 'the CPU (float64 reference)';
+    $('run-info').textContent =
+      `${data.name}: ${data.train.taskNames.length} tasks, ${data.train.featureNames.length} features · ${field('optimizer').value}, ` +
+      `learning rate ${field('lr').value || 'default'}, batch ${field('batch').value || 'default'}, ${field('epochs').value || 'default'} epochs · ${backendName}`;
+    status(field('backend').value === 'webgpu' && device ? 'preparing the GPU kernels (the first run compiles them)…' : 'training…');
     const result = await runSession(
       device,
       data,
@@ -90,15 +114,16 @@ async function train(): Promise<SessionResult | undefined> {
       },
       { lossChart: $('loss-chart'), taskChart: $('task-chart'), validationTaskChart: $('validation-task-chart'), heatmap: $('heatmap'), metrics: $('metrics'), stats: $('stats') },
       running.signal,
+      () => status('training…'),
     );
     status(
-      `${result.aborted ? 'stopped' : 'done'}: ${result.steps} steps in ${result.seconds.toFixed(1)} s (${result.stepsPerSecond.toFixed(0)} steps/s); ` +
+      `${result.aborted ? 'stopped' : 'done'}${result.bestEpoch !== undefined ? ` (best epoch ${result.bestEpoch + 1} restored)` : ''}: ${result.steps} steps in ${result.seconds.toFixed(1)} s (${result.stepsPerSecond.toFixed(0)} steps/s); ` +
         `loss ${result.lossFirst.toFixed(4)} → ${result.lossLast.toFixed(4)}; predictions vs float64 CPU: max |diff| ${result.maxAbsDiffVsCpu.toExponential(2)}`,
     );
     return result;
   } catch (error) {
     clearResults();
-    status(`error: ${(error as Error).message}`);
+    status(`error: ${(error as Error).message}`, 'error');
     throw error;
   } finally {
     running = undefined;
@@ -169,9 +194,11 @@ field<HTMLInputElement>('file').addEventListener('change', async (event) => {
     select.replaceChildren(...columns.map((c) => new Option(c, c, false, /^y[_\d]/i.test(c))));
     status(`${file.name}: ${columns.length} columns — choose the targets`);
   } catch (error) {
-    status(`error: ${(error as Error).message}`);
+    status(`error: ${(error as Error).message}`, 'error');
   }
 });
+// Editing the form replaces the URL's values: their errors no longer stand.
+form.addEventListener('change', () => (urlErrors = []));
 form.addEventListener('submit', (event) => {
   event.preventDefault();
   train().catch(() => {});

@@ -27,6 +27,8 @@ export interface SessionResult {
   maxAbsDiffVsCpu: number;
   metrics: MetricsReport;
   aborted: boolean;
+  /** The epoch whose parameters the model has (early stopping restores it), 0-based. */
+  bestEpoch?: number;
 }
 
 export interface SessionView {
@@ -40,7 +42,15 @@ export interface SessionView {
 
 const fmt = (v: number | undefined, digits = 4) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 
-export async function runSession(device: GPUDevice | undefined, data: DatasetSplits, settings: SessionSettings, ui: SessionView, signal: AbortSignal): Promise<SessionResult> {
+export async function runSession(
+  device: GPUDevice | undefined,
+  data: DatasetSplits,
+  settings: SessionSettings,
+  ui: SessionView,
+  signal: AbortSignal,
+  onTrainingStarted: () => void,
+): Promise<SessionResult> {
+  let started = false;
   const tasks = data.train.taskNames;
   const lossChart = new LineChart(ui.lossChart, 'step', 'loss', ['train', 'validation'], { logY: true });
   const taskChart = new LineChart(ui.taskChart, 'step', 'loss', tasks, { logY: true });
@@ -62,6 +72,8 @@ export async function runSession(device: GPUDevice | undefined, data: DatasetSpl
     device: settings.backend === 'webgpu' ? device : undefined,
     signal,
     onProgress: (r) => {
+      if (!started) onTrainingStarted();
+      started = true;
       lossChart.append(r.step, [r.loss, null]);
       taskChart.append(r.step, Array.from(r.perTask));
       ui.stats.innerHTML =
@@ -89,6 +101,7 @@ export async function runSession(device: GPUDevice | undefined, data: DatasetSpl
     maxAbsDiffVsCpu: result.agreement.maxAbsDiff,
     metrics: result.metrics,
     aborted: result.aborted,
+    bestEpoch: result.bestEpoch,
   };
 }
 

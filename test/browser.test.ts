@@ -74,7 +74,7 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page in headless Chromium', () => {
     await page.waitForFunction(() => (document.querySelector('select[name=targets]') as HTMLSelectElement).options.length === 5);
     await page.selectOption('select[name=targets]', ['y1', 'y2']);
     await page.click('#start');
-    await page.waitForFunction(() => /^done:/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 120_000 });
+    await page.waitForFunction(() => /^done/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 120_000 });
     const metrics = await page.locator('#metrics').textContent();
     expect(metrics).toContain('y1');
     expect(metrics).toContain('accuracy'); // y2 is 0/1: trained with BCE
@@ -107,4 +107,71 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page in headless Chromium', () => {
     for (const row of report.rows) expect(row.maxDiff, `${row.op} ${row.n} ${row.impl}`).toBeLessThan(row.op === 'matmul' ? 1e-3 : 1e-5);
     await page.locator('#compare-view').screenshot({ path: join(ARTIFACTS, 'demo-compare.png') });
   }, 200_000);
+
+  test.each([
+    [390, 844],
+    [1440, 900],
+  ])('at %i×%i: no horizontal overflow after a run, and a screenshot', async (width, height) => {
+    const tab = await browser.newPage();
+    await tab.setViewportSize({ width, height });
+    await tab.goto(`${url}?autorun=1&dataset=enb2012&epochs=20`);
+    await tab.waitForFunction(() => document.getElementById('result')!.textContent !== '', null, { timeout: 120_000 });
+    const overflow = await tab.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await tab.locator('#run-info').textContent()).toContain('enb2012');
+    await tab.screenshot({ path: join(ARTIFACTS, `demo-${width}.png`), fullPage: true });
+    await tab.close();
+  }, 150_000);
+
+  test.each([
+    ['batch=0', 'batchSize must be an integer ≥ 1, got 0'],
+    ['optimizer=rmsprop', 'URL setting optimizer="rmsprop" is not valid (one of adam, momentum, sgd)'],
+    ['lr=abc', 'URL setting lr="abc" is not valid (a number)'],
+    ['epochs=-5', 'epochs must be an integer ≥ 1, got -5'],
+  ])('a bad URL value (%s) shows an error at once and never hangs', async (query, message) => {
+    const tab = await browser.newPage();
+    await tab.goto(`${url}?autorun=1&dataset=enb2012&${query}`);
+    await tab.waitForFunction(() => document.getElementById('result')!.textContent !== '', null, { timeout: 30_000 });
+    expect(JSON.parse((await tab.locator('#result').textContent())!).error).toContain(message);
+    expect(await tab.locator('#status').getAttribute('class')).toContain('error');
+    await tab.close();
+  }, 60_000);
+
+  test('a rejected CSV replaces the accepted one: Start then refuses instead of training the old file', async () => {
+    const tab = await browser.newPage();
+    await tab.goto(`${url}?dataset=csv&epochs=2`);
+    await tab.setInputFiles('input[name=file]', { name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from('a,y\n1,2\n2,4\n3,6\n4,8\n') });
+    await tab.waitForFunction(() => (document.querySelector('select[name=targets]') as HTMLSelectElement).options.length === 2);
+    await tab.setInputFiles('input[name=file]', { name: 'empty.csv', mimeType: 'text/csv', buffer: Buffer.from('') });
+    await tab.waitForFunction(() => /error/.test(document.getElementById('status')!.textContent ?? ''));
+    await tab.click('#start');
+    await tab.waitForFunction(() => /choose a CSV file first/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 30_000 });
+    await tab.close();
+  }, 60_000);
+
+  test('the CPU backend keeps the page responsive (animation frames under 100 ms apart) and Stop works', async () => {
+    const tab = await browser.newPage();
+    await tab.goto(`${url}?dataset=sarcos-arm&epochs=400&backend=cpu`);
+    await tab.click('#start');
+    await tab.waitForFunction(() => /^training/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 60_000 });
+    // From here on the CPU backend trains: the page must keep drawing frames.
+    await tab.evaluate(() => {
+      const w = window as unknown as { gaps: number[] };
+      w.gaps = [];
+      let last = performance.now();
+      const tick = (now: number) => {
+        w.gaps.push(now - last);
+        last = now;
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    await tab.waitForTimeout(1500);
+    await tab.click('#stop');
+    await tab.waitForFunction(() => /^stopped/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 30_000 });
+    const gaps = await tab.evaluate(() => (window as unknown as { gaps: number[] }).gaps.slice(1));
+    expect(gaps.length).toBeGreaterThan(10);
+    expect(Math.max(...gaps)).toBeLessThan(100);
+    await tab.close();
+  }, 120_000);
 });
