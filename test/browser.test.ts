@@ -96,6 +96,7 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page in headless Chromium', () => {
     await page.click('#verify');
     await page.waitForFunction(() => document.getElementById('verify-result')!.dataset.ok !== undefined, null, { timeout: 120_000 });
     expect(await page.locator('#verify-result').getAttribute('data-ok')).toBe('true');
+    expect(await page.locator('#verify-result > p').textContent()).toMatch(/^All \d+ checks passed on .+: every kernel .* the largest difference is \d/);
   }, 150_000);
 
   test('the comparison panel: sigmtl WebGPU, the CPU backend and gpu.js agree', async () => {
@@ -119,6 +120,11 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page in headless Chromium', () => {
     const overflow = await tab.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     expect(await tab.locator('#run-info').textContent()).toContain('enb2012');
+    // axe-core (accessibility rules) finds nothing to fix.
+    await tab.addScriptTag({ path: 'node_modules/axe-core/axe.min.js' });
+    const violations = await tab.evaluate(async () => (await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; help: string }> }> } }).axe.run()).violations);
+    expect(violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+    expect(await tab.locator('#heatmap + details table.values tr').count()).toBe(3); // A as numbers: a header and two tasks
     await tab.screenshot({ path: join(ARTIFACTS, `demo-${width}.png`), fullPage: true });
     await tab.close();
   }, 150_000);
