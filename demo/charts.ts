@@ -13,7 +13,7 @@ export class LineChart {
     xLabel: string,
     yLabel: string,
     series: string[],
-    options: { logX?: boolean; logY?: boolean; width?: number } = {},
+    options: { logX?: boolean; logY?: boolean; width?: number; markers?: number[] } = {},
   ) {
     this.data = [[], ...series.map(() => [])];
     target.replaceChildren();
@@ -23,7 +23,15 @@ export class LineChart {
         height: 260,
         scales: { x: { time: false, distr: options.logX ? 3 : 1, log: 2 }, y: { distr: options.logY ? 3 : 1 } },
         axes: [{ label: xLabel }, { label: yLabel, size: 60 }],
-        series: [{ label: xLabel }, ...series.map((label, i) => ({ label, stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: true }))],
+        // Series listed in `markers` are drawn as points only (the restored best epoch).
+        series: [
+          { label: xLabel },
+          ...series.map((label, i) =>
+            options.markers?.includes(i)
+              ? { label, stroke: '#1d2330', fill: '#1d2330', width: 0, points: { show: true, size: 9 } }
+              : { label, stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: true },
+          ),
+        ],
         legend: { live: false },
       },
       this.data as uPlot.AlignedData,

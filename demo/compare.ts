@@ -1,6 +1,8 @@
 // GPU vs CPU: the same n×n matmul and sigmoid on sigmtl's WebGPU kernels, sigmtl's CPU backend
 // (float64 reference, in a Web Worker) and gpu.js (WebGPU mode where it has an adapter, WebGL2
-// otherwise). Times are medians of 3 runs after a warm-up and include upload and readback.
+// otherwise). Times are medians of 5 runs after a warm-up (with their range), including upload
+// and readback. The crossover counts only where the WebGPU kernel's slowest run beats the CPU's
+// fastest, so it does not flip between identical runs on a few per cent of noise.
 import { GPU, Input } from 'gpu.js';
 import { describeDevice, gpuMatmul, gpuSigmoid } from 'sigmtl';
 import type { CpuJob } from './cpu-worker.js';
@@ -24,11 +26,21 @@ export interface CompareRow {
   op: 'matmul' | 'sigmoid';
   n: number;
   impl: string;
+  /** Median. */
   ms: number;
+  /** Fastest and slowest run. */
+  range: [number, number];
   gflops: number | null;
   /** Max |result − float64 CPU result|. */
   maxDiff: number;
 }
+
+/** What each contestant is, exactly. */
+export const CONTESTANTS = {
+  gpu: 'sigmtl WebGPU (f32 WGSL kernels)',
+  cpu: 'sigmtl CPU reference (f64 plain loops, one Web Worker; a yardstick, not a contender)',
+  gpujs: (mode: string) => `gpu.js 2.x (${mode}, f32)`,
+};
 
 export interface CompareReport {
   adapter: string;
@@ -41,7 +53,7 @@ export interface CompareReport {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-async function timed<T>(run: () => Promise<T>, repeats = 3): Promise<{ ms: number; value: T }> {
+async function timed<T>(run: () => Promise<T>, repeats = 5): Promise<{ ms: number; range: [number, number]; value: T }> {
   let value = await run(); // warm-up: compiles pipelines and kernels
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
@@ -49,7 +61,7 @@ async function timed<T>(run: () => Promise<T>, repeats = 3): Promise<{ ms: numbe
     value = await run();
     times.push(performance.now() - started);
   }
-  return { ms: median(times), value };
+  return { ms: median(times), range: [Math.min(...times), Math.max(...times)], value };
 }
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -95,10 +107,10 @@ export async function runComparison(device: GPUDevice, sizes: number[], onRow: (
       const b = uniformArray(random, n * n);
       const flops = 2 * n * n * n;
       const gflops = (ms: number) => flops / (ms * 1e6);
-      const reference = await timed(() => cpu.run({ kind: 'matmul', a, b, n }), 1);
-      add({ op: 'matmul', n, impl: 'sigmtl CPU (worker)', ms: reference.ms, gflops: gflops(reference.ms), maxDiff: 0 });
+      const reference = await timed(() => cpu.run({ kind: 'matmul', a, b, n }), 3);
+      add({ op: 'matmul', n, impl: CONTESTANTS.cpu, ms: reference.ms, range: reference.range, gflops: gflops(reference.ms), maxDiff: 0 });
       const ours = await timed(() => gpuMatmul(device, a, b, { M: n, N: n, K: n }));
-      add({ op: 'matmul', n, impl: 'sigmtl WebGPU', ms: ours.ms, gflops: gflops(ours.ms), maxDiff: maxDiff(ours.value, reference.value.result) });
+      add({ op: 'matmul', n, impl: CONTESTANTS.gpu, ms: ours.ms, range: ours.range, gflops: gflops(ours.ms), maxDiff: maxDiff(ours.value, reference.value.result) });
       const kernel = gpu
         .createKernel(function (this: { thread: { x: number; y: number }; constants: { n: number } }, x: number[][], y: number[][]) {
           let sum = 0;
@@ -108,21 +120,21 @@ export async function runComparison(device: GPUDevice, sizes: number[], onRow: (
         .setConstants({ n })
         .setOutput([n, n]);
       const theirs = await timed(async () => flatten((await kernel(new Input(a as unknown as number[], [n, n]), new Input(b as unknown as number[], [n, n]))) as Float32Array[], n));
-      add({ op: 'matmul', n, impl: `gpu.js (${mode})`, ms: theirs.ms, gflops: gflops(theirs.ms), maxDiff: maxDiff(theirs.value, reference.value.result) });
+      add({ op: 'matmul', n, impl: CONTESTANTS.gpujs(mode), ms: theirs.ms, range: theirs.range, gflops: gflops(theirs.ms), maxDiff: maxDiff(theirs.value, reference.value.result) });
       kernel.destroy?.();
 
       const x = uniformArray(random, n * n, -8, 8);
-      const sigRef = await timed(() => cpu.run({ kind: 'sigmoid', x }), 1);
-      add({ op: 'sigmoid', n, impl: 'sigmtl CPU (worker)', ms: sigRef.ms, gflops: null, maxDiff: 0 });
+      const sigRef = await timed(() => cpu.run({ kind: 'sigmoid', x }), 3);
+      add({ op: 'sigmoid', n, impl: CONTESTANTS.cpu, ms: sigRef.ms, range: sigRef.range, gflops: null, maxDiff: 0 });
       const sigOurs = await timed(() => gpuSigmoid(device, x));
-      add({ op: 'sigmoid', n, impl: 'sigmtl WebGPU', ms: sigOurs.ms, gflops: null, maxDiff: maxDiff(sigOurs.value, sigRef.value.result) });
+      add({ op: 'sigmoid', n, impl: CONTESTANTS.gpu, ms: sigOurs.ms, range: sigOurs.range, gflops: null, maxDiff: maxDiff(sigOurs.value, sigRef.value.result) });
       const sigKernel = gpu
         .createKernel(function (this: { thread: { x: number } }, v: number[]) {
           return 1 / (1 + Math.exp(-v[this.thread.x]!));
         })
         .setOutput([n * n]);
       const sigTheirs = await timed(async () => Float32Array.from((await sigKernel(x)) as Float32Array));
-      add({ op: 'sigmoid', n, impl: `gpu.js (${mode})`, ms: sigTheirs.ms, gflops: null, maxDiff: maxDiff(sigTheirs.value, sigRef.value.result) });
+      add({ op: 'sigmoid', n, impl: CONTESTANTS.gpujs(mode), ms: sigTheirs.ms, range: sigTheirs.range, gflops: null, maxDiff: maxDiff(sigTheirs.value, sigRef.value.result) });
       sigKernel.destroy?.();
     }
   } finally {
@@ -140,10 +152,11 @@ export async function runComparison(device: GPUDevice, sizes: number[], onRow: (
 }
 
 function crossover(rows: CompareRow[], sizes: number[]): number | null {
-  const time = (n: number, impl: string) => rows.find((r) => r.op === 'matmul' && r.n === n && r.impl.startsWith(impl))?.ms ?? Infinity;
+  const row = (n: number, impl: string) => rows.find((r) => r.op === 'matmul' && r.n === n && r.impl === impl);
   let found: number | null = null;
   for (const n of [...sizes].reverse()) {
-    if (time(n, 'sigmtl WebGPU') < time(n, 'sigmtl CPU')) found = n;
+    // Clearly faster: the GPU's slowest run against the CPU's fastest.
+    if ((row(n, CONTESTANTS.gpu)?.range[1] ?? Infinity) < (row(n, CONTESTANTS.cpu)?.range[0] ?? 0)) found = n;
     else break;
   }
   return found;

@@ -2,7 +2,7 @@
 // only on the public `sigmtl` API.
 import { browserHasWebGpu, check, csvColumns, describeDevice, requestBrowserDevice, type OptimizerKind } from 'sigmtl';
 import { LineChart } from './charts.js';
-import { runComparison } from './compare.js';
+import { CONTESTANTS, runComparison } from './compare.js';
 import { loadData, type CsvFile } from './data.js';
 import { runSession, type SessionResult } from './session.js';
 
@@ -76,7 +76,7 @@ function numberField(name: string): number | undefined {
 }
 
 function clearResults(): void {
-  for (const id of ['stats', 'metrics', 'loss-chart', 'task-chart', 'validation-task-chart']) $(id).replaceChildren();
+  for (const id of ['stats', 'metrics', 'loss-chart', 'task-chart', 'validation-task-chart', 'loss-table']) $(id).replaceChildren();
   $('run-info').textContent = 'No run yet.';
   const heatmap = $<HTMLCanvasElement>('heatmap');
   heatmap.getContext('2d')!.clearRect(0, 0, heatmap.width, heatmap.height);
@@ -88,9 +88,16 @@ async function train(): Promise<SessionResult | undefined> {
   running = new AbortController();
   $<HTMLButtonElement>('start').disabled = true;
   $<HTMLButtonElement>('stop').disabled = false;
+  $('stop').focus(); // Start is disabled now: keep the keyboard on the button that matters
   field<HTMLSelectElement>('dataset').disabled = true;
   try {
     if (urlErrors.length) throw new Error(urlErrors.join('; '));
+    for (const [name, label] of [['lr', 'Learning rate'], ['batch', 'Batch size'], ['epochs', 'Epochs']] as const) {
+      if (field(name).value.trim() === '') {
+        field(name).focus();
+        throw new Error(`${label} is empty: enter a number`);
+      }
+    }
     status('loading data…');
     const targets = Array.from(field<HTMLSelectElement>('targets').selectedOptions, (o) => o.value);
     const data = await loadData({ dataset: field('dataset').value, csv, targets, seed: 1 });
@@ -112,10 +119,23 @@ async function train(): Promise<SessionResult | undefined> {
         backend: field('backend').value as 'webgpu' | 'cpu',
         seed: 1,
       },
-      { lossChart: $('loss-chart'), taskChart: $('task-chart'), validationTaskChart: $('validation-task-chart'), heatmap: $('heatmap'), metrics: $('metrics'), stats: $('stats') },
+      {
+        lossChart: $('loss-chart'),
+        taskChart: $('task-chart'),
+        validationTaskChart: $('validation-task-chart'),
+        heatmap: $('heatmap'),
+        metrics: $('metrics'),
+        stats: $('stats'),
+        lossTable: $('loss-table'),
+      },
       running.signal,
       () => status('training…'),
     );
+    if (result.aborted && result.steps === 0) {
+      clearResults(); // nothing was trained: no metrics of an untrained model
+      status('stopped before training began');
+      return result;
+    }
     status(
       `${result.aborted ? 'stopped' : 'done'}${result.bestEpoch !== undefined ? ` (best epoch ${result.bestEpoch + 1} restored)` : ''}: ${result.steps} steps in ${result.seconds.toFixed(1)} s (${result.stepsPerSecond.toFixed(0)} steps/s); ` +
         `loss ${result.lossFirst.toFixed(4)} → ${result.lossLast.toFixed(4)}; predictions vs float64 CPU: max |diff| ${result.maxAbsDiffVsCpu.toExponential(2)}`,
@@ -127,9 +147,11 @@ async function train(): Promise<SessionResult | undefined> {
     throw error;
   } finally {
     running = undefined;
+    const stopHadFocus = document.activeElement === $('stop');
     $<HTMLButtonElement>('start').disabled = false;
     $<HTMLButtonElement>('stop').disabled = true;
     field<HTMLSelectElement>('dataset').disabled = false;
+    if (stopHadFocus) $('start').focus();
   }
 }
 
@@ -169,31 +191,30 @@ async function compare(): Promise<void> {
   }
   const max = Number($<HTMLSelectElement>('compare-max').value);
   const sizes = [16, 32, 64, 128, 256, 512, 1024].filter((n) => n <= max);
-  const chart = new LineChart($('compare-chart'), 'n', 'GFLOP/s', ['sigmtl WebGPU', 'sigmtl CPU (worker)', 'gpu.js'], { logX: true, logY: true, width: 460 });
+  const chart = new LineChart($('compare-chart'), 'n', 'GFLOP/s', ['sigmtl WebGPU', 'sigmtl CPU reference', 'gpu.js'], { logX: true, logY: true, width: 460 });
   table.textContent = 'running…';
   const perN = new Map<number, Array<number | null>>();
   const report = await runComparison(device, sizes, (row) => {
     if (row.op !== 'matmul') return;
     const entry = perN.get(row.n) ?? [null, null, null];
-    entry[row.impl.startsWith('sigmtl WebGPU') ? 0 : row.impl.startsWith('sigmtl CPU') ? 1 : 2] = row.gflops;
+    entry[row.impl === CONTESTANTS.gpu ? 0 : row.impl === CONTESTANTS.cpu ? 1 : 2] = row.gflops;
     perN.set(row.n, entry);
     if (entry.every((v) => v !== null)) chart.append(row.n, entry);
   });
   const body = report.rows
-    .map((r) => `<tr><td>${r.op}</td><td>${r.n}</td><td>${r.impl}</td><td>${r.ms.toFixed(2)}</td><td>${r.gflops === null ? '—' : r.gflops.toFixed(3)}</td><td>${r.maxDiff.toExponential(2)}</td></tr>`)
+    .map((r) => `<tr><td>${r.op}</td><td>${r.n}</td><td>${r.impl}</td><td>${r.ms.toFixed(2)} (${r.range[0].toFixed(2)}–${r.range[1].toFixed(2)})</td><td>${r.gflops === null ? '—' : r.gflops.toFixed(3)}</td><td>${r.maxDiff.toExponential(2)}</td></tr>`)
     .join('');
   table.innerHTML =
     `<p>Adapter: <b>${report.adapter}</b>${report.software ? ' (software: SwiftShader runs on the CPU, so "GPU" here is CPU work)' : ''}; gpu.js mode: <b>${report.gpujsMode}</b>. ` +
-    `Crossover: ${report.crossover === null ? 'sigmtl WebGPU did not beat the CPU backend at the sizes tried' : `sigmtl WebGPU beats the CPU backend from n = <b>${report.crossover}</b>`}.</p>` +
-    `<table><tr><th>op</th><th>n</th><th>implementation</th><th>ms</th><th>GFLOP/s</th><th>max |diff| vs CPU f64</th></tr>${body}</table>`;
+    `Crossover: ${report.crossover === null ? 'sigmtl WebGPU was not clearly faster than the CPU reference at the sizes tried' : `sigmtl WebGPU is clearly faster than the CPU reference (its slowest run against the CPU's fastest) from n = <b>${report.crossover}</b>`}.</p>` +
+    `<table><tr><th>op</th><th>n</th><th>implementation</th><th>ms, median (range of 5)</th><th>GFLOP/s</th><th>max |diff| vs CPU f64</th></tr>${body}</table>`;
   table.dataset.report = JSON.stringify(report);
 }
 
 field('dataset').addEventListener('change', () => ($('csv-input').hidden = field('dataset').value !== 'csv'));
-field<HTMLInputElement>('file').addEventListener('change', async (event) => {
-  const file = (event.target as HTMLInputElement).files?.[0];
+/** A chosen or dropped file becomes the CSV to train on; a rejected one leaves none. */
+async function takeCsv(file: File | undefined): Promise<void> {
   const select = field<HTMLSelectElement>('targets');
-  // A new choice replaces the old file, even when the new one is rejected.
   csv = undefined;
   select.replaceChildren();
   if (!file) return;
@@ -202,10 +223,24 @@ field<HTMLInputElement>('file').addEventListener('change', async (event) => {
     const columns = csvColumns(text, file.name);
     csv = { name: file.name, text };
     select.replaceChildren(...columns.map((c) => new Option(c, c, false, /^y[_\d]/i.test(c))));
-    status(`${file.name}: ${columns.length} columns — choose the targets`);
+    const chosen = Array.from(select.selectedOptions, (o) => o.value);
+    status(`${file.name}: ${columns.length} columns; targets ${chosen.length ? chosen.join(', ') : 'not chosen yet'} — choose them in the list`);
   } catch (error) {
     status(`error: ${(error as Error).message}`, 'error');
   }
+}
+
+field<HTMLInputElement>('file').addEventListener('change', (event) => takeCsv((event.target as HTMLInputElement).files?.[0]));
+const dropZone = $('drop-zone');
+dropZone.addEventListener('dragover', (event) => {
+  event.preventDefault();
+  dropZone.classList.add('over');
+});
+dropZone.addEventListener('dragleave', () => dropZone.classList.remove('over'));
+dropZone.addEventListener('drop', (event) => {
+  event.preventDefault();
+  dropZone.classList.remove('over');
+  void takeCsv(event.dataTransfer?.files[0]);
 });
 // Editing the form replaces the URL's values: their errors no longer stand.
 form.addEventListener('change', () => (urlErrors = []));
@@ -213,7 +248,11 @@ form.addEventListener('submit', (event) => {
   event.preventDefault();
   train().catch(() => {});
 });
-$('stop').addEventListener('click', () => running?.abort());
+$('stop').addEventListener('click', () => {
+  if (!running) return;
+  running.abort();
+  status('stopping after the current submit (or once the kernels are compiled)…');
+});
 $('verify').addEventListener('click', () => verify().catch((e) => ($('verify-result').textContent = `error: ${e.message}`)));
 $('compare').addEventListener('click', () => compare().catch((e) => ($('compare-table').textContent = `error: ${e.message}`)));
 

@@ -38,6 +38,7 @@ export interface SessionView {
   heatmap: HTMLCanvasElement;
   metrics: HTMLElement;
   stats: HTMLElement;
+  lossTable: HTMLElement;
 }
 
 const fmt = (v: number | undefined, digits = 4) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
@@ -52,7 +53,9 @@ export async function runSession(
 ): Promise<SessionResult> {
   let started = false;
   const tasks = data.train.taskNames;
-  const lossChart = new LineChart(ui.lossChart, 'step', 'loss', ['train', 'validation'], { logY: true });
+  const lossChart = new LineChart(ui.lossChart, 'step', 'loss', ['train', 'validation', 'best epoch (restored)'], { logY: true, markers: [2] });
+  const epochs: Array<{ step: number; validationLoss?: number; validationPerTask?: Float64Array }> = [];
+  let lastTrain: Float64Array | undefined;
   const taskChart = new LineChart(ui.taskChart, 'step', 'loss', tasks, { logY: true });
   const validationTaskChart = new LineChart(ui.validationTaskChart, 'step', 'loss', tasks, { logY: true });
   const hidden = settings.hidden ?? tasks.length;
@@ -74,18 +77,27 @@ export async function runSession(
     onProgress: (r) => {
       if (!started) onTrainingStarted();
       started = true;
-      lossChart.append(r.step, [r.loss, null]);
+      lossChart.append(r.step, [r.loss, null, null]);
+      lastTrain = r.perTask;
       taskChart.append(r.step, Array.from(r.perTask));
       ui.stats.innerHTML =
         `<div>epoch<b>${r.epoch + 1} / ${settings.epochs}</b></div><div>step<b>${r.step}</b></div>` +
         `<div>train loss<b>${fmt(r.loss)}</b></div><div>steps/s<b>${r.stepsPerSecond.toFixed(0)}</b></div><div>backend<b>${settings.backend}</b></div>`;
     },
     onEpochEnd: (e) => {
-      if (e.validationLoss !== undefined) lossChart.append(e.step + 0.5, [null, e.validationLoss]);
+      epochs[e.epoch] = { step: e.step, validationLoss: e.validationLoss, validationPerTask: e.validationPerTask };
+      if (e.validationLoss !== undefined) lossChart.append(e.step + 0.5, [null, e.validationLoss, null]);
       if (e.validationPerTask) validationTaskChart.append(e.step, Array.from(e.validationPerTask));
       drawHeatmap(ui.heatmap, e.coupling, tasks.length, hidden, tasks);
     },
   });
+  const best = result.bestEpoch !== undefined ? epochs[result.bestEpoch] : undefined;
+  if (best?.validationLoss !== undefined) lossChart.append(best.step + 0.5, [null, null, best.validationLoss]);
+  // The charts' text alternative: each task's last training loss and its validation loss at the kept epoch.
+  const kept = best ?? epochs.at(-1);
+  ui.lossTable.innerHTML =
+    `<tr><th>task</th><th>last training loss</th><th>validation loss${best ? ' (restored epoch)' : ''}</th></tr>` +
+    tasks.map((name, t) => `<tr><td>${name}</td><td>${fmt(lastTrain?.[t])}</td><td>${fmt(kept?.validationPerTask?.[t])}</td></tr>`).join('');
   const A = result.model.coupling;
   drawHeatmap(ui.heatmap, A.values, A.tasks.length, A.units.length, [...A.tasks]);
   ui.metrics.innerHTML = metricsHtml(result.metrics);

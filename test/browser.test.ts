@@ -180,4 +180,42 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page in headless Chromium', () => {
     expect(Math.max(...gaps)).toBeLessThan(100);
     await tab.close();
   }, 120_000);
+
+  test('Stop right after Start (during the first kernel compile) says so at once and shows no untrained metrics', async () => {
+    const tab = await browser.newPage();
+    await tab.goto(`${url}?dataset=enb2012&epochs=50`);
+    await tab.click('#start');
+    await tab.click('#stop');
+    expect(await tab.locator('#status').textContent()).toMatch(/^stopping/);
+    await tab.waitForFunction(() => /^stopped/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 60_000 });
+    if (/before training began/.test((await tab.locator('#status').textContent())!)) expect(await tab.locator('#metrics').textContent()).toBe('');
+    expect(await tab.locator('#start').isEnabled()).toBe(true);
+    await tab.close();
+  }, 90_000);
+
+  test('Start clears the last run: an empty field is an error next to nothing stale', async () => {
+    const tab = await browser.newPage();
+    await tab.goto(`${url}?autorun=1&dataset=enb2012&epochs=3`);
+    await tab.waitForFunction(() => document.getElementById('result')!.textContent !== '', null, { timeout: 60_000 });
+    expect(await tab.locator('#metrics').textContent()).toContain('RMSE');
+    await tab.fill('input[name=epochs]', '');
+    // Submitted without the browser's own check of `required`, as autorun and scripts do.
+    await tab.evaluate(() => document.getElementById('settings')!.dispatchEvent(new Event('submit', { cancelable: true })));
+    await tab.waitForFunction(() => /Epochs is empty/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 30_000 });
+    expect(await tab.locator('#metrics').textContent()).toBe('');
+    expect(await tab.locator('#run-info').textContent()).toBe('No run yet.');
+    await tab.close();
+  }, 90_000);
+
+  test('a CSV dropped on the drop zone is taken like a chosen file', async () => {
+    const tab = await browser.newPage();
+    await tab.goto(`${url}?dataset=csv`);
+    await tab.evaluate(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['a,b,y_1\n1,2,3\n4,5,6\n'], 'dropped.csv', { type: 'text/csv' }));
+      document.getElementById('drop-zone')!.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    });
+    await tab.waitForFunction(() => /dropped\.csv: 3 columns; targets y_1/.test(document.getElementById('status')!.textContent ?? ''));
+    await tab.close();
+  }, 60_000);
 });
