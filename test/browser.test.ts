@@ -119,6 +119,23 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page in headless Chromium', () => {
     await tab.waitForFunction(() => document.getElementById('result')!.textContent !== '', null, { timeout: 120_000 });
     const overflow = await tab.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
+    // Nothing in the sidebar overlaps anything else there, and nothing sticks out of its box.
+    const clashes = await tab.evaluate(() => {
+      const boxes = Array.from(document.querySelectorAll('aside label, aside button, aside .status, aside legend')).map((e) => ({ name: e.textContent!.trim().slice(0, 20), r: e.getBoundingClientRect() }));
+      const aside = document.querySelector('aside')!.getBoundingClientRect();
+      const found: string[] = [];
+      boxes.forEach((a, i) => {
+        if (a.r.width === 0) return;
+        if (a.r.right > aside.right + 1 || a.r.left < aside.left - 1) found.push(`${a.name} sticks out of the sidebar`);
+        boxes.slice(i + 1).forEach((b) => {
+          const overlap = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left) > 1 && Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top) > 1;
+          const nested = a.r.left <= b.r.left && a.r.right >= b.r.right && a.r.top <= b.r.top && a.r.bottom >= b.r.bottom;
+          if (overlap && !nested) found.push(`${a.name} overlaps ${b.name}`);
+        });
+      });
+      return found;
+    });
+    expect(clashes).toEqual([]);
     expect(await tab.locator('#run-info').textContent()).toContain('enb2012');
     // axe-core (accessibility rules) finds nothing to fix.
     await tab.addScriptTag({ path: 'node_modules/axe-core/axe.min.js' });
