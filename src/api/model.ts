@@ -6,6 +6,7 @@ import { parameterLayout, view } from '../core/shape.js';
 import { CpuBackend } from '../cpu/backend.js';
 import { contextFromDevice } from '../gpu/context.js';
 import { decodeModel, encodeModel } from '../io/model-format.js';
+import { encodeOnnx } from '../io/onnx.js';
 import { WebGpuBackend } from '../model/webgpu-backend.js';
 import { predictRaw, type TrainedModel } from '../model/model.js';
 import { computeMetrics, type MetricsReport } from '../train/metrics.js';
@@ -147,6 +148,14 @@ export class Model {
   /** The model file (safetensors; see the README's "Model files"). */
   toSafetensors(): Uint8Array {
     return encodeModel(this.#trained);
+  }
+
+  /**
+   * The whole predictor as one ONNX graph (opset 13): input "features" [rows, d] of raw values,
+   * output "predictions" [rows, T] as predict() gives them; names in the metadata.
+   */
+  toOnnx(): Uint8Array {
+    return encodeOnnx(this.#trained, String(import.meta.env?.SIGMTL_VERSION ?? '0.0.0-dev'));
   }
 }
 

@@ -5,6 +5,7 @@ import { UsageError } from './args.js';
 import { check, checkHelp } from './commands/check.js';
 import { doctor, doctorHelp } from './commands/doctor.js';
 import { evaluate, evalHelp } from './commands/eval.js';
+import { exportHelp, exportModel } from './commands/export.js';
 import { predict, predictHelp } from './commands/predict.js';
 import { train, trainHelp } from './commands/train.js';
 
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   train: { run: train, help: trainHelp },
   eval: { run: evaluate, help: evalHelp },
   predict: { run: predict, help: predictHelp },
+  export: { run: exportModel, help: exportHelp },
   check: { run: check, help: checkHelp },
   doctor: { run: doctor, help: doctorHelp },
 };
@@ -25,6 +27,7 @@ Commands
   train     train on a bundled data set, a CSV file or synthetic data; write a model file
   eval      per-task metrics of a model on a labelled CSV (and its coupling matrix A)
   predict   predictions of a model for a CSV, one column per target
+  export    a model for another runtime: ONNX
   check     every GPU kernel and a training step against the float64 CPU reference
   doctor    the WebGPU adapter, its limits and features
 `;
