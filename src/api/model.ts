@@ -7,6 +7,7 @@ import { CpuBackend } from '../cpu/backend.js';
 import { contextFromDevice } from '../gpu/context.js';
 import { decodeModel, encodeModel } from '../io/model-format.js';
 import { encodeOnnx } from '../io/onnx.js';
+import { encodeTorchModule } from '../io/torch.js';
 import { WebGpuBackend } from '../model/webgpu-backend.js';
 import { predictRaw, type TrainedModel } from '../model/model.js';
 import { computeMetrics, type MetricsReport } from '../train/metrics.js';
@@ -86,6 +87,12 @@ export class Model {
     return { tasks, units, values, at: (task, unit) => values[index(task, tasks, 'task') * H + index(unit, units, 'unit')]! };
   }
 
+  /** Copies of the standardisation: features x_mean, x_std and targets y_mean, y_std (0 and 1 for binary tasks). */
+  standardization(): { x_mean: Float64Array; x_std: Float64Array; y_mean: Float64Array; y_std: Float64Array } {
+    const { x, y } = this.#trained;
+    return { x_mean: x.mean.slice(), x_std: x.std.slice(), y_mean: y.mean.slice(), y_std: y.std.slice() };
+  }
+
   /** Copies of W, b, A, c. */
   parameters(): ModelParameters {
     const { params, shape } = this.#trained;
@@ -156,6 +163,15 @@ export class Model {
    */
   toOnnx(): Uint8Array {
     return encodeOnnx(this.#trained, String(import.meta.env?.SIGMTL_VERSION ?? '0.0.0-dev'));
+  }
+
+  /**
+   * A self-contained PyTorch module file (Python source): SigmtlModel(nn.Module) with the parameters
+   * W, b, A, c, the same pre- and post-processing, sigmtl's loss, and from_safetensors(path) to
+   * load the weights from this model's file.
+   */
+  toTorch(): string {
+    return encodeTorchModule(this.#trained, String(import.meta.env?.SIGMTL_VERSION ?? '0.0.0-dev'));
   }
 }
 
