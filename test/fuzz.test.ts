@@ -8,14 +8,13 @@ import { describe, expect, test } from 'vitest';
 import { readCsvText } from '../src/api/datasets.js';
 import { resolveSettings, type TrainOptions } from '../src/api/options.js';
 import { toTable } from '../src/api/data.js';
-import { initParameters } from '../src/core/init.js';
 import { newOptimizerState } from '../src/core/optimizers.js';
 import { parameterLayout } from '../src/core/shape.js';
 import { DataError } from '../src/data/csv.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../src/io/checkpoint.js';
 import { decodeModel, encodeModel } from '../src/io/model-format.js';
 import { SafetensorsError } from '../src/io/safetensors.js';
-import type { TrainedModel } from '../src/model/model.js';
+import { smallModel } from './small-model.js';
 import { parseCouplingCsv } from '../src/cli/train-job.js';
 
 const RUNS = Number(process.env.SIGMTL_FUZZ_RUNS ?? 1000);
@@ -80,19 +79,7 @@ test('the --A-init CSV: rows of finite numbers, or a DataError naming the file',
   );
 });
 
-function model(): TrainedModel {
-  const shape = { features: 3, hidden: 2, tasks: 2 };
-  return {
-    shape,
-    featureNames: ['a', 'b', 'c'],
-    targetNames: ['y1', 'y2'],
-    losses: ['mse', 'bce'],
-    params: initParameters(shape, 1),
-    x: { mean: Float64Array.from([1, 2, 3]), std: Float64Array.from([1, 0.5, 2]) },
-    y: { mean: Float64Array.from([10, 0]), std: Float64Array.from([3, 1]) },
-    hyper: { lr: 0.01 },
-  };
-}
+const model = smallModel;
 
 /** Bytes with up to 8 random edits (overwrites, truncation, insertion). */
 const mutated = (original: Uint8Array) =>

@@ -6,22 +6,9 @@ import { describe, expect, test } from 'vitest';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 import { decodeModel, encodeModel } from '../src/io/model-format.js';
 import { readFileBytes, writeFileAtomic } from '../src/io/files.js';
-import { initParameters } from '../src/core/init.js';
-import type { TrainedModel } from '../src/model/model.js';
+import { smallModel } from './small-model.js';
 
-function model(): TrainedModel {
-  const shape = { features: 3, hidden: 2, tasks: 2 };
-  return {
-    shape,
-    featureNames: ['a', 'b', 'c'],
-    targetNames: ['y1', 'y2'],
-    losses: ['mse', 'bce'],
-    params: initParameters(shape, 1),
-    x: { mean: Float64Array.from([1, 2, 3]), std: Float64Array.from([1, 0.5, 2]) },
-    y: { mean: Float64Array.from([10, 0]), std: Float64Array.from([3, 1]) },
-    hyper: { lr: 0.01 },
-  };
-}
+const model = smallModel;
 
 describe('safetensors', () => {
   test('header layout: u64 length, JSON, tensors, 8-byte aligned', () => {
