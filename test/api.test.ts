@@ -238,3 +238,13 @@ describe('dynamic weight average', () => {
     expect(resumed.model.parameters()).toEqual(cpu.model.parameters());
   }, 120_000);
 });
+
+test("hidden: 'auto' tries T, 16, 32 and 64 within the budget and keeps the lowest validation loss", async () => {
+  const result = await train({ ...toyData(300), hidden: 'auto', autoHiddenEpochs: 5, epochs: 8, backend: 'cpu' });
+  const search = result.hiddenSearch!;
+  expect(search.map((h) => h.hidden)).toEqual([2, 16, 32, 64]);
+  expect(search.every((h) => h.epochs <= 5 && Number.isFinite(h.validationLoss))).toBe(true);
+  const best = search.reduce((a, b) => (b.validationLoss < a.validationLoss ? b : a));
+  expect(result.model.shape.hidden).toBe(best.hidden);
+  await expect(train({ ...toyData(50), hidden: 'auto', validationSplit: 0, backend: 'cpu' })).rejects.toThrow("hidden 'auto' picks H by validation loss");
+}, 120_000);

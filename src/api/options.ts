@@ -90,8 +90,13 @@ export interface TrainOptions {
    * its last two epochs' losses, softmax with `temperature` τ (default 2).
    */
   weighting?: WeightingKind | { kind: WeightingKind; temperature?: number };
-  /** H, the shared hidden units (default T). */
-  hidden?: number;
+  /**
+   * H, the shared hidden units (default T), or 'auto': train each of T, 16, 32 and 64 (the
+   * distinct ones) for at most `autoHiddenEpochs` and keep the H with the lowest validation loss.
+   */
+  hidden?: number | 'auto';
+  /** The epoch budget of each candidate of hidden: 'auto' (default 30). */
+  autoHiddenEpochs?: number;
   epochs?: number;
   batchSize?: number;
   optimizer?: OptimizerOptions;
@@ -135,7 +140,8 @@ export interface Settings {
   weighting: WeightingKind;
   /** τ of dynamic weight average. */
   dwaTemperature: number;
-  hidden?: number;
+  hidden?: number | 'auto';
+  autoHiddenEpochs: number;
   epochs: number;
   batchSize: number;
   optimizer: OptimizerConfig;
@@ -156,7 +162,7 @@ export interface Settings {
 
 const KNOWN = new Set<string>([
   'features', 'targets', 'featureNames', 'taskNames', 'featureCount', 'taskCount', 'source', 'groups', 'test', 'testSplit', 'losses',
-  'taskWeights', 'hidden', 'epochs', 'batchSize', 'optimizer', 'schedule', 'validationSplit', 'patience', 'coupling',
+  'taskWeights', 'hidden', 'autoHiddenEpochs', 'epochs', 'batchSize', 'optimizer', 'schedule', 'validationSplit', 'patience', 'coupling',
   'seed', 'backend', 'device', 'signal', 'onProgress', 'onEpochEnd', 'reportEvery', 'verifyEvery', 'baseline',
   'checkpoint', 'resume', 'provenance', 'compareSingleTask', 'weighting',
 ]);
@@ -267,7 +273,8 @@ export function resolveSettings(options: TrainOptions): Settings {
     taskWeights: options.taskWeights,
     weighting: choiceOption(typeof options.weighting === 'object' ? 'weighting.kind' : 'weighting', weighting, WEIGHTING_KINDS, 'equal'),
     dwaTemperature: numberOption('weighting.temperature', typeof options.weighting === 'object' ? options.weighting?.temperature : undefined, DWA_TEMPERATURE, { above: 0 }),
-    hidden: options.hidden === undefined ? undefined : numberOption('hidden', options.hidden, 0, { integer: true, min: 1 }),
+    hidden: options.hidden === undefined || options.hidden === 'auto' ? options.hidden : numberOption('hidden', options.hidden, 0, { integer: true, min: 1 }),
+    autoHiddenEpochs: numberOption('autoHiddenEpochs', options.autoHiddenEpochs, 30, { integer: true, min: 1 }),
     epochs: numberOption('epochs', options.epochs, 200, { integer: true, min: 1 }),
     batchSize: numberOption('batchSize', options.batchSize, 64, { integer: true, min: 1 }),
     optimizer,

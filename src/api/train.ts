@@ -61,6 +61,8 @@ export interface TrainResult {
   agreement: { maxAbsDiff: number; ok: boolean };
   /** With `compareSingleTask`: single-task models, Δm, and the no-coupling ablation. */
   comparison?: SingleTaskComparison;
+  /** With hidden: 'auto': each candidate H and its best validation loss within the budget; the model has the lowest. */
+  hiddenSearch?: Array<{ hidden: number; validationLoss: number; epochs: number }>;
 }
 
 /** Divergence: the loss became NaN or infinite. `lastGoodModel` has the parameters of the last finished epoch. */
@@ -80,19 +82,42 @@ const AGREEMENT = { atol: 1e-4, rtol: 1e-3 };
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const settings = resolveSettings(options);
   const problem = prepare(options, settings);
-  planBackend(problem, settings); // checks the plan before any GPU work
+  const auto = settings.hidden === 'auto';
+  if (auto && !problem.validation) throw new RangeError("hidden 'auto' picks H by validation loss: it needs a validationSplit above 0");
+  planBackend(problem, auto ? { ...settings, hidden: undefined } : settings); // checks the plan before any GPU work
   options.signal?.throwIfAborted();
-  if (!settings.compareSingleTask) return fit(problem, settings, options);
+  if (!settings.compareSingleTask && !auto) return fit(problem, settings, options);
   // Several models: one device for all, so each kernel compiles once.
   const shared = settings.backend !== 'cpu' && !settings.device ? await openContext().catch(() => undefined) : undefined;
-  const onDevice = shared ? { ...settings, device: shared.ctx.device } : settings;
+  let onDevice = shared ? { ...settings, device: shared.ctx.device } : settings;
   try {
+    let hiddenSearch: TrainResult['hiddenSearch'];
+    if (auto) {
+      hiddenSearch = await searchHidden(problem, onDevice);
+      const best = hiddenSearch.reduce((a, b) => (b.validationLoss < a.validationLoss ? b : a));
+      onDevice = { ...onDevice, hidden: best.hidden };
+    }
     const result = await fit(problem, onDevice, options);
-    if (!result.aborted) result.comparison = await compareWithSingleTask(problem, onDevice, result, (p, s) => fit(p, s, {}));
+    result.hiddenSearch = hiddenSearch;
+    if (!result.aborted && settings.compareSingleTask) result.comparison = await compareWithSingleTask(problem, onDevice, result, (p, s) => fit(p, s, {}));
     return result;
   } finally {
     if (shared?.owned) shared.ctx.destroy();
   }
+}
+
+/** hidden: 'auto': T, 16, 32 and 64 (distinct), each for at most autoHiddenEpochs, by their best validation loss. */
+async function searchHidden(problem: Problem, settings: Settings): Promise<NonNullable<TrainResult['hiddenSearch']>> {
+  const T = problem.targetNames.length;
+  const candidates = [...new Set([T, 16, 32, 64])].sort((a, b) => a - b);
+  const budget = { ...settings, epochs: Math.min(settings.epochs, settings.autoHiddenEpochs), compareSingleTask: false, baseline: false, verifyEvery: 0 };
+  const tried: NonNullable<TrainResult['hiddenSearch']> = [];
+  for (const hidden of candidates) {
+    const run = await fit(problem, { ...budget, hidden, coupling: { ...budget.coupling, init: hidden === T ? budget.coupling.init : 'random' } }, {});
+    tried.push({ hidden, validationLoss: run.bestValidationLoss ?? Infinity, epochs: run.epochs });
+    if (run.aborted) break;
+  }
+  return tried;
 }
 
 /** What a fit takes from the options besides the settings: callbacks, checkpoints, provenance. */
@@ -283,7 +308,7 @@ export interface BackendPlan {
 
 export function planBackend(problem: Problem, settings: Settings): BackendPlan {
   const T = problem.targetNames.length;
-  const hidden = settings.hidden ?? T;
+  const hidden = typeof settings.hidden === 'number' ? settings.hidden : T;
   const shape = { features: problem.featureNames.length, hidden, tasks: T };
   const weights = settings.taskWeights ?? Array<number>(T).fill(1);
   const tasks: TaskSpec[] = problem.losses.map((loss, t) => ({ loss, weight: weights[t]! }));

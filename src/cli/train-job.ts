@@ -19,7 +19,8 @@ Data
   --test-split F        fraction held out as the test set when there is no test file (0.2)
   --synthetic-features N, --synthetic-tasks N, --synthetic-rows N, --synthetic-noise S
 Model
-  --hidden H            shared hidden units (default: the number of tasks)
+  --hidden H|auto       shared hidden units (default: the number of tasks); auto tries T, 16, 32 and
+                        64 for up to 30 epochs each and keeps the lowest validation loss
   --loss auto|mse|bce   or a comma list per task (auto: BCE for 0/1 columns)
   --task-weights LIST   per-task loss weights (default 1 each)
   --weighting equal|uw|dwa  how task losses combine: fixed weights (equal); uncertainty weighting (uw:
@@ -142,7 +143,7 @@ export async function trainJobFromArgs(p: Parsed): Promise<TrainJob> {
     losses: losses.length === 1 ? (losses[0] as LossChoice) : (losses as LossChoice[]),
     taskWeights: weights,
     weighting: { kind: choice(p, 'weighting', ['equal', 'uw', 'dwa'] as const, 'equal'), temperature: number(p, 'dwa-temperature', 2, { above: 0 }) },
-    hidden: p.values.hidden === undefined ? undefined : number(p, 'hidden', 1, { integer: true, min: 1 }),
+    hidden: p.values.hidden === undefined ? undefined : p.values.hidden === 'auto' ? 'auto' : number(p, 'hidden', 1, { integer: true, min: 1 }),
     epochs: number(p, 'epochs', 200, { integer: true, min: 1 }),
     batchSize: number(p, 'batch-size', 64, { integer: true, min: 1 }),
     optimizer: {

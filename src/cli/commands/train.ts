@@ -93,6 +93,10 @@ function report(out: Output, name: string, modelPath: string, result: TrainResul
     out.info(`\nlinear least-squares baseline (regression tasks, same ${result.evaluatedOn} rows):`);
     out.info(metricsTable(result.baseline));
   }
+  if (result.hiddenSearch) {
+    const tried = result.hiddenSearch.map((h) => `H=${h.hidden}: ${formatNumber(h.validationLoss)}`).join(', ');
+    out.info(`\nhidden units chosen by validation loss (${tried}): H = ${result.model.shape.hidden}`);
+  }
   const weighting = result.model.hyperparameters.weighting;
   if (weighting === 'uw' || weighting === 'dwa') {
     const weights = Object.entries(result.taskWeights).map(([name, w]) => `${name} ${formatNumber(w, 3)}`);
@@ -132,6 +136,7 @@ function report(out: Output, name: string, modelPath: string, result: TrainResul
     stoppedEarly: result.stoppedEarly,
     bestEpoch: result.bestEpoch,
     taskWeights: result.taskWeights,
+    hiddenSearch: result.hiddenSearch,
     deltaM: result.comparison?.deltaM,
     singleTask: result.comparison?.singleTask,
     deltaMPerTask: result.comparison?.deltaMPerTask,
