@@ -20,7 +20,7 @@ let device: GPUDevice | undefined;
 let csv: CsvFile | undefined;
 let running: AbortController | undefined;
 
-const SETTINGS = ['dataset', 'hidden', 'loss', 'optimizer', 'lr', 'batch', 'epochs', 'backend'] as const;
+const SETTINGS = ['dataset', 'hidden', 'loss', 'weighting', 'optimizer', 'lr', 'batch', 'epochs', 'backend'] as const;
 
 /** URL values the form could not take (a number field given "abc", a choice that is not offered). */
 let urlErrors: string[] = [];
@@ -76,7 +76,8 @@ function numberField(name: string): number | undefined {
 }
 
 function clearResults(): void {
-  for (const id of ['stats', 'metrics', 'loss-chart', 'task-chart', 'validation-task-chart', 'loss-table']) $(id).replaceChildren();
+  for (const id of ['stats', 'metrics', 'loss-chart', 'task-chart', 'validation-task-chart', 'loss-table', 'weights-chart']) $(id).replaceChildren();
+  $('weights-figure').hidden = true;
   $('run-info').textContent = 'No run yet.';
   const heatmap = $<HTMLCanvasElement>('heatmap');
   heatmap.getContext('2d')!.clearRect(0, 0, heatmap.width, heatmap.height);
@@ -103,7 +104,7 @@ async function train(): Promise<SessionResult | undefined> {
     const data = await loadData({ dataset: field('dataset').value, csv, targets, seed: 1 });
     const backendName = field('backend').value === 'webgpu' && device ? `WebGPU on ${describeDevice(device).label}` : 'the CPU (float64 reference)';
     $('run-info').textContent =
-      `${data.name}: ${data.train.taskNames.length} tasks, ${data.train.featureNames.length} features · ${field('optimizer').value}, ` +
+      `${data.name}: ${data.train.taskNames.length} tasks, ${data.train.featureNames.length} features · ${field('weighting').value} weighting · ${field('optimizer').value}, ` +
       `learning rate ${field('lr').value || 'default'}, batch ${field('batch').value || 'default'}, ${field('epochs').value || 'default'} epochs · ${backendName}`;
     status(field('backend').value === 'webgpu' && device ? 'preparing the GPU kernels (the first run compiles them)…' : 'training…');
     const result = await runSession(
@@ -112,6 +113,7 @@ async function train(): Promise<SessionResult | undefined> {
       {
         hidden: numberField('hidden'),
         loss: field('loss').value as 'auto',
+        weighting: field('weighting').value as 'equal',
         optimizer: field('optimizer').value as OptimizerKind,
         lr: numberField('lr') as number,
         batch: numberField('batch') as number,
@@ -127,6 +129,7 @@ async function train(): Promise<SessionResult | undefined> {
         metrics: $('metrics'),
         stats: $('stats'),
         lossTable: $('loss-table'),
+        weightsChart: $('weights-chart'),
       },
       running.signal,
       () => status('training…'),

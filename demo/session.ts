@@ -7,6 +7,7 @@ import { drawHeatmap } from './heatmap.js';
 export interface SessionSettings {
   hidden?: number;
   loss: 'auto' | 'mse' | 'bce';
+  weighting: 'equal' | 'uw' | 'dwa';
   optimizer: OptimizerKind;
   lr: number;
   batch: number;
@@ -39,6 +40,7 @@ export interface SessionView {
   metrics: HTMLElement;
   stats: HTMLElement;
   lossTable: HTMLElement;
+  weightsChart: HTMLElement;
 }
 
 const fmt = (v: number | undefined, digits = 4) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
@@ -56,6 +58,9 @@ export async function runSession(
   const lossChart = new LineChart(ui.lossChart, 'step', 'loss', ['train', 'validation', 'best epoch (restored)'], { logY: true, markers: [2] });
   const epochs: Array<{ step: number; validationLoss?: number; validationPerTask?: Float64Array }> = [];
   let lastTrain: Float64Array | undefined;
+  // The task weights over epochs, when a weighting moves them.
+  const weightsChart = settings.weighting === 'equal' ? undefined : new LineChart(ui.weightsChart, 'epoch', 'weight', tasks, { logY: true });
+  if (weightsChart) ui.weightsChart.parentElement!.hidden = false;
   const taskChart = new LineChart(ui.taskChart, 'step', 'loss', tasks, { logY: true });
   const validationTaskChart = new LineChart(ui.validationTaskChart, 'step', 'loss', tasks, { logY: true });
   const hidden = settings.hidden ?? tasks.length;
@@ -66,6 +71,7 @@ export async function runSession(
     validationSplit: 0.1,
     patience: 0,
     losses: settings.loss,
+    weighting: settings.weighting,
     hidden: settings.hidden,
     optimizer: { kind: settings.optimizer, learningRate: settings.lr },
     batchSize: settings.batch,
@@ -89,6 +95,7 @@ export async function runSession(
       if (e.validationLoss !== undefined) lossChart.append(e.step + 0.5, [null, e.validationLoss, null]);
       if (e.validationPerTask) validationTaskChart.append(e.step, Array.from(e.validationPerTask));
       drawHeatmap(ui.heatmap, e.coupling, tasks.length, hidden, tasks);
+      weightsChart?.append(e.epoch + 1, Array.from(e.taskWeights));
     },
   });
   const best = result.bestEpoch !== undefined ? epochs[result.bestEpoch] : undefined;

@@ -235,4 +235,14 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page in headless Chromium', () => {
     await tab.waitForFunction(() => /dropped\.csv: 3 columns; targets y_1/.test(document.getElementById('status')!.textContent ?? ''));
     await tab.close();
   }, 60_000);
+
+  test('uncertainty weighting from the page: the task weights are plotted per epoch', async () => {
+    const tab = await browser.newPage();
+    await tab.goto(`${url}?autorun=1&dataset=enb2012&epochs=6&weighting=uw`);
+    await tab.waitForFunction(() => document.getElementById('result')!.textContent !== '', null, { timeout: 60_000 });
+    expect(JSON.parse((await tab.locator('#result').textContent())!).error).toBeUndefined();
+    expect(await tab.locator('#weights-figure').isVisible()).toBe(true);
+    expect(await tab.locator('#run-info').textContent()).toContain('uw weighting');
+    await tab.close();
+  }, 90_000);
 });
