@@ -1,7 +1,15 @@
 // A heatmap of the task-coupling matrix A (tasks × hidden units) on a canvas, blue for negative,
 // red for positive, symmetric around zero, with task names down the side, a colour legend below,
 // each cell's value on hover, and the values as a table for screen readers.
-export function drawHeatmap(canvas: HTMLCanvasElement, A: ArrayLike<number>, rows: number, cols: number, rowNames: string[]): void {
+export function drawHeatmap(
+  canvas: HTMLCanvasElement,
+  A: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  rowNames: string[],
+  colNames: string[] = Array.from({ length: cols }, (_, c) => `h${c + 1}`),
+  what = 'Task-coupling matrix A',
+): void {
   const g = canvas.getContext('2d')!;
   const left = 90;
   const top = 22;
@@ -28,7 +36,7 @@ export function drawHeatmap(canvas: HTMLCanvasElement, A: ArrayLike<number>, row
   }
   g.fillStyle = '#3d4455';
   g.textAlign = 'center';
-  if (cellW >= 14) for (let c = 0; c < cols; c++) g.fillText(`h${c + 1}`, left + (c + 0.5) * cellW, top - 10);
+  if (cellW >= 14) for (let c = 0; c < cols; c++) g.fillText(colNames[c]!.slice(0, Math.floor(cellW / 6)), left + (c + 0.5) * cellW, top - 10);
   // The legend: −|max| … 0 … +|max|.
   const legendY = top + rows * cellH + 10;
   const legendW = Math.max(120, Math.min(200, cols * cellW));
@@ -45,17 +53,17 @@ export function drawHeatmap(canvas: HTMLCanvasElement, A: ArrayLike<number>, row
   g.fillText(`+${max.toPrecision(2)}`, left + legendW, legendY + 18);
 
   canvas.setAttribute('role', 'img');
-  canvas.setAttribute('aria-label', `Task-coupling matrix A, ${rows} tasks by ${cols} hidden units, values from −${max.toPrecision(3)} to +${max.toPrecision(3)}; the table below lists them.`);
+  canvas.setAttribute('aria-label', `${what}, ${rows} by ${cols}, values from −${max.toPrecision(3)} to +${max.toPrecision(3)}; the table below lists them.`);
   canvas.onmousemove = (event) => {
     const box = canvas.getBoundingClientRect();
     const x = ((event.clientX - box.left) * canvas.width) / box.width;
     const y = ((event.clientY - box.top) * canvas.height) / box.height;
     const [r, c] = [Math.floor((y - top) / cellH), Math.floor((x - left) / cellW)];
-    canvas.title = r >= 0 && r < rows && c >= 0 && c < cols ? `A[${rowNames[r] ?? r}][h${c + 1}] = ${A[r * cols + c]!.toPrecision(4)}` : '';
+    canvas.title = r >= 0 && r < rows && c >= 0 && c < cols ? `${rowNames[r] ?? r} × ${colNames[c]}: ${A[r * cols + c]!.toPrecision(4)}` : '';
   };
   const table = canvas.parentElement?.querySelector('table.values');
   if (table) {
-    const header = `<tr><th>task</th>${Array.from({ length: cols }, (_, c) => `<th>h${c + 1}</th>`).join('')}</tr>`;
+    const header = `<tr><th>task</th>${colNames.map((name) => `<th>${name}</th>`).join('')}</tr>`;
     const body = Array.from({ length: rows }, (_, r) => `<tr><td>${rowNames[r] ?? r}</td>${Array.from({ length: cols }, (_, c) => `<td>${A[r * cols + c]!.toFixed(3)}</td>`).join('')}</tr>`);
     table.innerHTML = header + body.join('');
   }

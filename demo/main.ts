@@ -39,6 +39,7 @@ function applyUrlSettings(params: URLSearchParams): void {
       if (input instanceof HTMLSelectElement) input.selectedIndex = 0;
     }
   }
+  if (params.get('compare') === '1') field<HTMLInputElement>('compare').checked = true;
   $('csv-input').hidden = field('dataset').value !== 'csv';
   if (urlErrors.length) status(`error: ${urlErrors.join('; ')}`, 'error');
 }
@@ -46,6 +47,7 @@ function applyUrlSettings(params: URLSearchParams): void {
 function saveUrlSettings(): void {
   const params = new URLSearchParams();
   for (const name of SETTINGS) if (field(name).value) params.set(name, field(name).value);
+  if (field<HTMLInputElement>('compare').checked) params.set('compare', '1');
   history.replaceState(null, '', `?${params}`);
 }
 
@@ -78,9 +80,13 @@ function numberField(name: string): number | undefined {
 function clearResults(): void {
   for (const id of ['stats', 'metrics', 'loss-chart', 'task-chart', 'validation-task-chart', 'loss-table', 'weights-chart']) $(id).replaceChildren();
   $('weights-figure').hidden = true;
+  $('comparison-figure').hidden = true;
+  $('comparison').replaceChildren();
+  for (const id of ['heatmap', 'relations']) {
+    const canvas = $<HTMLCanvasElement>(id);
+    canvas.getContext('2d')!.clearRect(0, 0, canvas.width, canvas.height);
+  }
   $('run-info').textContent = 'No run yet.';
-  const heatmap = $<HTMLCanvasElement>('heatmap');
-  heatmap.getContext('2d')!.clearRect(0, 0, heatmap.width, heatmap.height);
 }
 
 async function train(): Promise<SessionResult | undefined> {
@@ -114,6 +120,7 @@ async function train(): Promise<SessionResult | undefined> {
         hidden: numberField('hidden'),
         loss: field('loss').value as 'auto',
         weighting: field('weighting').value as 'equal',
+        compareSingleTask: field<HTMLInputElement>('compare').checked,
         optimizer: field('optimizer').value as OptimizerKind,
         lr: numberField('lr') as number,
         batch: numberField('batch') as number,
@@ -130,6 +137,8 @@ async function train(): Promise<SessionResult | undefined> {
         stats: $('stats'),
         lossTable: $('loss-table'),
         weightsChart: $('weights-chart'),
+        relations: $('relations'),
+        comparison: $('comparison'),
       },
       running.signal,
       () => status('training…'),

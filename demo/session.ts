@@ -8,6 +8,7 @@ export interface SessionSettings {
   hidden?: number;
   loss: 'auto' | 'mse' | 'bce';
   weighting: 'equal' | 'uw' | 'dwa';
+  compareSingleTask: boolean;
   optimizer: OptimizerKind;
   lr: number;
   batch: number;
@@ -30,6 +31,7 @@ export interface SessionResult {
   aborted: boolean;
   /** The epoch whose parameters the model has (early stopping restores it), 0-based. */
   bestEpoch?: number;
+  deltaM?: number;
 }
 
 export interface SessionView {
@@ -41,6 +43,8 @@ export interface SessionView {
   stats: HTMLElement;
   lossTable: HTMLElement;
   weightsChart: HTMLElement;
+  relations: HTMLCanvasElement;
+  comparison: HTMLElement;
 }
 
 const fmt = (v: number | undefined, digits = 4) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
@@ -72,6 +76,7 @@ export async function runSession(
     patience: 0,
     losses: settings.loss,
     weighting: settings.weighting,
+    compareSingleTask: settings.compareSingleTask,
     hidden: settings.hidden,
     optimizer: { kind: settings.optimizer, learningRate: settings.lr },
     batchSize: settings.batch,
@@ -108,6 +113,12 @@ export async function runSession(
   const A = result.model.coupling;
   drawHeatmap(ui.heatmap, A.values, A.tasks.length, A.units.length, [...A.tasks]);
   ui.metrics.innerHTML = metricsHtml(result.metrics);
+  const relations = result.model.taskRelations(data.train.features, data.train.targets);
+  drawHeatmap(ui.relations, relations.cosine, tasks.length, tasks.length, [...tasks], [...tasks], 'Task relations (gradient cosines)');
+  if (result.comparison) {
+    ui.comparison.innerHTML = comparisonHtml(result);
+    ui.comparison.parentElement!.hidden = false;
+  }
   return {
     backend: result.backend,
     adapter: result.adapter,
@@ -121,7 +132,23 @@ export async function runSession(
     metrics: result.metrics,
     aborted: result.aborted,
     bestEpoch: result.bestEpoch,
+    deltaM: result.comparison?.deltaM,
   };
+}
+
+function comparisonHtml(result: TrainResult): string {
+  const c = result.comparison!;
+  const signed = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${v.toFixed(1)} %` : '—');
+  const rows = Object.entries(c.singleTask).map(([name, single]) => {
+    const key = single.kind === 'regression' ? 'rmse' : 'auc';
+    const value = (m: unknown) => fmt((m as Record<string, number> | undefined)?.[key], 3);
+    return `<tr><td>${name}</td><td>${key === 'rmse' ? 'RMSE' : 'AUC'}</td><td>${value(result.metrics.tasks[name])}</td><td>${value(single)}</td><td>${value(c.noCoupling.metrics.tasks[name])}</td><td>${signed(c.deltaMPerTask[name])}</td></tr>`;
+  });
+  return (
+    `<p><b>Δm ${signed(c.deltaM)}</b>: the multi-task model against one single-task model per task (same H, settings and rows); positive means sharing helped. ` +
+    `No coupling (H = T, A = I frozen; starved of units): Δm ${signed(c.noCoupling.deltaM)}.</p>` +
+    `<table><tr><th>task</th><th>metric</th><th>multi-task</th><th>single-task</th><th>no coupling</th><th>Δm</th></tr>${rows.join('')}</table>`
+  );
 }
 
 function metricsHtml(metrics: MetricsReport): string {

@@ -245,4 +245,17 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page in headless Chromium', () => {
     expect(await tab.locator('#run-info').textContent()).toContain('uw weighting');
     await tab.close();
   }, 90_000);
+
+  test('compare with single-task models: Δm and its table; the task-relation heatmap with its numbers', async () => {
+    const tab = await browser.newPage();
+    await tab.goto(`${url}?autorun=1&dataset=enb2012&epochs=5&compare=1`);
+    await tab.waitForFunction(() => document.getElementById('result')!.textContent !== '', null, { timeout: 90_000 });
+    const result = JSON.parse((await tab.locator('#result').textContent())!);
+    expect(result.error).toBeUndefined();
+    expect(result.deltaM).toBeTypeOf('number');
+    expect(await tab.locator('#comparison-figure').isVisible()).toBe(true);
+    expect(await tab.locator('#comparison').textContent()).toMatch(/Δm [+-]\d+\.\d %/);
+    expect(await tab.locator('#relations + details table.values tr').count()).toBe(3);
+    await tab.close();
+  }, 120_000);
 });
