@@ -41,8 +41,8 @@ const MUTATIONS = [
   {
     name: 'BCE with the sign of the logit flipped',
     edits: [
-      ['shaders/loss.wgsl', 'return max(logit, 0.0) - logit * truth + log(1.0 + exp(-abs(logit)));', 'return max(-logit, 0.0) + logit * truth + log(1.0 + exp(-abs(logit)));'],
-      ['shaders/loss.wgsl', 'return stableSigmoid(logit) - truth;', 'return stableSigmoid(-logit) - truth;'],
+      ['shaders/loss_fn.wgsl', 'return max(logit, 0.0) - logit * truth + log(1.0 + exp(-abs(logit)));', 'return max(-logit, 0.0) + logit * truth + log(1.0 + exp(-abs(logit)));'],
+      ['shaders/loss_fn.wgsl', 'return stableSigmoid(logit) - truth;', 'return stableSigmoid(-logit) - truth;'],
       ['src/core/losses.ts', 'Math.max(y, 0) - y * target + Math.log1p(Math.exp(-Math.abs(y)))', 'Math.max(-y, 0) + y * target + Math.log1p(Math.exp(-Math.abs(y)))'],
       ['src/core/losses.ts', 'gradient: (y, target) => sigmoid(y) - target,', 'gradient: (y, target) => sigmoid(-y) - target,'],
     ],
@@ -57,8 +57,8 @@ const MUTATIONS = [
   {
     name: 'task weight ignored in the gradient',
     edits: [
-      ['shaders/loss.wgsl', 'let factor = select(info.weight, info.weight * info.uncertaintyScale * exp(-s), uncertainty);', 'let factor = select(1.0, info.weight * info.uncertaintyScale * exp(-s), uncertainty);'],
-      ['src/cpu/reference.ts', 'let factor = task.weight;', 'let factor = 1;'],
+      ['shaders/loss.wgsl', 'var factor = select(info.weight, info.weight * info.uncertaintyScale * exp(-s), uncertainty);', 'var factor = select(1.0, info.weight * info.uncertaintyScale * exp(-s), uncertainty);'],
+      ['src/cpu/reference.ts', "let factor = weighting.kind === 'gls' ? 1 : task.weight;", "let factor = weighting.kind === 'gls' ? 1 : 1;"],
     ],
   },
   {
@@ -78,6 +78,13 @@ const MUTATIONS = [
   {
     name: 'uncertainty weighting: c_t = 1 for regression too',
     edits: [['src/core/losses.ts', 'uncertaintyScale: 0.5,', 'uncertaintyScale: 1,']],
+  },
+  {
+    name: 'geometric loss strategy without the 1/L_t of its gradient',
+    edits: [
+      ['shaders/gls.wgsl', 'gradY[i] * geometric * tasks[t].weight / (weightSum * lt)', 'gradY[i] * geometric * tasks[t].weight / weightSum'],
+      ['src/cpu/reference.ts', '(gradY[i]! * geometric * tasks[t]!.weight) / (weightSum * perTask[t]!)', '(gradY[i]! * geometric * tasks[t]!.weight) / weightSum'],
+    ],
   },
   {
     name: 'dynamic weight average with the loss ratio inverted',

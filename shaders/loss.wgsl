@@ -2,6 +2,7 @@
 //   WEIGHTING_EQUAL: L = Σ_t w_t · L_t
 //   WEIGHTING_UW:    L = Σ_t w_t · (c_t·e^{−s_t}·L_t + ½·s_t)   (uncertainty weighting, learned s;
 //                    also writes ∂L/∂s_t = w_t·(½ − c_t·e^{−s_t}·L_t); src/core/weighting.ts)
+//   WEIGHTING_GLS:   G_Y = ∂L_t/∂Y per task; gls.wgsl then scales it to the geometric mean's gradient
 //   L_t = Σ_n mask[n,t]·ℓ_t(Y[n,t], Ŷ[n,t]) / count_t,   count_t = Σ_n mask[n,t]
 //   MSE:             ℓ = (y − ŷ)²                            ∂ℓ/∂y = 2(y − ŷ)
 //   BCE with logits: ℓ = max(y, 0) − y·ŷ + log(1 + e^(−|y|))  ∂ℓ/∂y = σ(y) − ŷ
@@ -38,28 +39,7 @@ override WORKGROUP: u32 = 256u;
 
 var<workgroup> partial: array<vec2f, WORKGROUP>;
 
-// An unknown code gives NaN, so it can never pass for another loss (the host refuses such codes
-// first; `kind & 0u` keeps the NaN out of constant evaluation, which rejects it).
-fn notALoss(kind: u32) -> f32 { return bitcast<f32>(0x7fc00000u | (kind & 0u)); }
-
-fn lossValue(kind: u32, logit: f32, truth: f32) -> f32 {
-  switch kind {
-    case LOSS_MSE: {
-      let r = logit - truth;
-      return r * r;
-    }
-    case LOSS_BCE: { return max(logit, 0.0) - logit * truth + log(1.0 + exp(-abs(logit))); }
-    default: { return notALoss(kind); }
-  }
-}
-
-fn lossGradient(kind: u32, logit: f32, truth: f32) -> f32 {
-  switch kind {
-    case LOSS_MSE: { return 2.0 * (logit - truth); }
-    case LOSS_BCE: { return stableSigmoid(logit) - truth; }
-    default: { return notALoss(kind); }
-  }
-}
+// lossValue and lossGradient: shaders/loss_fn.wgsl (shared with gls.wgsl).
 
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
@@ -87,10 +67,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let count = total.x;
 
   let meanLoss = select(0.0, total.y / count, count > 0.0);
-  // The factor on L_t: w_t, or w_t·c_t·e^{−s_t} under uncertainty weighting.
+  // The factor on L_t: w_t, or w_t·c_t·e^{−s_t} under uncertainty weighting, or 1 under the
+  // geometric loss strategy (gls.wgsl rescales G_Y afterwards).
   let uncertainty = dims.weighting == WEIGHTING_UW;
   let s = select(0.0, logVar[t], uncertainty);
-  let factor = select(info.weight, info.weight * info.uncertaintyScale * exp(-s), uncertainty);
+  var factor = select(info.weight, info.weight * info.uncertaintyScale * exp(-s), uncertainty);
+  if (dims.weighting == WEIGHTING_GLS) {
+    factor = 1.0;
+  }
   let scale = select(0.0, factor / count, count > 0.0);
   for (var n = li; n < dims.rows; n += WORKGROUP) {
     let w = mask[dataBase + n * T];

@@ -248,3 +248,15 @@ test("hidden: 'auto' tries T, 16, 32 and 64 within the budget and keeps the lowe
   expect(result.model.shape.hidden).toBe(best.hidden);
   await expect(train({ ...toyData(50), hidden: 'auto', validationSplit: 0, backend: 'cpu' })).rejects.toThrow("hidden 'auto' picks H by validation loss");
 }, 120_000);
+
+test('the geometric loss strategy: WebGPU and the CPU agree after 100 steps', async () => {
+  const common = { ...toyData(640), epochs: 10, batchSize: 64, validationSplit: 0, weighting: 'gls' as const, seed: 5 };
+  const gpu = await train({ ...common, backend: 'webgpu', device: await gpuDevice() });
+  const cpu = await train({ ...common, backend: 'cpu' });
+  expect(gpu.steps).toBe(100);
+  expect(cpu.lossLast).toBeLessThan(cpu.lossFirst);
+  const [g, c] = [gpu.model.parameters(), cpu.model.parameters()];
+  for (const name of ['W', 'b', 'A', 'c'] as const) {
+    g[name].forEach((v, i) => expect(Math.abs(v - c[name][i]!), `${name}[${i}]`).toBeLessThan(2e-3 + 1e-2 * Math.abs(c[name][i]!)));
+  }
+}, 120_000);

@@ -15,7 +15,7 @@ import { gpu } from './gpu.js';
 type Params = Record<'W' | 'b' | 'A' | 'c' | 's', number[]>;
 interface Run {
   optimizer: OptimizerConfig;
-  weighting?: 'equal' | 'uw';
+  weighting?: 'equal' | 'uw' | 'gls';
   l1A?: number;
   identityA?: number;
   freezeA?: boolean;
@@ -38,6 +38,8 @@ interface Case {
   grads: Params;
   /** Uncertainty weighting: the loss and its gradients, s included. */
   uw: { total: number; grads: Params };
+  /** The geometric loss strategy: the loss and its gradients. */
+  gls: { total: number; grads: Params };
   runs: Run[];
 }
 
@@ -101,13 +103,16 @@ describe.each(['cpu', 'webgpu'] as const)('%s backend against PyTorch', (kind) =
       }
     });
 
-    test('uncertainty weighting: the gradients of Σ w_t(c_t·e^{−s_t}·L_t + ½·s_t), s included', async () => {
-      const backend = await open(kind, { shape, tasks, optimizer: DEFAULT_OPTIMIZER, maxBatch: c.N, weighting: 'uw' });
+    test.each([
+      ['uw', 'uncertainty weighting: Σ w_t(c_t·e^{−s_t}·L_t + ½·s_t), s included'],
+      ['gls', 'the geometric loss strategy: exp(Σ w_t·log L_t / Σ w_t)'],
+    ] as const)('%s, the gradients of %s', async (weighting, _what) => {
+      const backend = await open(kind, { shape, tasks, optimizer: DEFAULT_OPTIMIZER, maxBatch: c.N, weighting });
       backend.setParameters(flat(layout, c.params));
       backend.setDataset(data);
       const { perTask, grads } = await backend.gradients(0, c.N);
       expectClose('per-task losses (unweighted)', perTask, c.loss.perTask, tol.forward);
-      const want = flat(layout, c.uw.grads);
+      const want = flat(layout, c[weighting].grads);
       for (const name of SEGMENTS) {
         expectClose(`∂L/∂${name}`, grads.subarray(layout[name].offset, layout[name].offset + layout[name].size), want.subarray(layout[name].offset, layout[name].offset + layout[name].size), tol.grads);
       }
@@ -137,6 +142,7 @@ function describeRun(run: Run): string {
     run.identityA ? `A-identity ${run.identityA}` : '',
     run.freezeA ? 'A frozen' : '',
     run.weighting === 'uw' ? 'uncertainty weighting' : '',
+    run.weighting === 'gls' ? 'geometric loss strategy' : '',
   ]
     .filter(Boolean)
     .join(', ');

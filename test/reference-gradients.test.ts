@@ -133,3 +133,29 @@ test('uncertainty weighting: ∂L/∂s and ∂L/∂Y of Σ w_t(c_t·e^{−s_t}·
     expect(Math.abs(analytic.gradY[i]! - (total(plus, logVar) - total(minus, logVar)) / (2 * h)), `Y[${i}]`).toBeLessThan(1e-7);
   }
 });
+
+test('the geometric loss strategy: ∂L/∂Y of exp(Σ w_t·log L_t / Σ w_t) against central finite differences', () => {
+  const T = 3;
+  const rows = 6;
+  const random = new Random(7);
+  const tasks: TaskSpec[] = [
+    { loss: 'mse', weight: 1 },
+    { loss: 'bce', weight: 0.5 },
+    { loss: 'mse', weight: 2 },
+  ];
+  const Y = Float64Array.from({ length: rows * T }, () => random.normal());
+  const targets = Float64Array.from({ length: rows * T }, (_, i) => (tasks[i % T]!.loss === 'bce' ? Number(random.next() < 0.5) : random.normal()));
+  const mask = Float64Array.from({ length: rows * T }, (_, i) => Number(i % 4 !== 0));
+  const total = (y: Float64Array) => taskLoss(y, targets, mask, tasks, rows, 0, { kind: 'gls' }).total;
+  const analytic = taskLoss(Y, targets, mask, tasks, rows, 0, { kind: 'gls' });
+  // The loss itself is the weighted geometric mean of the task losses.
+  const { perTask } = analytic;
+  expect(analytic.total).toBeCloseTo(Math.exp((1 * Math.log(perTask[0]!) + 0.5 * Math.log(perTask[1]!) + 2 * Math.log(perTask[2]!)) / 3.5), 12);
+  const h = 1e-6;
+  for (let i = 0; i < Y.length; i++) {
+    const [plus, minus] = [Y.slice(), Y.slice()];
+    plus[i]! += h;
+    minus[i]! -= h;
+    expect(Math.abs(analytic.gradY[i]! - (total(plus) - total(minus)) / (2 * h)), `Y[${i}]`).toBeLessThan(1e-7);
+  }
+});

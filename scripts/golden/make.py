@@ -74,6 +74,11 @@ def data_loss(case, p, X, Y, mask, weighting="equal"):
     if weighting == "uw":
         c = torch.tensor([UNCERTAINTY_SCALE[loss] for loss in case["losses"]])
         total = (weights * (c * torch.exp(-p["s"]) * per_task + 0.5 * p["s"])).sum()
+    elif weighting == "gls":
+        # geometric loss strategy: the weighted geometric mean over the tasks with a positive loss
+        present = per_task > 0
+        w = weights[present]
+        total = torch.exp((w * torch.log(per_task[present])).sum() / w.sum())
     else:
         total = (weights * per_task).sum()
     return S, out, per_task, total
@@ -130,6 +135,10 @@ def complete(case, runs):
     _, _, _, total_uw = data_loss(case, p, X, Y, mask, "uw")
     total_uw.backward()
     case["uw"] = {"total": float(total_uw), "grads": {k: v.grad.numpy() for k, v in p.items()}}
+    p = tensors(case["params"])
+    _, _, _, total_gls = data_loss(case, p, X, Y, mask, "gls")
+    total_gls.backward()
+    case["gls"] = {"total": float(total_gls), "grads": {k: (v.grad.numpy() if v.grad is not None else np.zeros(v.shape)) for k, v in p.items()}}
     case["runs"] = [dict(run, after=run_optimizer(case, run)) for run in runs]
     return case
 
@@ -147,6 +156,8 @@ RUNS = [
     {"optimizer": optimizer("momentum", 0.05), "freezeA": True},
     {"optimizer": optimizer("adam", 0.01), "weighting": "uw"},
     {"optimizer": optimizer("sgd", 0.1), "weighting": "uw"},
+    {"optimizer": optimizer("adam", 0.01), "weighting": "gls"},
+    {"optimizer": optimizer("momentum", 0.05), "weighting": "gls"},
 ]
 
 CASES = [

@@ -87,7 +87,8 @@ export interface TrainOptions {
    * (Kendall, Gal & Cipolla 2018), which learns each task's log-variance s_t with the model:
    * Σ w_t·(c_t·e^{−s_t}·L_t + ½·s_t), c_t = ½ for regression and 1 for binary tasks; or 'dwa',
    * dynamic weight average (Liu, Johns & Davison 2019): each epoch's task weights from the ratio of
-   * its last two epochs' losses, softmax with `temperature` τ (default 2).
+   * its last two epochs' losses, softmax with `temperature` τ (default 2); or 'gls', the geometric
+   * loss strategy (Chennupati et al. 2019): exp(Σ w_t·log L_t / Σ w_t) over the batch's tasks.
    */
   weighting?: WeightingKind | { kind: WeightingKind; temperature?: number };
   /**

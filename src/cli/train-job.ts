@@ -23,10 +23,11 @@ Model
                         64 for up to 30 epochs each and keeps the lowest validation loss
   --loss auto|mse|bce   or a comma list per task (auto: BCE for 0/1 columns)
   --task-weights LIST   per-task loss weights (default 1 each)
-  --weighting equal|uw|dwa  how task losses combine: fixed weights (equal); uncertainty weighting (uw:
-                        each task's log-variance s_t is learned, Σ w_t·(c_t·e^{−s_t}·L_t + ½·s_t));
-                        dynamic weight average (dwa: each epoch's weights from its last two epochs'
-                        loss ratios, softmax with --dwa-temperature τ, default 2)
+  --weighting equal|uw|dwa|gls  how task losses combine: fixed weights (equal); uncertainty
+                        weighting (uw: each task's log-variance s_t is learned, Σ w_t·(c_t·e^{−s_t}·L_t
+                        + ½·s_t)); dynamic weight average (dwa: each epoch's weights from its last two
+                        epochs' loss ratios, softmax with --dwa-temperature τ, default 2); the
+                        geometric loss strategy (gls: the weighted geometric mean of the task losses)
   --A-init identity|random|FILE.csv   task-coupling matrix A (T rows × H columns in the CSV)
   --freeze-A            keep A as initialised
   --A-l1 λ              L1 penalty λ·Σ|A| (sparse coupling)
@@ -142,7 +143,7 @@ export async function trainJobFromArgs(p: Parsed): Promise<TrainJob> {
   const options: TrainJob['options'] = {
     losses: losses.length === 1 ? (losses[0] as LossChoice) : (losses as LossChoice[]),
     taskWeights: weights,
-    weighting: { kind: choice(p, 'weighting', ['equal', 'uw', 'dwa'] as const, 'equal'), temperature: number(p, 'dwa-temperature', 2, { above: 0 }) },
+    weighting: { kind: choice(p, 'weighting', ['equal', 'uw', 'dwa', 'gls'] as const, 'equal'), temperature: number(p, 'dwa-temperature', 2, { above: 0 }) },
     hidden: p.values.hidden === undefined ? undefined : p.values.hidden === 'auto' ? 'auto' : number(p, 'hidden', 1, { integer: true, min: 1 }),
     epochs: number(p, 'epochs', 200, { integer: true, min: 1 }),
     batchSize: number(p, 'batch-size', 64, { integer: true, min: 1 }),

@@ -8,9 +8,12 @@
 //   dwa:   L = Σ_t w_t·λ_t·L_t, dynamic weight average (Liu, Johns & Davison 2019): each epoch
 //          λ_t = T·exp(r_t/τ) / Σ_k exp(r_k/τ), r_t = L_t(e−1)/L_t(e−2), the ratio of the task's
 //          mean training loss over the last two epochs; λ = 1 for the first two epochs.
+//   gls:   L = exp(Σ_{t∈P} w_t·log L_t / Σ_{t∈P} w_t), the geometric loss strategy (Chennupati et
+//          al. 2019), P the tasks observed in the batch with L_t > 0: ∂L/∂L_t = L·w_t/(W_P·L_t),
+//          so a task's gradient is scaled by the inverse of its own loss.
 import { wgslEnum } from './wgsl.js';
 
-export const WEIGHTING_KINDS = ['equal', 'uw', 'dwa'] as const;
+export const WEIGHTING_KINDS = ['equal', 'uw', 'dwa', 'gls'] as const;
 export type WeightingKind = (typeof WEIGHTING_KINDS)[number];
 
 export const WEIGHTINGS: { readonly [K in WeightingKind]: { readonly code: number; readonly summary: string } } = {
@@ -18,6 +21,7 @@ export const WEIGHTINGS: { readonly [K in WeightingKind]: { readonly code: numbe
   uw: { code: 1, summary: 'uncertainty weighting: learned log-variances s_t, Σ w_t·(c_t·e^{−s_t}·L_t + ½·s_t)' },
   // Within a step, dwa is a fixed weighting: its λ_t change between epochs (setTaskWeights).
   dwa: { code: 0, summary: 'dynamic weight average: λ_t from the last two epochs\' loss ratios, temperature τ' },
+  gls: { code: 2, summary: 'geometric loss strategy: the weighted geometric mean of the task losses' },
 };
 
 /** The default temperature τ of dynamic weight average (the paper's). */

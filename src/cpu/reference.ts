@@ -162,7 +162,7 @@ export function taskLoss(
       }
     }
     // The factor on L_t: w_t, or w_t·c_t·e^{−s_t} under uncertainty weighting (which also adds w_t·½·s_t).
-    let factor = task.weight;
+    let factor = weighting.kind === 'gls' ? 1 : task.weight; // gls: ∂L_t/∂Y now, scaled below
     if (weighting.kind === 'uw') {
       const s = weighting.logVar![t]!;
       factor = task.weight * entry.uncertaintyScale * Math.exp(-s);
@@ -178,5 +178,28 @@ export function taskLoss(
       if (w !== 0) gradY[n * T + t] = ((factor * w) / count) * entry.gradient(Y[n * T + t]!, targets[i]!);
     }
   });
+  if (weighting.kind === 'gls') total = geometricLoss(perTask, tasks, gradY, rows);
   return { perTask, total, gradY, gradLogVar };
+}
+
+/**
+ * The geometric loss strategy: L = exp(Σ_{t∈P} w_t·log L_t / W_P) over the tasks with L_t > 0;
+ * scales each task's column of G_Y (holding ∂L_t/∂Y) by ∂L/∂L_t = L·w_t/(W_P·L_t). Returns L.
+ */
+function geometricLoss(perTask: Float64Array, tasks: readonly TaskSpec[], gradY: Float64Array, rows: number): number {
+  const T = tasks.length;
+  let logSum = 0;
+  let weightSum = 0;
+  tasks.forEach((task, t) => {
+    if (perTask[t]! > 0) {
+      logSum += task.weight * Math.log(perTask[t]!);
+      weightSum += task.weight;
+    }
+  });
+  const geometric = weightSum > 0 ? Math.exp(logSum / weightSum) : 0;
+  for (let i = 0; i < rows * T; i++) {
+    const t = i % T;
+    gradY[i] = perTask[t]! > 0 && weightSum > 0 ? (gradY[i]! * geometric * tasks[t]!.weight) / (weightSum * perTask[t]!) : 0;
+  }
+  return geometric;
 }

@@ -10,9 +10,11 @@ import matmulRegblockVec4 from '../../shaders/matmul_regblock_vec4.wgsl?raw';
 import matmulTiled from '../../shaders/matmul_tiled.wgsl?raw';
 import sigmoid from '../../shaders/sigmoid.wgsl?raw';
 import loss from '../../shaders/loss.wgsl?raw';
+import lossFn from '../../shaders/loss_fn.wgsl?raw';
+import gls from '../../shaders/gls.wgsl?raw';
 import optimizer from '../../shaders/optimizer.wgsl?raw';
 
-export const SHADER_FILES = { sigmoidFn, matmulCommon, matmulRegblock, matmulRegblockVec4, matmulTiled, sigmoid, loss, optimizer } as const;
+export const SHADER_FILES = { sigmoidFn, matmulCommon, matmulRegblock, matmulRegblockVec4, matmulTiled, sigmoid, loss, lossFn, gls, optimizer } as const;
 
 /** Invocations per workgroup of the one-element-per-invocation kernels (sigmoid, optimizer). */
 export const ELEMENTWISE_WORKGROUP = 256;

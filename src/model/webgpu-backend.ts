@@ -1,11 +1,12 @@
 // The WebGPU backend: owns every GPU buffer for one model shape and batch size (made once), and
-// records whole training steps — forward, loss, backward, update: 7 dispatches — into one
+// records whole training steps — forward, loss, backward, update: 7 dispatches (8 under the
+// geometric loss strategy: its one-workgroup rescaling of G_Y) — into one
 // compute pass, several steps per submit. Nothing is created per step; the loss stays on the
 // GPU until readLoss() copies it out through a staging buffer.
 //
 //   1 matmul  S   = σ(X·Wᵀ + b)                (epilogue: bias + sigmoid)
 //   2 matmul  Y   = S·Aᵀ + c                   (epilogue: bias)
-//   3 loss    G_Y, lossSums += L_t
+//   3 loss    G_Y, lossSums += L_t           (gls: then one workgroup rescales G_Y, shaders/gls.wgsl)
 //   4 matmul  dA  = G_Yᵀ·S,   dc = Σ_n G_Y      (row sums of op(A))
 //   5 matmul  G_Z = (G_Y·A) ⊙ S ⊙ (1 − S)       (epilogue: sigmoid backward)
 //   6 matmul  dW  = G_Zᵀ·X,   db = Σ_n G_Z
@@ -17,7 +18,7 @@ import { chooseLossWorkgroup } from '../kernels/tuning.js';
 import { autotuneMatmul, type TuningStore } from '../kernels/autotune.js';
 import { UniformArena } from '../gpu/uniforms.js';
 import { SinglePass, TimedPasses, type KernelTime, type PassRecorder } from '../gpu/passes.js';
-import { encodeLoss, lossKernel, packTaskInfo, taskInfoBytes, writeLossDims } from '../kernels/loss.js';
+import { encodeGls, encodeLoss, glsKernel, lossKernel, packTaskInfo, taskInfoBytes, writeLossDims } from '../kernels/loss.js';
 import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulDims, type MatmulKernel, type MatmulTuning } from '../kernels/matmul.js';
 import { encodeElementwise } from '../kernels/sigmoid.js';
 import { optimizerKernel, writeOptimizerStep } from '../kernels/optimizer.js';
@@ -41,12 +42,15 @@ export interface WebGpuBackendOptions {
   lossWorkgroup?: number;
 }
 
-const DISPATCHES_PER_STEP = 7;
+/** 7, and an eighth (a single workgroup) under the geometric loss strategy. */
+const DISPATCHES_PER_STEP = 8;
 
 interface Kernels {
   hidden: MatmulKernel;
   output: MatmulKernel;
   loss: Kernel;
+  /** Only under weighting 'gls'. */
+  gls?: Kernel;
   gradTransposed: MatmulKernel;
   gradHidden: MatmulKernel;
   update: Kernel;
@@ -77,6 +81,7 @@ interface DataBindings {
   hidden: GPUBindGroup;
   loss: GPUBindGroup;
   lossScratch: GPUBindGroup;
+  gls?: GPUBindGroup;
   gradW: GPUBindGroup;
 }
 
@@ -135,7 +140,8 @@ export class WebGpuBackend implements TrainingBackend {
       matmulKernel(registry, tuning, { epilogue: 'sigmoidGrad' }),
       optimizerKernel(registry),
     ]);
-    const kernels = { hidden, output, loss, gradTransposed, gradHidden, update };
+    const gls = config.weighting === 'gls' ? await glsKernel(registry, config.shape.tasks, options.lossWorkgroup ?? chooseLossWorkgroup(ctx)) : undefined;
+    const kernels = { hidden, output, loss, gls, gradTransposed, gradHidden, update };
     return new WebGpuBackend(ctx, config, tuning, kernels, options.stepsPerSubmit ?? 16, options.maxDatasetRows);
   }
 
@@ -222,6 +228,7 @@ export class WebGpuBackend implements TrainingBackend {
       hidden: this.group(k.hidden, { a: X, b: b.params, aux: b.params, c: b.hidden, rowSums: b.unusedWrite }),
       loss: this.group(k.loss, { ...this.lossBindings(Y, mask), lossSums: b.lossSums }),
       lossScratch: this.group(k.loss, { ...this.lossBindings(Y, mask), lossSums: b.lossScratch }),
+      gls: k.gls && this.group(k.gls, { y: b.output, targets: Y, mask, tasks: b.tasks, gradY: b.gradOutput }),
       gradW: this.group(k.gradTransposed, {
         a: b.gradHidden,
         b: X,
@@ -305,6 +312,7 @@ export class WebGpuBackend implements TrainingBackend {
     this.encodeForward(rec, data.hidden, rows, start * d);
     const lossOffset = this.arena.push((view) => writeLossDims(view, { rows, tasks: T, offsetRows: start, weighting: this.weightingCode }));
     encodeLoss(rec.next('loss, G_Y'), this.kernels.loss, lossGroup, lossOffset, T);
+    if (this.kernels.gls && data.gls) encodeGls(rec.next('geometric loss: G_Y rescaled'), this.kernels.gls, data.gls, lossOffset);
     const g = this.staticGroups;
     // dA and dc, dW and db: bound as their own ranges of the gradient buffer (offsets 0).
     this.matmul(rec, 'dA = G_Yᵀ·S, dc', this.kernels.gradTransposed, g.gradA, { M: T, N: H, K: rows });
@@ -436,7 +444,7 @@ export class WebGpuBackend implements TrainingBackend {
     const data = this.dataset();
     checkStep(step, data.rows, this.config.maxBatch);
     const encoder = this.device.createCommandEncoder({ label: 'profiled step' });
-    const rec = new TimedPasses(this.device, encoder, DISPATCHES_PER_STEP);
+    const rec = new TimedPasses(this.device, encoder, this.kernels.gls ? 8 : 7);
     this.encodeLossAndGradients(rec, step.start, step.rows, data.loss);
     this.encodeUpdate(rec, step.learningRate);
     this.lossSteps++;

@@ -1,0 +1,73 @@
+// Geometric loss strategy: rescales G_Y, which the loss kernel wrote as each task's own ∂L_t/∂Y,
+// into the gradient of the weighted geometric mean of the task losses:
+//   L = exp(Σ_{t∈P} w_t·log L_t / Σ_{t∈P} w_t),   ∂L/∂L_t = L·w_t / (W_P·L_t),
+// P the tasks observed in the batch with L_t > 0 (the others get a zero gradient). One workgroup
+// (WORKGROUP invocations): it recomputes each L_t with a workgroup reduction (T small passes over
+// the batch), then scales every G_Y element in place.
+//
+// | binding | name    | access     | shape                                          |
+// |---------|---------|------------|------------------------------------------------|
+// | 0       | y       | read       | rows×T predictions                             |
+// | 1       | targets | read       | rows×T, starting at row offsetRows             |
+// | 2       | mask    | read       | rows×T (1 = observed), starting at offsetRows  |
+// | 3       | tasks   | read       | T × TaskInfo (weight, loss kind, c_t)          |
+// | 4       | gradY   | read_write | rows×T (scaled in place)                       |
+// | 5       | dims    | uniform    | LossDims                                       |
+
+// TaskInfo, LossDims and the LOSS_* codes: generated (src/kernels/gls.ts).
+override WORKGROUP: u32 = 256u;
+override TASKS: u32 = 1u;
+
+@group(0) @binding(0) var<storage, read> y: array<f32>;
+@group(0) @binding(1) var<storage, read> targets: array<f32>;
+@group(0) @binding(2) var<storage, read> mask: array<f32>;
+@group(0) @binding(3) var<storage, read> tasks: array<TaskInfo>;
+@group(0) @binding(4) var<storage, read_write> gradY: array<f32>;
+@group(0) @binding(5) var<uniform> dims: LossDims;
+
+var<workgroup> partial: array<vec2f, WORKGROUP>;
+var<workgroup> taskLoss: array<f32, TASKS>;
+
+@compute @workgroup_size(WORKGROUP)
+fn main(@builtin(local_invocation_index) li: u32) {
+  let T = dims.tasks;
+  for (var t = 0u; t < T; t++) {
+    let kind = tasks[t].kind;
+    let dataBase = dims.offsetRows * T + t;
+    var local = vec2f(0.0); // (count, loss sum)
+    for (var n = li; n < dims.rows; n += WORKGROUP) {
+      let w = mask[dataBase + n * T];
+      if (w != 0.0) {
+        local += vec2f(w, w * lossValue(kind, y[n * T + t], targets[dataBase + n * T]));
+      }
+    }
+    partial[li] = local;
+    workgroupBarrier();
+    for (var stride = WORKGROUP / 2u; stride > 0u; stride /= 2u) {
+      if (li < stride) {
+        partial[li] += partial[li + stride];
+      }
+      workgroupBarrier();
+    }
+    if (li == 0u) {
+      let total = partial[0];
+      taskLoss[t] = select(0.0, total.y / total.x, total.x > 0.0);
+    }
+    workgroupBarrier();
+  }
+  // The weighted geometric mean over the tasks with a positive loss in this batch.
+  var logSum = 0.0;
+  var weightSum = 0.0;
+  for (var t = 0u; t < T; t++) {
+    if (taskLoss[t] > 0.0) {
+      logSum += tasks[t].weight * log(taskLoss[t]);
+      weightSum += tasks[t].weight;
+    }
+  }
+  let geometric = select(0.0, exp(logSum / weightSum), weightSum > 0.0);
+  for (var i = li; i < dims.rows * T; i += WORKGROUP) {
+    let t = i % T;
+    let lt = taskLoss[t];
+    gradY[i] = select(0.0, gradY[i] * geometric * tasks[t].weight / (weightSum * lt), lt > 0.0 && weightSum > 0.0);
+  }
+}
