@@ -3,7 +3,8 @@
 //   L = exp(Σ_{t∈P} w_t·log L_t / Σ_{t∈P} w_t),   ∂L/∂L_t = L·w_t / (W_P·L_t),
 // P the tasks observed in the batch with L_t > 0 (the others get a zero gradient). One workgroup
 // (WORKGROUP invocations): it recomputes each L_t with a workgroup reduction (T small passes over
-// the batch), then scales every G_Y element in place.
+// the batch; the same reduction as loss.wgsl's — deliberately, since handing the loss kernel's L_t
+// over would take it past WebGPU's default of 8 storage bindings), then scales G_Y in place.
 //
 // | binding | name    | access     | shape                                          |
 // |---------|---------|------------|------------------------------------------------|

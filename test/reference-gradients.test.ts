@@ -104,10 +104,10 @@ test('the coupling regularisers: the optimizer adds their gradient (central fini
   }
 });
 
-test('uncertainty weighting: ∂L/∂s and ∂L/∂Y of Σ w_t(c_t·e^{−s_t}·L_t + ½·s_t) against central finite differences', () => {
+/** Outputs, targets and a mask for three weighted tasks (MSE, BCE, MSE), every `maskEvery`-th entry missing. */
+function weightedTasks(rows: number, seed: number, maskEvery: number) {
   const T = 3;
-  const rows = 7;
-  const random = new Random(4);
+  const random = new Random(seed);
   const tasks: TaskSpec[] = [
     { loss: 'mse', weight: 1 },
     { loss: 'bce', weight: 0.5 },
@@ -115,7 +115,13 @@ test('uncertainty weighting: ∂L/∂s and ∂L/∂Y of Σ w_t(c_t·e^{−s_t}·
   ];
   const Y = Float64Array.from({ length: rows * T }, () => random.normal());
   const targets = Float64Array.from({ length: rows * T }, (_, i) => (tasks[i % T]!.loss === 'bce' ? Number(random.next() < 0.5) : random.normal()));
-  const mask = Float64Array.from({ length: rows * T }, (_, i) => Number(i % 5 !== 0));
+  const mask = Float64Array.from({ length: rows * T }, (_, i) => Number(i % maskEvery !== 0));
+  return { T, tasks, Y, targets, mask };
+}
+
+test('uncertainty weighting: ∂L/∂s and ∂L/∂Y of Σ w_t(c_t·e^{−s_t}·L_t + ½·s_t) against central finite differences', () => {
+  const rows = 7;
+  const { T, tasks, Y, targets, mask } = weightedTasks(rows, 4, 5);
   const logVar = Float64Array.from([0.3, -0.4, 0.1]);
   const total = (y: Float64Array, s: Float64Array) => taskLoss(y, targets, mask, tasks, rows, 0, { kind: 'uw', logVar: s }).total;
   const analytic = taskLoss(Y, targets, mask, tasks, rows, 0, { kind: 'uw', logVar });
@@ -135,17 +141,8 @@ test('uncertainty weighting: ∂L/∂s and ∂L/∂Y of Σ w_t(c_t·e^{−s_t}·
 });
 
 test('the geometric loss strategy: ∂L/∂Y of exp(Σ w_t·log L_t / Σ w_t) against central finite differences', () => {
-  const T = 3;
   const rows = 6;
-  const random = new Random(7);
-  const tasks: TaskSpec[] = [
-    { loss: 'mse', weight: 1 },
-    { loss: 'bce', weight: 0.5 },
-    { loss: 'mse', weight: 2 },
-  ];
-  const Y = Float64Array.from({ length: rows * T }, () => random.normal());
-  const targets = Float64Array.from({ length: rows * T }, (_, i) => (tasks[i % T]!.loss === 'bce' ? Number(random.next() < 0.5) : random.normal()));
-  const mask = Float64Array.from({ length: rows * T }, (_, i) => Number(i % 4 !== 0));
+  const { tasks, Y, targets, mask } = weightedTasks(rows, 7, 4);
   const total = (y: Float64Array) => taskLoss(y, targets, mask, tasks, rows, 0, { kind: 'gls' }).total;
   const analytic = taskLoss(Y, targets, mask, tasks, rows, 0, { kind: 'gls' });
   // The loss itself is the weighted geometric mean of the task losses.
