@@ -2,9 +2,9 @@
 // into the gradient of the weighted geometric mean of the task losses:
 //   L = exp(Σ_{t∈P} w_t·log L_t / Σ_{t∈P} w_t),   ∂L/∂L_t = L·w_t / (W_P·L_t),
 // P the tasks observed in the batch with L_t > 0 (the others get a zero gradient). One workgroup
-// (WORKGROUP invocations): it recomputes each L_t with a workgroup reduction (T small passes over
-// the batch; the same reduction as loss.wgsl's — deliberately, since handing the loss kernel's L_t
-// over would take it past WebGPU's default of 8 storage bindings), then scales G_Y in place.
+// (WORKGROUP invocations): it recomputes each L_t with loss.wgsl's reduction (taskLossSums; T small
+// passes over the batch — handing the loss kernel's L_t over would take it past WebGPU's default
+// of 8 storage bindings), then scales G_Y in place.
 //
 // | binding | name    | access     | shape                                          |
 // |---------|---------|------------|------------------------------------------------|
@@ -15,8 +15,8 @@
 // | 4       | gradY   | read_write | rows×T (scaled in place)                       |
 // | 5       | dims    | uniform    | LossDims                                       |
 
-// TaskInfo, LossDims and the LOSS_* codes: generated (src/kernels/gls.ts).
-override WORKGROUP: u32 = 256u;
+// TaskInfo, LossDims and the LOSS_* codes: generated (src/kernels/loss.ts); WORKGROUP and
+// taskLossSums: shaders/loss_fn.wgsl.
 override TASKS: u32 = 1u;
 
 @group(0) @binding(0) var<storage, read> y: array<f32>;
@@ -26,35 +26,17 @@ override TASKS: u32 = 1u;
 @group(0) @binding(4) var<storage, read_write> gradY: array<f32>;
 @group(0) @binding(5) var<uniform> dims: LossDims;
 
-var<workgroup> partial: array<vec2f, WORKGROUP>;
 var<workgroup> taskLoss: array<f32, TASKS>;
 
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(local_invocation_index) li: u32) {
   let T = dims.tasks;
   for (var t = 0u; t < T; t++) {
-    let kind = tasks[t].kind;
-    let dataBase = dims.offsetRows * T + t;
-    var local = vec2f(0.0); // (count, loss sum)
-    for (var n = li; n < dims.rows; n += WORKGROUP) {
-      let w = mask[dataBase + n * T];
-      if (w != 0.0) {
-        local += vec2f(w, w * lossValue(kind, y[n * T + t], targets[dataBase + n * T]));
-      }
-    }
-    partial[li] = local;
-    workgroupBarrier();
-    for (var stride = WORKGROUP / 2u; stride > 0u; stride /= 2u) {
-      if (li < stride) {
-        partial[li] += partial[li + stride];
-      }
-      workgroupBarrier();
-    }
+    let total = taskLossSums(t, li);
     if (li == 0u) {
-      let total = partial[0];
       taskLoss[t] = select(0.0, total.y / total.x, total.x > 0.0);
     }
-    workgroupBarrier();
+    workgroupBarrier(); // every invocation has read partial before the next task overwrites it
   }
   // The weighted geometric mean over the tasks with a positive loss in this batch.
   var logSum = 0.0;

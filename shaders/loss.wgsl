@@ -25,7 +25,7 @@
 // | 8       | dims     | uniform    | LossDims                                       |
 
 // LOSS_* and WEIGHTING_* codes, TaskInfo and LossDims: generated from src/core and src/kernels/loss.ts.
-override WORKGROUP: u32 = 256u;
+// WORKGROUP, lossValue, lossGradient and taskLossSums: shaders/loss_fn.wgsl (shared with gls.wgsl).
 
 @group(0) @binding(0) var<storage, read> y: array<f32>;
 @group(0) @binding(1) var<storage, read> targets: array<f32>;
@@ -37,10 +37,6 @@ override WORKGROUP: u32 = 256u;
 @group(0) @binding(7) var<storage, read_write> gradLogVar: array<f32>;
 @group(0) @binding(8) var<uniform> dims: LossDims;
 
-var<workgroup> partial: array<vec2f, WORKGROUP>;
-
-// lossValue and lossGradient: shaders/loss_fn.wgsl (shared with gls.wgsl).
-
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
   let t = wid.x;
@@ -48,22 +44,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let info = tasks[t];
   let dataBase = dims.offsetRows * T + t;
 
-  var local = vec2f(0.0); // (count, loss sum) over this invocation's rows
-  for (var n = li; n < dims.rows; n += WORKGROUP) {
-    let w = mask[dataBase + n * T];
-    if (w != 0.0) {
-      local += vec2f(w, w * lossValue(info.kind, y[n * T + t], targets[dataBase + n * T]));
-    }
-  }
-  partial[li] = local;
-  workgroupBarrier();
-  for (var stride = WORKGROUP / 2u; stride > 0u; stride /= 2u) {
-    if (li < stride) {
-      partial[li] += partial[li + stride];
-    }
-    workgroupBarrier();
-  }
-  let total = workgroupUniformLoad(&partial[0]);
+  let total = taskLossSums(t, li);
   let count = total.x;
 
   let meanLoss = select(0.0, total.y / count, count > 0.0);

@@ -16,7 +16,7 @@ const project = mkdtempSync(join(tmpdir(), 'sigmtl-consumer-'));
 const npm = (args: string[], cwd: string) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 const CONSUMER = `// A user's Node program: train on in-memory data, predict, save, reload, predict again.
-import { loadModel, train, type Model, type TrainResult } from 'sigmtl';
+import { isCheckpoint, loadModel, readCsvText, syntheticData, train, VERSION, type Model, type TrainResult } from 'sigmtl';
 import { loadModelFile, requestNodeDevice, saveModel } from 'sigmtl/node';
 
 const features: number[][] = [];
@@ -39,8 +39,25 @@ async function run(backend: 'webgpu' | 'cpu', device?: GPUDevice) {
   return { backend: result.backend, lossFirst: result.lossFirst, lossLast: result.lossLast, losses: model.losses, same, first: Array.from(before.slice(0, 2)) };
 }
 
+// The rest of the surface: weightings, the single-task comparison, relations, exports, data helpers.
+async function surface() {
+  const r = await train({ features, targets, hidden: 4, epochs: 4, backend: 'cpu', weighting: { kind: 'dwa', temperature: 2 }, compareSingleTask: true });
+  const relations = r.model.taskRelations(features, targets);
+  return {
+    deltaM: typeof r.comparison?.deltaM === 'number',
+    weights: Object.keys(r.taskWeights).length,
+    onnx: r.model.toOnnx().length > 100,
+    torch: r.model.toTorch().includes('class SigmtlModel'),
+    cosine: relations.cosine.length,
+    notCheckpoint: !isCheckpoint(r.model.toSafetensors()),
+    csv: readCsvText('a,y\\n1,2\\n3,4\\n', { targets: ['y'] }).features.length,
+    synthetic: syntheticData({ rows: 20 }).train.taskNames.length,
+    version: typeof VERSION === 'string',
+  };
+}
+
 const device = await requestNodeDevice();
-const out = { webgpu: await run('webgpu', device), cpu: await run('cpu') };
+const out = { webgpu: await run('webgpu', device), cpu: await run('cpu'), surface: await surface() };
 device.destroy();
 console.log(JSON.stringify(out));
 `;
@@ -114,6 +131,7 @@ test('a TypeScript consumer and the README example type-check and run in Node on
     expect(out[backend].losses).toEqual(['mse', 'bce']);
     expect(out[backend].same, 'predictions identical after save and reload').toBe(true);
   }
+  expect(out.surface).toEqual({ deltaM: true, weights: 2, onnx: true, torch: true, cosine: 4, notCheckpoint: true, csv: 2, synthetic: 5, version: true });
   const readme = spawnSync(process.execPath, [join(project, 'out', 'readme.js')], { cwd: project, encoding: 'utf8', timeout: 180_000 });
   expect(readme.status, readme.stderr).toBe(0);
   expect(readme.stdout).toMatch(/hammingLoss: [\d.]+/);

@@ -215,7 +215,7 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
 
     return {
       model: new Model(model),
-      taskWeights: Object.fromEntries(problem.targetNames.map((name, t) => [name, factors(params)[t]!])),
+      taskWeights: Object.fromEntries(Array.from(factors(params), (w, t) => [problem.targetNames[t]!, w])),
       backend: backend.kind,
       adapter: opened.adapter,
       notice: opened.notice,
