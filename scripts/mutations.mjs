@@ -7,7 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const TESTS = ['test/golden.test.ts', 'test/reference-gradients.test.ts', 'test/elementwise.test.ts', 'test/weighting.test.ts'];
+const TESTS = ['test/golden.test.ts', 'test/reference-gradients.test.ts', 'test/elementwise.test.ts', 'test/weighting.test.ts', 'test/aggregators.test.ts'];
 
 /** [file, exact text (must occur once), replacement] */
 const MUTATIONS = [
@@ -130,6 +130,35 @@ const MUTATIONS = [
       ['shaders/optimizer.wgsl', '(i >= opt.frozenStart && i < opt.frozenEnd)', '(i >= opt.frozenStart && i < opt.frozenStart)'],
       ['src/cpu/optimizer.ts', 'if (i >= frozen[0] && i < frozen[1]) continue;', 'if (i >= frozen[0] && i < frozen[0]) continue;'],
     ],
+  },
+  {
+    name: 'PCGrad projects where the gradients agree instead of where they conflict',
+    edits: [
+      ['shaders/aggregate.wgsl', 'if (dot < 0.0) {', 'if (dot > 0.0) {'],
+      ['src/cpu/aggregators.ts', 'if (dot < 0) {', 'if (dot > 0) {'],
+    ],
+  },
+  {
+    name: 'UPGrad without its lower bound e_i (a task may drop its own gradient)',
+    edits: [
+      ['shaders/aggregate.wgsl', 'max(select(0.0, 1.0, k == i), ', 'max(0.0, '],
+      ['src/cpu/aggregators.ts', 'Math.max(k === i ? 1 : 0, ', 'Math.max(0, '],
+    ],
+  },
+  {
+    name: 'MGDA weights not scaled by the number of tasks',
+    edits: [
+      ['shaders/aggregate.wgsl', 'weight[t] = scratch[t] * f32(count);', 'weight[t] = scratch[t];'],
+      ['src/cpu/aggregators.ts', 'return alpha.map((a) => a * count);', 'return alpha.map((a) => a);'],
+    ],
+  },
+  {
+    name: 'task Gramian without the bias gradients',
+    edits: [['shaders/gramian.wgsl', 'dot += jacobianBias[s * dims.hidden + i] * jacobianBias[t * dims.hidden + i];', 'dot += 0.0;']],
+  },
+  {
+    name: 'per-task hidden gradients without S(1−S)',
+    edits: [['shaders/task_jacobian.wgsl', '* params[dims.offsetA + t * dims.hidden + h] * s * (1.0 - s);', '* params[dims.offsetA + t * dims.hidden + h] * s;']],
   },
 ];
 

@@ -52,7 +52,7 @@ export interface EpochReport {
   validationPerTask?: Float64Array;
   /** A after this epoch, T×H row-major. */
   coupling: Float64Array;
-  /** Each task's factor on its loss after this epoch: w_t, or w_t·c_t·e^{−s_t} under uncertainty weighting. */
+  /** Each task's factor on its loss after this epoch: w_t, or w_t·c_t·e^{−s_t} under uncertainty weighting, or an aggregator's mean α over the epoch's last report. */
   taskWeights: Float64Array;
 }
 
@@ -89,6 +89,11 @@ export interface TrainOptions {
    * dynamic weight average (Liu, Johns & Davison 2019): each epoch's task weights from the ratio of
    * its last two epochs' losses, softmax with `temperature` τ (default 2); or 'gls', the geometric
    * loss strategy (Chennupati et al. 2019): exp(Σ w_t·log L_t / Σ w_t) over the batch's tasks.
+   * Or a gradient aggregator, which keeps the loss Σ w_t·L_t and combines the tasks' gradients of the
+   * shared W and b as Σ α_t·J_t with α from their Gramian each step: 'mgda' (the min-norm convex
+   * combination, Sener & Koltun 2018), 'pcgrad' (conflicting gradients projected off each other in
+   * a seeded random order, Yu et al. 2020) or 'upgrad' (each projected onto the dual cone of all,
+   * Quinton & Rey 2024); α = 1 for tasks that do not conflict.
    */
   weighting?: WeightingKind | { kind: WeightingKind; temperature?: number };
   /**

@@ -164,7 +164,9 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
             return dynamic;
           }
         : undefined;
-    const factors = (params: Float64Array) => dynamic?.slice() ?? taskFactors(plan, layout, params);
+    // The gradient aggregators' α: their mean over the latest report's steps.
+    let aggregated: Float64Array | undefined;
+    const factors = (params: Float64Array) => (aggregated ?? dynamic)?.slice() ?? taskFactors(plan, layout, params);
     let run;
     try {
       run = await trainModel(backend, problem.train.data, problem.validation?.data, {
@@ -178,7 +180,10 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
         verifyEvery: settings.verifyEvery,
         referenceLoss: lossFirst,
         reweight,
-        onReport: options.onProgress,
+        onReport: (report) => {
+          if (report.taskWeights) aggregated = report.taskWeights;
+          options.onProgress?.(report);
+        },
         shouldStop: signal && (() => signal.aborted),
         stepsPerPoll: 16,
         start,
@@ -332,6 +337,7 @@ export function planBackend(problem: Problem, settings: Settings): BackendPlan {
     maxBatch: batch,
     coupling: { freezeA: c.freeze, l1A: c.l1, identityA: c.towardIdentity },
     weighting: settings.weighting,
+    seed: settings.seed,
   };
   const hyper = {
     hidden,

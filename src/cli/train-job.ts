@@ -1,7 +1,7 @@
 // The options of `sigmtl train` → a TrainJob: which data to load, the library's TrainOptions
 // (checked again, by the library, before any work), and where files go. Syntax errors here are
 // UsageErrors naming the flag; everything else is train()'s own validation.
-import { DataError, readCsvText, readFileBytes, type LoadDatasetOptions, type LossChoice, type TrainOptions } from 'sigmtl/node';
+import { DataError, readCsvText, readFileBytes, WEIGHTING_KINDS, type LoadDatasetOptions, type LossChoice, type TrainOptions } from 'sigmtl/node';
 import { choice, flag, list, number, text, UsageError, type OptionSpec, type Parsed } from './args.js';
 
 export const trainHelp = `sigmtl train — train a multi-task model y = A·σ(W·x + b) + c
@@ -23,11 +23,14 @@ Model
                         64 for up to 30 epochs each and keeps the lowest validation loss
   --loss auto|mse|bce   or a comma list per task (auto: BCE for 0/1 columns)
   --task-weights LIST   per-task loss weights (default 1 each)
-  --weighting equal|uw|dwa|gls  how task losses combine: fixed weights (equal); uncertainty
-                        weighting (uw: each task's log-variance s_t is learned, Σ w_t·(c_t·e^{−s_t}·L_t
+  --weighting equal|uw|dwa|gls|mgda|pcgrad|upgrad  how the tasks combine: fixed weights (equal);
+                        uncertainty weighting (uw: each task's log-variance s_t is learned, Σ w_t·(c_t·e^{−s_t}·L_t
                         + ½·s_t)); dynamic weight average (dwa: each epoch's weights from its last two
                         epochs' loss ratios, softmax with --dwa-temperature τ, default 2); the
-                        geometric loss strategy (gls: the weighted geometric mean of the task losses)
+                        geometric loss strategy (gls: the weighted geometric mean of the task losses);
+                        or a gradient aggregator over the tasks' gradients of W and b, from their
+                        Gramian each step: mgda (min-norm combination), pcgrad (conflicts projected
+                        away, seeded order), upgrad (projections onto the dual cone)
   --A-init identity|random|FILE.csv   task-coupling matrix A (T rows × H columns in the CSV)
   --freeze-A            keep A as initialised
   --A-l1 λ              L1 penalty λ·Σ|A| (sparse coupling)
@@ -143,7 +146,7 @@ export async function trainJobFromArgs(p: Parsed): Promise<TrainJob> {
   const options: TrainJob['options'] = {
     losses: losses.length === 1 ? (losses[0] as LossChoice) : (losses as LossChoice[]),
     taskWeights: weights,
-    weighting: { kind: choice(p, 'weighting', ['equal', 'uw', 'dwa', 'gls'] as const, 'equal'), temperature: number(p, 'dwa-temperature', 2, { above: 0 }) },
+    weighting: { kind: choice(p, 'weighting', WEIGHTING_KINDS, 'equal'), temperature: number(p, 'dwa-temperature', 2, { above: 0 }) },
     hidden: p.values.hidden === undefined ? undefined : p.values.hidden === 'auto' ? 'auto' : number(p, 'hidden', 1, { integer: true, min: 1 }),
     epochs: number(p, 'epochs', 200, { integer: true, min: 1 }),
     batchSize: number(p, 'batch-size', 64, { integer: true, min: 1 }),

@@ -28,14 +28,18 @@ export interface BackendConfig {
   maxBatch: number;
   /** The task-coupling matrix A: frozen, or regularised (L1, toward the identity). */
   coupling?: CouplingOptions;
-  /** How the task losses combine (default 'equal': Σ w_t·L_t). */
+  /** How the task losses (or, for the aggregators, their gradients) combine (default 'equal': Σ w_t·L_t). */
   weighting?: WeightingKind;
+  /** Seeds PCGrad's random projection order (default 0). */
+  seed?: number;
 }
 
 export interface LossReport {
   /** Mean of each task's batch loss L_t over the steps since the last read. */
   perTask: Float64Array;
   steps: number;
+  /** Under a gradient aggregator: the mean of its task weights α over the same steps. */
+  taskWeights?: Float64Array;
 }
 
 export interface GradientReport {
@@ -43,6 +47,9 @@ export interface GradientReport {
   perTask: Float64Array;
   /** ∂L/∂θ in the flat parameter layout. */
   grads: Float64Array;
+  /** Under a gradient aggregator: the T×T Gramian of the tasks' gradients of W and b, and α. */
+  gramian?: Float64Array;
+  taskWeights?: Float64Array;
 }
 
 export interface TrainingBackend {

@@ -11,17 +11,51 @@
 //   gls:   L = exp(Σ_{t∈P} w_t·log L_t / Σ_{t∈P} w_t), the geometric loss strategy (Chennupati et
 //          al. 2019), P the tasks observed in the batch with L_t > 0: ∂L/∂L_t = L·w_t/(W_P·L_t),
 //          so a task's gradient is scaled by the inverse of its own loss.
+// The gradient aggregators leave the loss as under 'equal' and change how the tasks' gradients of
+// the shared parameters (W, b) combine: with J_t = ∂(w_t·L_t)/∂(W, b) and the T×T Gramian
+// G_st = ⟨J_s, J_t⟩, the step's shared gradient is Σ_t α_t·J_t with weights α from G (A's row t
+// and c_t belong to task t alone and keep their plain gradient). The weights are scaled so that
+// tasks whose gradients do not conflict get α = 1, the step of 'equal':
+//   mgda:   α = |P|·argmin_{a ∈ simplex} aᵀGa, the min-norm point of the gradients' convex hull
+//           (Sener & Koltun 2018), over the tasks P with a nonzero gradient.
+//   pcgrad: each J_i projected off every J_j it conflicts with (⟨J_i', J_j⟩ < 0), in a seeded
+//           random order, then summed (Yu et al. 2020); α = Σ_i c_i, J_i' = Σ_j c_ij·J_j.
+//   upgrad: each J_i projected onto the dual cone {g : ⟨g, J_j⟩ ≥ 0 ∀j}, then summed (Quinton &
+//           Rey 2024, with the sum in place of the mean): α = Σ_i v_i, v_i = argmin_{v ≥ e_i} vᵀGv.
+// Solvers: src/cpu/aggregators.ts (float64) and shaders/aggregate.wgsl.
 import { wgslEnum } from './wgsl.js';
 
-export const WEIGHTING_KINDS = ['equal', 'uw', 'dwa', 'gls'] as const;
+export const WEIGHTING_KINDS = ['equal', 'uw', 'dwa', 'gls', 'mgda', 'pcgrad', 'upgrad'] as const;
 export type WeightingKind = (typeof WEIGHTING_KINDS)[number];
 
+export const AGGREGATOR_KINDS = ['mgda', 'pcgrad', 'upgrad'] as const;
+export type AggregatorKind = (typeof AGGREGATOR_KINDS)[number];
+
+/** The aggregators' codes in shaders/aggregate.wgsl. */
+export const AGGREGATOR_CODES: { readonly [K in AggregatorKind]: number } = { mgda: 0, pcgrad: 1, upgrad: 2 };
+
+/** The aggregators' iteration caps and stopping tolerance, for shaders/aggregate.wgsl and its twin src/cpu/aggregators.ts. */
+export const AGGREGATOR_LIMITS = {
+  /** MGDA: pairwise (SMO) steps at most. */
+  mgdaSteps: 1024,
+  /** UPGrad: coordinate-descent sweeps at most, per projection. */
+  upgradSweeps: 256,
+  /** Stop when the optimality gap (MGDA, relative to max G_tt) or the largest change (UPGrad) is below this. */
+  tolerance: 1e-6,
+} as const;
+
+export const isAggregator = (kind: WeightingKind | undefined): kind is AggregatorKind => (AGGREGATOR_KINDS as readonly string[]).includes(kind ?? '');
+
+/** `code`: what the loss kernel does (the aggregators' loss is the equal weighting's). */
 export const WEIGHTINGS: { readonly [K in WeightingKind]: { readonly code: number; readonly summary: string } } = {
   equal: { code: 0, summary: 'Σ w_t·L_t with fixed task weights' },
   uw: { code: 1, summary: 'uncertainty weighting: learned log-variances s_t, Σ w_t·(c_t·e^{−s_t}·L_t + ½·s_t)' },
   // Within a step, dwa is a fixed weighting: its λ_t change between epochs (setTaskWeights).
   dwa: { code: 0, summary: 'dynamic weight average: λ_t from the last two epochs\' loss ratios, temperature τ' },
   gls: { code: 2, summary: 'geometric loss strategy: the weighted geometric mean of the task losses' },
+  mgda: { code: 0, summary: 'MGDA: the min-norm convex combination of the tasks\' shared-parameter gradients' },
+  pcgrad: { code: 0, summary: 'PCGrad: each task\'s gradient projected off the ones it conflicts with, in random order' },
+  upgrad: { code: 0, summary: 'UPGrad: each task\'s gradient projected onto the dual cone of all of them' },
 };
 
 /** The default temperature τ of dynamic weight average (the paper's). */
@@ -37,4 +71,6 @@ export function dwaWeights(last: ArrayLike<number>, beforeLast: ArrayLike<number
   return e.map((v) => (T * v) / sum);
 }
 
-export const WEIGHTING_WGSL = wgslEnum('WEIGHTING', Object.fromEntries(WEIGHTING_KINDS.map((k) => [k, WEIGHTINGS[k].code])));
+export const AGGREGATOR_WGSL = wgslEnum('AGGREGATOR', AGGREGATOR_CODES);
+
+export const WEIGHTING_WGSL = wgslEnum('WEIGHTING', Object.fromEntries(WEIGHTING_KINDS.filter((k) => !isAggregator(k)).map((k) => [k, WEIGHTINGS[k].code])));

@@ -60,6 +60,13 @@ export function wgslConstant(name: string, value: number): string {
   return `const ${name}: u32 = ${value}u;`;
 }
 
+/** `const NAME: f32 = value;` (exactly representable decimal text for a finite f32). */
+export function wgslF32Constant(name: string, value: number): string {
+  if (!Number.isFinite(value)) throw new RangeError(`WGSL constant ${name}: ${value} is not finite`);
+  const text = Math.fround(value).toExponential();
+  return `const ${name}: f32 = ${text};`;
+}
+
 /** camelCase or kebab-case → UPPER_SNAKE. */
 export function constantName(name: string): string {
   return name

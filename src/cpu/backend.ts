@@ -1,11 +1,13 @@
 // The CPU backend: the float64 reference behind the TrainingBackend interface. It is the
 // yardstick for the WebGPU backend and a fallback where there is no WebGPU at all.
-import { backward, forward, taskLoss } from './reference.js';
+import { forward } from './reference.js';
+import { referenceGradients } from './step.js';
 import { optimizerStep } from './optimizer.js';
 import { newOptimizerState, type OptimizerState } from '../core/optimizers.js';
 import type { TaskSpec } from '../core/losses.js';
 import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from '../core/backend.js';
-import { parameterLayout, view } from '../core/shape.js';
+import { parameterLayout } from '../core/shape.js';
+import { isAggregator } from '../core/weighting.js';
 import { updateRules } from '../core/optimizers.js';
 
 export class CpuBackend implements TrainingBackend {
@@ -17,6 +19,8 @@ export class CpuBackend implements TrainingBackend {
   private state: OptimizerState;
   private data: Dataset | undefined;
   private lossSums: Float64Array;
+  /** Sums of the aggregator's α since the last readLoss(). */
+  private weightSums: Float64Array;
   private lossSteps = 0;
   /** The tasks as the step sees them (their weights change under dynamic weighting). */
   private tasks: TaskSpec[];
@@ -29,6 +33,7 @@ export class CpuBackend implements TrainingBackend {
     this.params = new Float64Array(this.layout.count);
     this.state = newOptimizerState(this.layout.count);
     this.lossSums = new Float64Array(config.shape.tasks);
+    this.weightSums = new Float64Array(config.shape.tasks);
     this.tasks = config.tasks.map((task) => ({ ...task }));
   }
 
@@ -67,19 +72,16 @@ export class CpuBackend implements TrainingBackend {
   private lossAndGradients(start: number, rows: number) {
     const data = this.dataset();
     checkStep({ start, rows }, data.rows, this.config.maxBatch);
-    const { S, Y } = forward(this.params, this.layout, data.X, rows, start);
-    const weighting = { kind: this.config.weighting ?? 'equal', logVar: view(this.params, this.layout.s) };
-    const loss = taskLoss(Y, data.Y, data.mask, this.tasks, rows, start, weighting);
-    const grads = backward(this.params, this.layout, data.X, S, loss.gradY, rows, start);
-    grads.set(loss.gradLogVar, this.layout.s.offset);
-    return { perTask: loss.perTask, grads };
+    const context = { weighting: this.config.weighting, step: this.state.step, seed: this.config.seed };
+    return referenceGradients(this.params, this.layout, data, this.tasks, start, rows, context);
   }
 
   async trainSteps(steps: readonly TrainStep[]): Promise<void> {
     const rules = updateRules(this.layout, this.config.coupling);
     for (const step of steps) {
-      const { perTask, grads } = this.lossAndGradients(step.start, step.rows);
+      const { perTask, grads, taskWeights } = this.lossAndGradients(step.start, step.rows);
       for (let t = 0; t < perTask.length; t++) this.lossSums[t]! += perTask[t]!;
+      if (taskWeights) for (let t = 0; t < taskWeights.length; t++) this.weightSums[t]! += taskWeights[t]!;
       this.lossSteps++;
       optimizerStep(this.params, grads, this.state, this.config.optimizer, step.learningRate, rules);
     }
@@ -87,14 +89,18 @@ export class CpuBackend implements TrainingBackend {
 
   async readLoss() {
     const steps = this.lossSteps;
-    const perTask = this.lossSums.map((sum) => (steps > 0 ? sum / steps : 0));
+    const mean = (sums: Float64Array) => sums.map((sum) => (steps > 0 ? sum / steps : 0));
+    const perTask = mean(this.lossSums);
+    const taskWeights = isAggregator(this.config.weighting) ? mean(this.weightSums) : undefined;
     this.lossSums.fill(0);
+    this.weightSums.fill(0);
     this.lossSteps = 0;
-    return { perTask, steps };
+    return { perTask, steps, ...(taskWeights && { taskWeights }) };
   }
 
   async gradients(start: number, rows: number) {
-    return this.lossAndGradients(start, rows);
+    const { perTask, grads, gramian, taskWeights } = this.lossAndGradients(start, rows);
+    return { perTask, grads, ...(gramian && { gramian, taskWeights }) };
   }
 
   async predict(X: Float32Array, rows: number): Promise<Float64Array> {

@@ -1,13 +1,15 @@
 // The WebGPU backend: owns every GPU buffer for one model shape and batch size (made once), and
 // records whole training steps — forward, loss, backward, update: 7 dispatches (8 under the
-// geometric loss strategy: its one-workgroup rescaling of G_Y) — into one
-// compute pass, several steps per submit. Nothing is created per step; the loss stays on the
+// geometric loss strategy: its one-workgroup rescaling of G_Y; 11 under a gradient aggregator) —
+// into one compute pass, several steps per submit. Nothing is created per step; the loss stays on the
 // GPU until readLoss() copies it out through a staging buffer.
 //
 //   1 matmul  S   = σ(X·Wᵀ + b)                (epilogue: bias + sigmoid)
 //   2 matmul  Y   = S·Aᵀ + c                   (epilogue: bias)
 //   3 loss    G_Y, lossSums += L_t           (gls: then one workgroup rescales G_Y, shaders/gls.wgsl)
 //   4 matmul  dA  = G_Yᵀ·S,   dc = Σ_n G_Y      (row sums of op(A))
+//     (aggregators: Δ = [(G_Y[:,t]·A[t,:]) ⊙ S(1−S)]_t, J = Δᵀ·X with row sums, G = the task
+//      Gramian of J, then one workgroup solves α from G and scales G_Y's columns: 4 dispatches)
 //   5 matmul  G_Z = (G_Y·A) ⊙ S ⊙ (1 − S)       (epilogue: sigmoid backward)
 //   6 matmul  dW  = G_Zᵀ·X,   db = Σ_n G_Z
 //   7 update  params, optimizer state
@@ -27,7 +29,8 @@ import type { OptimizerState } from '../core/optimizers.js';
 import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from '../core/backend.js';
 import { updateRules } from '../core/optimizers.js';
 import { parameterLayout, type ParameterLayout } from '../core/shape.js';
-import { WEIGHTINGS } from '../core/weighting.js';
+import { isAggregator, AGGREGATOR_CODES, WEIGHTINGS } from '../core/weighting.js';
+import { aggregateKernel, aggregateScratchFloats, aggregateWeightsOffset, AggregateDims, encodeAggregate, encodeGramian, encodeTaskJacobian, gramianKernel, GramianDims, JacobianDims, taskJacobianKernel } from '../kernels/aggregate.js';
 
 export interface WebGpuBackendOptions {
   /** The matmul kernel and shape (default: autotuneMatmul's choice for this adapter). */
@@ -42,8 +45,8 @@ export interface WebGpuBackendOptions {
   lossWorkgroup?: number;
 }
 
-/** 7, and an eighth (a single workgroup) under the geometric loss strategy. */
-const DISPATCHES_PER_STEP = 8;
+/** 7; 8 under the geometric loss strategy; 11 under a gradient aggregator. */
+const DISPATCHES_PER_STEP = 11;
 
 interface Kernels {
   hidden: MatmulKernel;
@@ -54,6 +57,8 @@ interface Kernels {
   gradTransposed: MatmulKernel;
   gradHidden: MatmulKernel;
   update: Kernel;
+  /** Only under a gradient aggregator. */
+  aggregator?: { jacobian: Kernel; gramian: Kernel; aggregate: Kernel };
 }
 
 interface Buffers {
@@ -66,6 +71,13 @@ interface Buffers {
   gradOutput: GPUBuffer; // G_Y, maxBatch×T
   gradHidden: GPUBuffer; // G_Z, maxBatch×H
   lossSums: GPUBuffer;
+  // The gradient aggregators' (4 floats each otherwise):
+  deltas: GPUBuffer; // Δ, maxBatch×(T·H)
+  jacobian: GPUBuffer; // J, (T·H)×d
+  jacobianBias: GPUBuffer; // T·H
+  gramian: GPUBuffer; // T×T
+  weightSums: GPUBuffer; // T
+  aggregateScratch: GPUBuffer;
   lossScratch: GPUBuffer; // for gradients(), so a check does not touch the training loss
   tasks: GPUBuffer;
   input: GPUBuffer; // predict() chunks, maxBatch×d
@@ -83,6 +95,8 @@ interface DataBindings {
   lossScratch: GPUBindGroup;
   gls?: GPUBindGroup;
   gradW: GPUBindGroup;
+  /** J = Δᵀ·X, with row sums: the per-task gradients of W and b. */
+  jacobian?: GPUBindGroup;
 }
 
 export class WebGpuBackend implements TrainingBackend {
@@ -95,7 +109,9 @@ export class WebGpuBackend implements TrainingBackend {
   private readonly arena: UniformArena;
   private readonly maxPerDimension: number;
   private readonly rules: UpdateRules;
-  private readonly staticGroups: Record<'hiddenPredict' | 'output' | 'gradA' | 'gradHidden' | 'update', GPUBindGroup>;
+  private readonly staticGroups: Record<'hiddenPredict' | 'output' | 'gradA' | 'gradHidden' | 'update', GPUBindGroup> & {
+    aggregator?: Record<'jacobian' | 'gramian' | 'aggregate', GPUBindGroup>;
+  };
   private readonly buffers: Buffers;
   private data: DataBindings | undefined;
   private step = 0;
@@ -141,7 +157,18 @@ export class WebGpuBackend implements TrainingBackend {
       optimizerKernel(registry),
     ]);
     const gls = config.weighting === 'gls' ? await glsKernel(registry, config.shape.tasks, options.lossWorkgroup ?? chooseLossWorkgroup(ctx)) : undefined;
-    const kernels = { hidden, output, loss, gls, gradTransposed, gradHidden, update };
+    let aggregator: Kernels['aggregator'];
+    if (isAggregator(config.weighting)) {
+      checkAggregatorBuffers(ctx, config);
+      const workgroup = ctx.adapter.software ? 16 : 64;
+      const [jacobian, gramian, aggregate] = await Promise.all([
+        taskJacobianKernel(registry),
+        gramianKernel(registry, workgroup),
+        aggregateKernel(registry, config.shape.tasks, workgroup),
+      ]);
+      aggregator = { jacobian, gramian, aggregate };
+    }
+    const kernels = { hidden, output, loss, gls, gradTransposed, gradHidden, update, aggregator };
     return new WebGpuBackend(ctx, config, tuning, kernels, options.stepsPerSubmit ?? 16, options.maxDatasetRows);
   }
 
@@ -149,6 +176,7 @@ export class WebGpuBackend implements TrainingBackend {
     const { features: d, hidden: H, tasks: T } = this.config.shape;
     const B = this.config.maxBatch;
     const P = this.layout.count;
+    const aggregating = isAggregator(this.config.weighting);
     const storage = (label: string, floats: number) => createStorage(this.device, label, floats);
     const tasks = this.device.createBuffer({
       label: 'tasks',
@@ -166,6 +194,12 @@ export class WebGpuBackend implements TrainingBackend {
       gradOutput: storage('G_Y', B * T),
       gradHidden: storage('G_Z', B * H),
       lossSums: storage('loss sums', T),
+      deltas: storage('Δ per task', aggregating ? B * T * H : 4),
+      jacobian: storage('J per task', aggregating ? T * H * d : 4),
+      jacobianBias: storage('J per task (bias)', aggregating ? T * H : 4),
+      gramian: storage('task Gramian', aggregating ? T * T : 4),
+      weightSums: storage('aggregator weight sums', T),
+      aggregateScratch: storage('aggregator scratch', aggregating ? aggregateScratchFloats(T) : 4),
       lossScratch: storage('loss scratch', T),
       tasks,
       input: storage('predict input', B * d),
@@ -193,6 +227,11 @@ export class WebGpuBackend implements TrainingBackend {
       }),
       gradHidden: this.group(k.gradHidden, { a: b.gradOutput, b: b.params, aux: b.hidden, c: b.gradHidden, rowSums: b.unusedWrite }),
       update: this.group(k.update, { grads: b.grads, params: b.params, state1: b.state1, state2: b.state2 }),
+      aggregator: k.aggregator && {
+        jacobian: this.group(k.aggregator.jacobian, { gradY: b.gradOutput, params: b.params, hidden: b.hidden, deltas: b.deltas }),
+        gramian: this.group(k.aggregator.gramian, { jacobian: b.jacobian, jacobianBias: b.jacobianBias, gramian: b.gramian }),
+        aggregate: this.group(k.aggregator.aggregate, { gramian: b.gramian, gradY: b.gradOutput, weightSums: b.weightSums, scratch: b.aggregateScratch }),
+      },
     };
   }
 
@@ -236,6 +275,7 @@ export class WebGpuBackend implements TrainingBackend {
         c: segmentBinding(b.grads, this.layout.W),
         rowSums: segmentBinding(b.grads, this.layout.b),
       }),
+      jacobian: k.aggregator && this.group(k.gradTransposed, { a: b.deltas, b: X, aux: b.unusedRead, c: b.jacobian, rowSums: b.jacobianBias }),
     };
   }
 
@@ -305,7 +345,7 @@ export class WebGpuBackend implements TrainingBackend {
   }
 
   /** Dispatches 1–6: forward, loss and the gradient of every parameter into `grads`. */
-  private encodeLossAndGradients(rec: PassRecorder, start: number, rows: number, lossGroup: GPUBindGroup): void {
+  private encodeLossAndGradients(rec: PassRecorder, start: number, rows: number, lossGroup: GPUBindGroup, training: boolean): void {
     const data = this.dataset();
     const { features: d, hidden: H, tasks: T } = this.config.shape;
     const L = this.layout;
@@ -316,6 +356,7 @@ export class WebGpuBackend implements TrainingBackend {
     const g = this.staticGroups;
     // dA and dc, dW and db: bound as their own ranges of the gradient buffer (offsets 0).
     this.matmul(rec, 'dA = G_Yᵀ·S, dc', this.kernels.gradTransposed, g.gradA, { M: T, N: H, K: rows });
+    if (this.kernels.aggregator && g.aggregator && data.jacobian) this.encodeAggregation(rec, start, rows, data.jacobian, training);
     this.matmul(rec, 'G_Z = (G_Y·A) ⊙ S(1−S)', this.kernels.gradHidden, g.gradHidden, { M: rows, N: H, K: T, offsetB: L.A.offset });
     this.matmul(rec, 'dW = G_Zᵀ·X, db', this.kernels.gradTransposed, data.gradW, {
       M: H,
@@ -323,6 +364,23 @@ export class WebGpuBackend implements TrainingBackend {
       K: rows,
       offsetB: start * d,
     });
+  }
+
+  /** The gradient aggregators: per-task J, their Gramian, α, and G_Y's columns scaled by α (4 dispatches). */
+  private encodeAggregation(rec: PassRecorder, start: number, rows: number, jacobianGroup: GPUBindGroup, training: boolean): void {
+    const kernels = this.kernels.aggregator!;
+    const groups = this.staticGroups.aggregator!;
+    const { features: d, hidden: H, tasks: T } = this.config.shape;
+    const jacobianDims = { rows, tasks: T, hidden: H, offsetA: this.layout.A.offset };
+    const jacobianOffset = this.arena.push((view) => JacobianDims.write(view, jacobianDims));
+    encodeTaskJacobian(rec.next('Δ_t = (G_Y[:,t]·A[t,:]) ⊙ S(1−S)'), kernels.jacobian, groups.jacobian, jacobianOffset, jacobianDims, this.maxPerDimension);
+    this.matmul(rec, 'J = Δᵀ·X, row sums', this.kernels.gradTransposed, jacobianGroup, { M: T * H, N: d, K: rows, offsetB: start * d });
+    const gramianOffset = this.arena.push((view) => GramianDims.write(view, { tasks: T, hidden: H, features: d }));
+    encodeGramian(rec.next('G = J·Jᵀ'), kernels.gramian, groups.gramian, gramianOffset, T);
+    const kind = AGGREGATOR_CODES[this.config.weighting as keyof typeof AGGREGATOR_CODES];
+    const values = { rows, tasks: T, kind, step: this.step >>> 0, seed: (this.config.seed ?? 0) >>> 0, accumulate: training ? 1 : 0 };
+    const aggregateOffset = this.arena.push((view) => AggregateDims.write(view, values));
+    encodeAggregate(rec.next('α from G; G_Y scaled'), kernels.aggregate, groups.aggregate, aggregateOffset);
   }
 
   private encodeUpdate(rec: PassRecorder, learningRate: number): void {
@@ -340,7 +398,7 @@ export class WebGpuBackend implements TrainingBackend {
       const encoder = this.device.createCommandEncoder({ label: 'train steps' });
       const rec = new SinglePass(encoder, 'train steps');
       for (const step of steps.slice(first, first + this.stepsPerSubmit)) {
-        this.encodeLossAndGradients(rec, step.start, step.rows, data.loss);
+        this.encodeLossAndGradients(rec, step.start, step.rows, data.loss, true);
         this.encodeUpdate(rec, step.learningRate);
         this.lossSteps++;
       }
@@ -365,7 +423,7 @@ export class WebGpuBackend implements TrainingBackend {
   private async submitAndRead(
     encoder: GPUCommandEncoder,
     copies: ReadonlyArray<readonly [GPUBuffer, number, number]>,
-    clearAfter?: GPUBuffer,
+    clearAfter: readonly GPUBuffer[] = [],
   ): Promise<Float64Array[]> {
     const total = copies.reduce((sum, [, , floats]) => sum + floats, 0);
     const bytes = Math.max(16, total * 4);
@@ -375,7 +433,7 @@ export class WebGpuBackend implements TrainingBackend {
       encoder.copyBufferToBuffer(source, offset * 4, staging, at * 4, floats * 4);
       at += floats;
     }
-    if (clearAfter) encoder.clearBuffer(clearAfter);
+    for (const buffer of clearAfter) encoder.clearBuffer(buffer);
     this.device.queue.submit([encoder.finish()]);
     await mapForRead(this.device, staging, 0, bytes);
     const all = new Float32Array(staging.getMappedRange(0, total * 4).slice(0));
@@ -395,9 +453,11 @@ export class WebGpuBackend implements TrainingBackend {
     const steps = this.lossSteps;
     this.lossSteps = 0;
     const encoder = this.device.createCommandEncoder({ label: 'read loss' });
-    const [sums] = await this.submitAndRead(encoder, [[this.buffers.lossSums, 0, T]], this.buffers.lossSums);
-    const perTask = sums!.map((sum) => (steps > 0 ? sum / steps : 0));
-    return { perTask, steps };
+    const b = this.buffers;
+    const [sums, weightSums] = await this.submitAndRead(encoder, [[b.lossSums, 0, T], [b.weightSums, 0, T]], [b.lossSums, b.weightSums]);
+    const mean = (values: Float64Array) => values.map((sum) => (steps > 0 ? sum / steps : 0));
+    const taskWeights = isAggregator(this.config.weighting) ? mean(weightSums!) : undefined;
+    return { perTask: mean(sums!), steps, ...(taskWeights && { taskWeights }) };
   }
 
   async gradients(start: number, rows: number) {
@@ -406,15 +466,19 @@ export class WebGpuBackend implements TrainingBackend {
     const encoder = this.device.createCommandEncoder({ label: 'gradients' });
     encoder.clearBuffer(this.buffers.lossScratch);
     const rec = new SinglePass(encoder, 'gradients');
-    this.encodeLossAndGradients(rec, start, rows, data.lossScratch);
+    this.encodeLossAndGradients(rec, start, rows, data.lossScratch, false);
     rec.end();
     this.arena.flush();
     const T = this.config.shape.tasks;
-    const [perTask, grads] = await this.submitAndRead(encoder, [
-      [this.buffers.lossScratch, 0, T],
-      [this.buffers.grads, 0, this.layout.count],
+    const b = this.buffers;
+    const aggregating = Boolean(this.kernels.aggregator);
+    const [perTask, grads, gramian, taskWeights] = await this.submitAndRead(encoder, [
+      [b.lossScratch, 0, T],
+      [b.grads, 0, this.layout.count],
+      ...(aggregating ? ([[b.gramian, 0, T * T], [b.aggregateScratch, aggregateWeightsOffset(T), T]] as const) : []),
     ]);
-    return { perTask: perTask!, grads: grads! };
+    if (!gramian) return { perTask: perTask!, grads: grads! };
+    return { perTask: perTask!, grads: grads!, gramian, taskWeights };
   }
 
   async predict(X: Float32Array, rows: number): Promise<Float64Array> {
@@ -444,8 +508,8 @@ export class WebGpuBackend implements TrainingBackend {
     const data = this.dataset();
     checkStep(step, data.rows, this.config.maxBatch);
     const encoder = this.device.createCommandEncoder({ label: 'profiled step' });
-    const rec = new TimedPasses(this.device, encoder, this.kernels.gls ? 8 : 7);
-    this.encodeLossAndGradients(rec, step.start, step.rows, data.loss);
+    const rec = new TimedPasses(this.device, encoder, 7 + (this.kernels.gls ? 1 : 0) + (this.kernels.aggregator ? 4 : 0));
+    this.encodeLossAndGradients(rec, step.start, step.rows, data.loss, true);
     this.encodeUpdate(rec, step.learningRate);
     this.lossSteps++;
     rec.end();
@@ -462,5 +526,20 @@ export class WebGpuBackend implements TrainingBackend {
     if (this.data) for (const buffer of [this.data.X, this.data.Y, this.data.mask]) buffer.destroy();
     for (const buffer of this.stagingPool) buffer.destroy();
     this.arena.destroy();
+  }
+}
+
+/** The aggregators' per-task buffers must fit the device's storage bindings: say which and how to shrink them. */
+function checkAggregatorBuffers(ctx: GpuContext, config: BackendConfig): void {
+  const { features: d, hidden: H, tasks: T } = config.shape;
+  const limit = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
+  const needs: [string, number, string][] = [
+    ['the per-task hidden gradients Δ (batch×T×H floats)', 4 * config.maxBatch * T * H, 'a smaller batchSize or hidden'],
+    ['the per-task gradients J (T×H×d floats)', 4 * T * H * d, 'a smaller hidden'],
+  ];
+  for (const [what, bytes, advice] of needs) {
+    if (bytes > limit) {
+      throw new RangeError(`weighting '${config.weighting}': ${what} take ${bytes} bytes, over this device's ${limit}-byte storage binding limit; use ${advice}`);
+    }
   }
 }

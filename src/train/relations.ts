@@ -5,8 +5,9 @@
 //   cos_st = G_st / √(G_ss·G_tt)   (NaN where a task's gradient is zero)
 import type { Dataset } from '../core/backend.js';
 import type { TaskSpec } from '../core/losses.js';
-import { view, type ParameterLayout } from '../core/shape.js';
-import { backward, forward, taskLoss } from '../cpu/reference.js';
+import type { ParameterLayout } from '../core/shape.js';
+import { forward, taskLoss } from '../cpu/reference.js';
+import { gramianOf, sharedTaskGradients } from '../cpu/step.js';
 
 export interface TaskRelations {
   /** G, T×T row-major: the inner products of the tasks' shared-parameter gradients. */
@@ -20,19 +21,7 @@ export function taskRelations(params: ArrayLike<number>, layout: ParameterLayout
   const T = tasks.length;
   const { S, Y } = forward(params, layout, data.X, data.rows);
   const { gradY } = taskLoss(Y, data.Y, data.mask, tasks, data.rows);
-  const shared = Array.from({ length: T }, (_, t) => {
-    const only = gradY.map((g, i) => (i % T === t ? g : 0));
-    const grads = backward(params, layout, data.X, S, only, data.rows);
-    return Float64Array.from([...view(grads, layout.W), ...view(grads, layout.b)]);
-  });
-  const gramian = new Float64Array(T * T);
-  for (let s = 0; s < T; s++) {
-    for (let t = s; t < T; t++) {
-      let dot = 0;
-      for (let i = 0; i < shared[s]!.length; i++) dot += shared[s]![i]! * shared[t]![i]!;
-      gramian[s * T + t] = gramian[t * T + s] = dot;
-    }
-  }
+  const gramian = gramianOf(sharedTaskGradients(params, layout, data.X, S, gradY, data.rows));
   const cosine = gramian.map((g, i) => {
     const norm = Math.sqrt(gramian[Math.floor(i / T) * (T + 1)]! * gramian[(i % T) * (T + 1)]!);
     return norm > 0 ? g / norm : NaN;

@@ -3,11 +3,11 @@
 // learning-rate schedule, loss reports every few steps (the only readbacks), validation with
 // early stopping that restores the best parameters, divergence detection, and an optional
 // step-by-step cross-check against the float64 reference.
-import { backward, forward, taskLoss } from '../cpu/reference.js';
+import { taskLoss } from '../cpu/reference.js';
+import { referenceGradients } from '../cpu/step.js';
 import type { TaskSpec } from '../core/losses.js';
 import type { Dataset, TrainingBackend, TrainStep } from '../core/backend.js';
 import { compareArrays, describeComparison, type Tolerance } from '../util/compare.js';
-import { view } from '../core/shape.js';
 import { Random } from '../util/random.js';
 import { learningRateAt, type Schedule } from './schedule.js';
 
@@ -51,6 +51,8 @@ export interface ProgressReport {
   /** Weighted training loss Σ_t w_t·L_t, mean over the steps since the last report. */
   loss: number;
   perTask: Float64Array;
+  /** Under a gradient aggregator: the mean of its task weights α over the same steps. */
+  taskWeights?: Float64Array;
   /** At the end of an epoch, with a validation set: its weighted loss and each task's L_t. */
   validationLoss?: number;
   validationPerTask?: Float64Array;
@@ -194,7 +196,7 @@ export async function trainModel(
 
   let firstLoss = options.referenceLoss;
   const report = async (epoch: number, validation?: DatasetLoss) => {
-    const { perTask, steps: lossSteps } = await backend.readLoss();
+    const { perTask, steps: lossSteps, taskWeights } = await backend.readLoss();
     perTask.forEach((v, t) => (epochSum[t]! += v * lossSteps));
     epochSteps += lossSteps;
     const loss = weightedTotal(perTask, tasks);
@@ -211,6 +213,7 @@ export async function trainModel(
       totalSteps,
       loss,
       perTask,
+      ...(taskWeights && { taskWeights }),
       validationLoss: validation?.total,
       validationPerTask: validation?.perTask,
       stepsPerSecond: stepsSinceReport / Math.max(1e-9, (now - lastReportTime) / 1000),
@@ -336,11 +339,8 @@ function yieldToEventLoop(): Promise<void> {
 async function verifyStep(backend: TrainingBackend, data: Dataset, at: TrainStep, step: number, tasks: readonly TaskSpec[]): Promise<void> {
   const params = await backend.getParameters();
   const got = await backend.gradients(at.start, at.rows);
-  const { S, Y } = forward(params, backend.layout, data.X, at.rows, at.start);
-  const weighting = { kind: backend.config.weighting ?? 'equal', logVar: view(params, backend.layout.s) };
-  const loss = taskLoss(Y, data.Y, data.mask, tasks, at.rows, at.start, weighting);
-  const want = backward(params, backend.layout, data.X, S, loss.gradY, at.rows, at.start);
-  want.set(loss.gradLogVar, backend.layout.s.offset);
+  const context = { weighting: backend.config.weighting, step, seed: backend.config.seed };
+  const want = referenceGradients(params, backend.layout, data, tasks, at.start, at.rows, context).grads;
   const comparison = compareArrays(got.grads, want, VERIFY_TOLERANCE);
   if (!comparison.ok) {
     throw new VerificationError(

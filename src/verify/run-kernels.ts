@@ -4,7 +4,8 @@ import { checkErrors, type GpuContext } from '../gpu/context.js';
 import { createStorage, readFloats } from '../gpu/buffers.js';
 import { createBindGroup, KernelRegistry } from '../gpu/registry.js';
 import { UniformArena } from '../gpu/uniforms.js';
-import { WEIGHTINGS, type WeightingKind } from '../core/weighting.js';
+import { AGGREGATOR_CODES, WEIGHTINGS, type AggregatorKind, type WeightingKind } from '../core/weighting.js';
+import { AggregateDims, aggregateKernel, aggregateScratchFloats, encodeAggregate } from '../kernels/aggregate.js';
 import { encodeLoss, lossKernel, packTaskInfo, taskInfoBytes, writeLossDims } from '../kernels/loss.js';
 import { type TaskSpec } from '../core/losses.js';
 import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulOptions, type MatmulTuning } from '../kernels/matmul.js';
@@ -137,4 +138,27 @@ export async function runOptimizer(
   };
   for (const buffer of Object.values({ grads, params, state1, state2 })) buffer.destroy();
   return result;
+}
+
+/**
+ * The aggregate kernel alone on a T×T Gramian: the task weights α it solves (applied to a G_Y of
+ * one row of ones, which it scales to α).
+ */
+export async function runAggregate(ctx: GpuContext, kind: AggregatorKind, gramian: ArrayLike<number>, tasks: number, step = 0, seed = 0): Promise<Float32Array> {
+  const device = ctx.device;
+  const kernel = await aggregateKernel(KernelRegistry.of(device), tasks, ctx.adapter.software ? 16 : 64);
+  const buffers = {
+    gramian: createStorage(device, 'gramian', tasks * tasks, gramian),
+    gradY: createStorage(device, 'gradY', tasks, new Float32Array(tasks).fill(1)),
+    weightSums: createStorage(device, 'weightSums', tasks),
+    scratch: createStorage(device, 'scratch', aggregateScratchFloats(tasks)),
+  };
+  const dims = { rows: 1, tasks, kind: AGGREGATOR_CODES[kind], step, seed, accumulate: 1 };
+  await runPass(ctx, 'aggregate', (pass, arena) => {
+    const group = createBindGroup(device, kernel, buffers, arena.binding);
+    encodeAggregate(pass, kernel, group, arena.push((v) => AggregateDims.write(v, dims)));
+  });
+  const alpha = await readFloats(device, buffers.gradY, tasks);
+  for (const buffer of Object.values(buffers)) buffer.destroy();
+  return alpha;
 }

@@ -98,9 +98,16 @@ function report(out: Output, name: string, modelPath: string, result: TrainResul
     out.info(`\nhidden units chosen by validation loss (${tried}): H = ${result.model.shape.hidden}`);
   }
   const weighting = result.model.hyperparameters.weighting;
-  if (weighting === 'uw' || weighting === 'dwa') {
+  const dynamic: Record<string, string> = {
+    uw: 'learned by uncertainty weighting (w_t·c_t·e^{−s_t})',
+    dwa: 'of dynamic weight average in the last epoch (w_t·λ_t)',
+    mgda: 'α of MGDA, mean over the last report\'s steps',
+    pcgrad: 'α of PCGrad, mean over the last report\'s steps',
+    upgrad: 'α of UPGrad, mean over the last report\'s steps',
+  };
+  if (typeof weighting === 'string' && dynamic[weighting]) {
     const weights = Object.entries(result.taskWeights).map(([name, w]) => `${name} ${formatNumber(w, 3)}`);
-    const how = weighting === 'uw' ? 'learned by uncertainty weighting (w_t·c_t·e^{−s_t})' : 'of dynamic weight average in the last epoch (w_t·λ_t)';
+    const how = dynamic[weighting];
     out.info(`\ntask weights ${how}: ${weights.join(', ')}`);
   }
   if (result.comparison) out.info('\n' + comparisonTable(result));
