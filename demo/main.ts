@@ -1,6 +1,6 @@
 // The demo page: settings (deep-linkable in the URL), training, verification, GPU vs CPU — built
 // only on the public `sigmtl` API.
-import { browserHasWebGpu, check, csvColumns, describeDevice, requestBrowserDevice, type OptimizerKind } from 'sigmtl';
+import { browserHasWebGpu, check, csvColumns, describeDevice, requestBrowserDevice, type OptimizerKind, type WeightingKind } from 'sigmtl';
 import { LineChart } from './charts.js';
 import { CONTESTANTS, runComparison } from './compare.js';
 import { loadData, type CsvFile } from './data.js';
@@ -119,7 +119,7 @@ async function train(): Promise<SessionResult | undefined> {
       {
         hidden: numberField('hidden'),
         loss: field('loss').value as 'auto',
-        weighting: field('weighting').value as 'equal',
+        weighting: field('weighting').value as WeightingKind,
         compareSingleTask: field<HTMLInputElement>('compare').checked,
         optimizer: field('optimizer').value as OptimizerKind,
         lr: numberField('lr') as number,

@@ -1,13 +1,13 @@
 // One training run in the page through the public train(): live charts, the coupling heatmap, a
 // metrics table, and at the end the GPU-vs-CPU agreement of the trained model.
-import { train, type DatasetSplits, type MetricsReport, type OptimizerKind, type TrainResult } from 'sigmtl';
+import { train, type DatasetSplits, type MetricsReport, type OptimizerKind, type TrainResult, type WeightingKind } from 'sigmtl';
 import { LineChart } from './charts.js';
 import { drawHeatmap } from './heatmap.js';
 
 export interface SessionSettings {
   hidden?: number;
   loss: 'auto' | 'mse' | 'bce';
-  weighting: 'equal' | 'uw' | 'dwa';
+  weighting: WeightingKind;
   compareSingleTask: boolean;
   optimizer: OptimizerKind;
   lr: number;
@@ -63,7 +63,9 @@ export async function runSession(
   const epochs: Array<{ step: number; validationLoss?: number; validationPerTask?: Float64Array }> = [];
   let lastTrain: Float64Array | undefined;
   // The task weights over epochs, when a weighting moves them.
-  const weightsChart = settings.weighting === 'equal' ? undefined : new LineChart(ui.weightsChart, 'epoch', 'weight', tasks, { logY: true });
+  // (gls keeps the fixed weights; the per-step weightings report each epoch's mean.)
+  const moving = settings.weighting !== 'equal' && settings.weighting !== 'gls';
+  const weightsChart = moving ? new LineChart(ui.weightsChart, 'epoch', 'weight', tasks, { logY: settings.weighting === 'uw' || settings.weighting === 'dwa' }) : undefined;
   if (weightsChart) ui.weightsChart.parentElement!.hidden = false;
   const taskChart = new LineChart(ui.taskChart, 'step', 'loss', tasks, { logY: true });
   const validationTaskChart = new LineChart(ui.validationTaskChart, 'step', 'loss', tasks, { logY: true });

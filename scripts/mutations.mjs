@@ -7,7 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const TESTS = ['test/golden.test.ts', 'test/reference-gradients.test.ts', 'test/elementwise.test.ts', 'test/weighting.test.ts', 'test/aggregators.test.ts'];
+const TESTS = ['test/golden.test.ts', 'test/reference-gradients.test.ts', 'test/elementwise.test.ts', 'test/weighting.test.ts', 'test/aggregators.test.ts', 'test/famo.test.ts'];
 
 /** [file, exact text (must occur once), replacement] */
 const MUTATIONS = [
@@ -159,6 +159,20 @@ const MUTATIONS = [
   {
     name: 'per-task hidden gradients without S(1−S)',
     edits: [['shaders/task_jacobian.wgsl', '* params[dims.offsetA + t * dims.hidden + h] * s * (1.0 - s);', '* params[dims.offsetA + t * dims.hidden + h] * s;']],
+  },
+  {
+    name: 'FAMO with δ reversed (the logits favour the tasks that improve fastest)',
+    edits: [
+      ['shaders/famo.wgsl', 'logLoss(last) - logLoss(taskLoss[t])', 'logLoss(taskLoss[t]) - logLoss(last)'],
+      ['src/cpu/famo.ts', 'logLoss(last[t]!) - logLoss(losses[t]!)', 'logLoss(losses[t]!) - logLoss(last[t]!)'],
+    ],
+  },
+  {
+    name: 'FAMO weights without the 1/L_t (plain softmax weights)',
+    edits: [
+      ['shaders/famo.wgsl', 'count * z[t] / (c * (taskLoss[t] + FAMO_LOSS_EPSILON))', 'count * z[t]'],
+      ['src/cpu/famo.ts', '(count * z[t]!) / (c * (losses[t]! + FAMO.lossEpsilon))', 'count * z[t]!'],
+    ],
   },
 ];
 

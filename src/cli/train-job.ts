@@ -23,11 +23,12 @@ Model
                         64 for up to 30 epochs each and keeps the lowest validation loss
   --loss auto|mse|bce   or a comma list per task (auto: BCE for 0/1 columns)
   --task-weights LIST   per-task loss weights (default 1 each)
-  --weighting equal|uw|dwa|gls|mgda|pcgrad|upgrad  how the tasks combine: fixed weights (equal);
+  --weighting equal|uw|dwa|gls|famo|mgda|pcgrad|upgrad  how the tasks combine: fixed weights (equal);
                         uncertainty weighting (uw: each task's log-variance s_t is learned, Σ w_t·(c_t·e^{−s_t}·L_t
                         + ½·s_t)); dynamic weight average (dwa: each epoch's weights from its last two
                         epochs' loss ratios, softmax with --dwa-temperature τ, default 2); the
                         geometric loss strategy (gls: the weighted geometric mean of the task losses);
+                        FAMO (famo: task logits moved by the change of each log-loss, weights ∝ z_t/L_t);
                         or a gradient aggregator over the tasks' gradients of W and b, from their
                         Gramian each step: mgda (min-norm combination), pcgrad (conflicts projected
                         away, seeded order), upgrad (projections onto the dual cone)

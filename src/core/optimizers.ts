@@ -52,6 +52,8 @@ export interface OptimizerState {
   state1: Float64Array;
   /** Second moment v (Adam). */
   state2: Float64Array;
+  /** A stateful weighting's own state (FAMO: ξ, its Adam's m and v, the last task losses; 4T). */
+  weighting?: Float64Array;
 }
 
 export function newOptimizerState(count: number): OptimizerState {

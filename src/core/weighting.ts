@@ -11,6 +11,15 @@
 //   gls:   L = exp(Σ_{t∈P} w_t·log L_t / Σ_{t∈P} w_t), the geometric loss strategy (Chennupati et
 //          al. 2019), P the tasks observed in the batch with L_t > 0: ∂L/∂L_t = L·w_t/(W_P·L_t),
 //          so a task's gradient is scaled by the inverse of its own loss.
+//   famo:   fast adaptive multitask optimisation (Liu et al. 2023): task logits ξ, z = softmax(ξ);
+//          the step follows Σ_t z_t·log L_t / c, c = Σ_t z_t/L_t, i.e. G_Y[:,t] ·= α_t =
+//          |P|·z_t/(c·L_t) over the tasks P observed in the batch (L_t + ε for L_t). Before the
+//          weights, ξ takes one Adam step (lr 0.025, L2 decay 0.001, as the paper) on
+//          d_k = z_k·(δ_k − Σ_t z_t·δ_t), δ_t = log L_t(previous step) − log L_t(this step): the
+//          change of each log-loss across the last update, measured on consecutive batches (the
+//          paper re-evaluates the same batch after the update, one more forward pass per step).
+//          O(T) per step, one single-workgroup dispatch (shaders/famo.wgsl); its state (ξ, Adam's
+//          m and v, the last losses) is kept with the optimizer state and in checkpoints.
 // The gradient aggregators leave the loss as under 'equal' and change how the tasks' gradients of
 // the shared parameters (W, b) combine: with J_t = ∂(w_t·L_t)/∂(W, b) and the T×T Gramian
 // G_st = ⟨J_s, J_t⟩, the step's shared gradient is Σ_t α_t·J_t with weights α from G (A's row t
@@ -25,7 +34,7 @@
 // Solvers: src/cpu/aggregators.ts (float64) and shaders/aggregate.wgsl.
 import { wgslEnum } from './wgsl.js';
 
-export const WEIGHTING_KINDS = ['equal', 'uw', 'dwa', 'gls', 'mgda', 'pcgrad', 'upgrad'] as const;
+export const WEIGHTING_KINDS = ['equal', 'uw', 'dwa', 'gls', 'famo', 'mgda', 'pcgrad', 'upgrad'] as const;
 export type WeightingKind = (typeof WEIGHTING_KINDS)[number];
 
 export const AGGREGATOR_KINDS = ['mgda', 'pcgrad', 'upgrad'] as const;
@@ -44,6 +53,15 @@ export const AGGREGATOR_LIMITS = {
   tolerance: 1e-6,
 } as const;
 
+/** FAMO's constants (the paper's): its Adam on the logits ξ, and ε added to each L_t. */
+export const FAMO = { learningRate: 0.025, decay: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, lossEpsilon: 1e-8 } as const;
+
+/** FAMO's state: ξ, Adam's m and v, and the last step's L_t (0: not observed), T each. */
+export const famoStateSize = (tasks: number) => 4 * tasks;
+
+/** Weightings whose weights change every step (reported as their mean over the steps since the last read). */
+export const hasStepWeights = (kind: WeightingKind | undefined) => kind === 'famo' || isAggregator(kind);
+
 export const isAggregator = (kind: WeightingKind | undefined): kind is AggregatorKind => (AGGREGATOR_KINDS as readonly string[]).includes(kind ?? '');
 
 /** `code`: what the loss kernel does (the aggregators' loss is the equal weighting's). */
@@ -53,6 +71,8 @@ export const WEIGHTINGS: { readonly [K in WeightingKind]: { readonly code: numbe
   // Within a step, dwa is a fixed weighting: its λ_t change between epochs (setTaskWeights).
   dwa: { code: 0, summary: 'dynamic weight average: λ_t from the last two epochs\' loss ratios, temperature τ' },
   gls: { code: 2, summary: 'geometric loss strategy: the weighted geometric mean of the task losses' },
+  // The loss kernel weighs as 'equal'; shaders/famo.wgsl then scales G_Y by α.
+  famo: { code: 0, summary: 'FAMO: task logits moved by the change of the log-losses, weights ∝ softmax/L_t' },
   mgda: { code: 0, summary: 'MGDA: the min-norm convex combination of the tasks\' shared-parameter gradients' },
   pcgrad: { code: 0, summary: 'PCGrad: each task\'s gradient projected off the ones it conflicts with, in random order' },
   upgrad: { code: 0, summary: 'UPGrad: each task\'s gradient projected onto the dual cone of all of them' },

@@ -7,7 +7,7 @@ import { newOptimizerState, type OptimizerState } from '../core/optimizers.js';
 import type { TaskSpec } from '../core/losses.js';
 import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from '../core/backend.js';
 import { parameterLayout } from '../core/shape.js';
-import { isAggregator } from '../core/weighting.js';
+import { famoStateSize, hasStepWeights } from '../core/weighting.js';
 import { updateRules } from '../core/optimizers.js';
 
 export class CpuBackend implements TrainingBackend {
@@ -53,10 +53,12 @@ export class CpuBackend implements TrainingBackend {
 
   setOptimizerState(state: OptimizerState): void {
     this.state = { step: state.step, state1: Float64Array.from(state.state1), state2: Float64Array.from(state.state2) };
+    if (this.config.weighting === 'famo') this.state.weighting = Float64Array.from(state.weighting ?? new Float64Array(famoStateSize(this.config.shape.tasks)));
   }
 
   async getOptimizerState(): Promise<OptimizerState> {
-    return { step: this.state.step, state1: this.state.state1.slice(), state2: this.state.state2.slice() };
+    const { step, state1, state2, weighting } = this.state;
+    return { step, state1: state1.slice(), state2: state2.slice(), ...(weighting && { weighting: weighting.slice() }) };
   }
 
   setDataset(data: Dataset): void {
@@ -72,14 +74,15 @@ export class CpuBackend implements TrainingBackend {
   private lossAndGradients(start: number, rows: number) {
     const data = this.dataset();
     checkStep({ start, rows }, data.rows, this.config.maxBatch);
-    const context = { weighting: this.config.weighting, step: this.state.step, seed: this.config.seed };
+    const context = { weighting: this.config.weighting, step: this.state.step, seed: this.config.seed, famo: this.state.weighting };
     return referenceGradients(this.params, this.layout, data, this.tasks, start, rows, context);
   }
 
   async trainSteps(steps: readonly TrainStep[]): Promise<void> {
     const rules = updateRules(this.layout, this.config.coupling);
     for (const step of steps) {
-      const { perTask, grads, taskWeights } = this.lossAndGradients(step.start, step.rows);
+      const { perTask, grads, taskWeights, famoState } = this.lossAndGradients(step.start, step.rows);
+      if (famoState) this.state.weighting = famoState;
       for (let t = 0; t < perTask.length; t++) this.lossSums[t]! += perTask[t]!;
       if (taskWeights) for (let t = 0; t < taskWeights.length; t++) this.weightSums[t]! += taskWeights[t]!;
       this.lossSteps++;
@@ -91,7 +94,7 @@ export class CpuBackend implements TrainingBackend {
     const steps = this.lossSteps;
     const mean = (sums: Float64Array) => sums.map((sum) => (steps > 0 ? sum / steps : 0));
     const perTask = mean(this.lossSums);
-    const taskWeights = isAggregator(this.config.weighting) ? mean(this.weightSums) : undefined;
+    const taskWeights = hasStepWeights(this.config.weighting) ? mean(this.weightSums) : undefined;
     this.lossSums.fill(0);
     this.weightSums.fill(0);
     this.lossSteps = 0;
@@ -100,7 +103,7 @@ export class CpuBackend implements TrainingBackend {
 
   async gradients(start: number, rows: number) {
     const { perTask, grads, gramian, taskWeights } = this.lossAndGradients(start, rows);
-    return { perTask, grads, ...(gramian && { gramian, taskWeights }) };
+    return { perTask, grads, ...(gramian && { gramian }), ...(taskWeights && { taskWeights }) };
   }
 
   async predict(X: Float32Array, rows: number): Promise<Float64Array> {

@@ -4,6 +4,7 @@ import type { OptimizerState } from '../core/optimizers.js';
 import { decodeModel, encodeModel } from './model-format.js';
 import { decodeSafetensors, SafetensorsError } from './safetensors.js';
 import type { ParameterLayout } from '../core/shape.js';
+import { famoStateSize } from '../core/weighting.js';
 import type { TrainedModel } from '../model/model.js';
 import type { ResumeState } from '../train/trainer.js';
 
@@ -17,6 +18,7 @@ export function encodeCheckpoint(model: TrainedModel, optimizer: OptimizerState,
       'checkpoint.state1': tensor(optimizer.state1),
       'checkpoint.state2': tensor(optimizer.state2),
       ...(state.best ? { 'checkpoint.best': tensor(state.best.params) } : {}),
+      ...(optimizer.weighting ? { 'checkpoint.weighting': { shape: [optimizer.weighting.length], data: Float64Array.from(optimizer.weighting) } } : {}),
     },
     {
       checkpoint: JSON.stringify({
@@ -65,9 +67,9 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string, layout: Parame
   if (losses !== undefined && (!Array.isArray(losses) || losses.length > 2 || losses.some((l) => !Array.isArray(l) || l.length !== T || l.some((v) => typeof v !== 'number' || !Number.isFinite(v))))) {
     throw fail(`epochLosses must be at most two lists of ${T} finite numbers`);
   }
-  const get = (name: string) => {
+  const get = (name: string, count = layout.count) => {
     const t = tensors[name];
-    if (!t || t.data.length !== layout.count) throw fail(`${name} missing or not ${layout.count} values (a different model shape?)`);
+    if (!t || t.data.length !== count) throw fail(`${name} missing or not ${count} values (a different model shape?)`);
     const bad = Array.prototype.findIndex.call(t.data, (v: number) => !Number.isFinite(v));
     if (bad >= 0) throw fail(`${name}[${bad}] is ${t.data[bad]}: a checkpoint must hold finite values`);
     return Float64Array.from(t.data);
@@ -75,7 +77,13 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string, layout: Parame
   return {
     model,
     params: get('checkpoint.params'),
-    optimizer: { step: info.optimizerStep, state1: get('checkpoint.state1'), state2: get('checkpoint.state2') },
+    optimizer: {
+      step: info.optimizerStep,
+      state1: get('checkpoint.state1'),
+      state2: get('checkpoint.state2'),
+      // A stateful weighting's state (FAMO's), when the run had one.
+      ...(tensors['checkpoint.weighting'] && { weighting: get('checkpoint.weighting', famoStateSize(T)) }),
+    },
     resume: {
       epoch: info.nextEpoch,
       rngState: info.rngState,

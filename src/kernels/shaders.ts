@@ -16,8 +16,9 @@ import optimizer from '../../shaders/optimizer.wgsl?raw';
 import taskJacobian from '../../shaders/task_jacobian.wgsl?raw';
 import gramian from '../../shaders/gramian.wgsl?raw';
 import aggregate from '../../shaders/aggregate.wgsl?raw';
+import famo from '../../shaders/famo.wgsl?raw';
 
-export const SHADER_FILES = { sigmoidFn, matmulCommon, matmulRegblock, matmulRegblockVec4, matmulTiled, sigmoid, loss, lossFn, gls, optimizer, taskJacobian, gramian, aggregate } as const;
+export const SHADER_FILES = { sigmoidFn, matmulCommon, matmulRegblock, matmulRegblockVec4, matmulTiled, sigmoid, loss, lossFn, gls, optimizer, taskJacobian, gramian, aggregate, famo } as const;
 
 /** Invocations per workgroup of the one-element-per-invocation kernels (sigmoid, optimizer). */
 export const ELEMENTWISE_WORKGROUP = 256;

@@ -1,6 +1,6 @@
 // The WebGPU backend: owns every GPU buffer for one model shape and batch size (made once), and
 // records whole training steps — forward, loss, backward, update: 7 dispatches (8 under the
-// geometric loss strategy: its one-workgroup rescaling of G_Y; 11 under a gradient aggregator) —
+// geometric loss strategy or FAMO: a one-workgroup rescaling of G_Y; 11 under a gradient aggregator) —
 // into one compute pass, several steps per submit. Nothing is created per step; the loss stays on the
 // GPU until readLoss() copies it out through a staging buffer.
 //
@@ -29,7 +29,8 @@ import type { OptimizerState } from '../core/optimizers.js';
 import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from '../core/backend.js';
 import { updateRules } from '../core/optimizers.js';
 import { parameterLayout, type ParameterLayout } from '../core/shape.js';
-import { isAggregator, AGGREGATOR_CODES, WEIGHTINGS } from '../core/weighting.js';
+import { famoStateSize, hasStepWeights, isAggregator, AGGREGATOR_CODES, WEIGHTINGS } from '../core/weighting.js';
+import { encodeFamo, famoKernel, writeFamoDims } from '../kernels/famo.js';
 import { aggregateKernel, aggregateScratchFloats, aggregateWeightsOffset, AggregateDims, encodeAggregate, encodeGramian, encodeTaskJacobian, gramianKernel, GramianDims, JacobianDims, taskJacobianKernel } from '../kernels/aggregate.js';
 
 export interface WebGpuBackendOptions {
@@ -45,7 +46,7 @@ export interface WebGpuBackendOptions {
   lossWorkgroup?: number;
 }
 
-/** 7; 8 under the geometric loss strategy; 11 under a gradient aggregator. */
+/** 7; 8 under the geometric loss strategy or FAMO; 11 under a gradient aggregator. */
 const DISPATCHES_PER_STEP = 11;
 
 interface Kernels {
@@ -54,6 +55,8 @@ interface Kernels {
   loss: Kernel;
   /** Only under weighting 'gls'. */
   gls?: Kernel;
+  /** Only under weighting 'famo'. */
+  famo?: Kernel;
   gradTransposed: MatmulKernel;
   gradHidden: MatmulKernel;
   update: Kernel;
@@ -77,6 +80,7 @@ interface Buffers {
   jacobianBias: GPUBuffer; // T·H
   gramian: GPUBuffer; // T×T
   weightSums: GPUBuffer; // T
+  famoState: GPUBuffer; // 4T under FAMO
   aggregateScratch: GPUBuffer;
   lossScratch: GPUBuffer; // for gradients(), so a check does not touch the training loss
   tasks: GPUBuffer;
@@ -94,6 +98,7 @@ interface DataBindings {
   loss: GPUBindGroup;
   lossScratch: GPUBindGroup;
   gls?: GPUBindGroup;
+  famo?: GPUBindGroup;
   gradW: GPUBindGroup;
   /** J = Δᵀ·X, with row sums: the per-task gradients of W and b. */
   jacobian?: GPUBindGroup;
@@ -157,6 +162,7 @@ export class WebGpuBackend implements TrainingBackend {
       optimizerKernel(registry),
     ]);
     const gls = config.weighting === 'gls' ? await glsKernel(registry, config.shape.tasks, options.lossWorkgroup ?? chooseLossWorkgroup(ctx)) : undefined;
+    const famo = config.weighting === 'famo' ? await famoKernel(registry, config.shape.tasks, options.lossWorkgroup ?? chooseLossWorkgroup(ctx)) : undefined;
     let aggregator: Kernels['aggregator'];
     if (isAggregator(config.weighting)) {
       checkAggregatorBuffers(ctx, config);
@@ -168,7 +174,7 @@ export class WebGpuBackend implements TrainingBackend {
       ]);
       aggregator = { jacobian, gramian, aggregate };
     }
-    const kernels = { hidden, output, loss, gls, gradTransposed, gradHidden, update, aggregator };
+    const kernels = { hidden, output, loss, gls, famo, gradTransposed, gradHidden, update, aggregator };
     return new WebGpuBackend(ctx, config, tuning, kernels, options.stepsPerSubmit ?? 16, options.maxDatasetRows);
   }
 
@@ -198,7 +204,8 @@ export class WebGpuBackend implements TrainingBackend {
       jacobian: storage('J per task', aggregating ? T * H * d : 4),
       jacobianBias: storage('J per task (bias)', aggregating ? T * H : 4),
       gramian: storage('task Gramian', aggregating ? T * T : 4),
-      weightSums: storage('aggregator weight sums', T),
+      weightSums: storage('step weight sums', T),
+      famoState: storage('FAMO state', this.config.weighting === 'famo' ? famoStateSize(T) : 4),
       aggregateScratch: storage('aggregator scratch', aggregating ? aggregateScratchFloats(T) : 4),
       lossScratch: storage('loss scratch', T),
       tasks,
@@ -268,6 +275,7 @@ export class WebGpuBackend implements TrainingBackend {
       loss: this.group(k.loss, { ...this.lossBindings(Y, mask), lossSums: b.lossSums }),
       lossScratch: this.group(k.loss, { ...this.lossBindings(Y, mask), lossSums: b.lossScratch }),
       gls: k.gls && this.group(k.gls, { y: b.output, targets: Y, mask, tasks: b.tasks, gradY: b.gradOutput }),
+      famo: k.famo && this.group(k.famo, { y: b.output, targets: Y, mask, tasks: b.tasks, gradY: b.gradOutput, state: b.famoState, weightSums: b.weightSums }),
       gradW: this.group(k.gradTransposed, {
         a: b.gradHidden,
         b: X,
@@ -311,14 +319,16 @@ export class WebGpuBackend implements TrainingBackend {
     this.step = state.step;
     uploadFloats(this.device, this.buffers.state1, state.state1);
     uploadFloats(this.device, this.buffers.state2, state.state2);
+    if (this.kernels.famo) uploadFloats(this.device, this.buffers.famoState, state.weighting ?? new Float64Array(famoStateSize(this.config.shape.tasks)));
   }
 
   async getOptimizerState(): Promise<OptimizerState> {
-    const [state1, state2] = await Promise.all([
+    const [state1, state2, weighting] = await Promise.all([
       this.read(this.buffers.state1, this.layout.count),
       this.read(this.buffers.state2, this.layout.count),
+      this.kernels.famo ? this.read(this.buffers.famoState, famoStateSize(this.config.shape.tasks)) : undefined,
     ]);
-    return { step: this.step, state1, state2 };
+    return { step: this.step, state1, state2, ...(weighting && { weighting }) };
   }
 
   private async read(buffer: GPUBuffer, floats: number, offset = 0): Promise<Float64Array> {
@@ -353,6 +363,10 @@ export class WebGpuBackend implements TrainingBackend {
     const lossOffset = this.arena.push((view) => writeLossDims(view, { rows, tasks: T, offsetRows: start, weighting: this.weightingCode }));
     encodeLoss(rec.next('loss, G_Y'), this.kernels.loss, lossGroup, lossOffset, T);
     if (this.kernels.gls && data.gls) encodeGls(rec.next('geometric loss: G_Y rescaled'), this.kernels.gls, data.gls, lossOffset);
+    if (this.kernels.famo && data.famo) {
+      const famoOffset = this.arena.push((view) => writeFamoDims(view, { rows, tasks: T, offsetRows: start, step: this.step, training: training ? 1 : 0 }));
+      encodeFamo(rec.next('FAMO: logits, G_Y rescaled'), this.kernels.famo, data.famo, famoOffset);
+    }
     const g = this.staticGroups;
     // dA and dc, dW and db: bound as their own ranges of the gradient buffer (offsets 0).
     this.matmul(rec, 'dA = G_Yᵀ·S, dc', this.kernels.gradTransposed, g.gradA, { M: T, N: H, K: rows });
@@ -456,7 +470,7 @@ export class WebGpuBackend implements TrainingBackend {
     const b = this.buffers;
     const [sums, weightSums] = await this.submitAndRead(encoder, [[b.lossSums, 0, T], [b.weightSums, 0, T]], [b.lossSums, b.weightSums]);
     const mean = (values: Float64Array) => values.map((sum) => (steps > 0 ? sum / steps : 0));
-    const taskWeights = isAggregator(this.config.weighting) ? mean(weightSums!) : undefined;
+    const taskWeights = hasStepWeights(this.config.weighting) ? mean(weightSums!) : undefined;
     return { perTask: mean(sums!), steps, ...(taskWeights && { taskWeights }) };
   }
 
@@ -508,7 +522,7 @@ export class WebGpuBackend implements TrainingBackend {
     const data = this.dataset();
     checkStep(step, data.rows, this.config.maxBatch);
     const encoder = this.device.createCommandEncoder({ label: 'profiled step' });
-    const rec = new TimedPasses(this.device, encoder, 7 + (this.kernels.gls ? 1 : 0) + (this.kernels.aggregator ? 4 : 0));
+    const rec = new TimedPasses(this.device, encoder, 7 + (this.kernels.gls || this.kernels.famo ? 1 : 0) + (this.kernels.aggregator ? 4 : 0));
     this.encodeLossAndGradients(rec, step.start, step.rows, data.loss, true);
     this.encodeUpdate(rec, step.learningRate);
     this.lossSteps++;

@@ -338,8 +338,9 @@ function yieldToEventLoop(): Promise<void> {
 /** The backend's gradients for this step against the float64 reference from the same parameters and batch. */
 async function verifyStep(backend: TrainingBackend, data: Dataset, at: TrainStep, step: number, tasks: readonly TaskSpec[]): Promise<void> {
   const params = await backend.getParameters();
+  const famo = backend.config.weighting === 'famo' ? (await backend.getOptimizerState()).weighting : undefined;
   const got = await backend.gradients(at.start, at.rows);
-  const context = { weighting: backend.config.weighting, step, seed: backend.config.seed };
+  const context = { weighting: backend.config.weighting, step, seed: backend.config.seed, famo };
   const want = referenceGradients(params, backend.layout, data, tasks, at.start, at.rows, context).grads;
   const comparison = compareArrays(got.grads, want, VERIFY_TOLERANCE);
   if (!comparison.ok) {

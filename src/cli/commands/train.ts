@@ -101,6 +101,7 @@ function report(out: Output, name: string, modelPath: string, result: TrainResul
   const dynamic: Record<string, string> = {
     uw: 'learned by uncertainty weighting (w_t·c_t·e^{−s_t})',
     dwa: 'of dynamic weight average in the last epoch (w_t·λ_t)',
+    famo: 'α of FAMO, mean over the last report\'s steps',
     mgda: 'α of MGDA, mean over the last report\'s steps',
     pcgrad: 'α of PCGrad, mean over the last report\'s steps',
     upgrad: 'α of UPGrad, mean over the last report\'s steps',

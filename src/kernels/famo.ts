@@ -1,0 +1,47 @@
+// Host side of shaders/famo.wgsl: FAMO's logit step, its task weights and G_Y scaled by them.
+// FamoDims and the FAMO_* constants are declared here and in src/core/weighting.ts, and
+// generated into the shader.
+import { LOSS_WGSL } from '../core/losses.js';
+import { FAMO } from '../core/weighting.js';
+import { constantName, wgslF32Constant, wgslPreamble, wgslStruct } from '../core/wgsl.js';
+import type { Kernel, KernelRegistry } from '../gpu/registry.js';
+import { TaskInfo } from './loss.js';
+import { composeWgsl, SHADER_FILES } from './shaders.js';
+
+export const FamoDims = wgslStruct('FamoDims', [
+  ['rows', 'u32'],
+  ['tasks', 'u32'],
+  /** First row of the batch inside the targets and mask buffers. */
+  ['offsetRows', 'u32'],
+  /** Optimizer steps before this one: the logits move from the second step on. */
+  ['step', 'u32'],
+  /** 1: keep the new state and add α to weightSums (training steps); 0: leave them (gradients()). */
+  ['training', 'u32'],
+  /** 1 − β1^step and 1 − β2^step of the logits' Adam. */
+  ['biasCorrection1', 'f32'],
+  ['biasCorrection2', 'f32'],
+]);
+export type FamoDims = { rows: number; tasks: number; offsetRows: number; step: number; training: number };
+
+const CONSTANTS = Object.entries(FAMO).map(([name, value]) => wgslF32Constant(`FAMO_${constantName(name)}`, value));
+// taskLossSums reads `dims.tasks` and `dims.offsetRows`, which FamoDims has like LossDims.
+const SOURCE = composeWgsl(wgslPreamble(LOSS_WGSL, ...CONSTANTS, TaskInfo.wgsl, FamoDims.wgsl), SHADER_FILES.sigmoidFn, SHADER_FILES.lossFn, SHADER_FILES.famo);
+
+export function famoKernel(registry: KernelRegistry, tasks: number, workgroup = 256): Promise<Kernel> {
+  if (!(workgroup >= 1 && (workgroup & (workgroup - 1)) === 0)) throw new RangeError(`famo workgroup ${workgroup} is not a power of two`);
+  return registry.get(
+    { name: 'famo', source: SOURCE, entryPoint: 'main', inputs: ['y', 'targets', 'mask', 'tasks'], outputs: ['gradY', 'state', 'weightSums'], uniform: 'dims' },
+    { WORKGROUP: workgroup, TASKS: tasks },
+  );
+}
+
+export function writeFamoDims(view: DataView, d: FamoDims): void {
+  const step = Math.max(d.step, 1); // the corrections are unused at step 0
+  FamoDims.write(view, { ...d, biasCorrection1: 1 - FAMO.beta1 ** step, biasCorrection2: 1 - FAMO.beta2 ** step });
+}
+
+export function encodeFamo(pass: GPUComputePassEncoder, kernel: Kernel, bindGroup: GPUBindGroup, uniformOffset: number): void {
+  pass.setPipeline(kernel.pipeline);
+  pass.setBindGroup(0, bindGroup, [uniformOffset]);
+  pass.dispatchWorkgroups(1);
+}
