@@ -7,16 +7,20 @@ import { layerShapes, matmulBench, square } from './matmul.js';
 import { installCounters, loadPeers } from './peers.js';
 import { markdownTables } from './rows.js';
 import { trainBench, type TrainSize } from './train.js';
+import { methodsBench, methodsTable, weightingCostBench, type MethodRow } from './weighting.js';
 
 const { values } = parseArgs({
   options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
 });
 if (values.help) {
-  process.stdout.write(`npm run bench -- [--quick] [--json] [--only matmul|train]
+  process.stdout.write(`npm run bench -- [--quick] [--json] [--only matmul|train|weighting|methods]
 
 Matmul GFLOP/s (square 256–2048 and the model's layer shapes) and training steps/s (d=256 T=16
 N=4096, d=1024 T=64 N=8192, d=10 T=5 N=100) for sigmtl, tfjs-webgpu/wasm/cpu, gpu.js and sigmtl's
 CPU backend; dispatches, submits and mapAsync per step; per-kernel GPU time (timestamp queries).
+Each task weighting and gradient aggregator's steps/s at the same sizes (vs equal, dispatches/step).
+--only methods (not run by default: minutes): every weighting on every bundled data set at H = 64 —
+test metrics, Δm against single-task models, steps/s against equal.
 --quick: smaller sizes and budgets (under 2 minutes on a 2-core machine).
 `);
   process.exit(0);
@@ -42,12 +46,17 @@ const budgetMs = quick ? 1500 : 6000;
 
 const rows = [];
 let kernelTimes: Awaited<ReturnType<typeof trainBench>>['kernelTimes'] = [];
-if (values.only !== 'train') rows.push(...(await matmulBench(ctx, peers, shapes, budgetMs, log)));
-if (values.only !== 'matmul') {
+let methods: MethodRow[] = [];
+const only = values.only;
+if (only !== undefined && !['matmul', 'train', 'weighting', 'methods'].includes(only)) throw new Error(`--only ${only}: expected matmul, train, weighting or methods`);
+if (only === undefined || only === 'matmul') rows.push(...(await matmulBench(ctx, peers, shapes, budgetMs, log)));
+if (only === undefined || only === 'train') {
   const train = await trainBench(ctx, peers, sizes, budgetMs, counts, log);
   rows.push(...train.rows);
   kernelTimes = train.kernelTimes;
 }
+if (only === undefined || only === 'weighting') rows.push(...(await weightingCostBench(ctx, sizes, budgetMs, counts, log)));
+if (only === 'methods') methods = await methodsBench(ctx.device, quick, log);
 
 const report = {
   adapter: { ...adapter, origin: ctx.origin },
@@ -55,6 +64,7 @@ const report = {
   quick,
   rows,
   kernelTimes,
+  methods,
 };
 if (values.json) {
   process.stdout.write(JSON.stringify(report) + '\n');
@@ -62,6 +72,7 @@ if (values.json) {
   process.stdout.write(`Adapter: ${adapter.description} (${adapter.vendor}/${adapter.architecture})${adapter.software ? ' — software (SwiftShader): GPU timings are CPU timings' : ''}\n`);
   process.stdout.write(`Versions: ${Object.entries(peers.versions).map(([k, v]) => `${k} ${v}`).join(', ')}\n\n`);
   process.stdout.write(markdownTables(rows) + '\n');
+  if (methods.length) process.stdout.write('\n' + methodsTable(methods) + '\n');
   for (const { size, kernels } of kernelTimes) {
     process.stdout.write(`\nsigmtl kernel GPU time per step (timestamp queries), ${size}:\n\n| kernel | ms |\n|---|---|\n`);
     for (const k of kernels) process.stdout.write(`| ${k.kernel} | ${k.ms.toFixed(3)} |\n`);

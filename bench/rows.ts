@@ -2,7 +2,7 @@
 import type { Timed } from './timing.js';
 
 export interface BenchRow {
-  bench: 'matmul' | 'train';
+  bench: 'matmul' | 'train' | 'weighting';
   impl: string;
   size: string;
   readback: boolean;
@@ -56,6 +56,16 @@ export function markdownTables(rows: BenchRow[]): string {
       out.push(
         `| ${r.size} | ${r.impl} | ${num(r.stepsPerSecond, 2)} | ${ratio(r, rows, 'stepsPerSecond')} | ${num(r.dispatchesPerStep, 2)} | ${num(r.submitsPerStep, 3)} | ${num(r.mapAsyncPerStep, 3)} |`,
       );
+    }
+  }
+  const weighting = rows.filter((r) => r.bench === 'weighting');
+  if (weighting.length) {
+    out.push('', '| weighting cost | implementation | steps/s (min–max) | vs equal | dispatches/step |', '|---|---|---|---|---|');
+    for (const r of weighting) {
+      const equal = weighting.find((e) => e.size === r.size && e.impl.endsWith('=equal'));
+      const steps = (r.stepsPerSecond! * r.medianMs) / 1000; // per timed run
+      const range = `${num(r.stepsPerSecond, 2)} (${((1000 * steps) / r.maxMs).toFixed(2)}–${((1000 * steps) / r.minMs).toFixed(2)})`;
+      out.push(`| ${r.size} | ${r.impl} | ${range} | ${equal ? `${(r.stepsPerSecond! / equal.stepsPerSecond!).toFixed(2)}×` : '—'} | ${num(r.dispatchesPerStep, 0)} |`);
     }
   }
   return out.join('\n');

@@ -222,8 +222,6 @@ function twoTaskAlpha(kind: AggregatorKind, G: Float64Array): number[] {
   return g12! < 0 ? [1 - g12! / g11!, 1 - g12! / g22!] : [1, 1];
 }
 
-const webgpuLayoutA = (_params: Float64Array) => parameterLayout(SHAPE).A.offset;
-
 describe.each(AGGREGATOR_KINDS)('%s in a training step', (kind) => {
   test('the aggregated gradient of W and b is Σ α_t·J_t (two-task closed form, J_t from separate backward passes), on both backends', async () => {
     const ctx = await gpu();
@@ -232,7 +230,7 @@ describe.each(AGGREGATOR_KINDS)('%s in a training step', (kind) => {
     const config: BackendConfig = { shape: SHAPE, tasks, optimizer: DEFAULT_OPTIMIZER, maxBatch: 48, weighting: kind, seed: 3 };
     const params = initParameters(SHAPE, 4, 'random');
     // Both tasks read the hidden units alike (A's rows equal, c = 0), so with y2 ≈ −y1 their residuals pull apart.
-    const A = webgpuLayoutA(params);
+    const A = parameterLayout(SHAPE).A.offset;
     for (let h = 0; h < SHAPE.hidden; h++) params[A + SHAPE.hidden + h] = params[A + h]!;
     const cpu = new CpuBackend(config);
     const webgpu = await WebGpuBackend.create(ctx, config);

@@ -16,7 +16,7 @@ const project = mkdtempSync(join(tmpdir(), 'sigmtl-consumer-'));
 const npm = (args: string[], cwd: string) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 const CONSUMER = `// A user's Node program: train on in-memory data, predict, save, reload, predict again.
-import { isCheckpoint, loadModel, readCsvText, syntheticData, train, VERSION, type Model, type TrainResult } from 'sigmtl';
+import { aggregatorWeights, isCheckpoint, loadModel, readCsvText, syntheticData, train, VERSION, WEIGHTING_KINDS, type Model, type TrainResult, type WeightingKind } from 'sigmtl';
 import { loadModelFile, requestNodeDevice, saveModel } from 'sigmtl/node';
 
 const features: number[][] = [];
@@ -43,7 +43,12 @@ async function run(backend: 'webgpu' | 'cpu', device?: GPUDevice) {
 async function surface() {
   const r = await train({ features, targets, hidden: 4, epochs: 4, backend: 'cpu', weighting: { kind: 'dwa', temperature: 2 }, compareSingleTask: true });
   const relations = r.model.taskRelations(features, targets);
+  const upgrad: WeightingKind = 'upgrad';
+  const aggregated = await train({ features, targets, epochs: 2, backend: 'cpu', weighting: upgrad });
   return {
+    kinds: WEIGHTING_KINDS.length,
+    upgrad: Object.keys(aggregated.taskWeights).length,
+    alpha: Array.from(aggregatorWeights('pcgrad', [1, -1, -1, 2], 2)),
     deltaM: typeof r.comparison?.deltaM === 'number',
     weights: Object.keys(r.taskWeights).length,
     onnx: r.model.toOnnx().length > 100,
@@ -131,7 +136,7 @@ test('a TypeScript consumer and the README example type-check and run in Node on
     expect(out[backend].losses).toEqual(['mse', 'bce']);
     expect(out[backend].same, 'predictions identical after save and reload').toBe(true);
   }
-  expect(out.surface).toEqual({ deltaM: true, weights: 2, onnx: true, torch: true, cosine: 4, notCheckpoint: true, csv: 2, synthetic: 5, version: true });
+  expect(out.surface).toEqual({ kinds: 8, upgrad: 2, alpha: [2, 1.5], deltaM: true, weights: 2, onnx: true, torch: true, cosine: 4, notCheckpoint: true, csv: 2, synthetic: 5, version: true });
   const readme = spawnSync(process.execPath, [join(project, 'out', 'readme.js')], { cwd: project, encoding: 'utf8', timeout: 180_000 });
   expect(readme.status, readme.stderr).toBe(0);
   expect(readme.stdout).toMatch(/hammingLoss: [\d.]+/);
