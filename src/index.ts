@@ -4,8 +4,11 @@
 // files and the bundled data sets.
 export { train, TrainingDivergedError, type TrainResult } from './api/train.js';
 export { deltaM, taskDeltaM, type SingleTaskComparison } from './api/compare.js';
+export type { RowSource, RowWindow } from './data/source.js';
+export { STREAM_SAMPLE_ROWS, STREAM_VALIDATION_CAP } from './api/stream.js';
 export type {
   TrainOptions,
+  StreamTrainOptions,
   Matrix,
   LossChoice,
   BackendChoice,

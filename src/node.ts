@@ -19,6 +19,8 @@ import { requestNodeGpu, type NodeGpuOptions } from './gpu/node.js';
 export * from './index.js';
 export { findSwiftShaderIcd, INSTALL_HINT, type NodeGpuOptions } from './gpu/node.js';
 export { readFileBytes, writeFileAtomic } from './io/files.js';
+export { openCsvStream, DEFAULT_MEMORY_BUDGET, type StreamOptions } from './io/csv-stream.js';
+export { openParquetStream } from './io/parquet-stream.js';
 
 setDefaultGpuProvider(() => requestNodeGpu(), fileTuningStore());
 

@@ -6,6 +6,7 @@ import { DEFAULT_OPTIMIZER, OPTIMIZER_KINDS, type OptimizerConfig, type Optimize
 import { DEFAULT_SCHEDULE, SCHEDULE_KINDS, type Schedule, type ScheduleKind } from '../train/schedule.js';
 import { DWA_TEMPERATURE, WEIGHTING_KINDS, type WeightingKind } from '../core/weighting.js';
 import type { ProgressReport } from '../train/trainer.js';
+import type { RowSource } from '../data/source.js';
 
 /** Rows of numbers: an array of rows, or one flat row-major typed array (give its width). */
 export type Matrix = readonly (readonly number[])[] | Float32Array | Float64Array;
@@ -137,7 +138,18 @@ export interface TrainOptions {
   resume?: Uint8Array;
   /** Extra provenance stored in the model's hyperparameters. */
   provenance?: Record<string, string | number | boolean>;
+  /** false: the rows in their given order every epoch (default true: a seeded shuffle each epoch). */
+  shuffle?: boolean;
 }
+
+/**
+ * Training on rows larger than memory: `stream` (openCsvStream / openParquetStream in
+ * sigmtl/node, or any RowSource) replaces features and targets; the rows are read window by
+ * window, each epoch in a seeded random window order with the rows shuffled within each window.
+ */
+export type StreamTrainOptions = Omit<TrainOptions, 'features' | 'targets' | 'featureNames' | 'taskNames' | 'featureCount' | 'taskCount' | 'groups' | 'source'> & {
+  stream: RowSource;
+};
 
 /** Every setting of a run, defaults filled in and checked. */
 export interface Settings {
@@ -164,13 +176,14 @@ export interface Settings {
   verifyEvery: number;
   baseline: boolean;
   compareSingleTask: boolean;
+  shuffle: boolean;
 }
 
 const KNOWN = new Set<string>([
   'features', 'targets', 'featureNames', 'taskNames', 'featureCount', 'taskCount', 'source', 'groups', 'test', 'testSplit', 'losses',
   'taskWeights', 'hidden', 'autoHiddenEpochs', 'epochs', 'batchSize', 'optimizer', 'schedule', 'validationSplit', 'patience', 'coupling',
   'seed', 'backend', 'device', 'signal', 'onProgress', 'onEpochEnd', 'reportEvery', 'verifyEvery', 'baseline',
-  'checkpoint', 'resume', 'provenance', 'compareSingleTask', 'weighting',
+  'checkpoint', 'resume', 'provenance', 'compareSingleTask', 'weighting', 'shuffle', 'stream',
 ]);
 
 const HINTS: Record<string, string> = { lr: 'optimizer.learningRate', learningRate: 'optimizer.learningRate', batch: 'batchSize', x: 'features', y: 'targets' };
@@ -222,7 +235,7 @@ function objectOption<T extends object>(name: string, value: unknown): Partial<T
 
 const describe = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? `an array of ${value.length}` : String(value));
 
-export function resolveSettings(options: TrainOptions): Settings {
+export function resolveSettings(options: TrainOptions | StreamTrainOptions): Settings {
   if (typeof options !== 'object' || options === null) throw new RangeError('train() takes an options object');
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) throw new RangeError(`unknown option "${key}"${HINTS[key] ? ` (did you mean ${HINTS[key]}?)` : ''}`);
@@ -302,6 +315,7 @@ export function resolveSettings(options: TrainOptions): Settings {
     verifyEvery: numberOption('verifyEvery', options.verifyEvery, 0, { integer: true, min: 0 }),
     baseline: options.baseline === true,
     compareSingleTask: options.compareSingleTask === true,
+    shuffle: options.shuffle !== false,
   };
 }
 

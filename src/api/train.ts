@@ -20,7 +20,8 @@ import { readMatrix, toTable } from './data.js';
 import { openBackend, openContext } from './device.js';
 import { Model } from './model.js';
 import { compareWithSingleTask, type SingleTaskComparison } from './compare.js';
-import { resolveSettings, type Settings, type TrainOptions } from './options.js';
+import { resolveSettings, type Settings, type StreamTrainOptions, type TrainOptions } from './options.js';
+import { prepareStream } from './stream.js';
 
 export interface TrainResult {
   model: Model;
@@ -79,9 +80,9 @@ export class TrainingDivergedError extends Error {
 /** Agreement of the trained model's predictions with the float64 CPU backend (f32 vs f64). */
 const AGREEMENT = { atol: 1e-4, rtol: 1e-3 };
 
-export async function train(options: TrainOptions): Promise<TrainResult> {
+export async function train(options: TrainOptions | StreamTrainOptions): Promise<TrainResult> {
   const settings = resolveSettings(options);
-  const problem = prepare(options, settings);
+  const problem = 'stream' in options ? await prepareStreamed(options, settings) : prepare(options, settings);
   const auto = settings.hidden === 'auto';
   if (auto && !problem.validation) throw new RangeError("hidden 'auto' picks H by validation loss: it needs a validationSplit above 0");
   planBackend(problem, auto ? { ...settings, hidden: undefined } : settings); // checks the plan before any GPU work
@@ -169,7 +170,8 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
     const factors = (params: Float64Array) => (aggregated ?? dynamic)?.slice() ?? taskFactors(plan, layout, params);
     let run;
     try {
-      run = await trainModel(backend, problem.train.data, problem.validation?.data, {
+      run = await trainModel(backend, problem.stream ?? problem.train.data, problem.validation?.data, {
+        shuffle: settings.shuffle,
         epochs: settings.epochs,
         batchSize: plan.batch,
         learningRate: settings.optimizer.learningRate,
@@ -229,7 +231,7 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
       epochs: run.epochs,
       seconds: run.seconds,
       stepsPerSecond: run.stepsPerSecond,
-      trainingRows: problem.train.data.rows,
+      trainingRows: problem.stream?.rows ?? problem.train.data.rows,
       validationRows: problem.validation?.data.rows ?? 0,
       bestEpoch: run.bestEpoch,
       bestValidationLoss: run.bestValidationLoss,
@@ -281,6 +283,24 @@ function taskFactors(plan: BackendPlan, layout: ParameterLayout, params: Float64
   );
 }
 
+/** A RowSource → the prepared problem: one pass for statistics and held-out rows, then epochs stream it. */
+async function prepareStreamed(options: StreamTrainOptions, settings: Settings): Promise<Problem> {
+  const source = options.stream;
+  if (typeof source !== 'object' || source === null || typeof source.readWindow !== 'function' || !Number.isInteger(source.windows) || !Array.isArray(source.featureNames)) {
+    throw new RangeError('stream must be a RowSource (openCsvStream or openParquetStream from sigmtl/node)');
+  }
+  const refused = [
+    ['compareSingleTask', settings.compareSingleTask],
+    ["hidden: 'auto'", settings.hidden === 'auto'],
+    ['testSplit (give test rows instead)', settings.testSplit > 0],
+  ] as const;
+  for (const [what, on] of refused) if (on) throw new RangeError(`stream: ${what} is not available when training from a stream`);
+  const T = source.taskNames.length;
+  if (settings.taskWeights && settings.taskWeights.length !== T) throw new RangeError(`taskWeights lists ${settings.taskWeights.length} weights for ${T} tasks`);
+  const test = options.test && toTable(options.test, { featureNames: source.featureNames, taskNames: source.taskNames }, 'test.');
+  return prepareStream(source, { loss: settings.losses, validationSplit: settings.validationSplit, seed: settings.seed, shuffle: settings.shuffle, test }, settings.signal);
+}
+
 /** Options' rows → the prepared problem: test rows (given, or a seeded split), validation split, standardisation. */
 function prepare(options: TrainOptions, settings: Settings): Problem {
   const names = { featureNames: options.featureNames, taskNames: options.taskNames, featureCount: options.featureCount, taskCount: options.taskCount };
@@ -317,7 +337,7 @@ export function planBackend(problem: Problem, settings: Settings): BackendPlan {
   const shape = { features: problem.featureNames.length, hidden, tasks: T };
   const weights = settings.taskWeights ?? Array<number>(T).fill(1);
   const tasks: TaskSpec[] = problem.losses.map((loss, t) => ({ loss, weight: weights[t]! }));
-  const { batch, stepsPerEpoch } = batchPlan(settings.batchSize, problem.train.data.rows);
+  const { batch, stepsPerEpoch } = batchPlan(settings.batchSize, problem.stream?.rows ?? problem.train.data.rows);
   const c = settings.coupling;
   const init = c.init ?? (hidden === T ? 'identity' : 'random');
   if (init === 'identity' && hidden !== T) throw new RangeError(`coupling.init 'identity' needs hidden = tasks (${T}), got hidden ${hidden}`);

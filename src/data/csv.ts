@@ -41,13 +41,7 @@ export function parseCsv(text: string, file: string): CsvTable {
   const headerIndex = all.findIndex((row) => !isBlank(row));
   if (headerIndex < 0) throw new DataError(`${file}: no header row (only blank lines)`);
   const lineOf = (record: number) => startLines[record]!;
-  const columns = all[headerIndex]!.map((c) => c.trim());
-  const seen = new Set<string>();
-  columns.forEach((name, i) => {
-    if (name === '') throw new DataError(`${file}: line ${lineOf(headerIndex)}: column ${i + 1} of the header has no name`);
-    if (seen.has(name)) throw new DataError(`${file}: line ${lineOf(headerIndex)}: the header names column "${name}" twice`);
-    seen.add(name);
-  });
+  const columns = headerColumns(all[headerIndex]!, file, lineOf(headerIndex));
   const rows: string[][] = [];
   const lines: number[] = [];
   for (let i = headerIndex + 1; i < all.length; i++) {
@@ -61,4 +55,21 @@ export function parseCsv(text: string, file: string): CsvTable {
   }
   if (rows.length === 0) throw new DataError(`${file}: no data rows after the header`);
   return { file, columns, rows, lines };
+}
+
+/** The header's column names, trimmed; an empty or repeated name is an error naming the line. */
+export function headerColumns(cells: readonly string[], file: string, line: number): string[] {
+  const columns = cells.map((c) => c.trim());
+  const seen = new Set<string>();
+  columns.forEach((name, i) => {
+    if (name === '') throw new DataError(`${file}: line ${line}: column ${i + 1} of the header has no name`);
+    if (seen.has(name)) throw new DataError(`${file}: line ${line}: the header names column "${name}" twice`);
+    seen.add(name);
+  });
+  return columns;
+}
+
+/** One CSV record's cells (Papa Parse), for a header read on its own. */
+export function parseCsvRecord(text: string): string[] {
+  return Papa.parse<string[]>(text, { delimiter: '' }).data[0] ?? [];
 }

@@ -6,6 +6,7 @@ import { DataError } from '../data/csv.js';
 import { fitStandardizer, identityStandardizer, standardize, type Standardizer } from '../data/standardize.js';
 import { rowPlace, selectRows, type TaskTable } from '../data/table.js';
 import { Random } from '../util/random.js';
+import type { RowStream } from './trainer.js';
 
 export type LossChoice = LossKind | 'auto';
 
@@ -24,6 +25,8 @@ export interface Problem {
   train: PreparedSplit;
   validation?: PreparedSplit;
   test?: PreparedSplit;
+  /** Training from a stream: the rows, read window by window; `train` is then a sample of them. */
+  stream?: RowStream;
 }
 
 export interface PrepareOptions {

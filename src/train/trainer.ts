@@ -13,6 +13,8 @@ import { learningRateAt, type Schedule } from './schedule.js';
 
 export interface TrainerOptions {
   epochs: number;
+  /** false: in-memory rows in their given order every epoch (default true). */
+  shuffle?: boolean;
   batchSize: number;
   learningRate: number;
   schedule: Schedule;
@@ -154,14 +156,43 @@ export function batchPlan(batchSize: number, rows: number): { batch: number; ste
   return { batch, stepsPerEpoch: Math.ceil(rows / batch) };
 }
 
+/**
+ * Training rows that arrive shard by shard: in memory (inMemoryRows), or read window by window
+ * from a file larger than memory (src/api/stream.ts).
+ */
+export interface RowStream {
+  /** Training rows in one epoch. */
+  readonly rows: number;
+  /**
+   * One epoch's rows in training order, as consecutive shards: each but the last holds whole
+   * batches and at most `maxRows` rows, so an epoch has ⌈rows/batch⌉ steps.
+   */
+  shards(random: Random, batch: number, maxRows: number): AsyncIterable<Dataset>;
+}
+
+/** A data set in memory: each epoch a seeded shuffle of all its rows, cut into shards. */
+export function inMemoryRows(data: Dataset, d: number, T: number, shuffle = true): RowStream {
+  return {
+    rows: data.rows,
+    async *shards(random, _batch, maxRows) {
+      const order = Uint32Array.from({ length: data.rows }, (_, i) => i);
+      if (shuffle) random.shuffle(order);
+      for (let start = 0; start < data.rows; start += maxRows) yield permute(data, order.subarray(start, Math.min(data.rows, start + maxRows)), d, T);
+    },
+  };
+}
+
+const isDataset = (rows: Dataset | RowStream): rows is Dataset => 'X' in rows;
+
 export async function trainModel(
   backend: TrainingBackend,
-  train: Dataset,
+  trainRows: Dataset | RowStream,
   validation: Dataset | undefined,
   options: TrainerOptions,
 ): Promise<TrainResult> {
   const { features: d, tasks: T } = backend.config.shape;
   const tasks = backend.config.tasks;
+  const train = isDataset(trainRows) ? inMemoryRows(trainRows, d, T, options.shuffle ?? true) : trainRows;
   const { batch, stepsPerEpoch } = batchPlan(Math.min(options.batchSize, backend.config.maxBatch), train.rows);
   const totalSteps = stepsPerEpoch * options.epochs;
   const random = new Random(options.start?.rngState ?? options.seed);
@@ -229,10 +260,9 @@ export async function trainModel(
   const shardRows = Math.min(train.rows, Math.max(batch, Math.floor(backend.maxDatasetRows / batch) * batch));
 
   for (let epoch = options.start?.epoch ?? 0; epoch < options.epochs; epoch++) {
-    const order = random.shuffle(Uint32Array.from({ length: train.rows }, (_, i) => i));
-    for (let shardStart = 0; shardStart < train.rows && !stoppedEarly; shardStart += shardRows) {
-      const lastShard = shardStart + shardRows >= train.rows;
-      const shard = permute(train, order.subarray(shardStart, Math.min(train.rows, shardStart + shardRows)), d, T);
+    const epochEnd = (epoch + 1) * stepsPerEpoch;
+    for await (const shard of train.shards(random, batch, shardRows)) {
+      if (stoppedEarly) break;
       backend.setDataset(shard);
       const steps = batchesOf(shard.rows, batch, (i) => learningRateAt(options.learningRate, options.schedule, step + i, totalSteps));
       for (let i = 0; i < steps.length; ) {
@@ -258,7 +288,7 @@ export async function trainModel(
         step += chunk;
         stepsSinceReport += chunk;
         // The epoch's last report waits for the validation loss, below.
-        const epochDone = lastShard && i >= steps.length;
+        const epochDone = step >= epochEnd;
         if (stepsSinceReport >= options.reportEvery && !epochDone) await report(epoch);
       }
     }

@@ -43,3 +43,11 @@ export function uniformArray(random: Random, n: number, low = -1, high = 1): Flo
   for (let i = 0; i < n; i++) out[i] = random.uniform(low, high);
   return out;
 }
+
+/** A uniform number in [0, 1) that depends only on (seed, index): row membership without state. */
+export function hashUnit(seed: number, index: number): number {
+  let x = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index >>> 0, 0x85ebca77) ^ Math.floor(index / 4294967296)) >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d) >>> 0;
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b) >>> 0;
+  return ((x ^ (x >>> 16)) >>> 0) / 4294967296;
+}

@@ -1,0 +1,152 @@
+// A CSV file larger than memory as a RowSource. One scan over its bytes finds where every window
+// of rows begins (a record ends at a newline outside quotes, so quoted newlines are kept) and the
+// line it begins on; a window is then read by its byte range and parsed alone, with the header
+// put in front, so errors still name the file's own line numbers.
+import { createReadStream, promises as fs } from 'node:fs';
+import { DataError, headerColumns, parseCsv, parseCsvRecord } from '../data/csv.js';
+import type { RowSource, RowWindow } from '../data/source.js';
+import { chooseColumns, toTaskTable, type ColumnChoice } from '../data/table.js';
+
+export interface StreamOptions {
+  /** Target columns: names or globs (required). */
+  targets: readonly string[];
+  /** Feature columns (default: every other column). */
+  features?: readonly string[];
+  /** Bytes one window may take while it is parsed (default 256 MiB); sets the rows per window. */
+  memoryBudget?: number;
+  /** Rows per window, overriding the budget's choice. */
+  windowRows?: number;
+}
+
+export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
+
+/** Rows per window within a budget: a parsed row costs about its text three times over and 64 bytes a cell. */
+export function windowRowsFor(budget: number, bytesPerRow: number, cells: number): number {
+  return Math.max(1, Math.min(1 << 20, Math.floor(budget / (3 * bytesPerRow + 64 * cells))));
+}
+
+const NEWLINE = 10;
+const QUOTE = 34;
+
+interface Layout {
+  header: string;
+  headerLine: number;
+  /** Byte offset and 1-based line of each window's first record; then the file's end. */
+  starts: { offset: number; line: number }[];
+  end: number;
+  rows: number;
+  /** Data rows per window (the last may hold fewer). */
+  every: number;
+}
+
+/** Scans the bytes once: the header record, and where every `windowRows`-th data record begins. */
+async function scan(path: string, windowRows: () => number, onHeader: (header: string, line: number, bytesPerRow: (n: number) => void) => void): Promise<Layout> {
+  let inQuotes = false;
+  let offset = 0;
+  let line = 1;
+  let recordStart = 0;
+  let recordLine = 1;
+  let blank = true;
+  let header: { text: string; line: number } | undefined;
+  let rows = 0;
+  let every = 0;
+  const starts: Layout['starts'] = [];
+  const headerBytes: Buffer[] = [];
+  const endRecord = (end: number) => {
+    if (!blank) {
+      if (!header) {
+        header = { text: Buffer.concat(headerBytes).subarray(recordStart, end).toString('utf8'), line: recordLine };
+        onHeader(header.text, header.line, (n) => (every = n));
+        every ||= windowRows();
+      } else {
+        if (rows % every === 0) starts.push({ offset: recordStart, line: recordLine });
+        rows++;
+      }
+    }
+    blank = true;
+  };
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 }) as AsyncIterable<Buffer>) {
+    if (!header) headerBytes.push(chunk);
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i]!;
+      if (byte === QUOTE) inQuotes = !inQuotes;
+      if (byte === NEWLINE) {
+        if (!inQuotes) {
+          endRecord(offset + i);
+          recordStart = offset + i + 1;
+          recordLine = line + 1;
+        }
+        line++;
+      } else if (byte !== 13 && byte !== 32 && byte !== 9) {
+        blank = false;
+      }
+    }
+    offset += chunk.length;
+  }
+  endRecord(offset);
+  if (!header) throw new DataError(`${path}: the file is empty`);
+  if (rows === 0) throw new DataError(`${path}: no data rows after the header`);
+  return { header: header.text, headerLine: header.line, starts: [...starts, { offset, line }], end: offset, rows, every };
+}
+
+/** Opens a CSV file for streaming: one scan now, each window parsed when asked for. */
+export async function openCsvStream(path: string, options: StreamOptions): Promise<RowSource> {
+  const stat = await fs.stat(path).catch(() => undefined);
+  if (!stat) throw new DataError(`${path}: no such file`);
+  if (!stat.isFile()) throw new DataError(`${path}: not a regular file (streaming reads a file twice or more: a pipe or device cannot be streamed; read it whole instead)`);
+  if (!options.targets?.length) throw new DataError(`${path}: name the target columns to stream it`);
+  let choice: ColumnChoice | undefined;
+  let columns: string[] = [];
+  const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  // The rows per window come from the header's width and the first rows' size.
+  const firstBytes = await readRange(path, 0, Math.min(stat.size, 1 << 20));
+  const firstLines = firstBytes.toString('utf8').split('\n').length;
+  const bytesPerRow = Math.max(16, firstBytes.length / Math.max(1, firstLines - 1));
+  const layout = await scan(
+    path,
+    () => options.windowRows ?? windowRowsFor(budget, bytesPerRow, columns.length),
+    (text, line, setEvery) => {
+      columns = headerColumns(parseCsvRecord(text), path, line);
+      choice = chooseColumns({ file: path, columns, rows: [], lines: [] }, options.targets, options.features);
+      if (options.windowRows !== undefined) setEvery(options.windowRows);
+    },
+  );
+  const chosen = choice!;
+  const windowRows = layout.every;
+  return {
+    name: path,
+    featureNames: chosen.features,
+    taskNames: chosen.targets,
+    rows: layout.rows,
+    windows: layout.starts.length - 1,
+    async readWindow(index: number): Promise<RowWindow> {
+      if (!Number.isInteger(index) || index < 0 || index >= layout.starts.length - 1) throw new RangeError(`window ${index} of ${layout.starts.length - 1}`);
+      const start = layout.starts[index]!;
+      const bytes = await readRange(path, start.offset, layout.starts[index + 1]!.offset);
+      const table = parseCsv(`${layout.header}\n${bytes.toString('utf8')}`, path);
+      // parseCsv counted from the header at line 1: move the lines to where the window starts.
+      const lines = table.lines.map((l) => start.line + l - 2);
+      const expected = Math.min(windowRows, layout.rows - index * windowRows);
+      if (table.rows.length !== expected) {
+        throw new DataError(`${path}: line ${start.line}: read ${table.rows.length} rows where the scan found ${expected}; did the file change while training?`);
+      }
+      return { ...toTaskTable({ ...table, lines }, chosen), first: index * windowRows };
+    },
+  };
+}
+
+async function readRange(path: string, start: number, end: number): Promise<Buffer> {
+  const handle = await fs.open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(end - start);
+    let at = 0;
+    while (at < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, at, buffer.length - at, start + at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    return buffer.subarray(0, at);
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,87 @@
+// A Parquet file as a RowSource, read with hyparquet (a maintained pure-JavaScript reader: no
+// native build, no WebAssembly, reads only the row ranges and columns asked for). Windows follow
+// the file's row groups, split where a group is larger than the memory budget allows. A null
+// target is a missing target (mask 0), exactly as an empty CSV cell; a null or non-numeric
+// feature is an error naming the row and column.
+import { promises as fs } from 'node:fs';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { DataError } from '../data/csv.js';
+import type { RowSource, RowWindow } from '../data/source.js';
+import { chooseColumns } from '../data/table.js';
+import { F32_MAX } from '../util/numbers.js';
+import { DEFAULT_MEMORY_BUDGET, windowRowsFor, type StreamOptions } from './csv-stream.js';
+
+export async function openParquetStream(path: string, options: StreamOptions): Promise<RowSource> {
+  const stat = await fs.stat(path).catch(() => undefined);
+  if (!stat?.isFile()) throw new DataError(`${path}: ${stat ? 'not a regular file' : 'no such file'}`);
+  if (!options.targets?.length) throw new DataError(`${path}: name the target columns to stream it`);
+  const file = await asyncBufferFromFile(path);
+  const metadata = await parquetMetadataAsync(file).catch((error: Error) => Promise.reject(new DataError(`${path}: not a readable Parquet file (${error.message})`)));
+  // Top-level columns only: the root's children.
+  const columns: string[] = [];
+  for (let i = 1; i < metadata.schema.length; i++) {
+    const element = metadata.schema[i]!;
+    columns.push(element.name);
+    if (element.num_children) throw new DataError(`${path}: column "${element.name}" is nested; sigmtl reads flat numeric columns`);
+  }
+  const choice = chooseColumns({ file: path, columns, rows: [], lines: [] }, options.targets, options.features);
+  const d = choice.features.length;
+  const T = choice.targets.length;
+  const windowRows = options.windowRows ?? windowRowsFor(options.memoryBudget ?? DEFAULT_MEMORY_BUDGET, 16 * (d + T), d + T);
+  // [first row, end) of each window: row groups, split to at most windowRows rows.
+  const windows: [number, number][] = [];
+  let row = 0;
+  for (const group of metadata.row_groups) {
+    const end = row + Number(group.num_rows);
+    for (let start = row; start < end; start += windowRows) windows.push([start, Math.min(end, start + windowRows)]);
+    row = end;
+  }
+  const rows = Number(metadata.num_rows);
+  if (rows === 0) throw new DataError(`${path}: no rows`);
+
+  const number = (value: unknown): number | undefined => {
+    if (typeof value === 'number') return value;
+    if (typeof value === 'bigint') return Number(value);
+    if (typeof value === 'boolean') return value ? 1 : 0;
+    return undefined;
+  };
+  return {
+    name: path,
+    featureNames: choice.features,
+    taskNames: choice.targets,
+    rows,
+    windows: windows.length,
+    async readWindow(index: number): Promise<RowWindow> {
+      const [first, end] = windows[index] ?? [];
+      if (first === undefined) throw new RangeError(`window ${index} of ${windows.length}`);
+      const records = (await parquetReadObjects({ file, metadata, columns: [...choice.features, ...choice.targets], rowStart: first, rowEnd: end })) as Record<string, unknown>[];
+      const n = records.length;
+      const X = new Float64Array(n * d);
+      const Y = new Float64Array(n * T);
+      const mask = new Float64Array(n * T);
+      const cellError = (r: number, column: string, value: unknown, why: string) =>
+        new DataError(`${path}: row ${first + r + 1}, column "${column}": ${why} (${typeof value === 'bigint' ? `${value}n` : JSON.stringify(value)})`);
+      records.forEach((record, r) => {
+        choice.features.forEach((name, j) => {
+          const raw = record[name];
+          if (raw === null || raw === undefined) throw cellError(r, name, raw, 'missing feature value');
+          const v = number(raw);
+          if (v === undefined || !Number.isFinite(v)) throw cellError(r, name, raw, 'feature is not a finite number');
+          if (Math.abs(v) > F32_MAX) throw cellError(r, name, raw, 'feature is outside the float32 range (±3.4e38)');
+          X[r * d + j] = v;
+        });
+        choice.targets.forEach((name, t) => {
+          const raw = record[name];
+          if (raw === null || raw === undefined) return; // missing: mask 0
+          const v = number(raw);
+          if (v === undefined) throw cellError(r, name, raw, 'target is not a number or null');
+          if (Number.isNaN(v)) return;
+          if (!Number.isFinite(v) || Math.abs(v) > F32_MAX) throw cellError(r, name, raw, 'target is outside the float32 range (±3.4e38)');
+          Y[r * T + t] = v;
+          mask[r * T + t] = 1;
+        });
+      });
+      return { featureNames: choice.features, targetNames: choice.targets, rows: n, X, Y, mask, first };
+    },
+  };
+}
