@@ -32,7 +32,7 @@ const ALLOWED: Record<string, string[]> = {
   kernels: ['gpu', 'core', 'util'],
   model: ['kernels', 'gpu', 'cpu', 'data', 'core', 'util'],
   train: ['model', 'cpu', 'data', 'core', 'util'],
-  io: ['model', 'train', 'core', 'util'],
+  io: ['model', 'train', 'data', 'core', 'util'],
   verify: ['model', 'kernels', 'gpu', 'cpu', 'data', 'core', 'util'],
   api: ['verify', 'io', 'train', 'model', 'kernels', 'gpu', 'cpu', 'data', 'core', 'util'],
   backends: ['model', 'gpu', 'cpu', 'core'],
