@@ -19,7 +19,7 @@ const alias = [
   { find: /^sigmtl\/node$/, replacement: fileURLToPath(new URL('./src/node.ts', import.meta.url)) },
   { find: /^sigmtl$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
 ];
-const external = [/^node:/, 'webgpu', 'papaparse', 'cli-progress', /^@tensorflow\//, 'gpu.js'];
+const external = [/^node:/, 'webgpu', 'papaparse', 'cli-progress', 'hyparquet', /^@tensorflow\//, 'gpu.js'];
 
 export default defineConfig(({ mode }) => {
   if (mode === 'lib' || mode === 'bench') {

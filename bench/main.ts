@@ -7,10 +7,18 @@ import { layerShapes, matmulBench, square } from './matmul.js';
 import { installCounters, loadPeers } from './peers.js';
 import { markdownTables } from './rows.js';
 import { trainBench, type TrainSize } from './train.js';
+import { streamBench } from './stream.js';
 import { methodsBench, methodsTable, weightingCostBench, type MethodRow } from './weighting.js';
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    quick: { type: 'boolean' },
+    json: { type: 'boolean' },
+    only: { type: 'string' },
+    stream: { type: 'boolean' },
+    'stream-gb': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
 });
 if (values.help) {
   process.stdout.write(`npm run bench -- [--quick] [--json] [--only matmul|train|weighting|methods]
@@ -21,6 +29,9 @@ CPU backend; dispatches, submits and mapAsync per step; per-kernel GPU time (tim
 Each task weighting and gradient aggregator's steps/s at the same sizes (vs equal, dispatches/step).
 --only methods (not run by default: minutes): every weighting on every bundled data set at H = 64 —
 test metrics, Δm against single-task models, steps/s against equal.
+--stream [--stream-gb N]: only the streaming benchmark: a synthetic CSV of N GB (default 2; 200
+features, 8 tasks) trained window by window for one epoch: rows/s, parse time, GPU steps/s against
+the same batch from memory, peak RSS.
 --quick: smaller sizes and budgets (under 2 minutes on a 2-core machine).
 `);
   process.exit(0);
@@ -29,6 +40,12 @@ const quick = values.quick ?? false;
 const log = (line: string) => process.stderr.write(line + '\n');
 
 const ctx = await requestNodeGpu();
+if (values.stream) {
+  const table = await streamBench(ctx.device, Number(values['stream-gb'] ?? 2), log);
+  process.stdout.write(table + '\n');
+  ctx.destroy();
+  process.exit(0);
+}
 const counts = installCounters(); // after the device: Dawn's classes exist from then on
 const peers = await loadPeers(ctx);
 const adapter = ctx.adapter;

@@ -2,6 +2,7 @@
 // src/io/parquet-stream.ts): the windows a scan finds, errors that keep the file's own line
 // numbers, Parquet nulls as masks, and — with a tiny memory budget forcing many windows — the
 // same model as training on the rows in memory, in the same order.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,4 +133,38 @@ describe('Parquet streaming', () => {
     const bad = await openParquetStream(holesPath, { targets: ['y'] });
     await expect(bad.readWindow(0)).rejects.toThrow(`${holesPath}: row 2, column "x": missing feature value`);
   }, 60_000);
+});
+
+describe('sigmtl train, streaming', () => {
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['scripts/run-cli.mjs', 'train', ...args, '--backend', 'cpu', '--epochs', '2', '--json'], { encoding: 'utf8', timeout: 180_000 });
+
+  test('--stream, a CSV over --memory-budget (with a notice), and a Parquet file', async () => {
+    const csv = writeCsv('cli.csv', rows(600));
+    const out = join(dir, 'cli.safetensors');
+    const streamed = cli('--data', csv, '--targets', 'y1,y2', '--features', 'a,b,c', '--stream', '--out', out);
+    expect(streamed.status, streamed.stderr).toBe(0);
+    const report = JSON.parse(streamed.stdout);
+    expect(report.trainingRows + report.validationRows).toBe(600);
+    expect(report.split).toBe('validation');
+
+    const auto = cli('--data', csv, '--targets', 'y1,y2', '--features', 'a,b,c', '--memory-budget', '4K', '--out', out);
+    expect(auto.status, auto.stderr).toBe(0);
+    expect(auto.stderr).toMatch(/over the memory budget \(4 KiB\): streaming it window by window/);
+
+    const data = rows(300);
+    const parquet = join(dir, 'cli.parquet');
+    writeFileSync(parquet, new Uint8Array(parquetWriteBuffer({ columnData: [
+      { name: 'a', data: data.map((r) => r.a), type: 'DOUBLE' },
+      { name: 'y1', data: data.map((r) => r.y1), type: 'DOUBLE' },
+    ] })));
+    const fromParquet = cli('--data', parquet, '--targets', 'y1', '--out', out);
+    expect(fromParquet.status, fromParquet.stderr).toBe(0);
+    expect(JSON.parse(fromParquet.stdout).trainingRows).toBeGreaterThan(200);
+
+    const refused = cli('--data', csv, '--targets', 'y1', '--stream', '--compare-single-task', '--out', out);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/--compare-single-task needs every row in memory/);
+    const noTargets = cli('--data', parquet, '--out', out);
+    expect(noTargets.stderr).toMatch(/streaming a file needs --targets/);
+  }, 180_000);
 });

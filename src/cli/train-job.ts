@@ -1,7 +1,7 @@
 // The options of `sigmtl train` → a TrainJob: which data to load, the library's TrainOptions
 // (checked again, by the library, before any work), and where files go. Syntax errors here are
 // UsageErrors naming the flag; everything else is train()'s own validation.
-import { DataError, readCsvText, readFileBytes, WEIGHTING_KINDS, type LoadDatasetOptions, type LossChoice, type TrainOptions } from 'sigmtl/node';
+import { DataError, DEFAULT_MEMORY_BUDGET, readCsvText, readFileBytes, WEIGHTING_KINDS, type LoadDatasetOptions, type LossChoice, type TrainOptions } from 'sigmtl/node';
 import { choice, flag, list, number, text, UsageError, type OptionSpec, type Parsed } from './args.js';
 
 export const trainHelp = `sigmtl train — train a multi-task model y = A·σ(W·x + b) + c
@@ -13,6 +13,9 @@ Data
   --test FILE           test CSV (bundled sets use their own test split when they have one)
   --targets LIST        target columns: names, comma lists, globs ("y_*"); default from meta.json
   --features LIST       feature columns (default: every other column)
+  --stream              read the data file window by window instead of whole (for files larger than
+                        memory; automatic for Parquet and for a CSV over --memory-budget)
+  --memory-budget SIZE  memory one window may take while streaming (default 256M)
   --group-column NAME   each row's group (a subject, a site): test and validation splits keep
                         groups whole, so the model is judged on groups it never saw
   --val-split F         fraction of the training rows held out for validation and early stopping (0.1)
@@ -65,6 +68,8 @@ export const trainOptions: OptionSpec = {
   targets: { type: 'string' },
   features: { type: 'string' },
   'group-column': { type: 'string' },
+  stream: { type: 'boolean' },
+  'memory-budget': { type: 'string' },
   'val-split': { type: 'string' },
   'test-split': { type: 'string' },
   'synthetic-features': { type: 'string' },
@@ -105,6 +110,18 @@ export const trainOptions: OptionSpec = {
   quiet: { type: 'boolean' },
 };
 
+/** A size like 512M, 2G, 300000 (bytes). */
+function byteSize(p: Parsed, name: string, fallback: number): number {
+  const raw = text(p, name);
+  if (raw === undefined) return fallback;
+  const match = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i.exec(raw.trim());
+  if (!match) throw new UsageError(`--${name}: "${raw}" is not a size (for example 512M, 2G or a number of bytes)`);
+  const unit = (match[2] ?? '').toLowerCase()[0];
+  const bytes = Number(match[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1);
+  if (bytes < 1024) throw new UsageError(`--${name}: ${raw} is below 1 KiB`);
+  return Math.floor(bytes);
+}
+
 /** --A-init FILE: a header row naming the hidden units, then one row of A per task, every cell a number. */
 async function couplingFromCsv(path: string): Promise<number[][]> {
   const text = new TextDecoder().decode(await readFileBytes(path, 64 << 20).catch((error: Error) => Promise.reject(new DataError(error.message))));
@@ -131,6 +148,10 @@ export interface TrainJob {
   resumePath?: string;
   /** --A-init FILE, for errors about its shape. */
   aInitPath?: string;
+  /** --stream: read the data file window by window (also for Parquet, and a CSV over the budget). */
+  stream: boolean;
+  /** --memory-budget, bytes. */
+  memoryBudget: number;
 }
 
 export async function trainJobFromArgs(p: Parsed): Promise<TrainJob> {
@@ -198,6 +219,8 @@ export async function trainJobFromArgs(p: Parsed): Promise<TrainJob> {
     modelPath,
     checkpointPath: text(p, 'checkpoint', (modelPath === '-' ? 'runs/stdout' : modelPath.replace(/\.safetensors$/, '')) + '.checkpoint.safetensors')!,
     checkpointEvery: number(p, 'checkpoint-every', 0, { integer: true, min: 0 }),
+    stream: flag(p, 'stream'),
+    memoryBudget: byteSize(p, 'memory-budget', DEFAULT_MEMORY_BUDGET),
     resumePath: text(p, 'resume'),
     aInitPath: aInit,
   };

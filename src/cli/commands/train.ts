@@ -1,13 +1,29 @@
 // `sigmtl train`: the library's train() on a data set from sigmtl/node, then the report, the model
 // file and (on divergence) the last good parameters. Human output goes to stdout (or stderr with
 // --json), progress to stderr.
-import { isCheckpoint, loadDataset, readFileBytes, saveModel, train as trainModel, TrainingDivergedError, writeFileAtomic, type MetricsReport, type TrainResult } from 'sigmtl/node';
+import {
+  isCheckpoint,
+  loadDataset,
+  openCsvStream,
+  openParquetStream,
+  readCsv,
+  readFileBytes,
+  saveModel,
+  train as trainModel,
+  TrainingDivergedError,
+  writeFileAtomic,
+  type MetricsReport,
+  type ProgressReport,
+  type RowSource,
+  type TrainResult,
+} from 'sigmtl/node';
 import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { flag, parse, UsageError } from '../args.js';
 import { refuseClobber } from '../paths.js';
 import { createOutput, formatNumber, metricsTable, table, type Output } from '../output.js';
 import { createProgress } from '../progress.js';
-import { checkCouplingFile, trainHelp, trainJobFromArgs, trainOptions } from '../train-job.js';
+import { checkCouplingFile, trainHelp, trainJobFromArgs, trainOptions, type TrainJob } from '../train-job.js';
 
 export { trainHelp };
 
@@ -36,26 +52,29 @@ export async function train(argv: string[]): Promise<number> {
       throw new Error(`--checkpoint ${job.checkpointPath} exists and is not a sigmtl checkpoint; refusing to overwrite it`);
     }
   }
-  const dataset = await loadDataset(job.data, job.load);
-  const { train: rows, test } = dataset;
-  if (dataset.metaFile) process.stderr.write(`note: columns from ${dataset.metaFile}\n`);
-  checkCouplingFile(job, rows.taskNames.length);
+  const streaming = await streamChoice(job, isFile(job.data));
+  if (streaming?.notice) process.stderr.write(`note: ${streaming.notice}\n`);
+  const dataset = streaming ? undefined : await loadDataset(job.data, job.load);
+  const test = streaming ? (job.load.test ? await readCsv(job.load.test, { targets: job.load.targets, features: job.load.features }) : undefined) : dataset!.test;
+  if (dataset?.metaFile) process.stderr.write(`note: columns from ${dataset.metaFile}\n`);
+  const source = streaming && (await streaming.open());
+  checkCouplingFile(job, source ? source.taskNames.length : dataset!.train.taskNames.length);
+  const name = dataset?.name ?? job.data;
   const epochs = job.options.epochs ?? 200;
   const progress = createProgress(!out.quiet, process.stderr, epochs);
   const resume = job.resumePath ? await readFileBytes(job.resumePath) : undefined;
   if (job.resumePath) out.info(`resuming from ${job.resumePath}`);
   let result: TrainResult;
   try {
-    result = await trainModel({
-      ...rows,
+    const common = {
       ...job.options,
       test,
-      testSplit: test ? 0 : job.testSplit,
       resume,
-      provenance: { data: dataset.name },
-      onProgress: (r) => progress.update(r),
-      checkpoint: job.checkpointEvery > 0 ? { every: job.checkpointEvery, write: (bytes) => writeFileAtomic(job.checkpointPath, bytes) } : undefined,
-    });
+      provenance: { data: name },
+      onProgress: (r: ProgressReport) => progress.update(r),
+      checkpoint: job.checkpointEvery > 0 ? { every: job.checkpointEvery, write: (bytes: Uint8Array) => writeFileAtomic(job.checkpointPath, bytes) } : undefined,
+    };
+    result = source ? await trainModel({ ...common, stream: source }) : await trainModel({ ...dataset!.train, ...common, testSplit: test ? 0 : job.testSplit });
   } catch (error) {
     progress.stop();
     if (error instanceof TrainingDivergedError) {
@@ -72,9 +91,9 @@ export async function train(argv: string[]): Promise<number> {
 
   // Synthetic data: how well the student reproduces the teacher's noise-free outputs.
   let teacher: MetricsReport | undefined;
-  if (dataset.teacherOutputs && test) teacher = await result.model.evaluate(test.features, dataset.teacherOutputs);
+  if (dataset?.teacherOutputs && test) teacher = await result.model.evaluate(test.features, dataset.teacherOutputs);
 
-  report(out, dataset.name, job.modelPath, result, teacher);
+  report(out, name, job.modelPath, result, teacher);
   return result.agreement.ok ? 0 : 3;
 }
 
@@ -136,6 +155,8 @@ function report(out: Output, name: string, modelPath: string, result: TrainResul
     lossLast: result.lossLast,
     model: modelPath,
     split: result.evaluatedOn,
+    trainingRows: result.trainingRows,
+    validationRows: result.validationRows,
     metrics: result.metrics,
     baseline: result.baseline,
     teacher,
@@ -168,3 +189,30 @@ function comparisonTable(result: TrainResult): string {
     `no-coupling ablation (H = T, A = I frozen — starved of units, not a baseline): Δm ${signed(c.noCoupling.deltaM)}; extra models took ${c.seconds.toFixed(1)} s`,
   ].join('\n');
 }
+
+/**
+ * Whether to stream the data file rather than read it whole: asked for (--stream), a Parquet file
+ * (always read window by window), or a CSV larger than the memory budget (with a notice).
+ */
+async function streamChoice(job: TrainJob, isFile: boolean): Promise<{ open: () => Promise<RowSource>; notice?: string } | undefined> {
+  if (!isFile || job.data === '-') {
+    if (job.stream) throw new UsageError(job.data === '-' ? '--stream reads the file several times: it cannot stream stdin' : `--stream is for data files, not the bundled set ${job.data}`);
+    return undefined;
+  }
+  const parquet = /\.parquet$/i.test(job.data);
+  const size = (await stat(job.data).catch(() => undefined))?.size ?? 0;
+  const large = size > job.memoryBudget;
+  if (!job.stream && !parquet && !large) return undefined;
+  if (!job.load.targets?.length) throw new UsageError('streaming a file needs --targets (the columns to predict)');
+  const refused = [
+    ['--compare-single-task', job.options.compareSingleTask],
+    ['--hidden auto', job.options.hidden === 'auto'],
+    ['--group-column', job.load.groupColumn !== undefined],
+  ] as const;
+  for (const [flagName, on] of refused) if (on) throw new UsageError(`${flagName} needs every row in memory; it is not available when streaming ${job.data}`);
+  const options = { targets: job.load.targets, features: job.load.features, memoryBudget: job.memoryBudget };
+  const notice = large && !job.stream && !parquet ? `${job.data} is ${formatBytes(size)}, over the memory budget (${formatBytes(job.memoryBudget)}): streaming it window by window (--memory-budget to change)` : undefined;
+  return { open: () => (parquet ? openParquetStream(job.data, options) : openCsvStream(job.data, options)), notice };
+}
+
+const formatBytes = (n: number) => (n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)} GiB` : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(0)} MiB` : `${(n / 1024).toFixed(0)} KiB`);
