@@ -13,6 +13,7 @@ import { isBundledName, type DatasetMeta } from './data/bundled.js';
 import { DataError, parseCsv, type CsvTable } from './data/csv.js';
 import { chooseColumns, toTaskTable } from './data/table.js';
 import { readFileBytes, writeFileAtomic } from './io/files.js';
+import { openCsvWindows } from './io/csv-stream.js';
 import { fileTuningStore } from './io/tuning-store.js';
 import { requestNodeGpu, type NodeGpuOptions } from './gpu/node.js';
 
@@ -157,4 +158,43 @@ export async function loadDataset(data: string, options: LoadDatasetOptions = {}
     splits.test = labelled(toTaskTable(test, { features: splits.train.featureNames, targets: splits.train.taskNames }));
   }
   return splits;
+}
+
+export interface PredictCsvOptions {
+  /** An input column copied to the output's first column. */
+  idColumn?: string;
+  /** Predict on this device (default: float64 on the CPU). */
+  device?: GPUDevice;
+  /** Bytes one window may take while it is parsed (default 256 MiB). */
+  memoryBudget?: number;
+  /** Called after each window with the rows predicted so far. */
+  onRows?: (rows: number) => void;
+}
+
+/**
+ * A model's predictions for a CSV file of any size, as CSV text produced window by window (the
+ * header first): one column per task (with `idColumn` first). Write it with writeFileAtomic or to
+ * stdout; only one window is in memory at a time.
+ */
+export async function* predictCsvStream(model: Model, path: string, options: PredictCsvOptions = {}): AsyncIterable<string> {
+  const csv = await openCsvWindows(path, { memoryBudget: options.memoryBudget });
+  const choice = { features: [...model.featureNames], targets: [], idColumn: options.idColumn };
+  if (options.idColumn !== undefined && !csv.columns.includes(options.idColumn)) {
+    throw new DataError(`${path}: no id column "${options.idColumn}" (available: ${csv.columns.join(', ')})`);
+  }
+  const quote = (cell: string) => (/[",\n\r]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell);
+  yield [...(options.idColumn !== undefined ? [options.idColumn] : []), ...model.taskNames].map(quote).join(',') + '\n';
+  const T = model.taskNames.length;
+  let done = 0;
+  for (let k = 0; k < csv.windows; k++) {
+    const table = toTaskTable(await csv.readTable(k), choice, false);
+    const predictions = await model.predict(table.X, { device: options.device });
+    const lines: string[] = [];
+    for (let r = 0; r < table.rows; r++) {
+      const values = Array.from(predictions.subarray(r * T, r * T + T), String);
+      lines.push((options.idColumn !== undefined ? [quote(table.ids![r]!), ...values] : values).join(','));
+    }
+    yield lines.join('\n') + '\n';
+    options.onRows?.((done += table.rows));
+  }
 }

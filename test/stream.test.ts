@@ -3,7 +3,7 @@
 // numbers, Parquet nulls as masks, and — with a tiny memory budget forcing many windows — the
 // same model as training on the rows in memory, in the same order.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -166,5 +166,15 @@ describe('sigmtl train, streaming', () => {
     expect(refused.stderr).toMatch(/--compare-single-task needs every row in memory/);
     const noTargets = cli('--data', parquet, '--out', out);
     expect(noTargets.stderr).toMatch(/streaming a file needs --targets/);
+
+    // predict: a file over the budget is predicted window by window, byte for byte as when read whole
+    const predict = (...args: string[]) => spawnSync(process.execPath, ['scripts/run-cli.mjs', 'predict', '--model', out, '--data', csv, '--id', 'note', '--backend', 'cpu', ...args], { encoding: 'utf8' });
+    const whole = predict('--out', join(dir, 'whole.csv'));
+    const windowed = predict('--out', join(dir, 'windowed.csv'), '--memory-budget', '4K');
+    expect(whole.status, whole.stderr).toBe(0);
+    expect(windowed.stdout).toMatch(/600 predictions .* \(streamed window by window\)/);
+    expect(readFileSync(join(dir, 'windowed.csv'), 'utf8')).toBe(readFileSync(join(dir, 'whole.csv'), 'utf8'));
+    const toStdout = predict('--out', '-', '--stream');
+    expect(toStdout.stdout).toBe(readFileSync(join(dir, 'whole.csv'), 'utf8'));
   }, 180_000);
 });

@@ -75,3 +75,16 @@ export function list(p: Parsed, name: string): string[] | undefined {
   const raw = text(p, name);
   return raw === undefined ? undefined : raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
+
+/** A size like 512M, 2G, 300000 (bytes). */
+export function byteSize(p: Parsed, name: string, fallback: number): number {
+  const raw = text(p, name);
+  if (raw === undefined) return fallback;
+  const match = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i.exec(raw.trim());
+  if (!match) throw new UsageError(`--${name}: "${raw}" is not a size (for example 512M, 2G or a number of bytes)`);
+  const unit = (match[2] ?? '').toLowerCase()[0];
+  const bytes = Number(match[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1);
+  if (bytes < 1024) throw new UsageError(`--${name}: ${raw} is below 1 KiB`);
+  return Math.floor(bytes);
+}
+

@@ -2,7 +2,7 @@
 // (checked again, by the library, before any work), and where files go. Syntax errors here are
 // UsageErrors naming the flag; everything else is train()'s own validation.
 import { DataError, DEFAULT_MEMORY_BUDGET, readCsvText, readFileBytes, WEIGHTING_KINDS, type LoadDatasetOptions, type LossChoice, type TrainOptions } from 'sigmtl/node';
-import { choice, flag, list, number, text, UsageError, type OptionSpec, type Parsed } from './args.js';
+import { byteSize, choice, flag, list, number, text, UsageError, type OptionSpec, type Parsed } from './args.js';
 
 export const trainHelp = `sigmtl train — train a multi-task model y = A·σ(W·x + b) + c
 
@@ -109,18 +109,6 @@ export const trainOptions: OptionSpec = {
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
 };
-
-/** A size like 512M, 2G, 300000 (bytes). */
-function byteSize(p: Parsed, name: string, fallback: number): number {
-  const raw = text(p, name);
-  if (raw === undefined) return fallback;
-  const match = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i.exec(raw.trim());
-  if (!match) throw new UsageError(`--${name}: "${raw}" is not a size (for example 512M, 2G or a number of bytes)`);
-  const unit = (match[2] ?? '').toLowerCase()[0];
-  const bytes = Number(match[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1);
-  if (bytes < 1024) throw new UsageError(`--${name}: ${raw} is below 1 KiB`);
-  return Math.floor(bytes);
-}
 
 /** --A-init FILE: a header row naming the hidden units, then one row of A per task, every cell a number. */
 async function couplingFromCsv(path: string): Promise<number[][]> {

@@ -3,7 +3,7 @@
 // line it begins on; a window is then read by its byte range and parsed alone, with the header
 // put in front, so errors still name the file's own line numbers.
 import { createReadStream, promises as fs } from 'node:fs';
-import { DataError, headerColumns, parseCsv, parseCsvRecord } from '../data/csv.js';
+import { DataError, headerColumns, parseCsv, parseCsvRecord, type CsvTable } from '../data/csv.js';
 import type { RowSource, RowWindow } from '../data/source.js';
 import { chooseColumns, toTaskTable, type ColumnChoice } from '../data/table.js';
 
@@ -89,13 +89,23 @@ async function scan(path: string, windowRows: () => number, onHeader: (header: s
   return { header: header.text, headerLine: header.line, starts: [...starts, { offset, line }], end: offset, rows, every };
 }
 
-/** Opens a CSV file for streaming: one scan now, each window parsed when asked for. */
-export async function openCsvStream(path: string, options: StreamOptions): Promise<RowSource> {
+/** A CSV file's windows as parsed text tables (rows of string cells), from one scan. */
+export interface CsvWindows {
+  path: string;
+  columns: string[];
+  rows: number;
+  /** Data rows per window (the last may hold fewer). */
+  windowRows: number;
+  windows: number;
+  /** Window `index`'s rows, with the file's own line numbers. */
+  readTable(index: number): Promise<CsvTable>;
+}
+
+/** Scans a CSV file once (`onColumns` sees the header first, to check the columns before the scan goes on). */
+export async function openCsvWindows(path: string, options: { memoryBudget?: number; windowRows?: number } = {}, onColumns?: (columns: string[]) => void): Promise<CsvWindows> {
   const stat = await fs.stat(path).catch(() => undefined);
   if (!stat) throw new DataError(`${path}: no such file`);
   if (!stat.isFile()) throw new DataError(`${path}: not a regular file (streaming reads a file twice or more: a pipe or device cannot be streamed; read it whole instead)`);
-  if (!options.targets?.length) throw new DataError(`${path}: name the target columns to stream it`);
-  let choice: ColumnChoice | undefined;
   let columns: string[] = [];
   const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   // The rows per window come from the header's width and the first rows' size.
@@ -107,30 +117,49 @@ export async function openCsvStream(path: string, options: StreamOptions): Promi
     () => options.windowRows ?? windowRowsFor(budget, bytesPerRow, columns.length),
     (text, line, setEvery) => {
       columns = headerColumns(parseCsvRecord(text), path, line);
-      choice = chooseColumns({ file: path, columns, rows: [], lines: [] }, options.targets, options.features);
+      onColumns?.(columns);
       if (options.windowRows !== undefined) setEvery(options.windowRows);
     },
   );
-  const chosen = choice!;
   const windowRows = layout.every;
+  const windows = layout.starts.length - 1;
   return {
-    name: path,
-    featureNames: chosen.features,
-    taskNames: chosen.targets,
+    path,
+    columns,
     rows: layout.rows,
-    windows: layout.starts.length - 1,
-    async readWindow(index: number): Promise<RowWindow> {
-      if (!Number.isInteger(index) || index < 0 || index >= layout.starts.length - 1) throw new RangeError(`window ${index} of ${layout.starts.length - 1}`);
+    windowRows,
+    windows,
+    async readTable(index: number): Promise<CsvTable> {
+      if (!Number.isInteger(index) || index < 0 || index >= windows) throw new RangeError(`window ${index} of ${windows}`);
       const start = layout.starts[index]!;
       const bytes = await readRange(path, start.offset, layout.starts[index + 1]!.offset);
       const table = parseCsv(`${layout.header}\n${bytes.toString('utf8')}`, path);
-      // parseCsv counted from the header at line 1: move the lines to where the window starts.
-      const lines = table.lines.map((l) => start.line + l - 2);
       const expected = Math.min(windowRows, layout.rows - index * windowRows);
       if (table.rows.length !== expected) {
         throw new DataError(`${path}: line ${start.line}: read ${table.rows.length} rows where the scan found ${expected}; did the file change while training?`);
       }
-      return { ...toTaskTable({ ...table, lines }, chosen), first: index * windowRows };
+      // parseCsv counted from the header at line 1: move the lines to where the window starts.
+      return { ...table, lines: table.lines.map((l) => start.line + l - 2) };
+    },
+  };
+}
+
+/** Opens a CSV file for streaming: one scan now, each window parsed when asked for. */
+export async function openCsvStream(path: string, options: StreamOptions): Promise<RowSource> {
+  if (!options.targets?.length) throw new DataError(`${path}: name the target columns to stream it`);
+  let choice: ColumnChoice | undefined;
+  const csv = await openCsvWindows(path, options, (columns) => {
+    choice = chooseColumns({ file: path, columns, rows: [], lines: [] }, options.targets, options.features);
+  });
+  const chosen = choice!;
+  return {
+    name: path,
+    featureNames: chosen.features,
+    taskNames: chosen.targets,
+    rows: csv.rows,
+    windows: csv.windows,
+    async readWindow(index: number): Promise<RowWindow> {
+      return { ...toTaskTable(await csv.readTable(index), chosen), first: index * csv.windowRows };
     },
   };
 }

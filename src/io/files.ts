@@ -5,15 +5,31 @@
 import { fstatSync, promises as fs, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
-export async function writeFileAtomic(path: string, data: Uint8Array | string, hops = 0): Promise<void> {
+/** Whole bytes or text, or chunks produced as they are written (a stream of predictions). */
+export type FileData = Uint8Array | string | AsyncIterable<Uint8Array | string>;
+
+const chunksOf = async function* (data: FileData): AsyncIterable<Uint8Array | string> {
+  if (typeof data === 'string' || data instanceof Uint8Array) yield data;
+  else yield* data;
+};
+
+export async function writeFileAtomic(path: string, data: FileData, hops = 0): Promise<void> {
   const target = await fs.stat(path).catch(() => undefined); // follows links
   if (target?.isDirectory()) throw new Error(`${path} is a directory, not a file`);
   if (target && !target.isFile()) {
     // A device, pipe or socket (/dev/stdout, >(…)): nothing to rename over, so write through it.
     // Our own stdout or stderr is written as such: a socket cannot be reopened by name (ENXIO).
     const stream = [process.stdout, process.stderr].find((s, i) => sameFile(fstatSync(i + 1), target));
-    if (stream) await new Promise<void>((done, fail) => stream.write(data, (error) => (error ? fail(error) : done())));
-    else await fs.writeFile(path, data);
+    if (stream) {
+      for await (const chunk of chunksOf(data)) await new Promise<void>((done, fail) => stream.write(chunk, (error) => (error ? fail(error) : done())));
+    } else {
+      const device = await fs.open(path, 'w');
+      try {
+        for await (const chunk of chunksOf(data)) await device.writeFile(chunk);
+      } finally {
+        await device.close();
+      }
+    }
     return;
   }
   const link = await fs.lstat(path).catch(() => undefined);
@@ -28,7 +44,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, h
     await fs.mkdir(folder, { recursive: true });
     const file = await fs.open(temporary, 'w');
     try {
-      await file.writeFile(data);
+      for await (const chunk of chunksOf(data)) await file.writeFile(chunk);
       await file.sync(); // the bytes are on disk before the name points at them
     } finally {
       await file.close();
