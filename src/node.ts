@@ -48,7 +48,9 @@ export const MAX_CSV_BYTES = 512 * 1024 * 1024;
 
 async function readCsvTable(path: string): Promise<CsvTable> {
   if (path === '-') return parseCsv(await readStdin(), '(stdin)');
-  const bytes = await readFileBytes(path, MAX_CSV_BYTES).catch((error: Error) => Promise.reject(new DataError(error.message)));
+  const bytes = await readFileBytes(path, MAX_CSV_BYTES).catch((error: Error) =>
+    Promise.reject(new DataError(/over the limit/.test(error.message) ? `${error.message}: stream it instead (sigmtl train --stream, openCsvStream)` : error.message)),
+  );
   return parseCsv(new TextDecoder().decode(bytes), path);
 }
 
