@@ -9,6 +9,7 @@ import type { Peers } from './peers.js';
 import { timedRow, type BenchRow } from './rows.js';
 import { sigmtlMatmul } from './sigmtl-matmul.js';
 import { interleaved, type Contender } from './timing.js';
+import { createWasmMatmul } from '../src/cpu/wasm-matmul.js';
 
 export interface MatmulShape {
   label: string;
@@ -35,6 +36,7 @@ export async function matmulBench(ctx: GpuContext, peers: Peers, shapes: MatmulS
   const random = new Random(3);
   const tuning = (await autotuneMatmul(ctx)).tuning; // the kernel the trainer uses on this adapter
   const { tf } = peers;
+  const wasm = await createWasmMatmul();
   for (const shape of shapes) {
     const { M, N, K } = shape;
     const tA = shape.transposeA ?? false;
@@ -107,6 +109,8 @@ export async function matmulBench(ctx: GpuContext, peers: Peers, shapes: MatmulS
     }
 
     contenders.push({ name: 'sigmtl-cpu|1', run: async () => matmulReference(a, b, { M, N, K, transposeA: tA, transposeB: tB }) });
+    // The CPU engine's matmul (f32, Wasm SIMD, one thread), copies into and out of its memory included.
+    contenders.push({ name: 'sigmtl-wasm|1', run: async () => wasm.matmul(a, b, { M, N, K, transposeA: tA, transposeB: tB }) });
 
     const times = await interleaved(contenders, { budgetMs, maxRounds: 7, oneShotMs: budgetMs * 2 });
     const flops = 2 * M * N * K;

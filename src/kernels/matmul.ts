@@ -2,6 +2,7 @@
 // A MatmulKernel holds the compiled pipelines of one product; with the 'regblock-vec4' variant it
 // has both the vec4 and the scalar register-blocked pipeline and picks per dispatch: vec4 where the
 // shape fits, scalar otherwise. Both share one bind-group layout, so one bind group serves both.
+import { Epilogue, type EpilogueName } from '../core/epilogues.js';
 import { wgslEnum, wgslPreamble, wgslStruct } from '../core/wgsl.js';
 import { foldWorkgroups } from '../gpu/dispatch.js';
 import type { Kernel, KernelConstants, KernelRegistry, KernelSpec } from '../gpu/registry.js';
@@ -9,9 +10,8 @@ import { composeWgsl, SHADER_FILES } from './shaders.js';
 
 export type MatmulVariant = 'regblock' | 'regblock-vec4' | 'tiled';
 
-/** The fused epilogues (EPILOGUE_* in WGSL, generated from this table). */
-export const Epilogue = { none: 0, bias: 1, biasSigmoid: 2, sigmoidGrad: 3 } as const;
-export type EpilogueName = keyof typeof Epilogue;
+/** The fused epilogues (EPILOGUE_* in WGSL, generated from the table in src/core/epilogues.ts). */
+export { Epilogue, type EpilogueName };
 
 export const MatmulDimsStruct = wgslStruct('MatmulDims', [
   ['M', 'u32'],

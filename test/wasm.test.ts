@@ -1,0 +1,75 @@
+// The CPU engine's WebAssembly matmul (wasm/matmul.ts, src/cpu/wasm-matmul.ts) against the float64
+// reference on awkward shapes, every transpose and epilogue, with row sums; its committed bytes
+// against a fresh compile of the source; its epilogue codes against the shared table.
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { createWasmMatmul, wasmSimdSupported } from '../src/cpu/wasm-matmul.js';
+import { MATMUL_WASM_BASE64 } from '../src/cpu/wasm-matmul-bytes.js';
+import { matmulReference, rowSumsReference, sigmoid } from '../src/cpu/reference.js';
+import { Epilogue, type EpilogueName } from '../src/core/epilogues.js';
+import { Random, uniformArray } from '../src/util/random.js';
+import { compareArrays, describeComparison } from '../src/util/compare.js';
+// @ts-expect-error: a plain .mjs script without types
+import { compileMatmul } from '../scripts/build-wasm.mjs';
+
+const SHAPES = [
+  [1, 1, 1],
+  [7, 13, 5],
+  [4, 8, 16],
+  [45, 65, 37],
+  [33, 17, 129],
+  [100, 5, 10],
+  [3, 257, 2],
+] as const;
+
+describe('wasm matmul against the float64 reference', () => {
+  test('SIMD is available here', () => expect(wasmSimdSupported()).toBe(true));
+
+  test.each(SHAPES)('%i×%i×%i, every transpose and epilogue, with row sums', async (M, N, K) => {
+    const engine = await createWasmMatmul();
+    const random = new Random(M * 1000 + N * 10 + K);
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        for (const epilogue of Object.keys(Epilogue) as EpilogueName[]) {
+          const a = uniformArray(random, M * K);
+          const b = uniformArray(random, K * N);
+          const aux = uniformArray(random, epilogue === 'sigmoidGrad' ? M * N : N, 0.05, 0.95);
+          const shape = { M, N, K, transposeA, transposeB };
+          const got = engine.matmul(a, b, shape, { epilogue, aux, rowSums: true });
+          const acc = matmulReference(a, b, shape);
+          const want = acc.map((v, i) => {
+            const n = i % N;
+            if (epilogue === 'bias') return v + aux[n]!;
+            if (epilogue === 'biasSigmoid') return sigmoid(v + aux[n]!);
+            if (epilogue === 'sigmoidGrad') return v * aux[i]! * (1 - aux[i]!);
+            return v;
+          });
+          const tol = { atol: 1e-6 + 2e-7 * K, rtol: 1e-5 };
+          const name = `${M}×${N}×${K} tA=${transposeA} tB=${transposeB} ${epilogue}`;
+          const c = compareArrays(got.c, want, tol);
+          expect(c.ok, describeComparison(name, c, tol)).toBe(true);
+          const sums = compareArrays(got.rowSums!, rowSumsReference(a, { ...shape }), tol);
+          expect(sums.ok, describeComparison(`${name} row sums`, sums, tol)).toBe(true);
+        }
+      }
+    }
+  });
+
+  test('sigmoid at ±400 is exactly 0 and 1; bad shapes are refused', async () => {
+    const engine = await createWasmMatmul();
+    const { c } = engine.matmul(Float32Array.of(400, -400), Float32Array.of(1), { M: 2, N: 1, K: 1 }, { epilogue: 'biasSigmoid', aux: Float32Array.of(0) });
+    expect(Array.from(c)).toEqual([1, 0]);
+    expect(() => engine.matmul(new Float32Array(3), new Float32Array(2), { M: 2, N: 1, K: 2 })).toThrow('A has 3 values, expected 4');
+    expect(() => engine.matmul(new Float32Array(4), new Float32Array(2), { M: 2, N: 1, K: 2 }, { epilogue: 'bias' })).toThrow('needs aux');
+  });
+});
+
+test('the committed WebAssembly is the compiled source; its epilogue codes are the shared table', () => {
+  const fresh = compileMatmul() as Buffer;
+  expect(fresh.toString('base64'), 'run node scripts/build-wasm.mjs and commit src/cpu/wasm-matmul-bytes.ts').toBe(MATMUL_WASM_BASE64);
+  const source = readFileSync('wasm/matmul.ts', 'utf8');
+  for (const [name, code] of Object.entries(Epilogue)) {
+    const constant = `EPILOGUE_${name.replace(/([A-Z])/g, '_$1').toUpperCase()}`;
+    expect(source, constant).toContain(`const ${constant}: i32 = ${code};`);
+  }
+});
