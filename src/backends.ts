@@ -1,6 +1,7 @@
 // The two TrainingBackend implementations, for people who schedule steps themselves (advanced).
 import type { BackendConfig, TrainingBackend } from './core/backend.js';
 import { CpuBackend } from './cpu/backend.js';
+import { WasmBackend } from './cpu/wasm-backend.js';
 import { contextFromDevice } from './gpu/context.js';
 import { WebGpuBackend, type WebGpuBackendOptions } from './model/webgpu-backend.js';
 
@@ -12,6 +13,11 @@ export function createWebGpuBackend(device: GPUDevice, config: BackendConfig, op
 /** The float64 reference behind the same interface: plain loops, the yardstick of every GPU result. */
 export function createCpuBackend(config: BackendConfig): TrainingBackend {
   return new CpuBackend(config);
+}
+
+/** The CPU engine: the step's products as float32 WebAssembly SIMD matmuls, one thread. */
+export function createWasmBackend(config: BackendConfig): Promise<TrainingBackend> {
+  return WasmBackend.create(config);
 }
 
 export type { WebGpuBackendOptions };

@@ -43,7 +43,8 @@ export { adapterLabel, deviceLabel, describeDevice, type AdapterSummary } from '
 export { browserHasWebGpu, requestBrowserDevice } from './gpu/browser.js';
 
 // Advanced: the backends and the model's building blocks, for people who schedule steps themselves.
-export { createWebGpuBackend, createCpuBackend, type WebGpuBackendOptions } from './backends.js';
+export { createWebGpuBackend, createCpuBackend, createWasmBackend, type WebGpuBackendOptions } from './backends.js';
+export { createWasmMatmul, wasmSimdSupported, type WasmMatmul } from './cpu/wasm-matmul.js';
 export type { TrainingBackend, BackendConfig, Dataset, TrainStep, LossReport, GradientReport } from './core/backend.js';
 export { parameterLayout, PARAMETER_NAMES, type ModelShape, type ParameterLayout, type ParameterName, type Segment } from './core/shape.js';
 export { LOSSES, LOSS_KINDS, type LossKind, type TaskSpec, type LossEntry } from './core/losses.js';

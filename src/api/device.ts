@@ -3,6 +3,7 @@
 // (Dawn) in Node. 'auto' falls back to the float64 CPU backend with a notice when none works.
 import type { BackendConfig, TrainingBackend } from '../core/backend.js';
 import { CpuBackend } from '../cpu/backend.js';
+import { WasmBackend } from '../cpu/wasm-backend.js';
 import { browserHasWebGpu, requestBrowserGpu } from '../gpu/browser.js';
 import { adapterLabel, contextFromDevice, type GpuContext } from '../gpu/context.js';
 import type { TuningStore } from '../kernels/autotune.js';
@@ -65,6 +66,10 @@ export async function openBackend(choice: BackendChoice, config: BackendConfig, 
     return { backend, adapter: backend.description, notice, close() {} };
   };
   if (choice === 'cpu') return cpu();
+  if (choice === 'wasm') {
+    const backend = await WasmBackend.create(config);
+    return { backend, adapter: backend.description, close: () => backend.destroy() };
+  }
   let opened: OpenedContext;
   try {
     opened = await openContext(device);

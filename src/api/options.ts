@@ -12,7 +12,7 @@ import type { RowSource } from '../data/source.js';
 export type Matrix = readonly (readonly number[])[] | Float32Array | Float64Array;
 
 export type LossChoice = LossKind | 'auto';
-export type BackendChoice = 'webgpu' | 'cpu' | 'auto';
+export type BackendChoice = 'webgpu' | 'cpu' | 'wasm' | 'auto';
 
 export interface OptimizerOptions {
   kind?: OptimizerKind;
@@ -308,7 +308,7 @@ export function resolveSettings(options: TrainOptions | StreamTrainOptions): Set
       towardIdentity: numberOption('coupling.towardIdentity', cpl.towardIdentity, 0, { min: 0 }),
     },
     seed: numberOption('seed', options.seed, 1, { integer: true, min: 0, max: 0xffffffff }),
-    backend: choiceOption('backend', options.backend, ['webgpu', 'cpu', 'auto'] as const, 'auto'),
+    backend: choiceOption('backend', options.backend, ['webgpu', 'cpu', 'wasm', 'auto'] as const, 'auto'),
     device: options.device,
     signal: options.signal,
     reportEvery: options.reportEvery === undefined ? undefined : numberOption('reportEvery', options.reportEvery, 0, { integer: true, min: 1 }),

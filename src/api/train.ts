@@ -27,7 +27,7 @@ export interface TrainResult {
   model: Model;
   /** Each task's factor on its loss at the end: w_t, or w_t·c_t·e^{−s_t} learned by uncertainty weighting. */
   taskWeights: Record<string, number>;
-  backend: 'webgpu' | 'cpu';
+  backend: 'webgpu' | 'cpu' | 'wasm';
   /** The adapter, e.g. "SwiftShader driver 5.0.0 (google, software)", or "CPU (float64 reference)". */
   adapter: string;
   /** Why backend 'auto' trained on the CPU, when it did. */

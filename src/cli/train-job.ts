@@ -54,7 +54,7 @@ Checks and files
   --checkpoint FILE --checkpoint-every E    write a checkpoint every E epochs
   --resume FILE         continue from a checkpoint (same data and options)
 Output
-  --backend webgpu|cpu|auto (auto)   --json   --quiet
+  --backend webgpu|cpu|wasm|auto (auto; wasm: the float32 WebAssembly SIMD CPU engine)   --json   --quiet
 
 Examples
   sigmtl train --data yeast
@@ -181,7 +181,7 @@ export async function trainJobFromArgs(p: Parsed): Promise<TrainJob> {
       towardIdentity: number(p, 'A-identity', 0, { min: 0 }),
     },
     seed,
-    backend: choice(p, 'backend', ['webgpu', 'cpu', 'auto'] as const, 'auto'),
+    backend: choice(p, 'backend', ['webgpu', 'cpu', 'wasm', 'auto'] as const, 'auto'),
     reportEvery: p.values['report-every'] === undefined ? undefined : number(p, 'report-every', 1, { integer: true, min: 1 }),
     verifyEvery: number(p, 'verify-every', 0, { integer: true, min: 0 }),
     baseline: flag(p, 'baseline'),

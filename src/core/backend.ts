@@ -53,7 +53,7 @@ export interface GradientReport {
 }
 
 export interface TrainingBackend {
-  readonly kind: 'webgpu' | 'cpu';
+  readonly kind: 'webgpu' | 'cpu' | 'wasm';
   /** Human-readable: adapter name, or "CPU (float64)". */
   readonly description: string;
   readonly layout: ParameterLayout;

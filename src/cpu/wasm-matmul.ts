@@ -1,7 +1,7 @@
 // Host side of wasm/matmul.ts: the CPU engine's float32 matmul, C = epilogue(op(A)·op(B)) with the
 // WGSL kernels' fused epilogues and row sums, in WebAssembly with 128-bit SIMD (one thread). The
-// operands are copied into the module's memory for each call; the step-level engine that keeps
-// its buffers there is the next piece (issue #13).
+// CPU engine (src/cpu/wasm-backend.ts) keeps its buffers in the module's memory (WasmKernels);
+// createWasmMatmul copies host arrays in and out, for tests and the bench.
 import { Epilogue, type EpilogueName } from '../core/epilogues.js';
 import { MATMUL_WASM_BASE64 } from './wasm-matmul-bytes.js';
 
@@ -54,11 +54,67 @@ export function wasmSimdSupported(): boolean {
   }
 }
 
+/**
+ * The module's memory as regions the caller keeps (parameters, activations, the data set), and
+ * the matmul on them by pointer: what the CPU engine steps with, copying nothing per product.
+ */
+export class WasmKernels {
+  private top = BASE;
+  private scratch = 0;
+  private scratchBytes = 0;
+
+  private constructor(private readonly wasm: Exports) {}
+
+  static async create(): Promise<WasmKernels> {
+    compiled ??= WebAssembly.compile(moduleBytes());
+    const instance = await WebAssembly.instantiate(await compiled, {});
+    return new WasmKernels(instance.exports as unknown as Exports);
+  }
+
+  /** Bytes in use; release(mark) frees everything allocated after it. */
+  get mark(): number {
+    return this.top;
+  }
+
+  release(mark: number): void {
+    this.top = mark;
+    this.scratch = this.scratchBytes = 0;
+  }
+
+  /** A region of `floats` f32 (16-byte aligned); its pointer. */
+  alloc(floats: number): number {
+    const start = this.top;
+    this.top = Math.ceil((this.top + 4 * floats) / 16) * 16;
+    this.ensure(this.top);
+    return start;
+  }
+
+  private ensure(bytes: number): void {
+    const have = this.wasm.memory.buffer.byteLength;
+    if (bytes > have) this.wasm.memory.grow(Math.ceil((bytes - have) / PAGE));
+  }
+
+  /** A view of a region (made fresh: growing the memory detaches older views). */
+  f32(pointer: number, floats: number): Float32Array {
+    return new Float32Array(this.wasm.memory.buffer, pointer, floats);
+  }
+
+  /** C = epilogue(op(A)·op(B)) on regions; aux and rowSums are pointers (0: none). */
+  matmul(a: number, b: number, c: number, shape: WasmMatmulShape, epilogue: EpilogueName = 'none', aux = 0, rowSums = 0): void {
+    const { M, N, K } = shape;
+    const need = this.wasm.packedBytesA(M, K) + this.wasm.packedBytesB(K, N) + 128;
+    if (need > this.scratchBytes) {
+      // Scratch goes on top; a later alloc() moves past it, so a larger one is taken afresh.
+      this.scratch = this.alloc(need / 4);
+      this.scratchBytes = need;
+    }
+    this.wasm.matmul(a, b, c, M, N, K, shape.transposeA ? 1 : 0, shape.transposeB ? 1 : 0, Epilogue[epilogue], aux, rowSums, this.scratch);
+  }
+}
+
+/** The matmul on host arrays (copied in and out each call): for tests, checks and the bench. */
 export async function createWasmMatmul(): Promise<WasmMatmul> {
-  compiled ??= WebAssembly.compile(moduleBytes());
-  const instance = await WebAssembly.instantiate(await compiled, {});
-  const wasm = instance.exports as unknown as Exports;
-  const align = (n: number) => Math.ceil(n / 16) * 16;
+  const kernels = await WasmKernels.create();
   return {
     matmul(a, b, shape, options = {}) {
       const { M, N, K } = shape;
@@ -68,26 +124,21 @@ export async function createWasmMatmul(): Promise<WasmMatmul> {
       const epilogue = options.epilogue ?? 'none';
       const auxLength = epilogue === 'sigmoidGrad' ? M * N : epilogue === 'none' ? 0 : N;
       if ((options.aux?.length ?? 0) < auxLength) throw new RangeError(`matmul: the ${epilogue} epilogue needs aux of ${auxLength} values`);
-      // Layout: A, B, aux, C, row sums, scratch (packed panels and a tile), each 16-byte aligned.
-      let at = BASE;
-      const place = (bytes: number) => {
-        const start = at;
-        at = align(at + bytes);
-        return start;
-      };
-      const pa = place(4 * a.length);
-      const pb = place(4 * b.length);
-      const pAux = place(4 * auxLength);
-      const pc = place(4 * M * N);
-      const pSums = options.rowSums ? place(4 * M) : 0;
-      const scratch = place(wasm.packedBytesA(M, K) + wasm.packedBytesB(K, N) + 128);
-      if (at > wasm.memory.buffer.byteLength) wasm.memory.grow(Math.ceil((at - wasm.memory.buffer.byteLength) / PAGE));
-      const f32 = (offset: number, length: number) => new Float32Array(wasm.memory.buffer, offset, length);
-      f32(pa, a.length).set(a);
-      f32(pb, b.length).set(b);
-      if (auxLength) f32(pAux, auxLength).set(options.aux!.subarray(0, auxLength));
-      wasm.matmul(pa, pb, pc, M, N, K, shape.transposeA ? 1 : 0, shape.transposeB ? 1 : 0, Epilogue[epilogue], pAux, pSums, scratch);
-      return { c: f32(pc, M * N).slice(), ...(pSums && { rowSums: f32(pSums, M).slice() }) };
+      const mark = kernels.mark;
+      try {
+        const pa = kernels.alloc(a.length);
+        const pb = kernels.alloc(b.length);
+        const pAux = auxLength ? kernels.alloc(auxLength) : 0;
+        const pc = kernels.alloc(M * N);
+        const pSums = options.rowSums ? kernels.alloc(M) : 0;
+        kernels.f32(pa, a.length).set(a);
+        kernels.f32(pb, b.length).set(b);
+        if (auxLength) kernels.f32(pAux, auxLength).set(options.aux!.subarray(0, auxLength));
+        kernels.matmul(pa, pb, pc, shape, epilogue, pAux, pSums);
+        return { c: kernels.f32(pc, M * N).slice(), ...(pSums && { rowSums: kernels.f32(pSums, M).slice() }) };
+      } finally {
+        kernels.release(mark);
+      }
     },
   };
 }

@@ -1,0 +1,270 @@
+// The CPU engine: the training step of the WebGPU backend on the CPU, its five products as
+// float32 WebAssembly SIMD matmuls with the same fused epilogues (src/cpu/wasm-matmul.ts), one
+// thread. Activations and the data set live in the module's memory; the parameters and the
+// optimizer state are kept in float64 (as in the reference) and the light per-task work — the
+// losses, the weightings, the aggregators' small problems, the update — reuses the reference's
+// code, so only the products change precision.
+//
+//   S = σ(X·Wᵀ + b)   Y = S·Aᵀ + c   G_Y (loss)   dA = G_Yᵀ·S, dc   G_Z = (G_Y·A) ⊙ S(1−S)   dW = G_Zᵀ·X, db
+import { checkDataset, checkStep, type BackendConfig, type Dataset, type GradientReport, type TrainingBackend, type TrainStep } from '../core/backend.js';
+import { newOptimizerState, updateRules, type OptimizerState } from '../core/optimizers.js';
+import type { TaskSpec } from '../core/losses.js';
+import { parameterLayout, view, type ParameterLayout } from '../core/shape.js';
+import { famoStateSize, hasStepWeights, isAggregator } from '../core/weighting.js';
+import { aggregatorWeights } from './aggregators.js';
+import { famoStep } from './famo.js';
+import { optimizerStep } from './optimizer.js';
+import { taskLoss } from './reference.js';
+import { WasmKernels } from './wasm-matmul.js';
+
+interface Regions {
+  W: number;
+  A: number;
+  b: number;
+  c: number;
+  S: number;
+  Y: number;
+  gradY: number;
+  gradZ: number;
+  dW: number;
+  dA: number;
+  db: number;
+  dc: number;
+  input: number;
+  /** The aggregators' Δ (batch×T·H), J ((T·H)×d) and its bias part (T·H). */
+  deltas?: number;
+  jacobian?: number;
+  jacobianBias?: number;
+}
+
+export class WasmBackend implements TrainingBackend {
+  readonly kind = 'wasm';
+  readonly description = 'CPU engine (float32, WebAssembly SIMD, 1 thread)';
+  readonly maxDatasetRows = Infinity;
+  readonly layout: ParameterLayout;
+  private params: Float64Array;
+  private state: OptimizerState;
+  private tasks: TaskSpec[];
+  private readonly regions: Regions;
+  /** The first byte after the fixed regions: a new data set is placed from here. */
+  private readonly fixedTop: number;
+  private data: { set: Dataset; X: number } | undefined;
+  private lossSums: Float64Array;
+  private weightSums: Float64Array;
+  private lossSteps = 0;
+
+  private constructor(
+    readonly config: BackendConfig,
+    private readonly kernels: WasmKernels,
+  ) {
+    if (config.tasks.length !== config.shape.tasks) throw new RangeError(`${config.tasks.length} task specs for a model with ${config.shape.tasks} tasks`);
+    this.layout = parameterLayout(config.shape);
+    this.params = new Float64Array(this.layout.count);
+    this.state = newOptimizerState(this.layout.count);
+    if (config.weighting === 'famo') this.state.weighting = new Float64Array(famoStateSize(config.shape.tasks));
+    this.tasks = config.tasks.map((task) => ({ ...task }));
+    this.lossSums = new Float64Array(config.shape.tasks);
+    this.weightSums = new Float64Array(config.shape.tasks);
+    const { features: d, hidden: H, tasks: T } = config.shape;
+    const B = config.maxBatch;
+    const k = kernels;
+    this.regions = {
+      W: k.alloc(H * d),
+      A: k.alloc(T * H),
+      b: k.alloc(H),
+      c: k.alloc(T),
+      S: k.alloc(B * H),
+      Y: k.alloc(B * T),
+      gradY: k.alloc(B * T),
+      gradZ: k.alloc(B * H),
+      dW: k.alloc(H * d),
+      dA: k.alloc(T * H),
+      db: k.alloc(H),
+      dc: k.alloc(T),
+      input: k.alloc(B * d),
+      ...(isAggregator(config.weighting) && { deltas: k.alloc(B * T * H), jacobian: k.alloc(T * H * d), jacobianBias: k.alloc(T * H) }),
+    };
+    this.fixedTop = k.mark;
+  }
+
+  static async create(config: BackendConfig): Promise<WasmBackend> {
+    return new WasmBackend(config, await WasmKernels.create());
+  }
+
+  setParameters(params: ArrayLike<number>): void {
+    if (params.length !== this.layout.count) throw new RangeError(`${params.length} parameters, expected ${this.layout.count}`);
+    this.params = Float64Array.from(params);
+  }
+
+  async getParameters(): Promise<Float64Array> {
+    return this.params.slice();
+  }
+
+  setOptimizerState(state: OptimizerState): void {
+    this.state = { step: state.step, state1: Float64Array.from(state.state1), state2: Float64Array.from(state.state2) };
+    if (this.config.weighting === 'famo') this.state.weighting = Float64Array.from(state.weighting ?? new Float64Array(famoStateSize(this.config.shape.tasks)));
+  }
+
+  async getOptimizerState(): Promise<OptimizerState> {
+    const { step, state1, state2, weighting } = this.state;
+    return { step, state1: state1.slice(), state2: state2.slice(), ...(weighting && { weighting: weighting.slice() }) };
+  }
+
+  setTaskWeights(weights: ArrayLike<number>): void {
+    if (weights.length !== this.tasks.length) throw new RangeError(`${weights.length} task weights for ${this.tasks.length} tasks`);
+    this.tasks = this.tasks.map((task, t) => ({ ...task, weight: weights[t]! }));
+  }
+
+  setDataset(data: Dataset): void {
+    checkDataset(data, this.config.shape);
+    this.kernels.release(this.fixedTop);
+    const X = this.kernels.alloc(data.X.length);
+    this.kernels.f32(X, data.X.length).set(data.X);
+    this.data = { set: data, X };
+  }
+
+  private dataset() {
+    if (!this.data) throw new Error('no data set: call setDataset() first');
+    return this.data;
+  }
+
+  /** The f32 parameters the products read, from the float64 master copy. */
+  private uploadParameters(): void {
+    const k = this.kernels;
+    const r = this.regions;
+    for (const name of ['W', 'A', 'b', 'c'] as const) {
+      const segment = this.layout[name];
+      k.f32(r[name], segment.size).set(view(this.params, segment));
+    }
+  }
+
+  /** S and Y for `rows` inputs at pointer x. */
+  private forward(x: number, rows: number): void {
+    const { features: d, hidden: H, tasks: T } = this.config.shape;
+    const r = this.regions;
+    this.kernels.matmul(x, r.W, r.S, { M: rows, N: H, K: d, transposeB: true }, 'biasSigmoid', r.b);
+    this.kernels.matmul(r.S, r.A, r.Y, { M: rows, N: T, K: H, transposeB: true }, 'bias', r.c);
+  }
+
+  /** Forward, loss and backward for rows [start, start + rows) of the data set. */
+  private lossAndGradients(start: number, rows: number, training: boolean): GradientReport & { taskWeights?: Float64Array } {
+    const { set, X } = this.dataset();
+    checkStep({ start, rows }, set.rows, this.config.maxBatch);
+    const { features: d, hidden: H, tasks: T } = this.config.shape;
+    const k = this.kernels;
+    const r = this.regions;
+    const kind = this.config.weighting ?? 'equal';
+    const x = X + 4 * start * d;
+    this.uploadParameters();
+    this.forward(x, rows);
+    const Y = Float64Array.from(k.f32(r.Y, rows * T));
+    const loss = taskLoss(Y, set.Y, set.mask, this.tasks, rows, start, { kind, logVar: view(this.params, this.layout.s) });
+    let gradY = loss.gradY;
+    let taskWeights: Float64Array | undefined;
+    if (kind === 'famo') {
+      const famo = famoStep(loss.perTask, this.state.weighting!, this.state.step);
+      if (training) this.state.weighting = famo.state;
+      taskWeights = famo.weights;
+      gradY = gradY.map((g, i) => g * famo.weights[i % T]!);
+    }
+    k.f32(r.gradY, rows * T).set(gradY);
+    const grads = new Float64Array(this.layout.count);
+    // dA = G_Yᵀ·S, dc = Σ_n G_Y (task-specific: the plain gradient, also under an aggregator)
+    k.matmul(r.gradY, r.S, r.dA, { M: T, N: H, K: rows, transposeA: true }, 'none', 0, r.dc);
+    grads.set(k.f32(r.dA, T * H), this.layout.A.offset);
+    grads.set(k.f32(r.dc, T), this.layout.c.offset);
+    let gramian: Float64Array | undefined;
+    if (isAggregator(kind)) {
+      gramian = this.taskGramian(x, rows);
+      taskWeights = aggregatorWeights(kind, gramian, T, this.state.step, this.config.seed ?? 0);
+      const scaled = k.f32(r.gradY, rows * T);
+      for (let i = 0; i < rows * T; i++) scaled[i]! *= taskWeights[i % T]!;
+    }
+    // G_Z = (G_Y·A) ⊙ S(1−S); dW = G_Zᵀ·X, db = Σ_n G_Z
+    k.matmul(r.gradY, r.A, r.gradZ, { M: rows, N: H, K: T }, 'sigmoidGrad', r.S);
+    k.matmul(r.gradZ, x, r.dW, { M: H, N: d, K: rows, transposeA: true }, 'none', 0, r.db);
+    grads.set(k.f32(r.dW, H * d), this.layout.W.offset);
+    grads.set(k.f32(r.db, H), this.layout.b.offset);
+    grads.set(loss.gradLogVar, this.layout.s.offset);
+    return { perTask: loss.perTask, grads, ...(gramian && { gramian }), ...(taskWeights && { taskWeights }) };
+  }
+
+  /** The aggregators' task Gramian: Δ_t side by side, J = Δᵀ·X with row sums, G_st = ⟨J_s, J_t⟩. */
+  private taskGramian(x: number, rows: number): Float64Array {
+    const { features: d, hidden: H, tasks: T } = this.config.shape;
+    const k = this.kernels;
+    const r = this.regions;
+    const deltas = k.f32(r.deltas!, rows * T * H);
+    const gradY = k.f32(r.gradY, rows * T);
+    const S = k.f32(r.S, rows * H);
+    const A = k.f32(r.A, T * H);
+    for (let n = 0; n < rows; n++) {
+      for (let t = 0; t < T; t++) {
+        const g = gradY[n * T + t]!;
+        for (let h = 0; h < H; h++) {
+          const s = S[n * H + h]!;
+          deltas[(n * T + t) * H + h] = g * A[t * H + h]! * s * (1 - s);
+        }
+      }
+    }
+    k.matmul(r.deltas!, x, r.jacobian!, { M: T * H, N: d, K: rows, transposeA: true }, 'none', 0, r.jacobianBias!);
+    const J = k.f32(r.jacobian!, T * H * d);
+    const Jb = k.f32(r.jacobianBias!, T * H);
+    const size = H * d;
+    const gramian = new Float64Array(T * T);
+    for (let s = 0; s < T; s++) {
+      for (let t = s; t < T; t++) {
+        let dot = 0;
+        for (let i = 0; i < size; i++) dot += J[s * size + i]! * J[t * size + i]!;
+        for (let i = 0; i < H; i++) dot += Jb[s * H + i]! * Jb[t * H + i]!;
+        gramian[s * T + t] = gramian[t * T + s] = dot;
+      }
+    }
+    return gramian;
+  }
+
+  async trainSteps(steps: readonly TrainStep[]): Promise<void> {
+    const rules = updateRules(this.layout, this.config.coupling);
+    for (const step of steps) {
+      const { perTask, grads, taskWeights } = this.lossAndGradients(step.start, step.rows, true);
+      for (let t = 0; t < perTask.length; t++) this.lossSums[t]! += perTask[t]!;
+      if (taskWeights) for (let t = 0; t < taskWeights.length; t++) this.weightSums[t]! += taskWeights[t]!;
+      this.lossSteps++;
+      optimizerStep(this.params, grads, this.state, this.config.optimizer, step.learningRate, rules);
+    }
+  }
+
+  async readLoss() {
+    const steps = this.lossSteps;
+    const mean = (sums: Float64Array) => sums.map((sum) => (steps > 0 ? sum / steps : 0));
+    const perTask = mean(this.lossSums);
+    const taskWeights = hasStepWeights(this.config.weighting) ? mean(this.weightSums) : undefined;
+    this.lossSums.fill(0);
+    this.weightSums.fill(0);
+    this.lossSteps = 0;
+    return { perTask, steps, ...(taskWeights && { taskWeights }) };
+  }
+
+  async gradients(start: number, rows: number): Promise<GradientReport> {
+    return this.lossAndGradients(start, rows, false);
+  }
+
+  async predict(X: Float32Array, rows: number): Promise<Float64Array> {
+    const { features: d, tasks: T } = this.config.shape;
+    if (X.length !== rows * d) throw new RangeError(`predict: X has ${X.length} values, expected rows×d = ${rows}×${d}`);
+    const out = new Float64Array(rows * T);
+    const chunk = this.config.maxBatch;
+    this.uploadParameters();
+    for (let start = 0; start < rows; start += chunk) {
+      const n = Math.min(chunk, rows - start);
+      this.kernels.f32(this.regions.input, n * d).set(X.subarray(start * d, (start + n) * d));
+      this.forward(this.regions.input, n);
+      out.set(this.kernels.f32(this.regions.Y, n * T), start * T);
+    }
+    return out;
+  }
+
+  destroy(): void {
+    this.data = undefined;
+  }
+}
