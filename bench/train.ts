@@ -1,10 +1,11 @@
 // Training throughput: full-batch steps (forward, loss, backward, Adam update) of the same model
 // on sigmtl (1 step per submit, and 16 per submit), tfjs (webgpu, wasm, cpu; the model written
-// with tf.matMul / tf.sigmoid and trained by tfjs's own gradients and Adam) and sigmtl's CPU
-// backend. Also counts dispatches, submits and mapAsync calls per step, and, where the adapter
+// with tf.matMul / tf.sigmoid and trained by tfjs's own gradients and Adam), sigmtl's CPU engine
+// (sigmtl-wasm: f32, WebAssembly SIMD, one thread) and its float64 reference (sigmtl-cpu). Also counts dispatches, submits and mapAsync calls per step, and, where the adapter
 // has timestamp queries, each sigmtl kernel's GPU time.
 import type { GpuContext } from '../src/gpu/context.js';
 import { CpuBackend } from '../src/cpu/backend.js';
+import { WasmBackend } from '../src/cpu/wasm-backend.js';
 import { teacherStudentData } from '../src/data/synthetic.js';
 import { DEFAULT_OPTIMIZER } from '../src/core/optimizers.js';
 import type { BackendConfig, TrainingBackend } from '../src/core/backend.js';
@@ -125,6 +126,10 @@ export async function trainBench(
     cpu.setParameters(init);
     cpu.setDataset(data);
     trainers.push(await sigmtlTrainer('sigmtl-cpu', cpu, size));
+    const engine = await WasmBackend.create(config);
+    engine.setParameters(init);
+    engine.setDataset(data);
+    trainers.push(await sigmtlTrainer('sigmtl-wasm', engine, size));
 
     // Dispatches, submits and mapAsync per step, over 32 steps (4 at the largest size, where a tfjs
     // step takes seconds) and one loss report, after a warm-up.

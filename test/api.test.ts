@@ -139,7 +139,7 @@ describe('bad options throw a RangeError naming the option, before any GPU work'
     ['weights for the wrong task count', { taskWeights: [1] }, /^taskWeights lists 1 weights for 2 tasks$/],
     ['a warm-up longer than the run', { schedule: { warmupSteps: 1e9 } }, /^schedule.warmupSteps \(1000000000\) is longer than the whole run \(1 steps\)/],
     ['all-zero task weights', { taskWeights: [0, 0] }, /^taskWeights are all zero: nothing would be learned$/],
-    ['backend', { backend: 'gpu' as 'webgpu' }, /^backend must be one of 'webgpu', 'cpu', 'auto', got "gpu"$/],
+    ['backend', { backend: 'gpu' as 'webgpu' }, /^backend must be one of 'webgpu', 'cpu', 'wasm', 'auto', got "gpu"$/],
     ['validation split', { validationSplit: 1 }, /^validationSplit must be a finite number ≥ 0 ≤ 0.9, got 1$/],
   ];
   test.each(cases)('%s', async (_name, patch, message) => {

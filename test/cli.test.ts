@@ -36,7 +36,7 @@ describe('train on each bundled data set', () => {
     for (const key of ['backend', 'adapter', 'dataset', 'steps', 'seconds', 'stepsPerSecond', 'lossFirst', 'lossLast', 'model', 'metrics']) {
       expect(r).toHaveProperty(key);
     }
-    expect(r.backend).toBe('webgpu');
+    expect(['webgpu', 'wasm']).toContain(r.backend); // auto: whichever the probe found faster here
     expect(r.lossLast).toBeLessThan(r.lossFirst);
     expect(r.maxAbsDiffVsCpu).toBeLessThan(1e-4);
     expect(r.metrics.overall[overallKey]).toBeTypeOf('number');

@@ -179,10 +179,12 @@ test('kill -9 at any moment never leaves half a model or checkpoint at the final
   const out = join(dir, 'killed.safetensors');
   const checkpoint = join(dir, 'killed.checkpoint.safetensors');
   for (const delay of [300, 700, 1100, 1500, 1900]) {
-    const child = spawn(process.execPath, ['dist/cli.js', 'train', '--data', 'sarcos-arm', '--epochs', '40', '--patience', '0', '--out', out, '--checkpoint', checkpoint, '--checkpoint-every', '1', '--quiet'], { stdio: 'ignore' });
+    // Enough epochs that every kill lands mid-run, whichever backend auto picks.
+    const child = spawn(process.execPath, ['dist/cli.js', 'train', '--data', 'sarcos-arm', '--epochs', '400', '--patience', '0', '--out', out, '--checkpoint', checkpoint, '--checkpoint-every', '1', '--quiet'], { stdio: 'ignore' });
+    const exited = new Promise((done) => child.on('exit', done));
     await new Promise((done) => setTimeout(done, delay));
     child.kill('SIGKILL');
-    await new Promise((done) => child.on('exit', done));
+    await exited;
     for (const path of [out, checkpoint]) {
       if (existsSync(path)) expect(() => loadModel(new Uint8Array(readFileSync(path))), `${path} after a kill at ${delay} ms`).not.toThrow();
     }

@@ -145,7 +145,7 @@ test('a TypeScript consumer and the README example type-check and run in Node on
   expect(existsSync(join(project, 'model.safetensors'))).toBe(true);
 }, 240_000);
 
-test.skipIf(!existsSync(CHROMIUM))("the README's page example, built with Vite, trains on WebGPU in headless Chromium", async () => {
+test.skipIf(!existsSync(CHROMIUM))("the README's page example, built with Vite, trains in headless Chromium (backend auto: WebGPU or the CPU engine)", async () => {
   const page = join(project, 'page');
   mkdirSync(page, { recursive: true });
   writeFileSync(join(page, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>sigmtl consumer</title><body></body><script type="module" src="./main.ts"></script>');
@@ -172,7 +172,8 @@ test.skipIf(!existsSync(CHROMIUM))("the README's page example, built with Vite, 
     await tab.waitForFunction(() => /R²/.test(document.body.textContent ?? ''), null, { timeout: 120_000 });
     const text = (await tab.locator('body').textContent())!;
     expect(errors).toEqual([]);
-    expect(text).toMatch(/^webgpu on .+: R² 0\.9\d+$/);
+    // backend 'auto': WebGPU or the CPU engine, whichever the probe finds faster on this adapter
+    expect(text).toMatch(/^(webgpu|wasm) on .+: R² 0\.9\d+$/);
     expect(progress[0]).toMatch(/^epoch 1: loss [\d.]+$/);
   } finally {
     await browser.close();

@@ -4,6 +4,8 @@
 import type { BackendConfig, TrainingBackend } from '../core/backend.js';
 import { CpuBackend } from '../cpu/backend.js';
 import { WasmBackend } from '../cpu/wasm-backend.js';
+import { wasmSimdSupported } from '../cpu/wasm-matmul.js';
+import { probeBackends, probeKey } from './backend-choice.js';
 import { browserHasWebGpu, requestBrowserGpu } from '../gpu/browser.js';
 import { adapterLabel, contextFromDevice, type GpuContext } from '../gpu/context.js';
 import type { TuningStore } from '../kernels/autotune.js';
@@ -75,11 +77,33 @@ export async function openBackend(choice: BackendChoice, config: BackendConfig, 
     opened = await openContext(device);
   } catch (error) {
     if (choice === 'webgpu') throw error;
-    return cpu(`no WebGPU adapter (${(error as Error).message.split(/[.:]/)[0]}); training on the CPU backend`);
+    const why = `no WebGPU adapter (${(error as Error).message.split(/[.:]/)[0]})`;
+    if (wasmSimdSupported()) {
+      const engine = await WasmBackend.create(config);
+      return { backend: engine, adapter: engine.description, notice: `${why}; training on the CPU engine`, close: () => engine.destroy() };
+    }
+    return cpu(`${why}; training on the float64 CPU backend`);
   }
   const { ctx, owned } = opened;
   try {
     const backend = await WebGpuBackend.create(ctx, config, { tuningStore: defaultTuningStore() });
+    if (choice === 'auto' && !device && wasmSimdSupported()) {
+      // Between this adapter and the CPU engine: whichever trains this shape faster (probed once).
+      const engine = await WasmBackend.create(config);
+      const label = adapterLabel(ctx.adapter);
+      const probe = await probeBackends(backend, engine, probeKey(label, config), defaultTuningStore()).catch((error) => {
+        backend.destroy();
+        throw error;
+      });
+      const rates = probe.stepsPerSecond && ` (${probe.stepsPerSecond.wasm.toFixed(0)} against ${probe.stepsPerSecond.webgpu.toFixed(0)} steps/s)`;
+      if (probe.chosen === 'wasm') {
+        backend.destroy();
+        if (owned) ctx.destroy();
+        const notice = `backend auto: the CPU engine trains this shape faster than WebGPU on ${label}${rates ?? ' (probed before, remembered)'}`;
+        return { backend: engine, adapter: engine.description, notice, close: () => engine.destroy() };
+      }
+      engine.destroy();
+    }
     return {
       backend,
       ctx,
