@@ -11,7 +11,9 @@ import { teacherStudentData } from '../data/synthetic.js';
 import type { EpilogueName, MatmulVariant } from '../kernels/matmul.js';
 import type { TaskSpec } from '../core/losses.js';
 import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../core/optimizers.js';
-import type { BackendConfig } from '../core/backend.js';
+import type { BackendConfig, TrainingBackend } from '../core/backend.js';
+import { WasmBackend } from '../cpu/wasm-backend.js';
+import { createWasmMatmul, wasmSimdSupported } from '../cpu/wasm-matmul.js';
 import { initParameters } from '../core/init.js';
 import { WebGpuBackend } from '../model/webgpu-backend.js';
 import { Random, uniformArray } from '../util/random.js';
@@ -135,22 +137,42 @@ export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void
     add(`optimizer ${kind}`, `${n}`, out.params, params, CHECK_TOLERANCE.elementwise);
   }
 
-  for (const row of await checkTrainingSteps(ctx)) {
+  for (const row of await checkTrainingSteps('', (config) => WebGpuBackend.create(ctx, config))) {
     rows.push(row);
     onRow?.(row);
+  }
+
+  // The CPU engine (float32 WebAssembly SIMD), checked against the same reference.
+  if (wasmSimdSupported()) {
+    const engine = await createWasmMatmul();
+    for (const [M, N, K] of MATMUL_SHAPES) {
+      for (const [transposeA, transposeB] of TRANSPOSES) {
+        const a = uniformArray(random, M * K);
+        const b = uniformArray(random, K * N);
+        const shape = { M, N, K, transposeA, transposeB };
+        const out = engine.matmul(a, b, shape, { rowSums: true });
+        const op = `${transposeA ? 'Aᵀ' : 'A'}·${transposeB ? 'Bᵀ' : 'B'}`;
+        add(`cpu engine matmul ${op}`, `${M}×${N}×${K}`, out.c, matmulReference(a, b, shape), CHECK_TOLERANCE.matmul(K));
+        add(`cpu engine matmul ${op} row sums`, `${M}×${K}`, out.rowSums!, rowSumsReference(a, shape), CHECK_TOLERANCE.matmul(K));
+      }
+    }
+    for (const row of await checkTrainingSteps('cpu engine ', (config) => WasmBackend.create(config))) {
+      rows.push(row);
+      onRow?.(row);
+    }
   }
   const { vendor, architecture, description, software } = ctx.adapter;
   return { ok: rows.every((r) => r.ok), adapter: { vendor, architecture, description, software }, adapterLabel: adapterLabel(ctx.adapter), rows };
 }
 
 /** The seed's shape (T=5, d=10, N=100): one step's gradients, then parameters after 10 Adam steps. */
-async function checkTrainingSteps(ctx: GpuContext): Promise<CheckRow[]> {
+async function checkTrainingSteps(prefix: string, create: (config: BackendConfig) => Promise<TrainingBackend>): Promise<CheckRow[]> {
   const shape = { features: 10, hidden: 5, tasks: 5 };
   const data = teacherStudentData({ shape, rows: 100, seed: 7, noise: 0.1 });
   const tasks: TaskSpec[] = Array.from({ length: 5 }, (_, t) => ({ loss: 'mse', weight: 1 + t / 4 }));
   const config: BackendConfig = { shape, tasks, optimizer: { ...DEFAULT_OPTIMIZER, kind: 'adam' }, maxBatch: 100 };
   const cpu = new CpuBackend(config);
-  const gpu = await WebGpuBackend.create(ctx, config);
+  const gpu = await create(config);
   try {
     const init = initParameters(shape, 8);
     for (const backend of [cpu, gpu]) {
@@ -163,12 +185,12 @@ async function checkTrainingSteps(ctx: GpuContext): Promise<CheckRow[]> {
       rows.push({ name, shape: 'd=10 T=5 N=100', maxAbs: c.maxAbs, maxRel: c.maxRel, ok: c.ok });
     };
     const [want, got] = await Promise.all([cpu.gradients(0, 100), gpu.gradients(0, 100)]);
-    add('step: loss', got.perTask, want.perTask, CHECK_TOLERANCE.step);
-    add('step: gradients', got.grads, want.grads, CHECK_TOLERANCE.step);
+    add(`${prefix}step: loss`, got.perTask, want.perTask, CHECK_TOLERANCE.step);
+    add(`${prefix}step: gradients`, got.grads, want.grads, CHECK_TOLERANCE.step);
     const steps = Array.from({ length: 10 }, () => ({ start: 0, rows: 100, learningRate: 0.01 }));
     await Promise.all([cpu.trainSteps(steps), gpu.trainSteps(steps)]);
     const [p1, p2] = await Promise.all([cpu.getParameters(), gpu.getParameters()]);
-    add('10 Adam steps: parameters', p2, p1, CHECK_TOLERANCE.tenSteps);
+    add(`${prefix}10 Adam steps: parameters`, p2, p1, CHECK_TOLERANCE.tenSteps);
     return rows;
   } finally {
     gpu.destroy();
