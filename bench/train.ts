@@ -3,6 +3,8 @@
 // with tf.matMul / tf.sigmoid and trained by tfjs's own gradients and Adam), sigmtl's CPU engine
 // (sigmtl-wasm: f32, WebAssembly SIMD, one thread) and its float64 reference (sigmtl-cpu). Also counts dispatches, submits and mapAsync calls per step, and, where the adapter
 // has timestamp queries, each sigmtl kernel's GPU time.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { GpuContext } from '../src/gpu/context.js';
 import { CpuBackend } from '../src/cpu/backend.js';
 import { WasmBackend } from '../src/cpu/wasm-backend.js';
@@ -163,6 +165,7 @@ export async function trainBench(
       log(`  train ${label} ${name}: ${row.stepsPerSecond.toFixed(2)} steps/s (${t.runs} runs of ${size.steps} steps)`);
     }
     for (const t of trainers) t.destroy();
+    rows.push(...torchPeer(size, log));
 
     if (ctx.features.includes('timestamp-query')) {
       const backend = await WebGpuBackend.create(ctx, config);
@@ -174,4 +177,32 @@ export async function trainBench(
     }
   }
   return { rows, kernelTimes };
+}
+
+/**
+ * PyTorch on the CPU (where Debian's python3-torch is installed): the same model, MSE, Adam,
+ * float32, 1 and 2 threads, in its own process (bench/torch_peer.py; medians of 5 runs after a
+ * warm-up — not interleaved with the others). OMP_WAIT_POLICY=PASSIVE and one OpenBLAS thread
+ * keep its two thread pools from spinning against each other.
+ */
+function torchPeer(size: TrainSize, log: (s: string) => void): BenchRow[] {
+  const python = '/usr/bin/python3';
+  if (!existsSync(python)) return [];
+  const run = spawnSync(python, ['bench/torch_peer.py', String(size.d), String(size.T), String(size.N), String(size.steps)], {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_NUM_THREADS: '1' },
+    timeout: 600_000,
+  });
+  if (run.status !== 0) {
+    log(`  (PyTorch peer not run: ${run.stderr.trim().split('\n').at(-1) ?? `exit ${run.status}`})`);
+    return [];
+  }
+  const { torch, results } = JSON.parse(run.stdout) as { torch: string; results: { threads: number; stepsPerSecond: number; min: number; max: number }[] };
+  return results.map((r) => {
+    const ms = (v: number) => (1000 * size.steps) / v;
+    const row = timedRow({ bench: 'train', impl: `pytorch-cpu ${torch} (${r.threads} thread${r.threads > 1 ? 's' : ''})`, size: `d=${size.d} T=${size.T} N=${size.N}`, readback: true }, { medianMs: ms(r.stepsPerSecond), minMs: ms(r.max), maxMs: ms(r.min), runs: 5 });
+    row.stepsPerSecond = r.stepsPerSecond;
+    log(`  train ${row.size} ${row.impl}: ${r.stepsPerSecond.toFixed(2)} steps/s`);
+    return row;
+  });
 }
