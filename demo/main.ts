@@ -54,9 +54,9 @@ function saveUrlSettings(): void {
 async function initAdapter(): Promise<void> {
   const badge = $('adapter');
   if (!browserHasWebGpu()) {
-    badge.textContent = 'No WebGPU in this browser — training on the CPU backend';
+    badge.textContent = 'No WebGPU in this browser — training on the CPU engine';
     badge.className = 'badge none';
-    field('backend').value = 'cpu';
+    field('backend').value = 'wasm';
     return;
   }
   try {
@@ -65,9 +65,9 @@ async function initAdapter(): Promise<void> {
     badge.textContent = `WebGPU: ${a.label}${a.software ? ' — a software adapter: GPU timings are CPU timings' : ''}`;
     badge.className = a.software ? 'badge software' : 'badge';
   } catch (error) {
-    badge.textContent = `WebGPU unavailable: ${(error as Error).message} — training on the CPU backend`;
+    badge.textContent = `WebGPU unavailable: ${(error as Error).message} — training on the CPU engine`;
     badge.className = 'badge none';
-    field('backend').value = 'cpu';
+    field('backend').value = 'wasm';
   }
 }
 
@@ -108,7 +108,8 @@ async function train(): Promise<SessionResult | undefined> {
     status('loading data…');
     const targets = Array.from(field<HTMLSelectElement>('targets').selectedOptions, (o) => o.value);
     const data = await loadData({ dataset: field('dataset').value, csv, targets, seed: 1 });
-    const backendName = field('backend').value === 'webgpu' && device ? `WebGPU on ${describeDevice(device).label}` : 'the CPU (float64 reference)';
+    const backendName =
+      field('backend').value === 'webgpu' && device ? `WebGPU on ${describeDevice(device).label}` : field('backend').value === 'wasm' ? 'the CPU engine (float32, WebAssembly SIMD)' : 'the CPU (float64 reference)';
     $('run-info').textContent =
       `${data.name}: ${data.train.taskNames.length} tasks, ${data.train.featureNames.length} features · ${field('weighting').value} weighting · ${field('optimizer').value}, ` +
       `learning rate ${field('lr').value || 'default'}, batch ${field('batch').value || 'default'}, ${field('epochs').value || 'default'} epochs · ${backendName}`;
@@ -125,7 +126,7 @@ async function train(): Promise<SessionResult | undefined> {
         lr: numberField('lr') as number,
         batch: numberField('batch') as number,
         epochs: numberField('epochs') as number,
-        backend: field('backend').value as 'webgpu' | 'cpu',
+        backend: field('backend').value as 'webgpu' | 'wasm' | 'cpu',
         seed: 1,
       },
       {
@@ -195,6 +196,9 @@ async function verify(): Promise<void> {
   }
 }
 
+/** Milliseconds to three significant digits (the CPU engine's small products take microseconds). */
+const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toPrecision(3));
+
 async function compare(): Promise<void> {
   const table = $('compare-table');
   if (!device) {
@@ -203,22 +207,22 @@ async function compare(): Promise<void> {
   }
   const max = Number($<HTMLSelectElement>('compare-max').value);
   const sizes = [16, 32, 64, 128, 256, 512, 1024].filter((n) => n <= max);
-  const chart = new LineChart($('compare-chart'), 'n', 'GFLOP/s', ['sigmtl WebGPU', 'sigmtl CPU reference', 'gpu.js'], { logX: true, logY: true, width: 460 });
+  const chart = new LineChart($('compare-chart'), 'n', 'GFLOP/s', ['sigmtl WebGPU', 'sigmtl CPU engine', 'sigmtl CPU reference', 'gpu.js'], { logX: true, logY: true, width: 460 });
   table.textContent = 'running…';
   const perN = new Map<number, Array<number | null>>();
   const report = await runComparison(device, sizes, (row) => {
     if (row.op !== 'matmul') return;
-    const entry = perN.get(row.n) ?? [null, null, null];
-    entry[row.impl === CONTESTANTS.gpu ? 0 : row.impl === CONTESTANTS.cpu ? 1 : 2] = row.gflops;
+    const entry = perN.get(row.n) ?? [null, null, null, null];
+    entry[row.impl === CONTESTANTS.gpu ? 0 : row.impl === CONTESTANTS.engine ? 1 : row.impl === CONTESTANTS.cpu ? 2 : 3] = row.gflops;
     perN.set(row.n, entry);
     if (entry.every((v) => v !== null)) chart.append(row.n, entry);
   });
   const body = report.rows
-    .map((r) => `<tr><td>${r.op}</td><td>${r.n}</td><td>${r.impl}</td><td>${r.ms.toFixed(2)} (${r.range[0].toFixed(2)}–${r.range[1].toFixed(2)})</td><td>${r.gflops === null ? '—' : r.gflops.toFixed(3)}</td><td>${r.maxDiff.toExponential(2)}</td></tr>`)
+    .map((r) => `<tr><td>${r.op}</td><td>${r.n}</td><td>${r.impl}</td><td>${ms(r.ms)} (${ms(r.range[0])}–${ms(r.range[1])})</td><td>${r.gflops === null ? '—' : r.gflops.toFixed(3)}</td><td>${r.maxDiff.toExponential(2)}</td></tr>`)
     .join('');
   table.innerHTML =
     `<p>Adapter: <b>${report.adapter}</b>${report.software ? ' (software: SwiftShader runs on the CPU, so "GPU" here is CPU work)' : ''}; gpu.js mode: <b>${report.gpujsMode}</b>. ` +
-    `Crossover: ${report.crossover === null ? 'sigmtl WebGPU was not clearly faster than the CPU reference at the sizes tried' : `sigmtl WebGPU is clearly faster than the CPU reference (its slowest run against the CPU's fastest) from n = <b>${report.crossover}</b>`}.</p>` +
+    `Crossover: ${report.crossover === null ? 'sigmtl WebGPU was not clearly faster than the CPU engine at the sizes tried' : `sigmtl WebGPU is clearly faster than the CPU engine (its slowest run against the engine's fastest) from n = <b>${report.crossover}</b>`}.</p>` +
     `<table><tr><th>op</th><th>n</th><th>implementation</th><th>ms, median (range of 5)</th><th>GFLOP/s</th><th>max |diff| vs CPU f64</th></tr>${body}</table>`;
   table.dataset.report = JSON.stringify(report);
 }

@@ -13,7 +13,7 @@ export interface SessionSettings {
   lr: number;
   batch: number;
   epochs: number;
-  backend: 'webgpu' | 'cpu';
+  backend: 'webgpu' | 'wasm' | 'cpu';
   seed: number;
 }
 

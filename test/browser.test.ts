@@ -80,13 +80,13 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page in headless Chromium', () => {
     expect(metrics).toContain('accuracy'); // y2 is 0/1: trained with BCE
   }, 150_000);
 
-  test('without WebGPU the page says so and trains on the CPU backend', async () => {
+  test('without WebGPU the page says so and trains on the CPU engine', async () => {
     const noGpu = await browser.newPage();
     await noGpu.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
     await noGpu.goto(`${url}?autorun=1&dataset=enb2012&epochs=3`);
     await noGpu.waitForFunction(() => document.getElementById('result')!.textContent !== '', null, { timeout: 120_000 });
     const result = JSON.parse((await noGpu.locator('#result').textContent())!);
-    expect(result.backend).toBe('cpu');
+    expect(result.backend).toBe('wasm');
     expect(result.lossLast).toBeLessThan(result.lossFirst);
     expect(await noGpu.locator('#adapter').textContent()).toContain('No WebGPU in this browser');
     await noGpu.close();
@@ -99,12 +99,12 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page in headless Chromium', () => {
     expect(await page.locator('#verify-result > p').textContent()).toMatch(/^All \d+ checks passed on .+: every kernel .* the largest difference is \d/);
   }, 150_000);
 
-  test('the comparison panel: sigmtl WebGPU, the CPU backend and gpu.js agree', async () => {
+  test('the comparison panel: sigmtl WebGPU, the CPU engine, the CPU reference and gpu.js agree', async () => {
     await page.selectOption('#compare-max', '128');
     await page.click('#compare');
     await page.waitForFunction(() => document.getElementById('compare-table')!.dataset.report !== undefined, null, { timeout: 180_000 });
     const report = JSON.parse((await page.locator('#compare-table').getAttribute('data-report'))!);
-    expect(report.rows.length).toBe(4 * 6); // n = 16, 32, 64, 128 × (3 matmul + 3 sigmoid)
+    expect(report.rows.length).toBe(4 * 7); // n = 16, 32, 64, 128 × (4 matmul + 3 sigmoid)
     for (const row of report.rows) expect(row.maxDiff, `${row.op} ${row.n} ${row.impl}`).toBeLessThan(row.op === 'matmul' ? 1e-3 : 1e-5);
     await page.locator('#compare-view').screenshot({ path: join(ARTIFACTS, 'demo-compare.png') });
   }, 200_000);
