@@ -9,7 +9,8 @@ import type { Peers } from './peers.js';
 import { timedRow, type BenchRow } from './rows.js';
 import { sigmtlMatmul } from './sigmtl-matmul.js';
 import { interleaved, type Contender } from './timing.js';
-import { createWasmMatmul } from '../src/cpu/wasm-matmul.js';
+import { createWasmMatmul, defaultWasmThreads } from '../src/cpu/wasm-matmul.js';
+import '../src/node.js'; // the CPU engine's worker pool
 
 export interface MatmulShape {
   label: string;
@@ -37,6 +38,8 @@ export async function matmulBench(ctx: GpuContext, peers: Peers, shapes: MatmulS
   const tuning = (await autotuneMatmul(ctx)).tuning; // the kernel the trainer uses on this adapter
   const { tf } = peers;
   const wasm = await createWasmMatmul();
+  const wasmThreads = await createWasmMatmul({ threads: defaultWasmThreads() });
+  try {
   for (const shape of shapes) {
     const { M, N, K } = shape;
     const tA = shape.transposeA ?? false;
@@ -109,8 +112,11 @@ export async function matmulBench(ctx: GpuContext, peers: Peers, shapes: MatmulS
     }
 
     contenders.push({ name: 'sigmtl-cpu|1', run: async () => matmulReference(a, b, { M, N, K, transposeA: tA, transposeB: tB }) });
-    // The CPU engine's matmul (f32, Wasm SIMD, one thread), copies into and out of its memory included.
+    // The CPU engine's matmul (f32, Wasm SIMD), copies into and out of its memory included.
     contenders.push({ name: 'sigmtl-wasm|1', run: async () => wasm.matmul(a, b, { M, N, K, transposeA: tA, transposeB: tB }) });
+    if (wasmThreads.threads > 1) {
+      contenders.push({ name: `sigmtl-wasm (${wasmThreads.threads} threads)|1`, run: () => wasmThreads.product(a, b, { M, N, K, transposeA: tA, transposeB: tB }) });
+    }
 
     const times = await interleaved(contenders, { budgetMs, maxRounds: 7, oneShotMs: budgetMs * 2 });
     const flops = 2 * M * N * K;
@@ -122,6 +128,10 @@ export async function matmulBench(ctx: GpuContext, peers: Peers, shapes: MatmulS
       log(`  matmul ${row.size} ${impl}${readback === '1' ? '' : ' (no readback)'}: ${t.medianMs.toFixed(1)} ms, ${row.gflops.toFixed(3)} GFLOP/s (${t.runs} runs)`);
     }
     for (const cleanup of cleanups) cleanup();
+  }
+  } finally {
+    wasm.destroy();
+    wasmThreads.destroy();
   }
   return rows;
 }

@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs';
 import type { GpuContext } from '../src/gpu/context.js';
 import { CpuBackend } from '../src/cpu/backend.js';
 import { WasmBackend } from '../src/cpu/wasm-backend.js';
+import { defaultWasmThreads } from '../src/cpu/wasm-matmul.js';
+import '../src/node.js'; // the CPU engine's worker pool
 import { teacherStudentData } from '../src/data/synthetic.js';
 import { DEFAULT_OPTIMIZER } from '../src/core/optimizers.js';
 import type { BackendConfig, TrainingBackend } from '../src/core/backend.js';
@@ -128,10 +130,12 @@ export async function trainBench(
     cpu.setParameters(init);
     cpu.setDataset(data);
     trainers.push(await sigmtlTrainer('sigmtl-cpu', cpu, size));
-    const engine = await WasmBackend.create(config);
-    engine.setParameters(init);
-    engine.setDataset(data);
-    trainers.push(await sigmtlTrainer('sigmtl-wasm', engine, size));
+    for (const threads of [...new Set([1, defaultWasmThreads()])]) {
+      const engine = await WasmBackend.create(config, { threads });
+      engine.setParameters(init);
+      engine.setDataset(data);
+      trainers.push(await sigmtlTrainer(threads > 1 ? `sigmtl-wasm (${threads} threads)` : 'sigmtl-wasm', engine, size));
+    }
 
     // Dispatches, submits and mapAsync per step, over 32 steps (4 at the largest size, where a tfjs
     // step takes seconds) and one loss report, after a warm-up.

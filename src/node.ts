@@ -14,6 +14,8 @@ import { DataError, parseCsv, type CsvTable } from './data/csv.js';
 import { chooseColumns, toTaskTable } from './data/table.js';
 import { readFileBytes, writeFileAtomic } from './io/files.js';
 import { openCsvWindows } from './io/csv-stream.js';
+import { nodeThreadPool, nodeThreads } from './io/wasm-threads.js';
+import { setWasmThreadPools } from './cpu/wasm-matmul.js';
 import { fileTuningStore } from './io/tuning-store.js';
 import { requestNodeGpu, type NodeGpuOptions } from './gpu/node.js';
 
@@ -24,6 +26,8 @@ export { openCsvStream, DEFAULT_MEMORY_BUDGET, type StreamOptions } from './io/c
 export { openParquetStream } from './io/parquet-stream.js';
 
 setDefaultGpuProvider(() => requestNodeGpu(), fileTuningStore());
+// The CPU engine uses every core through worker_threads.
+setWasmThreadPools(nodeThreadPool, nodeThreads());
 
 /**
  * A WebGPU device from Dawn. Destroy it when done (`device.destroy()`) so the process can exit;

@@ -103,3 +103,20 @@ test("train({ backend: 'wasm' }) learns and agrees with the float64 backend", as
   const [w, c] = [wasm.model.parameters(), cpu.model.parameters()];
   w.W.forEach((v, i) => expect(Math.abs(v - c.W[i]!)).toBeLessThan(1e-3 + 1e-2 * Math.abs(c.W[i]!)));
 });
+
+test('on 2 threads the engine trains exactly as on one', async () => {
+  await import('../src/node.js'); // registers the worker pool
+  const shape = { features: 64, hidden: 32, tasks: 8 };
+  const d = teacherStudentData({ shape, rows: 512, seed: 4, noise: 0.1 });
+  const config: BackendConfig = { shape, tasks: Array.from({ length: 8 }, () => ({ loss: 'mse' as const, weight: 1 })), optimizer: DEFAULT_OPTIMIZER, maxBatch: 256, weighting: 'upgrad' };
+  const [one, two] = await Promise.all([WasmBackend.create(config, { threads: 1 }), WasmBackend.create(config, { threads: 2 })]);
+  expect(two.description).toMatch(/2 threads/);
+  for (const backend of [one, two]) {
+    backend.setParameters(initParameters(shape, 3, 'random'));
+    backend.setDataset(d);
+    await backend.trainSteps(Array.from({ length: 20 }, (_, i) => ({ start: (i % 2) * 256, rows: 256, learningRate: 0.01 })));
+  }
+  expect(Array.from(await two.getParameters())).toEqual(Array.from(await one.getParameters()));
+  one.destroy();
+  two.destroy();
+});

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { createWasmMatmul, wasmSimdSupported } from '../src/cpu/wasm-matmul.js';
-import { MATMUL_WASM_BASE64 } from '../src/cpu/wasm-matmul-bytes.js';
+import { MATMUL_WASM_BASE64, MATMUL_WASM_SHARED_BASE64 } from '../src/cpu/wasm-matmul-bytes.js';
 import { matmulReference, rowSumsReference, sigmoid } from '../src/cpu/reference.js';
 import { Epilogue, type EpilogueName } from '../src/core/epilogues.js';
 import { Random, uniformArray } from '../src/util/random.js';
@@ -67,9 +67,40 @@ describe('wasm matmul against the float64 reference', () => {
 test('the committed WebAssembly is the compiled source; its epilogue codes are the shared table', () => {
   const fresh = compileMatmul() as Buffer;
   expect(fresh.toString('base64'), 'run node scripts/build-wasm.mjs and commit src/cpu/wasm-matmul-bytes.ts').toBe(MATMUL_WASM_BASE64);
+  expect((compileMatmul(true) as Buffer).toString('base64'), 'the shared-memory build').toBe(MATMUL_WASM_SHARED_BASE64);
   const source = readFileSync('wasm/matmul.ts', 'utf8');
   for (const [name, code] of Object.entries(Epilogue)) {
     const constant = `EPILOGUE_${name.replace(/([A-Z])/g, '_$1').toUpperCase()}`;
     expect(source, constant).toContain(`const ${constant}: i32 = ${code};`);
   }
+});
+
+describe('on several threads (worker_threads through sigmtl/node)', () => {
+  test('the product on 2 threads is bit for bit the one-thread product, every transpose and epilogue', async () => {
+    await import('../src/node.js'); // registers the worker pool
+    const one = await createWasmMatmul();
+    const two = await createWasmMatmul({ threads: 2 });
+    expect(two.threads).toBe(2);
+    const random = new Random(11);
+    try {
+      for (const [M, N, K] of [[130, 70, 129], [64, 256, 64], [9, 300, 500]] as const) {
+        for (const transposeA of [false, true]) {
+          for (const transposeB of [false, true]) {
+            const a = uniformArray(random, M * K);
+            const b = uniformArray(random, K * N);
+            const aux = uniformArray(random, M * N, 0.05, 0.95);
+            const shape = { M, N, K, transposeA, transposeB };
+            for (const epilogue of ['none', 'sigmoidGrad'] as const) {
+              const want = one.matmul(a, b, shape, { epilogue, aux, rowSums: true });
+              const got = await two.product(a, b, shape, { epilogue, aux, rowSums: true });
+              expect(Array.from(got.c)).toEqual(Array.from(want.c));
+              expect(Array.from(got.rowSums!)).toEqual(Array.from(want.rowSums!));
+            }
+          }
+        }
+      }
+    } finally {
+      two.destroy();
+    }
+  });
 });

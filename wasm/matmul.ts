@@ -127,9 +127,33 @@ function packB(b: usize, K: i32, N: i32, transposeB: bool, out: usize): void {
 }
 
 /**
- * C = epilogue(op(A)·op(B)). `scratch` must hold packedBytesA(M, K) + packedBytesB(K, N) + 128
- * bytes, 16-byte aligned.
+ * Packs op(A) and op(B) into `scratch` (and writes the row sums): the first half of a matmul,
+ * done once before the blocks are shared out among threads. `scratch` must hold
+ * packedBytesA(M, K) + packedBytesB(K, N) + 128·threads bytes, 16-byte aligned.
  */
+export function pack(a: usize, b: usize, M: i32, N: i32, K: i32, transposeA: i32, transposeB: i32, rowSums: usize, scratch: usize): void {
+  packA(a, M, K, transposeA != 0, scratch, rowSums);
+  packB(b, K, N, transposeB != 0, scratch + <usize>packedBytesA(M, K));
+}
+
+/**
+ * The blocks of C in B's column panels [first, end) and A's row panels [rowFirst, rowEnd): the
+ * second half, shared out among threads by columns (wide C) or by rows (tall C); `thread` picks
+ * its own tile.
+ */
+export function compute(c: usize, M: i32, N: i32, K: i32, epilogue: i32, aux: usize, scratch: usize, first: i32, end: i32, rowFirst: i32, rowEnd: i32, thread: i32): void {
+  const packedA = scratch;
+  const packedB = scratch + <usize>packedBytesA(M, K);
+  const tile = packedB + <usize>packedBytesB(K, N) + (<usize>thread << 7);
+  for (let q = first; q < end; q++) {
+    const pb = packedB + (<usize>(q * K) << 5);
+    for (let p = rowFirst; p < rowEnd; p++) {
+      block(packedA + (<usize>(p * K) << 4), pb, K, c, p * 4, q * 8, M, N, epilogue, aux, tile);
+    }
+  }
+}
+
+/** C = epilogue(op(A)·op(B)) on one thread. */
 export function matmul(
   a: usize,
   b: usize,
@@ -144,17 +168,6 @@ export function matmul(
   rowSums: usize,
   scratch: usize,
 ): void {
-  const packedA = scratch;
-  const packedB = scratch + <usize>packedBytesA(M, K);
-  const tile = packedB + <usize>packedBytesB(K, N);
-  packA(a, M, K, transposeA != 0, packedA, rowSums);
-  packB(b, K, N, transposeB != 0, packedB);
-  const panelsA = (M + 3) >> 2;
-  const panelsB = (N + 7) >> 3;
-  for (let q = 0; q < panelsB; q++) {
-    const pb = packedB + (<usize>(q * K) << 5);
-    for (let p = 0; p < panelsA; p++) {
-      block(packedA + (<usize>(p * K) << 4), pb, K, c, p * 4, q * 8, M, N, epilogue, aux, tile);
-    }
-  }
+  pack(a, b, M, N, K, transposeA, transposeB, rowSums, scratch);
+  compute(c, M, N, K, epilogue, aux, scratch, 0, (N + 7) >> 3, 0, (M + 3) >> 2, 0);
 }

@@ -1,6 +1,6 @@
 // The CPU engine: the training step of the WebGPU backend on the CPU, its five products as
-// float32 WebAssembly SIMD matmuls with the same fused epilogues (src/cpu/wasm-matmul.ts), one
-// thread. Activations and the data set live in the module's memory; the parameters and the
+// float32 WebAssembly SIMD matmuls with the same fused epilogues (src/cpu/wasm-matmul.ts), on
+// every core where workers can be started (Node, through sigmtl/node), else one thread. Activations and the data set live in the module's memory; the parameters and the
 // optimizer state are kept in float64 (as in the reference) and the light per-task work — the
 // losses, the weightings, the aggregators' small problems, the update — reuses the reference's
 // code, so only the products change precision.
@@ -39,7 +39,7 @@ interface Regions {
 
 export class WasmBackend implements TrainingBackend {
   readonly kind = 'wasm';
-  readonly description = 'CPU engine (float32, WebAssembly SIMD, 1 thread)';
+  readonly description: string;
   readonly maxDatasetRows = Infinity;
   readonly layout: ParameterLayout;
   private params: Float64Array;
@@ -59,6 +59,7 @@ export class WasmBackend implements TrainingBackend {
   ) {
     if (config.tasks.length !== config.shape.tasks) throw new RangeError(`${config.tasks.length} task specs for a model with ${config.shape.tasks} tasks`);
     this.layout = parameterLayout(config.shape);
+    this.description = `CPU engine (float32, WebAssembly SIMD, ${kernels.threads} thread${kernels.threads > 1 ? 's' : ''})`;
     this.params = new Float64Array(this.layout.count);
     this.state = newOptimizerState(this.layout.count);
     if (config.weighting === 'famo') this.state.weighting = new Float64Array(famoStateSize(config.shape.tasks));
@@ -87,8 +88,9 @@ export class WasmBackend implements TrainingBackend {
     this.fixedTop = k.mark;
   }
 
-  static async create(config: BackendConfig): Promise<WasmBackend> {
-    return new WasmBackend(config, await WasmKernels.create());
+  /** `threads` (default: every core where workers can be started — Node with sigmtl/node — else 1). */
+  static async create(config: BackendConfig, options: { threads?: number } = {}): Promise<WasmBackend> {
+    return new WasmBackend(config, await WasmKernels.create(options.threads));
   }
 
   setParameters(params: ArrayLike<number>): void {
@@ -139,15 +141,15 @@ export class WasmBackend implements TrainingBackend {
   }
 
   /** S and Y for `rows` inputs at pointer x. */
-  private forward(x: number, rows: number): void {
+  private async forward(x: number, rows: number): Promise<void> {
     const { features: d, hidden: H, tasks: T } = this.config.shape;
     const r = this.regions;
-    this.kernels.matmul(x, r.W, r.S, { M: rows, N: H, K: d, transposeB: true }, 'biasSigmoid', r.b);
-    this.kernels.matmul(r.S, r.A, r.Y, { M: rows, N: T, K: H, transposeB: true }, 'bias', r.c);
+    await this.kernels.product(x, r.W, r.S, { M: rows, N: H, K: d, transposeB: true }, 'biasSigmoid', r.b);
+    await this.kernels.product(r.S, r.A, r.Y, { M: rows, N: T, K: H, transposeB: true }, 'bias', r.c);
   }
 
   /** Forward, loss and backward for rows [start, start + rows) of the data set. */
-  private lossAndGradients(start: number, rows: number, training: boolean): GradientReport & { taskWeights?: Float64Array } {
+  private async lossAndGradients(start: number, rows: number, training: boolean): Promise<GradientReport & { taskWeights?: Float64Array }> {
     const { set, X } = this.dataset();
     checkStep({ start, rows }, set.rows, this.config.maxBatch);
     const { features: d, hidden: H, tasks: T } = this.config.shape;
@@ -156,7 +158,7 @@ export class WasmBackend implements TrainingBackend {
     const kind = this.config.weighting ?? 'equal';
     const x = X + 4 * start * d;
     this.uploadParameters();
-    this.forward(x, rows);
+    await this.forward(x, rows);
     const Y = Float64Array.from(k.f32(r.Y, rows * T));
     const loss = taskLoss(Y, set.Y, set.mask, this.tasks, rows, start, { kind, logVar: view(this.params, this.layout.s) });
     let gradY = loss.gradY;
@@ -170,19 +172,19 @@ export class WasmBackend implements TrainingBackend {
     k.f32(r.gradY, rows * T).set(gradY);
     const grads = new Float64Array(this.layout.count);
     // dA = G_Yᵀ·S, dc = Σ_n G_Y (task-specific: the plain gradient, also under an aggregator)
-    k.matmul(r.gradY, r.S, r.dA, { M: T, N: H, K: rows, transposeA: true }, 'none', 0, r.dc);
+    await k.product(r.gradY, r.S, r.dA, { M: T, N: H, K: rows, transposeA: true }, 'none', 0, r.dc);
     grads.set(k.f32(r.dA, T * H), this.layout.A.offset);
     grads.set(k.f32(r.dc, T), this.layout.c.offset);
     let gramian: Float64Array | undefined;
     if (isAggregator(kind)) {
-      gramian = this.taskGramian(x, rows);
+      gramian = await this.taskGramian(x, rows);
       taskWeights = aggregatorWeights(kind, gramian, T, this.state.step, this.config.seed ?? 0);
       const scaled = k.f32(r.gradY, rows * T);
       for (let i = 0; i < rows * T; i++) scaled[i]! *= taskWeights[i % T]!;
     }
     // G_Z = (G_Y·A) ⊙ S(1−S); dW = G_Zᵀ·X, db = Σ_n G_Z
-    k.matmul(r.gradY, r.A, r.gradZ, { M: rows, N: H, K: T }, 'sigmoidGrad', r.S);
-    k.matmul(r.gradZ, x, r.dW, { M: H, N: d, K: rows, transposeA: true }, 'none', 0, r.db);
+    await k.product(r.gradY, r.A, r.gradZ, { M: rows, N: H, K: T }, 'sigmoidGrad', r.S);
+    await k.product(r.gradZ, x, r.dW, { M: H, N: d, K: rows, transposeA: true }, 'none', 0, r.db);
     grads.set(k.f32(r.dW, H * d), this.layout.W.offset);
     grads.set(k.f32(r.db, H), this.layout.b.offset);
     grads.set(loss.gradLogVar, this.layout.s.offset);
@@ -190,7 +192,7 @@ export class WasmBackend implements TrainingBackend {
   }
 
   /** The aggregators' task Gramian: Δ_t side by side, J = Δᵀ·X with row sums, G_st = ⟨J_s, J_t⟩. */
-  private taskGramian(x: number, rows: number): Float64Array {
+  private async taskGramian(x: number, rows: number): Promise<Float64Array> {
     const { features: d, hidden: H, tasks: T } = this.config.shape;
     const k = this.kernels;
     const r = this.regions;
@@ -207,7 +209,7 @@ export class WasmBackend implements TrainingBackend {
         }
       }
     }
-    k.matmul(r.deltas!, x, r.jacobian!, { M: T * H, N: d, K: rows, transposeA: true }, 'none', 0, r.jacobianBias!);
+    await k.product(r.deltas!, x, r.jacobian!, { M: T * H, N: d, K: rows, transposeA: true }, 'none', 0, r.jacobianBias!);
     const J = k.f32(r.jacobian!, T * H * d);
     const Jb = k.f32(r.jacobianBias!, T * H);
     const size = H * d;
@@ -226,7 +228,7 @@ export class WasmBackend implements TrainingBackend {
   async trainSteps(steps: readonly TrainStep[]): Promise<void> {
     const rules = updateRules(this.layout, this.config.coupling);
     for (const step of steps) {
-      const { perTask, grads, taskWeights } = this.lossAndGradients(step.start, step.rows, true);
+      const { perTask, grads, taskWeights } = await this.lossAndGradients(step.start, step.rows, true);
       for (let t = 0; t < perTask.length; t++) this.lossSums[t]! += perTask[t]!;
       if (taskWeights) for (let t = 0; t < taskWeights.length; t++) this.weightSums[t]! += taskWeights[t]!;
       this.lossSteps++;
@@ -258,7 +260,7 @@ export class WasmBackend implements TrainingBackend {
     for (let start = 0; start < rows; start += chunk) {
       const n = Math.min(chunk, rows - start);
       this.kernels.f32(this.regions.input, n * d).set(X.subarray(start * d, (start + n) * d));
-      this.forward(this.regions.input, n);
+      await this.forward(this.regions.input, n);
       out.set(this.kernels.f32(this.regions.Y, n * T), start * T);
     }
     return out;
@@ -266,5 +268,6 @@ export class WasmBackend implements TrainingBackend {
 
   destroy(): void {
     this.data = undefined;
+    this.kernels.destroy();
   }
 }

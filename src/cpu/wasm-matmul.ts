@@ -3,14 +3,43 @@
 // CPU engine (src/cpu/wasm-backend.ts) keeps its buffers in the module's memory (WasmKernels);
 // createWasmMatmul copies host arrays in and out, for tests and the bench.
 import { Epilogue, type EpilogueName } from '../core/epilogues.js';
-import { MATMUL_WASM_BASE64 } from './wasm-matmul-bytes.js';
+import { MATMUL_WASM_BASE64, MATMUL_WASM_SHARED_BASE64 } from './wasm-matmul-bytes.js';
 
 interface Exports {
-  memory: WebAssembly.Memory;
+  memory?: WebAssembly.Memory;
   packedBytesA(M: number, K: number): number;
   packedBytesB(K: number, N: number): number;
   matmul(a: number, b: number, c: number, M: number, N: number, K: number, tA: number, tB: number, epilogue: number, aux: number, rowSums: number, scratch: number): void;
+  pack(a: number, b: number, M: number, N: number, K: number, tA: number, tB: number, rowSums: number, scratch: number): void;
+  compute(c: number, M: number, N: number, K: number, epilogue: number, aux: number, scratch: number, first: number, end: number, rowFirst: number, rowEnd: number, thread: number): void;
 }
+
+/**
+ * Workers that run `compute` of the shared-memory build on the same memory (worker_threads in
+ * Node, registered by sigmtl/node; none in a browser page, which stays on one thread).
+ */
+export interface ThreadPool {
+  readonly workers: number;
+  /** compute(...args) on worker `index`; resolves when it has finished. */
+  compute(index: number, args: readonly number[]): Promise<void>;
+  close(): void;
+}
+export type ThreadPoolFactory = (module: WebAssembly.Module, memory: WebAssembly.Memory, workers: number) => ThreadPool;
+
+let threadPools: { create: ThreadPoolFactory; threads: number } | undefined;
+
+/** Called by sigmtl/node: how to start workers, and how many threads to use by default. */
+export function setWasmThreadPools(create: ThreadPoolFactory, threads: number): void {
+  threadPools = { create, threads };
+}
+
+/** Threads the CPU engine uses by default: the machine's cores where workers can be started, else 1. */
+export function defaultWasmThreads(): number {
+  return threadPools && typeof SharedArrayBuffer !== 'undefined' ? threadPools.threads : 1;
+}
+
+/** Products smaller than this (multiply–adds) stay on one thread: handing work to a worker costs tens of µs. */
+const PARALLEL_MIN_WORK = 1 << 20;
 
 export interface WasmMatmulShape {
   M: number;
@@ -29,17 +58,24 @@ export interface WasmMatmulOptions {
 }
 
 export interface WasmMatmul {
+  /** Threads `product` runs on. */
+  readonly threads: number;
+  /** On this thread. */
   matmul(a: Float32Array, b: Float32Array, shape: WasmMatmulShape, options?: WasmMatmulOptions): { c: Float32Array; rowSums?: Float32Array };
+  /** On every thread (large products; small ones stay on this thread). */
+  product(a: Float32Array, b: Float32Array, shape: WasmMatmulShape, options?: WasmMatmulOptions): Promise<{ c: Float32Array; rowSums?: Float32Array }>;
+  /** Stops the workers, if any. */
+  destroy(): void;
 }
 
 /** Where the host's buffers start: past the module's own data and stack. */
 const BASE = 65536;
 const PAGE = 65536;
 
-let compiled: Promise<WebAssembly.Module> | undefined;
+const compiled: Record<'plain' | 'shared', Promise<WebAssembly.Module> | undefined> = { plain: undefined, shared: undefined };
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const text = atob(MATMUL_WASM_BASE64);
+function moduleBytes(base64 = MATMUL_WASM_BASE64): Uint8Array<ArrayBuffer> {
+  const text = atob(base64);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
@@ -63,12 +99,31 @@ export class WasmKernels {
   private scratch = 0;
   private scratchBytes = 0;
 
-  private constructor(private readonly wasm: Exports) {}
+  private constructor(
+    private readonly wasm: Exports,
+    private readonly memory: WebAssembly.Memory,
+    private readonly pool: ThreadPool | undefined,
+  ) {}
 
-  static async create(): Promise<WasmKernels> {
-    compiled ??= WebAssembly.compile(moduleBytes());
-    const instance = await WebAssembly.instantiate(await compiled, {});
-    return new WasmKernels(instance.exports as unknown as Exports);
+  /** `threads` (default: defaultWasmThreads()) above 1 needs a thread pool factory (sigmtl/node). */
+  static async create(threads = defaultWasmThreads()): Promise<WasmKernels> {
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+    if (threads > 1 && threadPools && typeof SharedArrayBuffer !== 'undefined') {
+      compiled.shared ??= WebAssembly.compile(moduleBytes(MATMUL_WASM_SHARED_BASE64));
+      const module = await compiled.shared;
+      const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
+      const instance = await WebAssembly.instantiate(module, { env: { memory } });
+      return new WasmKernels(instance.exports as unknown as Exports, memory, threadPools.create(module, memory, threads - 1));
+    }
+    compiled.plain ??= WebAssembly.compile(moduleBytes());
+    const instance = await WebAssembly.instantiate(await compiled.plain, {});
+    const wasm = instance.exports as unknown as Exports;
+    return new WasmKernels(wasm, wasm.memory!, undefined);
+  }
+
+  /** Threads the products run on. */
+  get threads(): number {
+    return (this.pool?.workers ?? 0) + 1;
   }
 
   /** Bytes in use; release(mark) frees everything allocated after it. */
@@ -85,60 +140,113 @@ export class WasmKernels {
   alloc(floats: number): number {
     const start = this.top;
     this.top = Math.ceil((this.top + 4 * floats) / 16) * 16;
-    this.ensure(this.top);
+    const have = this.memory.buffer.byteLength;
+    if (this.top > have) this.memory.grow(Math.ceil((this.top - have) / PAGE));
     return start;
-  }
-
-  private ensure(bytes: number): void {
-    const have = this.wasm.memory.buffer.byteLength;
-    if (bytes > have) this.wasm.memory.grow(Math.ceil((bytes - have) / PAGE));
   }
 
   /** A view of a region (made fresh: growing the memory detaches older views). */
   f32(pointer: number, floats: number): Float32Array {
-    return new Float32Array(this.wasm.memory.buffer, pointer, floats);
+    return new Float32Array(this.memory.buffer, pointer, floats);
   }
 
-  /** C = epilogue(op(A)·op(B)) on regions; aux and rowSums are pointers (0: none). */
-  matmul(a: number, b: number, c: number, shape: WasmMatmulShape, epilogue: EpilogueName = 'none', aux = 0, rowSums = 0): void {
-    const { M, N, K } = shape;
-    const need = this.wasm.packedBytesA(M, K) + this.wasm.packedBytesB(K, N) + 128;
+  private scratchFor(shape: WasmMatmulShape): number {
+    const need = this.wasm.packedBytesA(shape.M, shape.K) + this.wasm.packedBytesB(shape.K, shape.N) + 128 * this.threads;
     if (need > this.scratchBytes) {
       // Scratch goes on top; a later alloc() moves past it, so a larger one is taken afresh.
       this.scratch = this.alloc(need / 4);
       this.scratchBytes = need;
     }
-    this.wasm.matmul(a, b, c, M, N, K, shape.transposeA ? 1 : 0, shape.transposeB ? 1 : 0, Epilogue[epilogue], aux, rowSums, this.scratch);
+    return this.scratch;
+  }
+
+  /** C = epilogue(op(A)·op(B)) on regions, on this thread; aux and rowSums are pointers (0: none). */
+  matmul(a: number, b: number, c: number, shape: WasmMatmulShape, epilogue: EpilogueName = 'none', aux = 0, rowSums = 0): void {
+    const scratch = this.scratchFor(shape);
+    this.wasm.matmul(a, b, c, shape.M, shape.N, shape.K, shape.transposeA ? 1 : 0, shape.transposeB ? 1 : 0, Epilogue[epilogue], aux, rowSums, scratch);
+  }
+
+  /**
+   * The same on every thread: packed here, then C shared out — by B's column panels when C is
+   * wide, by A's row panels when it is tall (this thread takes the first share). Small products
+   * stay on this thread.
+   */
+  async product(a: number, b: number, c: number, shape: WasmMatmulShape, epilogue: EpilogueName = 'none', aux = 0, rowSums = 0): Promise<void> {
+    const { M, N, K } = shape;
+    const columns = Math.ceil(N / 8);
+    const rows = Math.ceil(M / 4);
+    const byColumns = columns >= rows;
+    const panels = byColumns ? columns : rows;
+    if (!this.pool || M * N * K < PARALLEL_MIN_WORK || panels < 2) return this.matmul(a, b, c, shape, epilogue, aux, rowSums);
+    const scratch = this.scratchFor(shape);
+    this.wasm.pack(a, b, M, N, K, shape.transposeA ? 1 : 0, shape.transposeB ? 1 : 0, rowSums, scratch);
+    const threads = Math.min(this.threads, panels);
+    const share = (t: number): [number, number, number, number] => {
+      const [first, end] = [Math.floor((t * panels) / threads), Math.floor(((t + 1) * panels) / threads)];
+      return byColumns ? [first, end, 0, rows] : [0, columns, first, end];
+    };
+    const code = Epilogue[epilogue];
+    const others = Array.from({ length: threads - 1 }, (_, i) => this.pool!.compute(i, [c, M, N, K, code, aux, scratch, ...share(i + 1), i + 1]));
+    this.wasm.compute(c, M, N, K, code, aux, scratch, ...share(0), 0);
+    await Promise.all(others);
+  }
+
+  destroy(): void {
+    this.pool?.close();
   }
 }
 
 /** The matmul on host arrays (copied in and out each call): for tests, checks and the bench. */
-export async function createWasmMatmul(): Promise<WasmMatmul> {
-  const kernels = await WasmKernels.create();
+export async function createWasmMatmul(options: { threads?: number } = {}): Promise<WasmMatmul> {
+  const kernels = await WasmKernels.create(options.threads ?? 1);
+  /** Copies the operands in; returns the regions and how to read the result (then frees them). */
+  const stage = (a: Float32Array, b: Float32Array, shape: WasmMatmulShape, options: WasmMatmulOptions) => {
+    const { M, N, K } = shape;
+    for (const [name, v] of Object.entries({ M, N, K })) if (!Number.isInteger(v) || v < 1) throw new RangeError(`matmul: ${name} must be a positive integer, got ${v}`);
+    if (a.length !== M * K) throw new RangeError(`matmul: A has ${a.length} values, expected ${M * K}`);
+    if (b.length !== K * N) throw new RangeError(`matmul: B has ${b.length} values, expected ${K * N}`);
+    const epilogue = options.epilogue ?? 'none';
+    const auxLength = epilogue === 'sigmoidGrad' ? M * N : epilogue === 'none' ? 0 : N;
+    if ((options.aux?.length ?? 0) < auxLength) throw new RangeError(`matmul: the ${epilogue} epilogue needs aux of ${auxLength} values`);
+    const mark = kernels.mark;
+    const pa = kernels.alloc(a.length);
+    const pb = kernels.alloc(b.length);
+    const pAux = auxLength ? kernels.alloc(auxLength) : 0;
+    const pc = kernels.alloc(M * N);
+    const pSums = options.rowSums ? kernels.alloc(M) : 0;
+    kernels.f32(pa, a.length).set(a);
+    kernels.f32(pb, b.length).set(b);
+    if (auxLength) kernels.f32(pAux, auxLength).set(options.aux!.subarray(0, auxLength));
+    const args = [pa, pb, pc, shape, epilogue, pAux, pSums] as const;
+    const result = () => {
+      const out = { c: kernels.f32(pc, M * N).slice(), ...(pSums && { rowSums: kernels.f32(pSums, M).slice() }) };
+      kernels.release(mark);
+      return out;
+    };
+    return { args, result, release: () => kernels.release(mark) };
+  };
   return {
+    threads: kernels.threads,
     matmul(a, b, shape, options = {}) {
-      const { M, N, K } = shape;
-      for (const [name, v] of Object.entries({ M, N, K })) if (!Number.isInteger(v) || v < 1) throw new RangeError(`matmul: ${name} must be a positive integer, got ${v}`);
-      if (a.length !== M * K) throw new RangeError(`matmul: A has ${a.length} values, expected ${M * K}`);
-      if (b.length !== K * N) throw new RangeError(`matmul: B has ${b.length} values, expected ${K * N}`);
-      const epilogue = options.epilogue ?? 'none';
-      const auxLength = epilogue === 'sigmoidGrad' ? M * N : epilogue === 'none' ? 0 : N;
-      if ((options.aux?.length ?? 0) < auxLength) throw new RangeError(`matmul: the ${epilogue} epilogue needs aux of ${auxLength} values`);
-      const mark = kernels.mark;
+      const staged = stage(a, b, shape, options);
       try {
-        const pa = kernels.alloc(a.length);
-        const pb = kernels.alloc(b.length);
-        const pAux = auxLength ? kernels.alloc(auxLength) : 0;
-        const pc = kernels.alloc(M * N);
-        const pSums = options.rowSums ? kernels.alloc(M) : 0;
-        kernels.f32(pa, a.length).set(a);
-        kernels.f32(pb, b.length).set(b);
-        if (auxLength) kernels.f32(pAux, auxLength).set(options.aux!.subarray(0, auxLength));
-        kernels.matmul(pa, pb, pc, shape, epilogue, pAux, pSums);
-        return { c: kernels.f32(pc, M * N).slice(), ...(pSums && { rowSums: kernels.f32(pSums, M).slice() }) };
-      } finally {
-        kernels.release(mark);
+        kernels.matmul(...staged.args);
+      } catch (error) {
+        staged.release();
+        throw error;
       }
+      return staged.result();
     },
+    async product(a, b, shape, options = {}) {
+      const staged = stage(a, b, shape, options);
+      try {
+        await kernels.product(...staged.args);
+      } catch (error) {
+        staged.release();
+        throw error;
+      }
+      return staged.result();
+    },
+    destroy: () => kernels.destroy(),
   };
 }
