@@ -23,14 +23,17 @@ export function parseCsv(text: string, file: string): CsvTable {
   let quoteError: { message: string; record: number } | undefined;
   let consumed = 0;
   let line = 1;
+  // Without quotes every record is one line: no need to count the newlines inside records.
+  const quoted = text.includes('"');
   Papa.parse<string[]>(text, {
     skipEmptyLines: false,
     delimiter: '',
     step: (result) => {
-      startLines.push(line);
+      startLines.push(quoted ? line : all.length + 1);
       all.push(result.data);
       const quotes = result.errors.find((e) => e.type === 'Quotes');
       if (quotes && !quoteError) quoteError = { message: quotes.message, record: all.length - 1 };
+      if (!quoted) return;
       const end = result.meta.cursor;
       for (let i = consumed; i < end; i++) if (text.charCodeAt(i) === 10) line++;
       consumed = end;

@@ -6,6 +6,9 @@ import { F32_MAX, parseDecimal } from '../util/numbers.js';
 
 export const MISSING_MARKERS = new Set(['', 'na', 'nan', '?', 'n/a', 'null']);
 
+/** A missing-value marker (every marker is at most 4 characters: most cells skip the lowercasing). */
+const isMissing = (cell: string) => cell.length <= 4 && MISSING_MARKERS.has(cell.toLowerCase());
+
 export interface TaskTable {
   featureNames: string[];
   targetNames: string[];
@@ -92,7 +95,7 @@ export function toTaskTable(table: CsvTable, choice: ColumnChoice, requireTarget
     const row = table.rows[r]!;
     for (let j = 0; j < d; j++) {
       const cell = row[featureIdx[j]!]!.trim();
-      if (MISSING_MARKERS.has(cell.toLowerCase())) throw cellError(r, choice.features[j]!, cell, 'missing feature value');
+      if (isMissing(cell)) throw cellError(r, choice.features[j]!, cell, 'missing feature value');
       const value = parseDecimal(cell);
       if (value === undefined || !Number.isFinite(value)) throw cellError(r, choice.features[j]!, cell, 'feature is not a finite number');
       if (Math.abs(value) > F32_MAX) throw cellError(r, choice.features[j]!, cell, 'feature is outside the float32 range (±3.4e38)');
@@ -105,7 +108,7 @@ export function toTaskTable(table: CsvTable, choice: ColumnChoice, requireTarget
       const row = table.rows[r]!;
       for (let t = 0; t < T; t++) {
         const cell = row[targetIdx[t]!]!.trim();
-        if (MISSING_MARKERS.has(cell.toLowerCase())) continue;
+        if (isMissing(cell)) continue;
         const value = parseDecimal(cell);
         if (value === undefined || !Number.isFinite(value)) throw cellError(r, choice.targets[t]!, cell, 'target is not a number or a missing marker (empty, NA, NaN, ?)');
         if (Math.abs(value) > F32_MAX) throw cellError(r, choice.targets[t]!, cell, 'target is outside the float32 range (±3.4e38)');
