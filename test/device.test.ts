@@ -60,3 +60,16 @@ test('a kernel whose WGSL binding names differ from its spec is refused before c
   const spec = { name: 'misnamed', source, entryPoint: 'main', inputs: ['a'], outputs: [], uniform: 'u' };
   await expect(registry.get(spec)).rejects.toThrow('kernel misnamed: binding 0 should be "a", the WGSL declares b');
 });
+
+test("doctor(): where backend 'auto' picks WebGPU or the CPU engine, probed at three sizes and remembered", async () => {
+  const { doctor } = await import('../src/api/check.js');
+  const ctx = await gpu();
+  const report = await doctor(ctx.device);
+  expect(report.crossover).toHaveLength(3);
+  for (const c of report.crossover!) {
+    expect(['webgpu', 'wasm']).toContain(c.chosen);
+    if (c.stepsPerSecond) expect(c.chosen).toBe(c.stepsPerSecond.wasm > c.stepsPerSecond.webgpu ? 'wasm' : 'webgpu');
+  }
+  // A software adapter is the CPU itself: the CPU engine wins at every size.
+  if (ctx.adapter.software) expect(report.crossover!.every((c) => c.chosen === 'wasm')).toBe(true);
+});

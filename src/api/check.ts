@@ -1,9 +1,14 @@
 // check() and doctor(): every kernel and a training step against the float64 reference on this
-// device, and what the device is. The same reports `sigmtl check --json` / `doctor --json` print.
+// device, and what the device is (and where backend 'auto' turns from the CPU engine to it). The same reports `sigmtl check --json` / `doctor --json` print.
 import { adapterLabel } from '../gpu/context.js';
 import { runChecks, type CheckReport, type CheckRow } from '../verify/check.js';
 import { doctorReport, type DoctorReport } from '../verify/doctor.js';
 import { defaultTuningStore, openContext } from './device.js';
+import { probeBackends, probeKey } from './backend-choice.js';
+import { DEFAULT_OPTIMIZER } from '../core/optimizers.js';
+import { WasmBackend } from '../cpu/wasm-backend.js';
+import { wasmSimdSupported } from '../cpu/wasm-matmul.js';
+import { WebGpuBackend } from '../model/webgpu-backend.js';
 
 export interface CheckOptions {
   /** The device to check (default: as train() finds one). */
@@ -24,12 +29,40 @@ export async function check(options: CheckOptions = {}): Promise<CheckReport> {
 export interface DoctorResult extends DoctorReport {
   /** One line naming the adapter. */
   label: string;
+  /**
+   * What backend 'auto' picks on this adapter at a few model sizes (full-batch steps, Adam): the
+   * probe's steps/s of WebGPU and the CPU engine, or the remembered choice. Absent where
+   * WebAssembly SIMD is missing.
+   */
+  crossover?: Array<{ features: number; tasks: number; batch: number; chosen: 'webgpu' | 'wasm'; stepsPerSecond?: { webgpu: number; wasm: number }; cached: boolean }>;
 }
+
+/** The sizes doctor probes: H = T, growing from the seed's shape. */
+const CROSSOVER_SIZES = [
+  { features: 10, tasks: 5, batch: 100 },
+  { features: 128, tasks: 8, batch: 1024 },
+  { features: 512, tasks: 32, batch: 2048 },
+] as const;
 
 export async function doctor(device?: GPUDevice): Promise<DoctorResult> {
   const { ctx, owned } = await openContext(device);
   try {
-    return { ...(await doctorReport(ctx, defaultTuningStore())), label: adapterLabel(ctx.adapter) };
+    const store = defaultTuningStore();
+    const report = { ...(await doctorReport(ctx, store)), label: adapterLabel(ctx.adapter) };
+    if (!wasmSimdSupported()) return report;
+    const crossover: NonNullable<DoctorResult['crossover']> = [];
+    for (const size of CROSSOVER_SIZES) {
+      const shape = { features: size.features, hidden: size.tasks, tasks: size.tasks };
+      const config = { shape, tasks: Array.from({ length: size.tasks }, () => ({ loss: 'mse' as const, weight: 1 })), optimizer: DEFAULT_OPTIMIZER, maxBatch: size.batch };
+      const [webgpu, wasm] = await Promise.all([WebGpuBackend.create(ctx, config, { tuningStore: store }), WasmBackend.create(config)]);
+      try {
+        crossover.push({ ...size, ...(await probeBackends(webgpu, wasm, probeKey(report.label, config), store)) });
+      } finally {
+        webgpu.destroy();
+        wasm.destroy();
+      }
+    }
+    return { ...report, crossover };
   } finally {
     if (owned) ctx.destroy();
   }

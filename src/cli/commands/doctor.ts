@@ -33,6 +33,10 @@ export async function doctor(argv: string[]): Promise<number> {
     .map(([k, ms]) => `${k} ${ms.toFixed(2)} ms`)
     .join(', ');
   out.info(`matmul:       ${m.tuning.variant} kernel, chosen by ${m.source === 'adapter' ? 'adapter kind (software)' : m.source === 'measured' ? `timing (${timed})` : 'an earlier timing (cached)'}`);
+  for (const c of report.crossover ?? []) {
+    const rates = c.stepsPerSecond ? `WebGPU ${c.stepsPerSecond.webgpu.toFixed(0)}, CPU engine ${c.stepsPerSecond.wasm.toFixed(0)} steps/s` : 'remembered from an earlier probe';
+    out.info(`auto at d=${c.features} T=H=${c.tasks} batch ${c.batch}: ${c.chosen === 'wasm' ? 'the CPU engine' : 'WebGPU'} (${rates})`);
+  }
   out.info(`features:     ${report.features.join(', ')}`);
   out.info('limits:');
   for (const [name, value] of Object.entries(report.limits)) out.info(`  ${name.padEnd(36)} ${value}`);
