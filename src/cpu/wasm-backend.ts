@@ -6,15 +6,14 @@
 // code, so only the products change precision.
 //
 //   S = σ(X·Wᵀ + b)   Y = S·Aᵀ + c   G_Y (loss)   dA = G_Yᵀ·S, dc   G_Z = (G_Y·A) ⊙ S(1−S)   dW = G_Zᵀ·X, db
-import { checkDataset, checkStep, type BackendConfig, type Dataset, type GradientReport, type TrainingBackend, type TrainStep } from '../core/backend.js';
-import { newOptimizerState, updateRules, type OptimizerState } from '../core/optimizers.js';
-import type { TaskSpec } from '../core/losses.js';
-import { parameterLayout, view, type ParameterLayout } from '../core/shape.js';
-import { famoStateSize, hasStepWeights, isAggregator } from '../core/weighting.js';
+import type { BackendConfig, Dataset } from '../core/backend.js';
+import { view } from '../core/shape.js';
+import { famoStateSize, isAggregator } from '../core/weighting.js';
 import { aggregatorWeights } from './aggregators.js';
 import { famoStep } from './famo.js';
-import { optimizerStep } from './optimizer.js';
+import { HostBackend } from './host-backend.js';
 import { taskLoss } from './reference.js';
+import type { ReferenceGradients } from './step.js';
 import { WasmKernels } from './wasm-matmul.js';
 
 interface Regions {
@@ -37,35 +36,22 @@ interface Regions {
   jacobianBias?: number;
 }
 
-export class WasmBackend implements TrainingBackend {
+export class WasmBackend extends HostBackend {
   readonly kind = 'wasm';
   readonly description: string;
-  readonly maxDatasetRows = Infinity;
-  readonly layout: ParameterLayout;
-  private params: Float64Array;
-  private state: OptimizerState;
-  private tasks: TaskSpec[];
   private readonly regions: Regions;
   /** The first byte after the fixed regions: a new data set is placed from here. */
   private readonly fixedTop: number;
-  private data: { set: Dataset; X: number } | undefined;
-  private lossSums: Float64Array;
-  private weightSums: Float64Array;
-  private lossSteps = 0;
+  /** The data set's X in the module's memory. */
+  private dataX = 0;
 
   private constructor(
-    readonly config: BackendConfig,
+    config: BackendConfig,
     private readonly kernels: WasmKernels,
   ) {
-    if (config.tasks.length !== config.shape.tasks) throw new RangeError(`${config.tasks.length} task specs for a model with ${config.shape.tasks} tasks`);
-    this.layout = parameterLayout(config.shape);
+    super(config);
     this.description = `CPU engine (float32, WebAssembly SIMD, ${kernels.threads} thread${kernels.threads > 1 ? 's' : ''})`;
-    this.params = new Float64Array(this.layout.count);
-    this.state = newOptimizerState(this.layout.count);
     if (config.weighting === 'famo') this.state.weighting = new Float64Array(famoStateSize(config.shape.tasks));
-    this.tasks = config.tasks.map((task) => ({ ...task }));
-    this.lossSums = new Float64Array(config.shape.tasks);
-    this.weightSums = new Float64Array(config.shape.tasks);
     const { features: d, hidden: H, tasks: T } = config.shape;
     const B = config.maxBatch;
     const k = kernels;
@@ -93,41 +79,11 @@ export class WasmBackend implements TrainingBackend {
     return new WasmBackend(config, await WasmKernels.create(options.threads));
   }
 
-  setParameters(params: ArrayLike<number>): void {
-    if (params.length !== this.layout.count) throw new RangeError(`${params.length} parameters, expected ${this.layout.count}`);
-    this.params = Float64Array.from(params);
-  }
-
-  async getParameters(): Promise<Float64Array> {
-    return this.params.slice();
-  }
-
-  setOptimizerState(state: OptimizerState): void {
-    this.state = { step: state.step, state1: Float64Array.from(state.state1), state2: Float64Array.from(state.state2) };
-    if (this.config.weighting === 'famo') this.state.weighting = Float64Array.from(state.weighting ?? new Float64Array(famoStateSize(this.config.shape.tasks)));
-  }
-
-  async getOptimizerState(): Promise<OptimizerState> {
-    const { step, state1, state2, weighting } = this.state;
-    return { step, state1: state1.slice(), state2: state2.slice(), ...(weighting && { weighting: weighting.slice() }) };
-  }
-
-  setTaskWeights(weights: ArrayLike<number>): void {
-    if (weights.length !== this.tasks.length) throw new RangeError(`${weights.length} task weights for ${this.tasks.length} tasks`);
-    this.tasks = this.tasks.map((task, t) => ({ ...task, weight: weights[t]! }));
-  }
-
-  setDataset(data: Dataset): void {
-    checkDataset(data, this.config.shape);
+  override setDataset(data: Dataset): void {
+    super.setDataset(data);
     this.kernels.release(this.fixedTop);
-    const X = this.kernels.alloc(data.X.length);
-    this.kernels.f32(X, data.X.length).set(data.X);
-    this.data = { set: data, X };
-  }
-
-  private dataset() {
-    if (!this.data) throw new Error('no data set: call setDataset() first');
-    return this.data;
+    this.dataX = this.kernels.alloc(data.X.length);
+    this.kernels.f32(this.dataX, data.X.length).set(data.X);
   }
 
   /** The f32 parameters the products read, from the float64 master copy. */
@@ -149,10 +105,9 @@ export class WasmBackend implements TrainingBackend {
   }
 
   /** Forward, loss and backward for rows [start, start + rows) of the data set. */
-  private async lossAndGradients(start: number, rows: number, training: boolean): Promise<GradientReport & { taskWeights?: Float64Array }> {
-    const { set, X } = this.dataset();
-    checkStep({ start, rows }, set.rows, this.config.maxBatch);
+  protected async batchGradients(set: Dataset, start: number, rows: number): Promise<ReferenceGradients> {
     const { features: d, hidden: H, tasks: T } = this.config.shape;
+    const X = this.dataX;
     const k = this.kernels;
     const r = this.regions;
     const kind = this.config.weighting ?? 'equal';
@@ -163,9 +118,10 @@ export class WasmBackend implements TrainingBackend {
     const loss = taskLoss(Y, set.Y, set.mask, this.tasks, rows, start, { kind, logVar: view(this.params, this.layout.s) });
     let gradY = loss.gradY;
     let taskWeights: Float64Array | undefined;
+    let famoState: Float64Array | undefined;
     if (kind === 'famo') {
       const famo = famoStep(loss.perTask, this.state.weighting!, this.state.step);
-      if (training) this.state.weighting = famo.state;
+      famoState = famo.state;
       taskWeights = famo.weights;
       gradY = gradY.map((g, i) => g * famo.weights[i % T]!);
     }
@@ -188,7 +144,7 @@ export class WasmBackend implements TrainingBackend {
     grads.set(k.f32(r.dW, H * d), this.layout.W.offset);
     grads.set(k.f32(r.db, H), this.layout.b.offset);
     grads.set(loss.gradLogVar, this.layout.s.offset);
-    return { perTask: loss.perTask, grads, ...(gramian && { gramian }), ...(taskWeights && { taskWeights }) };
+    return { perTask: loss.perTask, grads, ...(gramian && { gramian }), ...(taskWeights && { taskWeights }), ...(famoState && { famoState }) };
   }
 
   /** The aggregators' task Gramian: Δ_t side by side, J = Δᵀ·X with row sums, G_st = ⟨J_s, J_t⟩. */
@@ -225,32 +181,6 @@ export class WasmBackend implements TrainingBackend {
     return gramian;
   }
 
-  async trainSteps(steps: readonly TrainStep[]): Promise<void> {
-    const rules = updateRules(this.layout, this.config.coupling);
-    for (const step of steps) {
-      const { perTask, grads, taskWeights } = await this.lossAndGradients(step.start, step.rows, true);
-      for (let t = 0; t < perTask.length; t++) this.lossSums[t]! += perTask[t]!;
-      if (taskWeights) for (let t = 0; t < taskWeights.length; t++) this.weightSums[t]! += taskWeights[t]!;
-      this.lossSteps++;
-      optimizerStep(this.params, grads, this.state, this.config.optimizer, step.learningRate, rules);
-    }
-  }
-
-  async readLoss() {
-    const steps = this.lossSteps;
-    const mean = (sums: Float64Array) => sums.map((sum) => (steps > 0 ? sum / steps : 0));
-    const perTask = mean(this.lossSums);
-    const taskWeights = hasStepWeights(this.config.weighting) ? mean(this.weightSums) : undefined;
-    this.lossSums.fill(0);
-    this.weightSums.fill(0);
-    this.lossSteps = 0;
-    return { perTask, steps, ...(taskWeights && { taskWeights }) };
-  }
-
-  async gradients(start: number, rows: number): Promise<GradientReport> {
-    return this.lossAndGradients(start, rows, false);
-  }
-
   async predict(X: Float32Array, rows: number): Promise<Float64Array> {
     const { features: d, tasks: T } = this.config.shape;
     if (X.length !== rows * d) throw new RangeError(`predict: X has ${X.length} values, expected rows×d = ${rows}×${d}`);
@@ -266,8 +196,7 @@ export class WasmBackend implements TrainingBackend {
     return out;
   }
 
-  destroy(): void {
-    this.data = undefined;
+  override destroy(): void {
     this.kernels.destroy();
   }
 }
