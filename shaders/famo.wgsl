@@ -17,7 +17,7 @@
 // | 7       | dims       | uniform    | FamoDims                                          |
 
 // TaskInfo, FamoDims, the FAMO_* constants and the LOSS_* codes: generated (src/kernels/famo.ts);
-// WORKGROUP and taskLossSums: shaders/loss_fn.wgsl.
+// WORKGROUP: shaders/loss_fn.wgsl; taskLoss and reduceTaskLosses: shaders/task_losses.wgsl.
 override TASKS: u32 = 1u;
 
 @group(0) @binding(0) var<storage, read> y: array<f32>;
@@ -29,7 +29,6 @@ override TASKS: u32 = 1u;
 @group(0) @binding(6) var<storage, read_write> weightSums: array<f32>;
 @group(0) @binding(7) var<uniform> dims: FamoDims;
 
-var<workgroup> taskLoss: array<f32, TASKS>;
 var<workgroup> xi: array<f32, TASKS>;
 var<workgroup> z: array<f32, TASKS>;
 var<workgroup> alpha: array<f32, TASKS>;
@@ -56,13 +55,7 @@ fn softmaxOfXi() {
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(local_invocation_index) li: u32) {
   let T = dims.tasks;
-  for (var t = 0u; t < T; t++) {
-    let total = taskLossSums(t, li);
-    if (li == 0u) {
-      taskLoss[t] = select(0.0, total.y / total.x, total.x > 0.0);
-    }
-    workgroupBarrier(); // every invocation has read partial before the next task overwrites it
-  }
+  reduceTaskLosses(li);
   if (li == 0u) {
     for (var t = 0u; t < T; t++) {
       xi[t] = state[t];

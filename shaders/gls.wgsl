@@ -15,8 +15,8 @@
 // | 4       | gradY   | read_write | rows×T (scaled in place)                       |
 // | 5       | dims    | uniform    | LossDims                                       |
 
-// TaskInfo, LossDims and the LOSS_* codes: generated (src/kernels/loss.ts); WORKGROUP and
-// taskLossSums: shaders/loss_fn.wgsl.
+// TaskInfo, LossDims and the LOSS_* codes: generated (src/kernels/loss.ts); WORKGROUP: shaders/loss_fn.wgsl;
+// taskLoss and reduceTaskLosses: shaders/task_losses.wgsl.
 override TASKS: u32 = 1u;
 
 @group(0) @binding(0) var<storage, read> y: array<f32>;
@@ -26,18 +26,10 @@ override TASKS: u32 = 1u;
 @group(0) @binding(4) var<storage, read_write> gradY: array<f32>;
 @group(0) @binding(5) var<uniform> dims: LossDims;
 
-var<workgroup> taskLoss: array<f32, TASKS>;
-
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(local_invocation_index) li: u32) {
   let T = dims.tasks;
-  for (var t = 0u; t < T; t++) {
-    let total = taskLossSums(t, li);
-    if (li == 0u) {
-      taskLoss[t] = select(0.0, total.y / total.x, total.x > 0.0);
-    }
-    workgroupBarrier(); // every invocation has read partial before the next task overwrites it
-  }
+  reduceTaskLosses(li);
   // The weighted geometric mean over the tasks with a positive loss in this batch.
   var logSum = 0.0;
   var weightSum = 0.0;

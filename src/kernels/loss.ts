@@ -26,7 +26,7 @@ export const LossDims = wgslStruct('LossDims', [
 export type LossDims = { rows: number; tasks: number; offsetRows: number; weighting: number };
 
 const SOURCE = composeWgsl(wgslPreamble(LOSS_WGSL, WEIGHTING_WGSL, TaskInfo.wgsl, LossDims.wgsl), SHADER_FILES.sigmoidFn, SHADER_FILES.lossFn, SHADER_FILES.loss);
-const GLS_SOURCE = composeWgsl(wgslPreamble(LOSS_WGSL, TaskInfo.wgsl, LossDims.wgsl), SHADER_FILES.sigmoidFn, SHADER_FILES.lossFn, SHADER_FILES.gls);
+const GLS_SOURCE = composeWgsl(wgslPreamble(LOSS_WGSL, TaskInfo.wgsl, LossDims.wgsl), SHADER_FILES.sigmoidFn, SHADER_FILES.lossFn, SHADER_FILES.taskLosses, SHADER_FILES.gls);
 
 /**
  * The geometric loss strategy's rescaling of G_Y (shaders/gls.wgsl): one workgroup of `workgroup`

@@ -17,8 +17,9 @@ import taskJacobian from '../../shaders/task_jacobian.wgsl?raw';
 import gramian from '../../shaders/gramian.wgsl?raw';
 import aggregate from '../../shaders/aggregate.wgsl?raw';
 import famo from '../../shaders/famo.wgsl?raw';
+import taskLosses from '../../shaders/task_losses.wgsl?raw';
 
-export const SHADER_FILES = { sigmoidFn, matmulCommon, matmulRegblock, matmulRegblockVec4, matmulTiled, sigmoid, loss, lossFn, gls, optimizer, taskJacobian, gramian, aggregate, famo } as const;
+export const SHADER_FILES = { sigmoidFn, matmulCommon, matmulRegblock, matmulRegblockVec4, matmulTiled, sigmoid, loss, lossFn, gls, optimizer, taskJacobian, gramian, aggregate, famo, taskLosses } as const;
 
 /** Invocations per workgroup of the one-element-per-invocation kernels (sigmoid, optimizer). */
 export const ELEMENTWISE_WORKGROUP = 256;
