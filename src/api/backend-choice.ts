@@ -9,9 +9,14 @@ import { Random } from '../util/random.js';
 
 export interface BackendProbe {
   chosen: 'webgpu' | 'wasm';
-  /** Steps/s of each in the probe (absent when the choice came from the store). */
-  stepsPerSecond?: { webgpu: number; wasm: number };
-  cached: boolean;
+  /** Steps/s of each in the probe. */
+  stepsPerSecond: { webgpu: number; wasm: number };
+}
+
+/** The choice an earlier probe stored for this key, if any (check it before creating either backend). */
+export function rememberedBackend(key: string, store?: KeyValueStore): 'webgpu' | 'wasm' | undefined {
+  const remembered = store?.get(key);
+  return remembered === 'webgpu' || remembered === 'wasm' ? remembered : undefined;
 }
 
 /** Rounds of the probe; each times `steps` steps of both backends, interleaved. */
@@ -22,10 +27,8 @@ export function probeKey(adapter: string, config: BackendConfig): string {
   return `backend|${adapter}|d${features}h${hidden}t${tasks}|b${config.maxBatch}|${config.weighting ?? 'equal'}`;
 }
 
-/** Times both backends on synthetic rows of this shape; leaves their optimizer state new (the caller sets parameters and data). */
+/** Times both backends on synthetic rows of this shape and stores the choice; leaves their optimizer state new (the caller sets parameters and data). */
 export async function probeBackends(webgpu: TrainingBackend, wasm: TrainingBackend, key: string, store?: KeyValueStore): Promise<BackendProbe> {
-  const remembered = store?.get(key);
-  if (remembered === 'webgpu' || remembered === 'wasm') return { chosen: remembered, cached: true };
   const { shape, maxBatch } = webgpu.config;
   const random = new Random(7);
   const rows = maxBatch;
@@ -64,5 +67,5 @@ export async function probeBackends(webgpu: TrainingBackend, wasm: TrainingBacke
   const stepsPerSecond = { webgpu: 1 / median(seconds.webgpu), wasm: 1 / median(seconds.wasm) };
   const chosen = stepsPerSecond.wasm > stepsPerSecond.webgpu ? 'wasm' : 'webgpu';
   store?.set(key, chosen);
-  return { chosen, stepsPerSecond, cached: false };
+  return { chosen, stepsPerSecond };
 }

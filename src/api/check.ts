@@ -4,7 +4,7 @@ import { adapterLabel } from '../gpu/context.js';
 import { runChecks, type CheckReport, type CheckRow } from '../verify/check.js';
 import { doctorReport, type DoctorReport } from '../verify/doctor.js';
 import { defaultTuningStore, openContext } from './device.js';
-import { probeBackends, probeKey } from './backend-choice.js';
+import { probeBackends, probeKey, rememberedBackend } from './backend-choice.js';
 import { DEFAULT_OPTIMIZER } from '../core/optimizers.js';
 import { WasmBackend } from '../cpu/wasm-backend.js';
 import { wasmSimdSupported } from '../cpu/wasm-matmul.js';
@@ -54,9 +54,15 @@ export async function doctor(device?: GPUDevice): Promise<DoctorResult> {
     for (const size of CROSSOVER_SIZES) {
       const shape = { features: size.features, hidden: size.tasks, tasks: size.tasks };
       const config = { shape, tasks: Array.from({ length: size.tasks }, () => ({ loss: 'mse' as const, weight: 1 })), optimizer: DEFAULT_OPTIMIZER, maxBatch: size.batch };
+      const key = probeKey(report.label, config);
+      const remembered = rememberedBackend(key, store);
+      if (remembered) {
+        crossover.push({ ...size, chosen: remembered, cached: true });
+        continue;
+      }
       const [webgpu, wasm] = await Promise.all([WebGpuBackend.create(ctx, config, { tuningStore: store }), WasmBackend.create(config)]);
       try {
-        crossover.push({ ...size, ...(await probeBackends(webgpu, wasm, probeKey(report.label, config), store)) });
+        crossover.push({ ...size, ...(await probeBackends(webgpu, wasm, key, store)), cached: false });
       } finally {
         webgpu.destroy();
         wasm.destroy();

@@ -5,7 +5,7 @@ import type { BackendConfig, TrainingBackend } from '../core/backend.js';
 import { CpuBackend } from '../cpu/backend.js';
 import { WasmBackend } from '../cpu/wasm-backend.js';
 import { wasmSimdSupported } from '../cpu/wasm-matmul.js';
-import { probeBackends, probeKey } from './backend-choice.js';
+import { probeBackends, probeKey, rememberedBackend } from './backend-choice.js';
 import { browserHasWebGpu, requestBrowserGpu } from '../gpu/browser.js';
 import { adapterLabel, contextFromDevice, type GpuContext } from '../gpu/context.js';
 import type { TuningStore } from '../kernels/autotune.js';
@@ -86,21 +86,28 @@ export async function openBackend(choice: BackendChoice, config: BackendConfig, 
   }
   const { ctx, owned } = opened;
   try {
-    const backend = await WebGpuBackend.create(ctx, config, { tuningStore: defaultTuningStore() });
-    if (choice === 'auto' && !device && wasmSimdSupported()) {
-      // Between this adapter and the CPU engine: whichever trains this shape faster (probed once).
+    const store = defaultTuningStore();
+    const label = adapterLabel(ctx.adapter);
+    const engineNotice = (rates: string) => `backend auto: the CPU engine trains this shape faster than WebGPU on ${label}${rates}`;
+    const useEngine = (engine: WasmBackend, notice: string): OpenBackend => {
+      if (owned) ctx.destroy();
+      return { backend: engine, adapter: engine.description, notice, close: () => engine.destroy() };
+    };
+    // Between this adapter and the CPU engine: whichever trains this shape faster (probed once, remembered).
+    const probing = choice === 'auto' && !device && wasmSimdSupported();
+    const key = probeKey(label, config);
+    if (probing && rememberedBackend(key, store) === 'wasm') return useEngine(await WasmBackend.create(config), engineNotice(' (probed before, remembered)'));
+    const backend = await WebGpuBackend.create(ctx, config, { tuningStore: store });
+    if (probing && rememberedBackend(key, store) === undefined) {
       const engine = await WasmBackend.create(config);
-      const label = adapterLabel(ctx.adapter);
-      const probe = await probeBackends(backend, engine, probeKey(label, config), defaultTuningStore()).catch((error) => {
+      const probe = await probeBackends(backend, engine, key, store).catch((error) => {
         backend.destroy();
+        engine.destroy();
         throw error;
       });
-      const rates = probe.stepsPerSecond && ` (${probe.stepsPerSecond.wasm.toFixed(0)} against ${probe.stepsPerSecond.webgpu.toFixed(0)} steps/s)`;
       if (probe.chosen === 'wasm') {
         backend.destroy();
-        if (owned) ctx.destroy();
-        const notice = `backend auto: the CPU engine trains this shape faster than WebGPU on ${label}${rates ?? ' (probed before, remembered)'}`;
-        return { backend: engine, adapter: engine.description, notice, close: () => engine.destroy() };
+        return useEngine(engine, engineNotice(` (${probe.stepsPerSecond.wasm.toFixed(0)} against ${probe.stepsPerSecond.webgpu.toFixed(0)} steps/s)`));
       }
       engine.destroy();
     }

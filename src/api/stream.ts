@@ -10,7 +10,7 @@ import { DataError } from '../data/csv.js';
 import type { RowSource, RowWindow } from '../data/source.js';
 import { identityStandardizer, type Standardizer } from '../data/standardize.js';
 import type { TaskTable } from '../data/table.js';
-import { splitSeed, toDataset, type LossChoice, type Problem } from '../train/prepare.js';
+import { splitSeed, targetStandardizer, toDataset, type LossChoice, type Problem } from '../train/prepare.js';
 import type { RowStream } from '../train/trainer.js';
 import { hashUnit, type Random } from '../util/random.js';
 
@@ -142,14 +142,7 @@ export async function prepareStream(source: RowSource, plan: StreamPlan, signal?
     return choice;
   });
   const x = xMoments.standardizer();
-  const yFit = yMoments.standardizer();
-  const y = identityStandardizer(T);
-  losses.forEach((loss, t) => {
-    if (loss === 'mse') {
-      y.mean[t] = yFit.mean[t]!;
-      y.std[t] = yFit.std[t]!;
-    }
-  });
+  const y = targetStandardizer(losses, yMoments.standardizer());
   const prepared = (table: TaskTable) => ({ table, data: toDataset(table, x, y) });
   const sampleTable = sample.table(source);
   const validationTable = validation.rows > 0 ? validation.table(source) : undefined;

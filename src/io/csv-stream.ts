@@ -30,10 +30,8 @@ const QUOTE = 34;
 
 interface Layout {
   header: string;
-  headerLine: number;
   /** Byte offset and 1-based line of each window's first record; then the file's end. */
   starts: { offset: number; line: number }[];
-  end: number;
   rows: number;
   /** Data rows per window (the last may hold fewer). */
   every: number;
@@ -86,7 +84,7 @@ async function scan(path: string, windowRows: () => number, onHeader: (header: s
   endRecord(offset);
   if (!header) throw new DataError(`${path}: the file is empty`);
   if (rows === 0) throw new DataError(`${path}: no data rows after the header`);
-  return { header: header.text, headerLine: header.line, starts: [...starts, { offset, line }], end: offset, rows, every };
+  return { header: header.text, starts: [...starts, { offset, line }], rows, every };
 }
 
 /** A CSV file's windows as parsed text tables (rows of string cells), from one scan. */

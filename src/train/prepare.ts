@@ -66,6 +66,18 @@ export function resolveLosses(table: TaskTable, choice: PrepareOptions['loss']):
   });
 }
 
+/** Regression targets are standardised by their fit; binary targets stay 0/1. */
+export function targetStandardizer(losses: readonly LossKind[], fit: Standardizer): Standardizer {
+  const y = identityStandardizer(losses.length);
+  losses.forEach((loss, t) => {
+    if (loss === 'mse') {
+      y.mean[t] = fit.mean[t]!;
+      y.std[t] = fit.std[t]!;
+    }
+  });
+  return y;
+}
+
 export function toDataset(table: TaskTable, x: Standardizer, y: Standardizer): Dataset {
   return {
     rows: table.rows,
@@ -82,14 +94,7 @@ export function prepareProblem(train: TaskTable, test: TaskTable | undefined, op
   if ((options.validationSplit ?? 0) > 0) [fit, validation] = splitRows(train, options.validationSplit!, splitSeed(options.seed, 'validation'), 'validation');
   const T = train.targetNames.length;
   const x = fitStandardizer(fit.X, fit.rows, fit.featureNames.length);
-  const yFit = fitStandardizer(fit.Y, fit.rows, T, fit.mask);
-  const y = identityStandardizer(T);
-  losses.forEach((loss, t) => {
-    if (loss === 'mse') {
-      y.mean[t] = yFit.mean[t]!;
-      y.std[t] = yFit.std[t]!;
-    }
-  });
+  const y = targetStandardizer(losses, fitStandardizer(fit.Y, fit.rows, T, fit.mask));
   const prepared = (table: TaskTable): PreparedSplit => ({ table, data: toDataset(table, x, y) });
   return {
     featureNames: train.featureNames,
