@@ -7,7 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const TESTS = ['test/golden.test.ts', 'test/reference-gradients.test.ts', 'test/elementwise.test.ts', 'test/weighting.test.ts', 'test/aggregators.test.ts', 'test/famo.test.ts'];
+const TESTS = ['test/golden.test.ts', 'test/reference-gradients.test.ts', 'test/elementwise.test.ts', 'test/weighting.test.ts', 'test/aggregators.test.ts', 'test/famo.test.ts', 'test/stream.test.ts'];
 
 /** [file, exact text (must occur once), replacement] */
 const MUTATIONS = [
@@ -173,6 +173,10 @@ const MUTATIONS = [
       ['shaders/famo.wgsl', 'count * z[t] / (c * (taskLoss[t] + FAMO_LOSS_EPSILON))', 'count * z[t]'],
       ['src/cpu/famo.ts', '(count * z[t]!) / (c * (losses[t]! + FAMO.lossEpsilon))', 'count * z[t]!'],
     ],
+  },
+  {
+    name: 'streamed standardisation: the squared deviation from the old mean only (Welford broken)',
+    edits: [['src/api/stream.ts', 'this.m2[j]! += delta * (value - this.mean[j]!);', 'this.m2[j]! += delta * delta;']],
   },
 ];
 

@@ -2,33 +2,19 @@
 // src/io/parquet-stream.ts): the windows a scan finds, errors that keep the file's own line
 // numbers, Parquet nulls as masks, and — with a tiny memory budget forcing many windows — the
 // same model as training on the rows in memory, in the same order.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { streamRows, writeStreamCsv } from './stream-data.js';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { openCsvStream, openParquetStream, readCsv, train } from '../src/node.js';
 import { DataError } from '../src/data/csv.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sigmtl-stream-'));
 
-/** y1 = 2a − b + noise (regression), y2 = [a + c > 0] (binary); every 9th y1 missing; a quoted multi-line note column. */
-function rows(n: number) {
-  const out: { a: number; b: number; c: number; y1: number | null; y2: number }[] = [];
-  for (let i = 0; i < n; i++) {
-    const [a, b, c] = [Math.sin(i * 0.37), Math.cos(i * 0.11), Math.sin(i * 0.05 + 1)];
-    out.push({ a, b, c, y1: i % 9 === 4 ? null : 2 * a - b + 0.05 * Math.sin(i * 7.3), y2: a + c > 0 ? 1 : 0 });
-  }
-  return out;
-}
-
-function writeCsv(name: string, data: ReturnType<typeof rows>): string {
-  const lines = ['note,a,b,c,y1,y2', ...data.map((r, i) => `${i % 50 === 7 ? '"two\nlines"' : 'n'},${r.a},${r.b},${r.c},${r.y1 ?? ''},${r.y2}`)];
-  const path = join(dir, name);
-  writeFileSync(path, lines.join('\n') + '\n');
-  return path;
-}
+const rows = streamRows;
+const writeCsv = (name: string, data: ReturnType<typeof rows>) => writeStreamCsv(dir, name, data);
 
 const common = { epochs: 3, batchSize: 16, validationSplit: 0, backend: 'cpu' as const, seed: 3 };
 
@@ -133,48 +119,4 @@ describe('Parquet streaming', () => {
     const bad = await openParquetStream(holesPath, { targets: ['y'] });
     await expect(bad.readWindow(0)).rejects.toThrow(`${holesPath}: row 2, column "x": missing feature value`);
   }, 60_000);
-});
-
-describe('sigmtl train, streaming', () => {
-  const cli = (...args: string[]) => spawnSync(process.execPath, ['scripts/run-cli.mjs', 'train', ...args, '--backend', 'cpu', '--epochs', '2', '--json'], { encoding: 'utf8', timeout: 180_000 });
-
-  test('--stream, a CSV over --memory-budget (with a notice), and a Parquet file', async () => {
-    const csv = writeCsv('cli.csv', rows(600));
-    const out = join(dir, 'cli.safetensors');
-    const streamed = cli('--data', csv, '--targets', 'y1,y2', '--features', 'a,b,c', '--stream', '--out', out);
-    expect(streamed.status, streamed.stderr).toBe(0);
-    const report = JSON.parse(streamed.stdout);
-    expect(report.trainingRows + report.validationRows).toBe(600);
-    expect(report.split).toBe('validation');
-
-    const auto = cli('--data', csv, '--targets', 'y1,y2', '--features', 'a,b,c', '--memory-budget', '4K', '--out', out);
-    expect(auto.status, auto.stderr).toBe(0);
-    expect(auto.stderr).toMatch(/over the memory budget \(4 KiB\): streaming it window by window/);
-
-    const data = rows(300);
-    const parquet = join(dir, 'cli.parquet');
-    writeFileSync(parquet, new Uint8Array(parquetWriteBuffer({ columnData: [
-      { name: 'a', data: data.map((r) => r.a), type: 'DOUBLE' },
-      { name: 'y1', data: data.map((r) => r.y1), type: 'DOUBLE' },
-    ] })));
-    const fromParquet = cli('--data', parquet, '--targets', 'y1', '--out', out);
-    expect(fromParquet.status, fromParquet.stderr).toBe(0);
-    expect(JSON.parse(fromParquet.stdout).trainingRows).toBeGreaterThan(200);
-
-    const refused = cli('--data', csv, '--targets', 'y1', '--stream', '--compare-single-task', '--out', out);
-    expect(refused.status).toBe(2);
-    expect(refused.stderr).toMatch(/--compare-single-task needs every row in memory/);
-    const noTargets = cli('--data', parquet, '--out', out);
-    expect(noTargets.stderr).toMatch(/streaming a file needs --targets/);
-
-    // predict: a file over the budget is predicted window by window, byte for byte as when read whole
-    const predict = (...args: string[]) => spawnSync(process.execPath, ['scripts/run-cli.mjs', 'predict', '--model', out, '--data', csv, '--id', 'note', '--backend', 'cpu', ...args], { encoding: 'utf8' });
-    const whole = predict('--out', join(dir, 'whole.csv'));
-    const windowed = predict('--out', join(dir, 'windowed.csv'), '--memory-budget', '4K');
-    expect(whole.status, whole.stderr).toBe(0);
-    expect(windowed.stdout).toMatch(/600 predictions .* \(streamed window by window\)/);
-    expect(readFileSync(join(dir, 'windowed.csv'), 'utf8')).toBe(readFileSync(join(dir, 'whole.csv'), 'utf8'));
-    const toStdout = predict('--out', '-', '--stream');
-    expect(toStdout.stdout).toBe(readFileSync(join(dir, 'whole.csv'), 'utf8'));
-  }, 180_000);
 });
