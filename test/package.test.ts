@@ -16,8 +16,9 @@ const project = mkdtempSync(join(tmpdir(), 'sigmtl-consumer-'));
 const npm = (args: string[], cwd: string) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 const CONSUMER = `// A user's Node program: train on in-memory data, predict, save, reload, predict again.
-import { aggregatorWeights, isCheckpoint, loadModel, readCsvText, syntheticData, train, VERSION, WEIGHTING_KINDS, type Model, type TrainResult, type WeightingKind } from 'sigmtl';
-import { loadModelFile, requestNodeDevice, saveModel } from 'sigmtl/node';
+import { aggregatorWeights, createWasmBackend, DEFAULT_OPTIMIZER, createWasmMatmul, isCheckpoint, loadModel, readCsvText, syntheticData, train, VERSION, wasmSimdSupported, WEIGHTING_KINDS, type Model, type RowSource, type StreamTrainOptions, type TrainResult, type WeightingKind } from 'sigmtl';
+import { loadModelFile, openCsvStream, predictCsvStream, requestNodeDevice, saveModel } from 'sigmtl/node';
+import { writeFileSync } from 'node:fs';
 
 const features: number[][] = [];
 const targets: number[][] = [];
@@ -45,7 +46,24 @@ async function surface() {
   const relations = r.model.taskRelations(features, targets);
   const upgrad: WeightingKind = 'upgrad';
   const aggregated = await train({ features, targets, epochs: 2, backend: 'cpu', weighting: upgrad });
+  // A file streamed window by window, on the CPU engine; its predictions streamed back.
+  const csv = process.argv[2] + '/rows.csv';
+  writeFileSync(csv, 'a,b,value\\n' + features.map(([a, b], i) => [a, b, targets[i]![0]].join(',')).join('\\n') + '\\n');
+  const stream: RowSource = await openCsvStream(csv, { targets: ['value'], windowRows: 64 });
+  const options: StreamTrainOptions = { stream, epochs: 3, backend: 'wasm' };
+  const streamed = await train(options);
+  let predicted = '';
+  for await (const chunk of predictCsvStream(streamed.model, csv)) predicted += chunk;
+  const engine = await createWasmMatmul();
+  const product = engine.matmul(Float32Array.of(1, 2), Float32Array.of(3, 4), { M: 1, N: 1, K: 2 }).c[0];
+  const backend = await createWasmBackend({ shape: { features: 2, hidden: 2, tasks: 1 }, tasks: [{ loss: 'mse', weight: 1 }], optimizer: DEFAULT_OPTIMIZER, maxBatch: 8 });
+  backend.destroy();
   return {
+    streamed: [streamed.backend, streamed.trainingRows + streamed.validationRows],
+    predictedLines: predicted.trim().split('\\n').length,
+    product,
+    simd: wasmSimdSupported(),
+    engine: backend.kind,
     kinds: WEIGHTING_KINDS.length,
     upgrad: Object.keys(aggregated.taskWeights).length,
     alpha: Array.from(aggregatorWeights('pcgrad', [1, -1, -1, 2], 2)),
@@ -136,7 +154,7 @@ test('a TypeScript consumer and the README example type-check and run in Node on
     expect(out[backend].losses).toEqual(['mse', 'bce']);
     expect(out[backend].same, 'predictions identical after save and reload').toBe(true);
   }
-  expect(out.surface).toEqual({ kinds: 8, upgrad: 2, alpha: [2, 1.5], deltaM: true, weights: 2, onnx: true, torch: true, cosine: 4, notCheckpoint: true, csv: 2, synthetic: 5, version: true });
+  expect(out.surface).toEqual({ streamed: ['wasm', 300], predictedLines: 301, product: 11, simd: true, engine: 'wasm', kinds: 8, upgrad: 2, alpha: [2, 1.5], deltaM: true, weights: 2, onnx: true, torch: true, cosine: 4, notCheckpoint: true, csv: 2, synthetic: 5, version: true });
   const readme = spawnSync(process.execPath, [join(project, 'out', 'readme.js')], { cwd: project, encoding: 'utf8', timeout: 180_000 });
   expect(readme.status, readme.stderr).toBe(0);
   expect(readme.stdout).toMatch(/hammingLoss: [\d.]+/);
