@@ -20,7 +20,7 @@ import { fileTuningStore } from './io/tuning-store.js';
 import { requestNodeGpu, type NodeGpuOptions } from './gpu/node.js';
 
 export * from './index.js';
-export { findSwiftShaderIcd, INSTALL_HINT, type NodeGpuOptions } from './gpu/node.js';
+export { findSwiftShaderIcd, INSTALL_HINT, MISSING_PEER_HINT, type NodeGpuOptions } from './gpu/node.js';
 export { readFileBytes, writeFileAtomic } from './io/files.js';
 export { openCsvStream, DEFAULT_MEMORY_BUDGET, type StreamOptions } from './io/csv-stream.js';
 export { openParquetStream } from './io/parquet-stream.js';

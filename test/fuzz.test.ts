@@ -20,16 +20,14 @@ import { parseCouplingCsv } from '../src/cli/train-job.js';
 const RUNS = Number(process.env.SIGMTL_FUZZ_RUNS ?? 1000);
 const settings = { numRuns: RUNS, seed: Number(process.env.SIGMTL_FUZZ_SEED ?? 20261129), interruptAfterTimeLimit: 20_000 };
 
-/** Runs `parse`; it may succeed, or throw `errorType` whose message names `name`. Each case is timed. */
+/** Runs `parse`; it may succeed, or throw `errorType` whose message names `name`. */
 function succeedsOrNames(errorType: abstract new (...args: never[]) => Error, name: string, parse: () => unknown): void {
-  const started = performance.now();
   try {
     parse();
   } catch (error) {
     expect(error, `${(error as Error).name}: ${(error as Error).message}`).toBeInstanceOf(errorType);
     expect((error as Error).message).toContain(name);
   }
-  expect(performance.now() - started, 'one case took too long').toBeLessThan(2000);
 }
 
 const csvCell = fc.oneof(

@@ -13,6 +13,8 @@ import { beforeAll, expect, test } from 'vitest';
 const repo = resolve('.');
 const CHROMIUM = process.env.SIGMTL_CHROMIUM ?? '/usr/bin/chromium';
 const project = mkdtempSync(join(tmpdir(), 'sigmtl-consumer-'));
+/** A second consumer that installs the tarball alone: no `webgpu` peer, no @types/node. */
+const bare = mkdtempSync(join(tmpdir(), 'sigmtl-bare-'));
 const npm = (args: string[], cwd: string) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 const CONSUMER = `// A user's Node program: train on in-memory data, predict, save, reload, predict again.
@@ -105,6 +107,8 @@ beforeAll(() => {
   expect(files.some((f) => f.startsWith('src/') || f.startsWith('shaders/') || f.startsWith('dist-bench'))).toBe(false);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   // webgpu is an optional peer dependency: Node users add it, browser-only users do not.
+  writeFileSync(join(bare, 'package.json'), JSON.stringify({ name: 'bare-consumer', private: true, type: 'module' }));
+  npm(['install', '--prefer-offline', tarball], bare);
   npm(['install', '--prefer-offline', tarball, `webgpu@${JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("./node_modules/webgpu/package.json").version)'], { cwd: repo, encoding: 'utf8' }))}`], project);
 }, 300_000);
 
@@ -123,6 +127,59 @@ test('the tarball holds no devDependency import and no Node built-in in the brow
       expect(allowed.has(specifier), `${file} imports ${specifier}, not a dependency`).toBe(true);
     }
   }
+});
+
+test('without the optional peer `webgpu`, sigmtl/node says what to install, and the CPU engine still trains', () => {
+  expect(existsSync(join(bare, 'node_modules', 'webgpu')), 'npm left the optional peer out').toBe(false);
+  writeFileSync(
+    join(bare, 'main.mjs'),
+    `import { requestNodeDevice, MISSING_PEER_HINT } from 'sigmtl/node';
+import { train } from 'sigmtl';
+let message = 'no error';
+try {
+  await requestNodeDevice();
+} catch (error) {
+  message = error.message;
+}
+const features = Array.from({ length: 64 }, (_, i) => [Math.sin(i), Math.cos(i)]);
+const targets = features.map(([a, b]) => [a - b]);
+const { model } = await train({ features, targets, backend: 'wasm', epochs: 2, hidden: 2 });
+console.log(JSON.stringify({ message, hint: MISSING_PEER_HINT, trained: model.shape.features }));
+`,
+  );
+  const run = spawnSync(process.execPath, ['main.mjs'], { cwd: bare, encoding: 'utf8', timeout: 120_000 });
+  expect(run.stderr).not.toMatch(/window is not defined/);
+  expect(run.status, run.stderr).toBe(0);
+  const out = JSON.parse(run.stdout);
+  expect(out.message).toBe(out.hint);
+  expect(out.message).toContain('npm install webgpu');
+  expect(out.trained).toBe(2);
+}, 120_000);
+
+test('the shipped types check with skipLibCheck off and without @types/node', () => {
+  writeFileSync(
+    join(bare, 'main.ts'),
+    `import { train, type TrainResult } from 'sigmtl';
+import { findSwiftShaderIcd, loadModelFile, requestNodeDevice } from 'sigmtl/node';
+export async function main(): Promise<TrainResult> {
+  const icd: string | undefined = findSwiftShaderIcd({ SIGMTL_SWIFTSHADER_ICD: '/nowhere' });
+  void icd;
+  void requestNodeDevice;
+  void loadModelFile;
+  return train({ features: [[0], [1]], targets: [[0], [1]], backend: 'cpu' });
+}
+`,
+  );
+  writeFileSync(
+    join(bare, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: [], typeRoots: [] },
+      files: ['main.ts'],
+    }),
+  );
+  expect(existsSync(join(bare, 'node_modules', '@types', 'node')), 'no @types/node in this consumer').toBe(false);
+  const tsc = spawnSync(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', bare], { encoding: 'utf8' });
+  expect(tsc.stdout + tsc.stderr, 'tsc').toBe('');
 });
 
 test('a TypeScript consumer and the README example type-check and run in Node on WebGPU and the CPU', () => {

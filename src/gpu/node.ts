@@ -30,7 +30,7 @@ export const INSTALL_HINT =
   'If it lives elsewhere, set SIGMTL_SWIFTSHADER_ICD=/path/to/vk_swiftshader_icd.json. ' +
   "Or use the CPU backend (`--backend cpu`, or `backend: 'cpu'` in the library).";
 
-export function findSwiftShaderIcd(env = process.env): string | undefined {
+export function findSwiftShaderIcd(env: Record<string, string | undefined> = process.env): string | undefined {
   const candidates = [env.SIGMTL_SWIFTSHADER_ICD, ...SWIFTSHADER_ICD_CANDIDATES];
   return candidates.find((path): path is string => !!path && existsSync(path));
 }
@@ -54,14 +54,31 @@ function dawnInstance(module: DawnModule, flags: string[]): GPU {
   return gpu;
 }
 
+/** The optional peer dependency that holds Dawn. */
+const DAWN_PACKAGE = 'webgpu';
+
+export const MISSING_PEER_HINT =
+  "sigmtl/node needs the optional peer dependency `webgpu` (Dawn) for WebGPU in Node: `npm install webgpu`. " +
+  "Without it, train on the CPU (`backend: 'wasm'` or `'cpu'`, `--backend wasm`).";
+
+function isMissingPackage(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(DAWN_PACKAGE);
+}
+
 function loadDawn(): Promise<DawnModule> {
-  dawn ??= import('webgpu').then((imported) => {
+  // A plain specifier in a variable: the bundler leaves this import alone (its browser preload
+  // helper, which touches `window`, must not wrap a Node-only import).
+  dawn ??= import(/* @vite-ignore */ DAWN_PACKAGE).then((imported: unknown) => {
     const module = imported as unknown as DawnModule;
     // The WebGPU enums and classes (GPUBufferUsage...) as in a browser.
     for (const [name, value] of Object.entries(module.globals)) {
       if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
     }
     return module;
+  }, (error: unknown) => {
+    dawn = undefined; // a later call tries again (after `npm install webgpu`)
+    throw isMissingPackage(error) ? new Error(MISSING_PEER_HINT, { cause: error }) : error;
   });
   return dawn;
 }
