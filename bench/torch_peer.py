@@ -1,43 +1,57 @@
-# PyTorch CPU as the bench's peer for a GPU-less user: the same model (y = A·σ(W·x + b) + c),
-# MSE summed over tasks, Adam, float32, full-batch steps on synthetic data, timed over
-# several runs; prints one JSON line per thread count. Usage: python3 torch_peer.py d T N steps
+# PyTorch on the CPU as one contestant of the training comparison (bench/compare.ts starts it in
+# its own process): the same model (y = A·σ(W·x + b) + c), MSE summed over tasks, Adam, float32,
+# full-batch steps on synthetic data. Prints one JSON line: steps/s of each timed run, the thread
+# count, the versions and the BLAS library the process actually loaded (Debian's python3-torch
+# calls whatever libblas.so.3 points to: the reference BLAS or OpenBLAS, 5–10× apart).
+# Usage: python3 torch_peer.py d T N steps threads runs
 import json
 import os
 import sys
 import time
 
-threads_list = [1, 2]
-d, T, N, steps = (int(v) for v in sys.argv[1:5])
+d, T, N, steps, threads, runs = (int(v) for v in sys.argv[1:7])
 
 import torch  # noqa: E402  (after the thread variables are read)
 
-results = []
-for threads in threads_list:
-    torch.set_num_threads(threads)
-    torch.manual_seed(5)
-    X = torch.randn(N, d)
-    Y = torch.randn(N, T)
-    W = torch.nn.Parameter(torch.randn(T, d) * 0.1)
-    b = torch.nn.Parameter(torch.zeros(T))
-    A = torch.nn.Parameter(torch.eye(T))
-    c = torch.nn.Parameter(torch.zeros(T))
-    opt = torch.optim.Adam([W, b, A, c], lr=0.01)
+torch.set_num_threads(threads)
+torch.manual_seed(5)
+X = torch.randn(N, d)
+Y = torch.randn(N, T)
+W = torch.nn.Parameter(torch.randn(T, d) * 0.1)
+b = torch.nn.Parameter(torch.zeros(T))
+A = torch.nn.Parameter(torch.eye(T))
+c = torch.nn.Parameter(torch.zeros(T))
+opt = torch.optim.Adam([W, b, A, c], lr=0.01)
 
-    def run(n):
-        for _ in range(n):
-            opt.zero_grad(set_to_none=True)
-            S = torch.sigmoid(X @ W.T + b)
-            loss = ((S @ A.T + c - Y) ** 2).sum() / N
-            loss.backward()
-            opt.step()
-        float(loss)
 
-    run(2)  # warm-up
-    times = []
-    for _ in range(5):
-        started = time.perf_counter()
-        run(steps)
-        times.append(time.perf_counter() - started)
-    times.sort()
-    results.append({"threads": threads, "stepsPerSecond": steps / times[len(times) // 2], "min": steps / times[-1], "max": steps / times[0]})
-print(json.dumps({"torch": torch.__version__, "results": results}))
+def run(n):
+    for _ in range(n):
+        opt.zero_grad(set_to_none=True)
+        S = torch.sigmoid(X @ W.T + b)
+        loss = ((S @ A.T + c - Y) ** 2).sum() / N
+        loss.backward()
+        opt.step()
+    float(loss)
+
+
+run(max(2, steps // 4))  # warm-up
+rates = []
+for _ in range(runs):
+    started = time.perf_counter()
+    run(steps)
+    rates.append(steps / (time.perf_counter() - started))
+
+
+def blas_library():
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line}
+    return sorted(paths)
+
+
+print(json.dumps({
+    "torch": torch.__version__,
+    "threads": torch.get_num_threads(),
+    "blas": blas_library(),
+    "env": {k: os.environ[k] for k in ("OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ},
+    "stepsPerSecond": rates,
+}))

@@ -1,15 +1,10 @@
-// Training throughput: full-batch steps (forward, loss, backward, Adam update) of the same model
-// on sigmtl (1 step per submit, and 16 per submit), tfjs (webgpu, wasm, cpu; the model written
-// with tf.matMul / tf.sigmoid and trained by tfjs's own gradients and Adam), sigmtl's CPU engine
-// (sigmtl-wasm: f32, WebAssembly SIMD, one thread) and its float64 reference (sigmtl-cpu). Also counts dispatches, submits and mapAsync calls per step, and, where the adapter
-// has timestamp queries, each sigmtl kernel's GPU time.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// Training throughput on the WebGPU adapter: full-batch steps (forward, loss, backward, Adam update)
+// of the same model on sigmtl (1 step per submit, and 16 per submit) and tfjs (webgpu, wasm, cpu;
+// the model written with tf.matMul / tf.sigmoid and trained by tfjs's own gradients and Adam), in
+// this one process, interleaved. Also counts dispatches, submits and mapAsync calls per step, and,
+// where the adapter has timestamp queries, each sigmtl kernel's GPU time. The CPU contestants
+// (sigmtl's engine and reference, PyTorch) are compared each in its own process: bench/compare.ts.
 import type { GpuContext } from '../src/gpu/context.js';
-import { CpuBackend } from '../src/cpu/backend.js';
-import { WasmBackend } from '../src/cpu/wasm-backend.js';
-import { defaultWasmThreads } from '../src/cpu/wasm-matmul.js';
-import '../src/node.js'; // the CPU engine's worker pool
 import { teacherStudentData } from '../src/data/synthetic.js';
 import { DEFAULT_OPTIMIZER } from '../src/core/optimizers.js';
 import type { BackendConfig, TrainingBackend } from '../src/core/backend.js';
@@ -126,16 +121,6 @@ export async function trainBench(
       trainers.push(await sigmtlTrainer(name, backend, size));
     }
     for (const backendName of peers.tfBackends) trainers.push(await tfjsTrainer(peers, backendName, size, init, data));
-    const cpu = new CpuBackend(config);
-    cpu.setParameters(init);
-    cpu.setDataset(data);
-    trainers.push(await sigmtlTrainer('sigmtl-cpu', cpu, size));
-    for (const threads of [...new Set([1, defaultWasmThreads()])]) {
-      const engine = await WasmBackend.create(config, { threads });
-      engine.setParameters(init);
-      engine.setDataset(data);
-      trainers.push(await sigmtlTrainer(threads > 1 ? `sigmtl-wasm (${threads} threads)` : 'sigmtl-wasm', engine, size));
-    }
 
     // Dispatches, submits and mapAsync per step, over 32 steps (4 at the largest size, where a tfjs
     // step takes seconds) and one loss report, after a warm-up.
@@ -169,7 +154,6 @@ export async function trainBench(
       log(`  train ${label} ${name}: ${row.stepsPerSecond.toFixed(2)} steps/s (${t.runs} runs of ${size.steps} steps)`);
     }
     for (const t of trainers) t.destroy();
-    rows.push(...torchPeer(size, log));
 
     if (ctx.features.includes('timestamp-query')) {
       const backend = await WebGpuBackend.create(ctx, config);
@@ -181,32 +165,4 @@ export async function trainBench(
     }
   }
   return { rows, kernelTimes };
-}
-
-/**
- * PyTorch on the CPU (where Debian's python3-torch is installed): the same model, MSE, Adam,
- * float32, 1 and 2 threads, in its own process (bench/torch_peer.py; medians of 5 runs after a
- * warm-up — not interleaved with the others). OMP_WAIT_POLICY=PASSIVE and one OpenBLAS thread
- * keep its two thread pools from spinning against each other.
- */
-function torchPeer(size: TrainSize, log: (s: string) => void): BenchRow[] {
-  const python = '/usr/bin/python3';
-  if (!existsSync(python)) return [];
-  const run = spawnSync(python, ['bench/torch_peer.py', String(size.d), String(size.T), String(size.N), String(size.steps)], {
-    encoding: 'utf8',
-    env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_NUM_THREADS: '1' },
-    timeout: 600_000,
-  });
-  if (run.status !== 0) {
-    log(`  (PyTorch peer not run: ${run.stderr.trim().split('\n').at(-1) ?? `exit ${run.status}`})`);
-    return [];
-  }
-  const { torch, results } = JSON.parse(run.stdout) as { torch: string; results: { threads: number; stepsPerSecond: number; min: number; max: number }[] };
-  return results.map((r) => {
-    const ms = (v: number) => (1000 * size.steps) / v;
-    const row = timedRow({ bench: 'train', impl: `pytorch-cpu ${torch} (${r.threads} thread${r.threads > 1 ? 's' : ''})`, size: `d=${size.d} T=${size.T} N=${size.N}`, readback: true }, { medianMs: ms(r.stepsPerSecond), minMs: ms(r.max), maxMs: ms(r.min), runs: 5 });
-    row.stepsPerSecond = r.stepsPerSecond;
-    log(`  train ${row.size} ${row.impl}: ${r.stepsPerSecond.toFixed(2)} steps/s`);
-    return row;
-  });
 }

@@ -51,7 +51,7 @@ const MUTATIONS = [
     name: 'mask ignored in the mean (divide by the batch rows)',
     edits: [
       ['shaders/loss.wgsl', 'let count = total.x;', 'let count = select(0.0, f32(dims.rows), total.x > 0.0);'],
-      ['src/cpu/reference.ts', '    if (count === 0) return;\n', '    if (count === 0) return;\n    count = rows;\n'],
+      ['src/cpu/reference.ts', 'taskLossScales(sums, counts, tasks, weighting);', 'taskLossScales(sums, counts.map((c) => (c > 0 ? rows : 0)), tasks, weighting);'],
     ],
   },
   {
@@ -83,7 +83,7 @@ const MUTATIONS = [
     name: 'geometric loss strategy without the 1/L_t of its gradient',
     edits: [
       ['shaders/gls.wgsl', 'gradY[i] * geometric * tasks[t].weight / (weightSum * lt)', 'gradY[i] * geometric * tasks[t].weight / weightSum'],
-      ['src/cpu/reference.ts', '(gradY[i]! * geometric * tasks[t]!.weight) / (weightSum * perTask[t]!)', '(gradY[i]! * geometric * tasks[t]!.weight) / weightSum'],
+      ['src/cpu/reference.ts', '(scales[t]! * geometric * task.weight) / (weightSum * perTask[t]!)', '(scales[t]! * geometric * task.weight) / weightSum'],
     ],
   },
   {

@@ -1,6 +1,6 @@
 // `npm run sigmtl -- <command>` from a checkout: (re)builds dist/ with Vite when a source or shader
-// is newer, quietly, then runs dist/cli.js (or dist-bench/bench.js or soak.js with --bench or --soak
-// first, for `npm run bench` and `npm run soak`).
+// is newer, quietly, then runs dist/cli.js (or dist-bench/bench.js, soak.js or compare.js with
+// --bench, --soak or --compare first, for `npm run bench`, `npm run soak` and `npm run bench:train`).
 // Nothing but the command's own output goes to stdout.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
-const tool = ['--bench', '--soak'].includes(args[0]) ? args.shift().slice(2) : undefined;
+const tool = ['--bench', '--soak', '--compare'].includes(args[0]) ? args.shift().slice(2) : undefined;
 const bench = tool !== undefined;
 const bundle = bench ? join(root, 'dist-bench', `${tool}.js`) : join(root, 'dist', 'cli.js');
 
@@ -30,4 +30,12 @@ if (stale) {
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 const run = spawnSync(process.execPath, [bundle, ...args], { stdio: 'inherit' });
+// `npm run bench` ends with the training comparison, each contestant in its own process, after
+// the in-process benchmarks have exited (nothing of theirs holds threads meanwhile).
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+if (run.status === 0 && tool === 'bench' && !args.includes('--stream') && !args.includes('--help') && !args.includes('-h') && (only === undefined || only === 'train')) {
+  const passOn = args.filter((a) => a === '--quick' || a === '--json');
+  const compare = spawnSync(process.execPath, [join(root, 'dist-bench', 'compare.js'), ...passOn], { stdio: 'inherit' });
+  process.exit(compare.status ?? 1);
+}
 process.exit(run.status ?? 1);

@@ -146,48 +146,80 @@ export function taskLoss(
   weighting: LossWeighting = { kind: 'equal' },
 ): LossResult {
   const T = tasks.length;
-  const perTask = new Float64Array(T);
+  const sums = new Float64Array(T);
+  const counts = new Float64Array(T);
+  tasks.forEach((task, t) => {
+    const entry = lossEntry(task.loss);
+    for (let n = 0; n < rows; n++) {
+      const w = mask[(firstRow + n) * T + t]!;
+      if (w !== 0) {
+        counts[t]! += w;
+        sums[t]! += w * entry.value(Y[n * T + t]!, targets[(firstRow + n) * T + t]!);
+      }
+    }
+  });
+  const { perTask, total, scales, gradLogVar } = taskLossScales(sums, counts, tasks, weighting);
   const gradY = new Float64Array(rows * T);
+  tasks.forEach((task, t) => {
+    const entry = lossEntry(task.loss);
+    if (scales[t] === 0) return;
+    for (let n = 0; n < rows; n++) {
+      const i = (firstRow + n) * T + t;
+      const w = mask[i]!;
+      if (w !== 0) gradY[n * T + t] = scales[t]! * w * entry.gradient(Y[n * T + t]!, targets[i]!);
+    }
+  });
+  return { perTask, total, gradY, gradLogVar };
+}
+
+export interface LossScales {
+  /** L_t = sum_t / count_t (0 for a task with no observed rows). */
+  perTask: Float64Array;
+  /** L, as LossResult.total. */
+  total: number;
+  /** s_t with ∂L/∂Y[n,t] = s_t·m[n,t]·∂ℓ_t/∂y: the weighting's factor on L_t over the task's count. */
+  scales: Float64Array;
+  /** ∂L/∂s_t of uncertainty weighting (zeros otherwise). */
+  gradLogVar: Float64Array;
+}
+
+/**
+ * The weighting's part of the loss, O(T): from each task's masked loss sum and observed count,
+ * L_t, L and the per-task factors of G_Y. Shared by the float64 reference and the CPU engine
+ * (which sums the losses in its module and applies the factors there).
+ */
+export function taskLossScales(sums: Numbers, counts: Numbers, tasks: readonly TaskSpec[], weighting: LossWeighting = { kind: 'equal' }): LossScales {
+  const T = tasks.length;
+  const perTask = new Float64Array(T);
+  const scales = new Float64Array(T);
   const gradLogVar = new Float64Array(T);
   let total = 0;
   tasks.forEach((task, t) => {
     const entry = lossEntry(task.loss);
-    let count = 0;
-    let sum = 0;
-    for (let n = 0; n < rows; n++) {
-      const w = mask[(firstRow + n) * T + t]!;
-      if (w !== 0) {
-        count += w;
-        sum += w * entry.value(Y[n * T + t]!, targets[(firstRow + n) * T + t]!);
-      }
-    }
+    const count = counts[t]!;
+    const mean = count === 0 ? 0 : sums[t]! / count;
     // The factor on L_t: w_t, or w_t·c_t·e^{−s_t} under uncertainty weighting (which also adds w_t·½·s_t).
     let factor = weighting.kind === 'gls' ? 1 : task.weight; // gls: ∂L_t/∂Y now, scaled below
     if (weighting.kind === 'uw') {
       const s = weighting.logVar![t]!;
       factor = task.weight * entry.uncertaintyScale * Math.exp(-s);
       total += task.weight * 0.5 * s;
-      gradLogVar[t] = task.weight * 0.5 - factor * (count === 0 ? 0 : sum / count);
+      gradLogVar[t] = task.weight * 0.5 - factor * mean;
     }
     if (count === 0) return;
-    perTask[t] = sum / count;
-    total += factor * perTask[t]!;
-    for (let n = 0; n < rows; n++) {
-      const i = (firstRow + n) * T + t;
-      const w = mask[i]!;
-      if (w !== 0) gradY[n * T + t] = ((factor * w) / count) * entry.gradient(Y[n * T + t]!, targets[i]!);
-    }
+    perTask[t] = mean;
+    total += factor * mean;
+    scales[t] = factor / count;
   });
-  if (weighting.kind === 'gls') total = geometricLoss(perTask, tasks, gradY, rows);
-  return { perTask, total, gradY, gradLogVar };
+  if (weighting.kind === 'gls') total = geometricLoss(perTask, tasks, scales);
+  return { perTask, total, scales, gradLogVar };
 }
 
 /**
  * The geometric loss strategy: L = exp(Σ_{t∈P} w_t·log L_t / W_P) over the tasks with L_t > 0;
- * scales each task's column of G_Y (holding ∂L_t/∂Y) by ∂L/∂L_t = L·w_t/(W_P·L_t). Returns L.
+ * scales each task's factor (so far that of ∂L_t/∂Y) by ∂L/∂L_t = L·w_t/(W_P·L_t). Returns L.
  */
-function geometricLoss(perTask: Float64Array, tasks: readonly TaskSpec[], gradY: Float64Array, rows: number): number {
-  const T = tasks.length;
+function geometricLoss(perTask: Float64Array, tasks: readonly TaskSpec[], scales: Float64Array): number {
   let logSum = 0;
   let weightSum = 0;
   tasks.forEach((task, t) => {
@@ -197,9 +229,8 @@ function geometricLoss(perTask: Float64Array, tasks: readonly TaskSpec[], gradY:
     }
   });
   const geometric = weightSum > 0 ? Math.exp(logSum / weightSum) : 0;
-  for (let i = 0; i < rows * T; i++) {
-    const t = i % T;
-    gradY[i] = perTask[t]! > 0 && weightSum > 0 ? (gradY[i]! * geometric * tasks[t]!.weight) / (weightSum * perTask[t]!) : 0;
-  }
+  tasks.forEach((task, t) => {
+    scales[t] = perTask[t]! > 0 && weightSum > 0 ? (scales[t]! * geometric * task.weight) / (weightSum * perTask[t]!) : 0;
+  });
   return geometric;
 }

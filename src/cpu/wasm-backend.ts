@@ -12,7 +12,8 @@ import { famoStateSize, isAggregator } from '../core/weighting.js';
 import { aggregatorWeights } from './aggregators.js';
 import { famoStep } from './famo.js';
 import { HostBackend } from './host-backend.js';
-import { taskLoss } from './reference.js';
+import { LOSSES } from '../core/losses.js';
+import { taskLossScales } from './reference.js';
 import type { ReferenceGradients } from './step.js';
 import { WasmKernels } from './wasm-matmul.js';
 
@@ -30,6 +31,10 @@ interface Regions {
   db: number;
   dc: number;
   input: number;
+  /** The tasks' loss codes (i32), G_Y's per-task factors (f32) and the loss sums and counts (f64). */
+  codes: number;
+  scales: number;
+  lossSums: number;
   /** The aggregators' Δ (batch×T·H), J ((T·H)×d) and its bias part (T·H). */
   deltas?: number;
   jacobian?: number;
@@ -42,8 +47,15 @@ export class WasmBackend extends HostBackend {
   private readonly regions: Regions;
   /** The first byte after the fixed regions: a new data set is placed from here. */
   private readonly fixedTop: number;
-  /** The data set's X in the module's memory. */
+  /** The data set in the module's memory: X row-major and in column panels (for dW), targets, mask. */
   private dataX = 0;
+  private dataPanels = 0;
+  private dataTargets = 0;
+  private dataMask = 0;
+  private dataRows = 0;
+  /** While profiling: milliseconds per phase of the step, and when the last phase ended. */
+  private laps: Map<string, number> | undefined;
+  private lapStart = 0;
 
   private constructor(
     config: BackendConfig,
@@ -69,9 +81,13 @@ export class WasmBackend extends HostBackend {
       db: k.alloc(H),
       dc: k.alloc(T),
       input: k.alloc(B * d),
+      codes: k.alloc(T),
+      scales: k.alloc(T),
+      lossSums: k.alloc(4 * T),
       ...(isAggregator(config.weighting) && { deltas: k.alloc(B * T * H), jacobian: k.alloc(T * H * d), jacobianBias: k.alloc(T * H) }),
     };
     this.fixedTop = k.mark;
+    k.i32(this.regions.codes, T).set(config.tasks.map((task) => LOSSES[task.loss].code));
   }
 
   /** `threads` (default: every core where workers can be started — Node with sigmtl/node — else 1). */
@@ -82,8 +98,49 @@ export class WasmBackend extends HostBackend {
   override setDataset(data: Dataset): void {
     super.setDataset(data);
     this.kernels.release(this.fixedTop);
-    this.dataX = this.kernels.alloc(data.X.length);
-    this.kernels.f32(this.dataX, data.X.length).set(data.X);
+    const k = this.kernels;
+    this.dataRows = data.rows;
+    this.dataX = k.alloc(data.X.length);
+    k.f32(this.dataX, data.X.length).set(data.X);
+    this.dataPanels = k.columnPanels(this.dataX, data.rows, this.config.shape.features);
+    this.dataTargets = k.alloc(data.Y.length);
+    k.f32(this.dataTargets, data.Y.length).set(data.Y);
+    this.dataMask = k.alloc(data.mask.length);
+    k.f32(this.dataMask, data.mask.length).set(data.mask);
+  }
+
+  /** dW-style products read the data set's rows [start, …) from its column panels. */
+  private panelsFrom(start: number): { pointer: number; pitch: number } {
+    return { pointer: this.dataPanels + 32 * start, pitch: 32 * this.dataRows };
+  }
+
+
+
+  /** Ends the current phase of the step (when profiling): its time is added under `name`. */
+  private lap(name: string): void {
+    if (!this.laps) return;
+    const now = performance.now();
+    this.laps.set(name, (this.laps.get(name) ?? 0) + now - this.lapStart);
+    this.lapStart = now;
+  }
+
+  /**
+   * Where a step's time goes: `steps` training steps on `step`, timed phase by phase (products,
+   * the float64 host work, the copies), in milliseconds per step.
+   */
+  async profileSteps(step: { start: number; rows: number; learningRate: number }, steps: number): Promise<Map<string, number>> {
+    this.laps = new Map();
+    try {
+      for (let i = 0; i < steps; i++) {
+        this.lapStart = performance.now();
+        await this.trainSteps([step]);
+        this.lap('optimizer update (float64)');
+      }
+      return new Map([...this.laps].map(([name, ms]) => [name, ms / steps]));
+    } finally {
+      this.laps = undefined;
+      await this.readLoss();
+    }
   }
 
   /** The f32 parameters the products read, from the float64 master copy. */
@@ -113,42 +170,56 @@ export class WasmBackend extends HostBackend {
     const kind = this.config.weighting ?? 'equal';
     const x = X + 4 * start * d;
     this.uploadParameters();
-    await this.forward(x, rows);
-    const Y = Float64Array.from(k.f32(r.Y, rows * T));
-    const loss = taskLoss(Y, set.Y, set.mask, this.tasks, rows, start, { kind, logVar: view(this.params, this.layout.s) });
-    let gradY = loss.gradY;
+    this.lap('parameters to f32');
+    await this.kernels.product(x, r.W, r.S, { M: rows, N: H, K: d, transposeB: true }, 'biasSigmoid', r.b);
+    this.lap('S = σ(X·Wᵀ + b)');
+    await this.kernels.product(r.S, r.A, r.Y, { M: rows, N: T, K: H, transposeB: true }, 'bias', r.c);
+    this.lap('Y = S·Aᵀ + c');
+    // The losses: sums and counts in the module (float64 accumulators), the weighting's O(T)
+    // factors here, then G_Y = factor·mask·∂ℓ/∂y in the module.
+    const targets = this.dataTargets + 4 * start * T;
+    const mask = this.dataMask + 4 * start * T;
+    k.losses.lossSums(r.Y, targets, mask, rows, T, r.codes, r.lossSums);
+    const sums = k.f64(r.lossSums, 2 * T);
+    const loss = taskLossScales(sums.subarray(0, T), sums.subarray(T), this.tasks, { kind, logVar: view(this.params, this.layout.s) });
     let taskWeights: Float64Array | undefined;
     let famoState: Float64Array | undefined;
     if (kind === 'famo') {
       const famo = famoStep(loss.perTask, this.state.weighting!, this.state.step);
       famoState = famo.state;
       taskWeights = famo.weights;
-      gradY = gradY.map((g, i) => g * famo.weights[i % T]!);
+      for (let t = 0; t < T; t++) loss.scales[t]! *= famo.weights[t]!;
     }
-    k.f32(r.gradY, rows * T).set(gradY);
+    k.f32(r.scales, T).set(loss.scales);
+    k.losses.lossGradient(r.Y, targets, mask, rows, T, r.codes, r.scales, r.gradY);
     const grads = new Float64Array(this.layout.count);
+    this.lap('losses, weighting, G_Y');
     // dA = G_Yᵀ·S, dc = Σ_n G_Y (task-specific: the plain gradient, also under an aggregator)
     await k.product(r.gradY, r.S, r.dA, { M: T, N: H, K: rows, transposeA: true }, 'none', 0, r.dc);
     grads.set(k.f32(r.dA, T * H), this.layout.A.offset);
     grads.set(k.f32(r.dc, T), this.layout.c.offset);
+    this.lap('dA = G_Yᵀ·S, dc');
     let gramian: Float64Array | undefined;
     if (isAggregator(kind)) {
-      gramian = await this.taskGramian(x, rows);
+      gramian = await this.taskGramian(start, rows);
       taskWeights = aggregatorWeights(kind, gramian, T, this.state.step, this.config.seed ?? 0);
       const scaled = k.f32(r.gradY, rows * T);
       for (let i = 0; i < rows * T; i++) scaled[i]! *= taskWeights[i % T]!;
     }
     // G_Z = (G_Y·A) ⊙ S(1−S); dW = G_Zᵀ·X, db = Σ_n G_Z
     await k.product(r.gradY, r.A, r.gradZ, { M: rows, N: H, K: T }, 'sigmoidGrad', r.S);
-    await k.product(r.gradZ, x, r.dW, { M: H, N: d, K: rows, transposeA: true }, 'none', 0, r.db);
+    this.lap('G_Z = (G_Y·A) ⊙ S(1−S)');
+    const panels = this.panelsFrom(start);
+    await k.product(r.gradZ, panels.pointer, r.dW, { M: H, N: d, K: rows, transposeA: true, bPanelPitch: panels.pitch }, 'none', 0, r.db);
     grads.set(k.f32(r.dW, H * d), this.layout.W.offset);
     grads.set(k.f32(r.db, H), this.layout.b.offset);
     grads.set(loss.gradLogVar, this.layout.s.offset);
+    this.lap('dW = G_Zᵀ·X, db');
     return { perTask: loss.perTask, grads, ...(gramian && { gramian }), ...(taskWeights && { taskWeights }), ...(famoState && { famoState }) };
   }
 
   /** The aggregators' task Gramian: Δ_t side by side, J = Δᵀ·X with row sums, G_st = ⟨J_s, J_t⟩. */
-  private async taskGramian(x: number, rows: number): Promise<Float64Array> {
+  private async taskGramian(start: number, rows: number): Promise<Float64Array> {
     const { features: d, hidden: H, tasks: T } = this.config.shape;
     const k = this.kernels;
     const r = this.regions;
@@ -165,7 +236,8 @@ export class WasmBackend extends HostBackend {
         }
       }
     }
-    await k.product(r.deltas!, x, r.jacobian!, { M: T * H, N: d, K: rows, transposeA: true }, 'none', 0, r.jacobianBias!);
+    const panels = this.panelsFrom(start);
+    await k.product(r.deltas!, panels.pointer, r.jacobian!, { M: T * H, N: d, K: rows, transposeA: true, bPanelPitch: panels.pitch }, 'none', 0, r.jacobianBias!);
     const J = k.f32(r.jacobian!, T * H * d);
     const Jb = k.f32(r.jacobianBias!, T * H);
     const size = H * d;

@@ -7,11 +7,13 @@ import { MATMUL_WASM_BASE64, MATMUL_WASM_SHARED_BASE64 } from './wasm-matmul-byt
 
 interface Exports {
   memory?: WebAssembly.Memory;
-  packedBytesA(M: number, K: number): number;
-  packedBytesB(K: number, N: number): number;
-  matmul(a: number, b: number, c: number, M: number, N: number, K: number, tA: number, tB: number, epilogue: number, aux: number, rowSums: number, scratch: number): void;
+  scratchBytes(M: number, N: number, K: number, tA: number, tB: number, threads: number): number;
+  matmul(a: number, b: number, c: number, M: number, N: number, K: number, tA: number, tB: number, epilogue: number, aux: number, rowSums: number, scratch: number, bPitch: number): void;
+  packColumnPanels(src: number, rows: number, cols: number, out: number): void;
+  lossSums(y: number, targets: number, mask: number, rows: number, T: number, codes: number, out: number): void;
+  lossGradient(y: number, targets: number, mask: number, rows: number, T: number, codes: number, scales: number, gradY: number): void;
   pack(a: number, b: number, M: number, N: number, K: number, tA: number, tB: number, rowSums: number, scratch: number): void;
-  compute(c: number, M: number, N: number, K: number, epilogue: number, aux: number, scratch: number, first: number, end: number, rowFirst: number, rowEnd: number, thread: number): void;
+  compute(a: number, b: number, c: number, M: number, N: number, K: number, tA: number, tB: number, epilogue: number, aux: number, scratch: number, first: number, end: number, rowFirst: number, rowEnd: number, thread: number, bPitch: number): void;
 }
 
 /**
@@ -48,6 +50,16 @@ export interface WasmMatmulShape {
   transposeA?: boolean;
   transposeB?: boolean;
 }
+
+/** A shape for WasmKernels, whose op(B) may also be a pre-packed matrix (packColumnPanels). */
+export interface WasmKernelShape extends WasmMatmulShape {
+  /** op(B) is already in column panels of 8, this many bytes apart (transposeB is then ignored). */
+  bPanelPitch?: number;
+}
+
+/** transposeB's code in wasm/matmul.ts for a pre-packed op(B). */
+const B_PANELS = 2;
+const transposeCodes = (shape: WasmKernelShape): [number, number] => [shape.transposeA ? 1 : 0, shape.bPanelPitch !== undefined ? B_PANELS : shape.transposeB ? 1 : 0];
 
 export interface WasmMatmulOptions {
   epilogue?: EpilogueName;
@@ -150,8 +162,8 @@ export class WasmKernels {
     return new Float32Array(this.memory.buffer, pointer, floats);
   }
 
-  private scratchFor(shape: WasmMatmulShape): number {
-    const need = this.wasm.packedBytesA(shape.M, shape.K) + this.wasm.packedBytesB(shape.K, shape.N) + 128 * this.threads;
+  private scratchFor(shape: WasmKernelShape): number {
+    const need = this.wasm.scratchBytes(shape.M, shape.N, shape.K, ...transposeCodes(shape), this.threads);
     if (need > this.scratchBytes) {
       // Scratch goes on top; a later alloc() moves past it, so a larger one is taken afresh.
       this.scratch = this.alloc(need / 4);
@@ -161,9 +173,30 @@ export class WasmKernels {
   }
 
   /** C = epilogue(op(A)·op(B)) on regions, on this thread; aux and rowSums are pointers (0: none). */
-  matmul(a: number, b: number, c: number, shape: WasmMatmulShape, epilogue: EpilogueName = 'none', aux = 0, rowSums = 0): void {
+  matmul(a: number, b: number, c: number, shape: WasmKernelShape, epilogue: EpilogueName = 'none', aux = 0, rowSums = 0): void {
     const scratch = this.scratchFor(shape);
-    this.wasm.matmul(a, b, c, shape.M, shape.N, shape.K, shape.transposeA ? 1 : 0, shape.transposeB ? 1 : 0, Epilogue[epilogue], aux, rowSums, scratch);
+    this.wasm.matmul(a, b, c, shape.M, shape.N, shape.K, ...transposeCodes(shape), Epilogue[epilogue], aux, rowSums, scratch, shape.bPanelPitch ?? 0);
+  }
+
+  /** A row-major rows×cols region → column panels of 8 (a region of rows·⌈cols/8⌉·8 floats); its pointer. */
+  columnPanels(src: number, rows: number, cols: number): number {
+    const out = this.alloc(rows * Math.ceil(cols / 8) * 8);
+    this.wasm.packColumnPanels(src, rows, cols, out);
+    return out;
+  }
+
+  /** The module's task-loss kernels (wasm/matmul.ts: lossSums, lossGradient), by pointer. */
+  get losses(): Pick<Exports, 'lossSums' | 'lossGradient'> {
+    return this.wasm;
+  }
+
+  /** A view of a region as f64 or i32 (8- and 4-byte aligned pointers). */
+  f64(pointer: number, count: number): Float64Array {
+    return new Float64Array(this.memory.buffer, pointer, count);
+  }
+
+  i32(pointer: number, count: number): Int32Array {
+    return new Int32Array(this.memory.buffer, pointer, count);
   }
 
   /**
@@ -171,7 +204,7 @@ export class WasmKernels {
    * wide, by A's row panels when it is tall (this thread takes the first share). Small products
    * stay on this thread.
    */
-  async product(a: number, b: number, c: number, shape: WasmMatmulShape, epilogue: EpilogueName = 'none', aux = 0, rowSums = 0): Promise<void> {
+  async product(a: number, b: number, c: number, shape: WasmKernelShape, epilogue: EpilogueName = 'none', aux = 0, rowSums = 0): Promise<void> {
     const { M, N, K } = shape;
     const columns = Math.ceil(N / 8);
     const rows = Math.ceil(M / 4);
@@ -179,15 +212,17 @@ export class WasmKernels {
     const panels = byColumns ? columns : rows;
     if (!this.pool || M * N * K < PARALLEL_MIN_WORK || panels < 2) return this.matmul(a, b, c, shape, epilogue, aux, rowSums);
     const scratch = this.scratchFor(shape);
-    this.wasm.pack(a, b, M, N, K, shape.transposeA ? 1 : 0, shape.transposeB ? 1 : 0, rowSums, scratch);
+    const [tA, tB] = transposeCodes(shape);
+    const pitch = shape.bPanelPitch ?? 0;
+    this.wasm.pack(a, b, M, N, K, tA, tB, rowSums, scratch);
     const threads = Math.min(this.threads, panels);
     const share = (t: number): [number, number, number, number] => {
       const [first, end] = [Math.floor((t * panels) / threads), Math.floor(((t + 1) * panels) / threads)];
       return byColumns ? [first, end, 0, rows] : [0, columns, first, end];
     };
     const code = Epilogue[epilogue];
-    const others = Array.from({ length: threads - 1 }, (_, i) => this.pool!.compute(i, [c, M, N, K, code, aux, scratch, ...share(i + 1), i + 1]));
-    this.wasm.compute(c, M, N, K, code, aux, scratch, ...share(0), 0);
+    const others = Array.from({ length: threads - 1 }, (_, i) => this.pool!.compute(i, [a, b, c, M, N, K, tA, tB, code, aux, scratch, ...share(i + 1), i + 1, pitch]));
+    this.wasm.compute(a, b, c, M, N, K, tA, tB, code, aux, scratch, ...share(0), 0, pitch);
     await Promise.all(others);
   }
 

@@ -1,0 +1,233 @@
+// `npm run bench:train [-- --quick] [-- --json] [-- --rounds N]`: the training comparison, each
+// contestant alone in a fresh process (bench/contestant.ts for sigmtl's backends,
+// bench/torch_peer.py for PyTorch), one after another, interleaved over rounds (the order rotates
+// each round), nothing of ours running meanwhile. Before each run the load average and any other
+// busy process are recorded. Reported: the median of each contestant's per-round medians with
+// min–max, and the engine's ratio to each PyTorch setting round by round (paired: same round).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    json: { type: 'boolean' },
+    rounds: { type: 'string' },
+    only: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  process.stdout.write(`npm run bench:train -- [--quick] [--json] [--rounds N] [--only SIZE]
+
+Training steps/s of the model's full-batch Adam step (MSE, float32) at d=10 T=5 N=100,
+d=256 T=16 N=4096 and d=1024 T=64 N=8192 (--only 10|256|1024): sigmtl's CPU engine on one thread
+and on every core, its float64 reference, and PyTorch on the CPU (python3-torch, where installed)
+on one thread and on every core, each in a fresh process, interleaved over rounds (default 5;
+--quick 3 and shorter runs). Prints the table and where one engine step's time goes.
+`);
+  process.exit(0);
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const quick = values.quick ?? false;
+const rounds = Number(values.rounds ?? (quick ? 3 : 5));
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${values.rounds}`);
+const cores = availableParallelism();
+const log = (line: string) => process.stderr.write(line + '\n');
+
+interface Size {
+  d: number;
+  T: number;
+  N: number;
+  /** Steps per timed run inside a contestant's process (a run lasts ~0.2–2 s). */
+  steps: number;
+}
+const SIZES: Size[] = [
+  { d: 10, T: 5, N: 100, steps: quick ? 500 : 2000 },
+  { d: 256, T: 16, N: 4096, steps: quick ? 40 : 100 },
+  { d: 1024, T: 64, N: 8192, steps: quick ? 2 : 5 },
+];
+const sizes = values.only ? SIZES.filter((s) => String(s.d) === values.only) : SIZES;
+if (sizes.length === 0) throw new Error(`--only ${values.only}: expected 10, 256 or 1024`);
+
+interface Contestant {
+  name: string;
+  /** PyTorch or sigmtl. */
+  family: 'sigmtl' | 'pytorch';
+  threads: number;
+  /** Largest d it runs at (the float64 reference takes minutes a round at d=1024). */
+  upTo?: number;
+  command(size: Size): { file: string; args: string[]; env: NodeJS.ProcessEnv };
+}
+
+const PYTHON = '/usr/bin/python3';
+const torchInstalled = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const sigmtl = (impl: string, threads: number): Contestant['command'] => (s) => ({
+  file: process.execPath,
+  args: [join(here, 'contestant.js'), '--impl', impl, '--threads', String(threads), '--d', String(s.d), '--T', String(s.T), '--N', String(s.N), '--steps', String(s.steps), '--runs', '3'],
+  env: process.env,
+});
+// One-thread PyTorch as its docs advise for a fair single-thread figure: OpenMP threads that sleep
+// when idle, one OpenBLAS thread. The machine's OPENBLAS_* settings are kept (and reported);
+// a second row drops OPENBLAS_CORETYPE where it is set, so OpenBLAS picks this CPU's own kernels.
+const torch = (threads: number, nativeKernels: boolean): Contestant['command'] => (s) => {
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_NUM_THREADS: '1' };
+  if (nativeKernels) {
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+  }
+  return { file: PYTHON, args: [join(root, 'bench', 'torch_peer.py'), String(s.d), String(s.T), String(s.N), String(s.steps), String(threads), '3'], env };
+};
+const allContestants: Contestant[] = [
+  { name: 'sigmtl CPU engine, 1 thread', family: 'sigmtl', threads: 1, command: sigmtl('wasm', 1) },
+  ...(cores > 1 ? [{ name: `sigmtl CPU engine, ${cores} threads`, family: 'sigmtl' as const, threads: cores, command: sigmtl('wasm', cores) }] : []),
+  { name: 'sigmtl float64 reference', family: 'sigmtl', threads: 1, command: sigmtl('cpu', 1), upTo: 256 },
+];
+if (torchInstalled) {
+  const coretype = process.env.OPENBLAS_CORETYPE;
+  for (const threads of [...new Set([1, cores])]) {
+    allContestants.push({ name: `PyTorch, ${threads} thread${threads > 1 ? 's' : ''}${coretype ? ` (OPENBLAS_CORETYPE=${coretype})` : ''}`, family: 'pytorch', threads, command: torch(threads, false) });
+    if (coretype) allContestants.push({ name: `PyTorch, ${threads} thread${threads > 1 ? 's' : ''} (OpenBLAS's own kernels)`, family: 'pytorch', threads, command: torch(threads, true) });
+  }
+} else {
+  log('PyTorch is not installed (/usr/bin/python3 -c "import torch" fails): sigmtl rows only. On Debian: apt-get install python3-torch libopenblas0-pthread');
+}
+
+/** Processes (other than this one) that used more than 10 % of a core over the last 0.3 s. */
+function busyProcesses(): string[] {
+  const ticks = () => {
+    const out = new Map<number, { name: string; ticks: number }>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        const fields = stat.slice(close + 2).split(' ');
+        out.set(Number(entry), { name: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]) });
+      } catch {
+        // gone
+      }
+    }
+    return out;
+  };
+  if (process.platform !== 'linux') return [];
+  const before = ticks();
+  execFileSync('sleep', ['0.3']);
+  const after = ticks();
+  const busy: string[] = [];
+  for (const [pid, { name, ticks: t }] of after) {
+    const used = (t - (before.get(pid)?.ticks ?? t)) / 100 / 0.3;
+    if (used > 0.1 && pid !== process.pid) busy.push(`${name} (${pid}) ${(100 * used).toFixed(0)}%`);
+  }
+  return busy;
+}
+
+interface Sample {
+  round: number;
+  stepsPerSecond: number;
+  load1: number;
+  busy: string[];
+}
+
+function runOne(c: Contestant, size: Size): { rate: number; info: Record<string, unknown> } {
+  const { file, args, env } = c.command(size);
+  const run = spawnSync(file, args, { encoding: 'utf8', env, timeout: 600_000, cwd: root });
+  if (run.status !== 0) throw new Error(`${c.name} failed (exit ${run.status}): ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  const info = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { stepsPerSecond: number[] } & Record<string, unknown>;
+  const rates = [...info.stepsPerSecond].sort((a, b) => a - b);
+  return { rate: rates[Math.floor(rates.length / 2)]!, info };
+}
+
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+interface SizeResult {
+  size: Size;
+  rows: Array<{ name: string; family: string; threads: number; median: number; min: number; max: number; samples: Sample[]; info: Record<string, unknown> }>;
+  ratios: Array<{ engine: string; peer: string; median: number; min: number; max: number; perRound: number[] }>;
+  profile?: Record<string, number>;
+}
+
+const results: SizeResult[] = [];
+const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
+log(`${cpuModel}, ${cores} cores; ${rounds} rounds; each contestant alone in a fresh process`);
+for (const size of sizes) {
+  const label = `d=${size.d} T=${size.T} N=${size.N}`;
+  const contestants = allContestants.filter((c) => c.upTo === undefined || size.d <= c.upTo);
+  const samples = new Map<string, Sample[]>(contestants.map((c) => [c.name, []]));
+  const infos = new Map<string, Record<string, unknown>>();
+  for (let round = 0; round < rounds; round++) {
+    // Rotate the order each round, so no contestant always follows the same one.
+    const order = contestants.map((_, i) => contestants[(i + round) % contestants.length]!);
+    for (const c of order) {
+      const busy = busyProcesses();
+      const load1 = loadavg()[0]!;
+      const { rate, info } = runOne(c, size);
+      infos.set(c.name, info);
+      samples.get(c.name)!.push({ round, stepsPerSecond: rate, load1, busy });
+      log(`  ${label} round ${round + 1}: ${c.name}: ${rate.toFixed(1)} steps/s (load ${load1.toFixed(2)}${busy.length ? `; busy: ${busy.join(', ')}` : ''})`);
+    }
+  }
+  const rows = contestants.map((c) => {
+    const s = samples.get(c.name)!;
+    const rates = s.map((x) => x.stepsPerSecond);
+    return { name: c.name, family: c.family, threads: c.threads, median: median(rates), min: Math.min(...rates), max: Math.max(...rates), samples: s, info: infos.get(c.name)! };
+  });
+  // The engine against PyTorch round by round: at the same thread count, and against PyTorch's
+  // best row of that round (whatever its threads and kernels).
+  const ratios: SizeResult['ratios'] = [];
+  const rate = (name: string, round: number) => samples.get(name)![round]!.stepsPerSecond;
+  const peers = contestants.filter((c) => c.family === 'pytorch');
+  for (const engine of contestants.filter((c) => c.family === 'sigmtl' && c.name.includes('engine'))) {
+    const versus = (peer: string, perRound: number[]) => ratios.push({ engine: engine.name, peer, median: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound), perRound });
+    for (const peer of peers.filter((p) => p.threads === engine.threads)) versus(peer.name, samples.get(engine.name)!.map((_, i) => rate(engine.name, i) / rate(peer.name, i)));
+    if (peers.length) versus("PyTorch's best row of the round", samples.get(engine.name)!.map((_, i) => rate(engine.name, i) / Math.max(...peers.map((p) => rate(p.name, i)))));
+  }
+  // Where one engine step's time goes (one thread), in its own process after the rounds.
+  const profileRun = spawnSync(process.execPath, [...sigmtl('wasm', 1)(size).args, '--profile'], { encoding: 'utf8', timeout: 600_000 });
+  const profile = profileRun.status === 0 ? (JSON.parse(profileRun.stdout.trim().split('\n').at(-1)!) as { phases: Record<string, number> }).phases : undefined;
+  results.push({ size, rows, ratios, ...(profile && { profile }) });
+}
+
+const torchInfo = results.flatMap((r) => r.rows).find((r) => r.family === 'pytorch')?.info as { torch?: string; blas?: string[]; env?: Record<string, string> } | undefined;
+const report = {
+  date: new Date().toISOString(),
+  machine: { cpu: cpuModel, cores, node: process.versions.node, v8: process.versions.v8, torch: torchInfo?.torch ?? null, blas: torchInfo?.blas ?? null, openblasEnv: { OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? null } },
+  rounds,
+  results,
+};
+if (values.json) {
+  process.stdout.write(JSON.stringify(report) + '\n');
+} else {
+  const out: string[] = [];
+  out.push(`Training steps/s, full-batch Adam (MSE, float32), ${report.date.slice(0, 10)} on ${cpuModel} (${cores} cores), Node ${process.versions.node}`);
+  if (torchInfo) out.push(`PyTorch ${torchInfo.torch}, BLAS: ${(torchInfo.blas ?? []).filter((p) => /libopenblas|libblas/.test(p)).join(', ') || 'unknown'}`);
+  out.push(`Each contestant alone in a fresh process, ${rounds} rounds interleaved; per round the median of 3 timed runs after a warm-up.`, '');
+  for (const r of results) {
+    out.push(`d=${r.size.d} T=${r.size.T} N=${r.size.N} (${r.size.steps} steps a run)`, '', '| contestant | steps/s (median) | min–max | load (1 min) |', '|---|---|---|---|');
+    for (const row of r.rows) {
+      const loads = row.samples.map((s) => s.load1);
+      out.push(`| ${row.name} | ${row.median.toFixed(row.median < 100 ? 2 : 0)} | ${row.min.toFixed(row.min < 100 ? 2 : 0)}–${row.max.toFixed(row.max < 100 ? 2 : 0)} | ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)} |`);
+    }
+    if (r.ratios.length) {
+      out.push('', '| engine / PyTorch (per round) | median | min–max |', '|---|---|---|');
+      for (const q of r.ratios) out.push(`| ${q.engine} / ${q.peer} | ${q.median.toFixed(2)}× | ${q.min.toFixed(2)}–${q.max.toFixed(2)}× |`);
+    }
+    const busy = [...new Set(r.rows.flatMap((row) => row.samples.flatMap((s) => s.busy)).map((b) => b.replace(/ \(\d+\).*/, '')))];
+    out.push('', busy.length ? `Other busy processes seen before a run: ${busy.join(', ')}` : 'No other process was busy before any run.');
+    if (r.profile) {
+      const total = Object.values(r.profile).reduce((a, b) => a + b, 0);
+      out.push('', 'One engine step (1 thread), phase by phase:', '', '| phase | ms | share |', '|---|---|---|');
+      for (const [phase, ms] of Object.entries(r.profile)) out.push(`| ${phase} | ${ms.toFixed(3)} | ${((100 * ms) / total).toFixed(0)} % |`);
+    }
+    out.push('');
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}
