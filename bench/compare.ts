@@ -5,7 +5,7 @@
 // busy process are recorded. Reported: the median of each contestant's per-round medians with
 // min–max, and the engine's ratio to each PyTorch setting round by round (paired: same round).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,21 +17,28 @@ const { values } = parseArgs({
     json: { type: 'boolean' },
     rounds: { type: 'string' },
     only: { type: 'string' },
+    from: { type: 'string' },
+    save: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  process.stdout.write(`npm run bench:train -- [--quick] [--json] [--rounds N] [--only SIZE]
+  process.stdout.write(`npm run bench:train -- [--quick] [--json] [--rounds N] [--only SIZE] [--save FILE] [--from FILE]
 
 Training steps/s of the model's full-batch Adam step (MSE, float32) at d=10 T=5 N=100,
 d=256 T=16 N=4096 and d=1024 T=64 N=8192 (--only 10|256|1024): sigmtl's CPU engine on one thread
 and on every core, its float64 reference, and PyTorch on the CPU (python3-torch, where installed)
 on one thread and on every core, each in a fresh process, interleaved over rounds (default 5;
 --quick 3 and shorter runs). Prints the table and where one engine step's time goes.
+--save FILE also writes the full report (every sample) as JSON; --from FILE prints a saved one.
 `);
   process.exit(0);
 }
 
+if (values.from) {
+  process.stdout.write(markdownReport(JSON.parse(readFileSync(values.from, 'utf8')) as Report));
+  process.exit(0);
+}
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const quick = values.quick ?? false;
@@ -155,6 +162,13 @@ interface SizeResult {
   profile?: Record<string, number>;
 }
 
+interface Report {
+  date: string;
+  machine: { cpu: string; cores: number; node: string; v8: string; torch: string | null; blas: string[] | null; openblasEnv: Record<string, string | null> };
+  rounds: number;
+  results: SizeResult[];
+}
+
 const results: SizeResult[] = [];
 const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
 log(`${cpuModel}, ${cores} cores; ${rounds} rounds; each contestant alone in a fresh process`);
@@ -197,20 +211,26 @@ for (const size of sizes) {
 }
 
 const torchInfo = results.flatMap((r) => r.rows).find((r) => r.family === 'pytorch')?.info as { torch?: string; blas?: string[]; env?: Record<string, string> } | undefined;
-const report = {
+const report: Report = {
   date: new Date().toISOString(),
   machine: { cpu: cpuModel, cores, node: process.versions.node, v8: process.versions.v8, torch: torchInfo?.torch ?? null, blas: torchInfo?.blas ?? null, openblasEnv: { OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? null } },
   rounds,
   results,
 };
+if (values.save) writeFileSync(values.save, JSON.stringify(report, null, 1) + '\n');
 if (values.json) {
   process.stdout.write(JSON.stringify(report) + '\n');
 } else {
+  process.stdout.write(markdownReport(report));
+}
+
+/** The report as markdown tables (also for a saved --json report: --from FILE). */
+function markdownReport(report: Report): string {
   const out: string[] = [];
-  out.push(`Training steps/s, full-batch Adam (MSE, float32), ${report.date.slice(0, 10)} on ${cpuModel} (${cores} cores), Node ${process.versions.node}`);
-  if (torchInfo) out.push(`PyTorch ${torchInfo.torch}, BLAS: ${(torchInfo.blas ?? []).filter((p) => /libopenblas|libblas/.test(p)).join(', ') || 'unknown'}`);
-  out.push(`Each contestant alone in a fresh process, ${rounds} rounds interleaved; per round the median of 3 timed runs after a warm-up.`, '');
-  for (const r of results) {
+  out.push(`Training steps/s, full-batch Adam (MSE, float32), ${report.date.slice(0, 10)} on ${report.machine.cpu} (${report.machine.cores} cores), Node ${report.machine.node}`);
+  if (report.machine.torch) out.push(`PyTorch ${report.machine.torch}, BLAS: ${(report.machine.blas ?? []).filter((p) => /libopenblas|libblas/.test(p)).join(', ') || 'unknown'}`);
+  out.push(`Each contestant alone in a fresh process, ${report.rounds} rounds interleaved; per round the median of 3 timed runs after a warm-up.`, '');
+  for (const r of report.results) {
     out.push(`d=${r.size.d} T=${r.size.T} N=${r.size.N} (${r.size.steps} steps a run)`, '', '| contestant | steps/s (median) | min–max | load (1 min) |', '|---|---|---|---|');
     for (const row of r.rows) {
       const loads = row.samples.map((s) => s.load1);
@@ -229,5 +249,5 @@ if (values.json) {
     }
     out.push('');
   }
-  process.stdout.write(out.join('\n') + '\n');
+  return out.join('\n') + '\n';
 }
