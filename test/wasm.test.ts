@@ -3,7 +3,8 @@
 // against a fresh compile of the source; its epilogue codes against the shared table.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { createWasmMatmul, wasmSimdSupported } from '../src/cpu/wasm-matmul.js';
+import { createWasmMatmul, WasmKernels, wasmSimdSupported } from '../src/cpu/wasm-matmul.js';
+import { LOSSES } from '../src/core/losses.js';
 import { MATMUL_WASM_BASE64, MATMUL_WASM_SHARED_BASE64 } from '../src/cpu/wasm-matmul-bytes.js';
 import { matmulReference, rowSumsReference, sigmoid } from '../src/cpu/reference.js';
 import { Epilogue, type EpilogueName } from '../src/core/epilogues.js';
@@ -73,6 +74,71 @@ test('the committed WebAssembly is the compiled source; its epilogue codes are t
     const constant = `EPILOGUE_${name.replace(/([A-Z])/g, '_$1').toUpperCase()}`;
     expect(source, constant).toContain(`const ${constant}: i32 = ${code};`);
   }
+  for (const entry of Object.values(LOSSES)) expect(source).toContain(`const LOSS_${entry.kind.toUpperCase()}: i32 = ${entry.code};`);
+});
+
+describe("the module's task losses and the data set's column panels", () => {
+  // Six tasks: four MSE (one SIMD group, a masked NaN target in it), then BCE and MSE one by one.
+  const T = 6;
+  const rows = 2;
+  const codes = [0, 0, 0, 0, 1, 0];
+  const Y = [1, 2, 0.5, -1, 3, 2, /**/ 0.5, 0, 2, 4, -1, 0];
+  const targets = [0, 2, 1, NaN, 0, 1, /**/ 1.5, 1, 0, 3, 1, -1];
+  const mask = [1, 1, 1, 0, 1, 1, /**/ 1, 1, 1, 1, 1, 0];
+  const softplus = (x: number) => Math.log1p(Math.exp(x));
+  const s = (x: number) => 1 / (1 + Math.exp(-x));
+
+  test('loss sums and counts, and G_Y = s_t·mask·∂ℓ/∂y, against hand-worked values', async () => {
+    const k = await WasmKernels.create(1);
+    const region = (values: number[]) => {
+      const at = k.alloc(values.length);
+      k.f32(at, values.length).set(values);
+      return at;
+    };
+    const [y, t, m, scales] = [region(Y), region(targets), region(mask), region([1, 2, 3, 4, 5, 6])];
+    const codeAt = k.alloc(T);
+    k.i32(codeAt, T).set(codes);
+    const out = k.alloc(4 * T);
+    const gradY = k.alloc(rows * T);
+    k.losses.lossSums(y, t, m, rows, T, codeAt, out);
+    const sums = Array.from(k.f64(out, 2 * T));
+    // (1−0)² + (0.5−1.5)²; 0 + (0−1)²; (0.5−1)² + (2−0)²; row 0 masked, (4−3)²; BCE of (3, 0) and (−1, 1); (2−1)², row 1 masked
+    const expected = [2, 1, 4.25, 1, 3 + softplus(-3) + 1 + softplus(-1), 1, /**/ 2, 2, 2, 1, 2, 1];
+    sums.forEach((v, i) => expect(v, `sum/count ${i}`).toBeCloseTo(expected[i]!, 6));
+    k.losses.lossGradient(y, t, m, rows, T, codeAt, scales, gradY);
+    const g = Array.from(k.f32(gradY, rows * T));
+    const expectedG = [2, 0, -3, 0, 5 * s(3), 12, /**/ -2, -4, 12, 8, 5 * (s(-1) - 1), 0];
+    g.forEach((v, i) => expect(v, `G_Y ${i}`).toBeCloseTo(expectedG[i]!, 6));
+    k.destroy();
+  });
+
+  test('dW-style products read a batch of rows straight from the column panels', async () => {
+    const k = await WasmKernels.create(1);
+    const random = new Random(7);
+    const [dataRows, d, H, start, batch] = [37, 13, 7, 5, 20];
+    const X = uniformArray(random, dataRows * d);
+    const G = uniformArray(random, batch * H); // G_Z, batch×H
+    const x = k.alloc(X.length);
+    k.f32(x, X.length).set(X);
+    const panels = k.columnPanels(x, dataRows, d);
+    const g = k.alloc(G.length);
+    k.f32(g, G.length).set(G);
+    const out = k.alloc(H * d);
+    const sums = k.alloc(H);
+    await k.product(g, panels + 32 * start, out, { M: H, N: d, K: batch, transposeA: true, bPanelPitch: 32 * dataRows }, 'none', 0, sums);
+    const dW = k.f32(out, H * d);
+    for (let h = 0; h < H; h++) {
+      let db = 0;
+      for (let n = 0; n < batch; n++) db += G[n * H + h]!;
+      expect(k.f32(sums, H)[h]!).toBeCloseTo(db, 4);
+      for (let j = 0; j < d; j++) {
+        let v = 0;
+        for (let n = 0; n < batch; n++) v += G[n * H + h]! * X[(start + n) * d + j]!;
+        expect(dW[h * d + j]!, `dW[${h}][${j}]`).toBeCloseTo(v, 4);
+      }
+    }
+    k.destroy();
+  });
 });
 
 describe('on several threads (worker_threads through sigmtl/node)', () => {
