@@ -145,7 +145,12 @@ function runOne(c: Contestant, size: Size): { rate: number; info: Record<string,
   const { file, args, env } = c.command(size);
   const run = spawnSync(file, args, { encoding: 'utf8', env, timeout: 600_000, cwd: root });
   if (run.status !== 0) throw new Error(`${c.name} failed (exit ${run.status}): ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  const info = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { stepsPerSecond: number[] } & Record<string, unknown>;
+  const info = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { stepsPerSecond: number[]; description?: string; threads?: number } & Record<string, unknown>;
+  // A row must be what its name says: the engine reports the threads it actually runs on.
+  if (c.family === 'sigmtl' && c.name.includes('engine') && !String(info.description).includes(`${c.threads} thread`)) {
+    throw new Error(`${c.name}: the contestant ran as "${info.description}"`);
+  }
+  if (c.family === 'pytorch' && info.threads !== c.threads) throw new Error(`${c.name}: PyTorch ran on ${info.threads} threads`);
   const rates = [...info.stepsPerSecond].sort((a, b) => a - b);
   return { rate: rates[Math.floor(rates.length / 2)]!, info };
 }

@@ -112,20 +112,44 @@ describe("the module's task losses and the data set's column panels", () => {
     k.destroy();
   });
 
+  test('X·Wᵀ + b, σ reads a batch of rows straight from the column panels (as training does)', async () => {
+    const k = await WasmKernels.create(1);
+    const random = new Random(8);
+    const [dataRows, d, H, start, batch] = [41, 13, 9, 3, 23];
+    const X = uniformArray(random, dataRows * d);
+    const W = uniformArray(random, H * d);
+    const b = uniformArray(random, H);
+    const panels = k.columnPanelsOf(X, dataRows, d);
+    const region = (values: Float32Array) => {
+      const at = k.alloc(values.length);
+      k.f32(at, values.length).set(values);
+      return at;
+    };
+    const [w, bias, out] = [region(W), region(b), k.alloc(batch * H)];
+    await k.product(panels + 32 * start, w, out, { M: batch, N: H, K: d, transposeB: true, aPanelPitch: WasmKernels.panelPitch(dataRows) }, 'biasSigmoid', bias);
+    const S = k.f32(out, batch * H);
+    for (let n = 0; n < batch; n++) {
+      for (let h = 0; h < H; h++) {
+        let z = b[h]!;
+        for (let j = 0; j < d; j++) z += X[(start + n) * d + j]! * W[h * d + j]!;
+        expect(S[n * H + h]!, `S[${n}][${h}]`).toBeCloseTo(sigmoid(z), 5);
+      }
+    }
+    k.destroy();
+  });
+
   test('dW-style products read a batch of rows straight from the column panels', async () => {
     const k = await WasmKernels.create(1);
     const random = new Random(7);
     const [dataRows, d, H, start, batch] = [37, 13, 7, 5, 20];
     const X = uniformArray(random, dataRows * d);
     const G = uniformArray(random, batch * H); // G_Z, batch×H
-    const x = k.alloc(X.length);
-    k.f32(x, X.length).set(X);
-    const panels = k.columnPanels(x, dataRows, d);
+    const panels = k.columnPanelsOf(X, dataRows, d);
     const g = k.alloc(G.length);
     k.f32(g, G.length).set(G);
     const out = k.alloc(H * d);
     const sums = k.alloc(H);
-    await k.product(g, panels + 32 * start, out, { M: H, N: d, K: batch, transposeA: true, bPanelPitch: 32 * dataRows }, 'none', 0, sums);
+    await k.product(g, panels + 32 * start, out, { M: H, N: d, K: batch, transposeA: true, bPanelPitch: WasmKernels.panelPitch(dataRows) }, 'none', 0, sums);
     const dW = k.f32(out, H * d);
     for (let h = 0; h < H; h++) {
       let db = 0;

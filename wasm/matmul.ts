@@ -26,10 +26,16 @@ const EPILOGUE_SIGMOID_GRAD: i32 = 3;
 
 /** transposeB = B_PANELS: B is already in column panels (packColumnPanels), `bPitch` bytes apart. */
 const B_PANELS: i32 = 2;
+/**
+ * transposeA = A_PANELS: op(A) (M×K) is already in column panels of 8 (packColumnPanels), `aPitch`
+ * bytes apart: its rows are adjacent 32-byte pieces of each panel, so 4 rows × 8 k are 128
+ * contiguous bytes. The data set is kept this way once, and both X·Wᵀ and G_Zᵀ·X read it.
+ */
+const A_PANELS: i32 = 2;
 
 /** Bytes of scratch that op(A) (M×K) needs: its packed panels when A is stored transposed. */
 export function packedBytesA(M: i32, K: i32, transposeA: i32): i32 {
-  return transposeA != 0 ? ((M + 3) >> 2) * K * 16 : 0;
+  return transposeA == 1 ? ((M + 3) >> 2) * K * 16 : 0;
 }
 
 /** Bytes of scratch that op(B) (K×N) needs: every panel when transposed, else the partial last one. */
@@ -149,13 +155,16 @@ export function sigmoid(x: f32): f32 {
 }
 
 // One 4×8 block of C at (m0, n0): op(A)'s rows r at a_r + k·strideA, op(B)'s 8 columns at
-// pb + k·strideB (bytes).
+// pb + k·strideB (bytes); every `chunk` k steps op(A)'s pointers also jump by jumpA (the next
+// column panel of a matrix in panels; chunk = K otherwise).
 @inline function block(
   a0: usize,
   a1: usize,
   a2: usize,
   a3: usize,
   strideA: usize,
+  chunk: i32,
+  jumpA: usize,
   pb: usize,
   strideB: usize,
   K: i32,
@@ -172,26 +181,33 @@ export function sigmoid(x: f32): f32 {
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let k = 0; k < K; k++) {
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
-    const x0 = v128.load32_splat(a0);
-    const x1 = v128.load32_splat(a1);
-    const x2 = v128.load32_splat(a2);
-    const x3 = v128.load32_splat(a3);
-    c00 = f32x4.add(c00, f32x4.mul(x0, b0));
-    c01 = f32x4.add(c01, f32x4.mul(x0, b1));
-    c10 = f32x4.add(c10, f32x4.mul(x1, b0));
-    c11 = f32x4.add(c11, f32x4.mul(x1, b1));
-    c20 = f32x4.add(c20, f32x4.mul(x2, b0));
-    c21 = f32x4.add(c21, f32x4.mul(x2, b1));
-    c30 = f32x4.add(c30, f32x4.mul(x3, b0));
-    c31 = f32x4.add(c31, f32x4.mul(x3, b1));
-    a0 += strideA;
-    a1 += strideA;
-    a2 += strideA;
-    a3 += strideA;
-    pb += strideB;
+  for (let k0 = 0; k0 < K; k0 += chunk) {
+    const steps = min(chunk, K - k0);
+    for (let k = 0; k < steps; k++) {
+      const b0 = v128.load(pb);
+      const b1 = v128.load(pb, 16);
+      const x0 = v128.load32_splat(a0);
+      const x1 = v128.load32_splat(a1);
+      const x2 = v128.load32_splat(a2);
+      const x3 = v128.load32_splat(a3);
+      c00 = f32x4.add(c00, f32x4.mul(x0, b0));
+      c01 = f32x4.add(c01, f32x4.mul(x0, b1));
+      c10 = f32x4.add(c10, f32x4.mul(x1, b0));
+      c11 = f32x4.add(c11, f32x4.mul(x1, b1));
+      c20 = f32x4.add(c20, f32x4.mul(x2, b0));
+      c21 = f32x4.add(c21, f32x4.mul(x2, b1));
+      c30 = f32x4.add(c30, f32x4.mul(x3, b0));
+      c31 = f32x4.add(c31, f32x4.mul(x3, b1));
+      a0 += strideA;
+      a1 += strideA;
+      a2 += strideA;
+      a3 += strideA;
+      pb += strideB;
+    }
+    a0 += jumpA;
+    a1 += jumpA;
+    a2 += jumpA;
+    a3 += jumpA;
   }
   if (m0 + 4 <= M && n0 + 8 <= N) {
     const row = c + (<usize>(m0 * N + n0) << 2);
@@ -233,9 +249,9 @@ export function sigmoid(x: f32): f32 {
  * row sums.
  */
 export function pack(a: usize, b: usize, M: i32, N: i32, K: i32, transposeA: i32, transposeB: i32, rowSums: usize, scratch: usize): void {
-  if (transposeA != 0) {
+  if (transposeA == 1) {
     packTransposedA(a, M, K, scratch, rowSums);
-  } else if (rowSums != 0) {
+  } else if (rowSums != 0 && transposeA == 0) {
     rowSumsDirect(a, M, K, rowSums);
   }
   const packedB = scratch + <usize>packedBytesA(M, K, transposeA);
@@ -273,11 +289,12 @@ export function compute(
   rowEnd: i32,
   thread: i32,
   bPitch: i32,
+  aPitch: i32,
 ): void {
   const packedB = scratch + <usize>packedBytesA(M, K, transposeA);
   const tile = packedB + <usize>packedBytesB(K, N, transposeB) + (<usize>thread << 7);
   const lastPanel = (N + 7) >> 3;
-  const rowsOuter = transposeA == 0;
+  const rowsOuter = transposeA != 1;
   const outerEnd = rowsOuter ? rowEnd : end;
   const innerEnd = rowsOuter ? end : rowEnd;
   for (let outer = rowsOuter ? rowFirst : first; outer < outerEnd; outer++) {
@@ -302,7 +319,17 @@ export function compute(
       // op(A)'s rows 4p..4p+3: packed, or in place (rows past M repeat the last; never stored).
       const m0 = p * 4;
       let a0: usize, a1: usize, a2: usize, a3: usize, strideA: usize;
-      if (transposeA != 0) {
+      let chunk = K;
+      let jumpA: usize = 0;
+      if (transposeA == A_PANELS) {
+        a0 = a + (<usize>m0 << 5);
+        a1 = a + (<usize>min(m0 + 1, M - 1) << 5);
+        a2 = a + (<usize>min(m0 + 2, M - 1) << 5);
+        a3 = a + (<usize>min(m0 + 3, M - 1) << 5);
+        strideA = 4;
+        chunk = 8;
+        jumpA = <usize>aPitch - 32;
+      } else if (transposeA != 0) {
         a0 = scratch + (<usize>(p * K) << 4);
         a1 = a0 + 4;
         a2 = a0 + 8;
@@ -316,7 +343,7 @@ export function compute(
         a3 = a + <usize>min(m0 + 3, M - 1) * rowBytes;
         strideA = 4;
       }
-      block(a0, a1, a2, a3, strideA, pb, strideB, K, c, m0, q * 8, M, N, epilogue, aux, tile);
+      block(a0, a1, a2, a3, strideA, chunk, jumpA, pb, strideB, K, c, m0, q * 8, M, N, epilogue, aux, tile);
     }
   }
 }
@@ -336,28 +363,30 @@ export function matmul(
   rowSums: usize,
   scratch: usize,
   bPitch: i32,
+  aPitch: i32,
 ): void {
   pack(a, b, M, N, K, transposeA, transposeB, rowSums, scratch);
-  compute(a, b, c, M, N, K, transposeA, transposeB, epilogue, aux, scratch, 0, (N + 7) >> 3, 0, (M + 3) >> 2, 0, bPitch);
+  compute(a, b, c, M, N, K, transposeA, transposeB, epilogue, aux, scratch, 0, (N + 7) >> 3, 0, (M + 3) >> 2, 0, bPitch, aPitch);
 }
 
 /**
  * A row-major rows×cols matrix → column panels of 8, each [row][8] (zero-padded past cols), panel
- * q at out + q·rows·32: the layout in which a range of rows is contiguous in every panel, so a
- * batch of the data set is op(B) of dW = G_Zᵀ·X as it lies (transposeB = B_PANELS).
+ * q at out + q·pitch (pitch ≥ rows·32 bytes): the layout in which any range of rows is contiguous
+ * in every panel, so a batch of the data set is op(A) of X·Wᵀ (A_PANELS) and op(B) of G_Zᵀ·X
+ * (B_PANELS) as it lies.
  */
-export function packColumnPanels(src: usize, rows: i32, cols: i32, out: usize): void {
+export function packColumnPanels(src: usize, rows: i32, cols: i32, out: usize, pitch: i32): void {
   const panels = (cols + 7) >> 3;
   const full = cols >> 3;
   for (let n = 0; n < rows; n++) {
     const row = src + (<usize>(n * cols) << 2);
     for (let q = 0; q < full; q++) {
-      const to = out + (<usize>(q * rows + n) << 5);
+      const to = out + <usize>q * <usize>pitch + (<usize>n << 5);
       v128.store(to, v128.load(row + (<usize>(q * 8) << 2)));
       v128.store(to, v128.load(row + (<usize>(q * 8) << 2), 16), 16);
     }
     for (let q = full; q < panels; q++) {
-      const to = out + (<usize>(q * rows + n) << 5);
+      const to = out + <usize>q * <usize>pitch + (<usize>n << 5);
       for (let j = 0; j < 8; j++) {
         const col = q * 8 + j;
         store<f32>(to + (<usize>j << 2), col < cols ? load<f32>(row + (<usize>col << 2)) : 0);

@@ -47,8 +47,7 @@ export class WasmBackend extends HostBackend {
   private readonly regions: Regions;
   /** The first byte after the fixed regions: a new data set is placed from here. */
   private readonly fixedTop: number;
-  /** The data set in the module's memory: X row-major and in column panels (for dW), targets, mask. */
-  private dataX = 0;
+  /** The data set in the module's memory: X in column panels (read by X·Wᵀ and G_Zᵀ·X alike), targets, mask. */
   private dataPanels = 0;
   private dataTargets = 0;
   private dataMask = 0;
@@ -100,18 +99,16 @@ export class WasmBackend extends HostBackend {
     this.kernels.release(this.fixedTop);
     const k = this.kernels;
     this.dataRows = data.rows;
-    this.dataX = k.alloc(data.X.length);
-    k.f32(this.dataX, data.X.length).set(data.X);
-    this.dataPanels = k.columnPanels(this.dataX, data.rows, this.config.shape.features);
+    this.dataPanels = k.columnPanelsOf(data.X, data.rows, this.config.shape.features);
     this.dataTargets = k.alloc(data.Y.length);
     k.f32(this.dataTargets, data.Y.length).set(data.Y);
     this.dataMask = k.alloc(data.mask.length);
     k.f32(this.dataMask, data.mask.length).set(data.mask);
   }
 
-  /** dW-style products read the data set's rows [start, …) from its column panels. */
+  /** The products read the data set's rows [start, …) from its column panels. */
   private panelsFrom(start: number): { pointer: number; pitch: number } {
-    return { pointer: this.dataPanels + 32 * start, pitch: 32 * this.dataRows };
+    return { pointer: this.dataPanels + 32 * start, pitch: WasmKernels.panelPitch(this.dataRows) };
   }
 
 
@@ -164,14 +161,13 @@ export class WasmBackend extends HostBackend {
   /** Forward, loss and backward for rows [start, start + rows) of the data set. */
   protected async batchGradients(set: Dataset, start: number, rows: number): Promise<ReferenceGradients> {
     const { features: d, hidden: H, tasks: T } = this.config.shape;
-    const X = this.dataX;
     const k = this.kernels;
     const r = this.regions;
     const kind = this.config.weighting ?? 'equal';
-    const x = X + 4 * start * d;
+    const panels = this.panelsFrom(start);
     this.uploadParameters();
     this.lap('parameters to f32');
-    await this.kernels.product(x, r.W, r.S, { M: rows, N: H, K: d, transposeB: true }, 'biasSigmoid', r.b);
+    await k.product(panels.pointer, r.W, r.S, { M: rows, N: H, K: d, transposeB: true, aPanelPitch: panels.pitch }, 'biasSigmoid', r.b);
     this.lap('S = σ(X·Wᵀ + b)');
     await this.kernels.product(r.S, r.A, r.Y, { M: rows, N: T, K: H, transposeB: true }, 'bias', r.c);
     this.lap('Y = S·Aᵀ + c');
@@ -209,7 +205,6 @@ export class WasmBackend extends HostBackend {
     // G_Z = (G_Y·A) ⊙ S(1−S); dW = G_Zᵀ·X, db = Σ_n G_Z
     await k.product(r.gradY, r.A, r.gradZ, { M: rows, N: H, K: T }, 'sigmoidGrad', r.S);
     this.lap('G_Z = (G_Y·A) ⊙ S(1−S)');
-    const panels = this.panelsFrom(start);
     await k.product(r.gradZ, panels.pointer, r.dW, { M: H, N: d, K: rows, transposeA: true, bPanelPitch: panels.pitch }, 'none', 0, r.db);
     grads.set(k.f32(r.dW, H * d), this.layout.W.offset);
     grads.set(k.f32(r.db, H), this.layout.b.offset);

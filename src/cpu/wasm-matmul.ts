@@ -8,12 +8,12 @@ import { MATMUL_WASM_BASE64, MATMUL_WASM_SHARED_BASE64 } from './wasm-matmul-byt
 interface Exports {
   memory?: WebAssembly.Memory;
   scratchBytes(M: number, N: number, K: number, tA: number, tB: number, threads: number): number;
-  matmul(a: number, b: number, c: number, M: number, N: number, K: number, tA: number, tB: number, epilogue: number, aux: number, rowSums: number, scratch: number, bPitch: number): void;
-  packColumnPanels(src: number, rows: number, cols: number, out: number): void;
+  matmul(a: number, b: number, c: number, M: number, N: number, K: number, tA: number, tB: number, epilogue: number, aux: number, rowSums: number, scratch: number, bPitch: number, aPitch: number): void;
+  packColumnPanels(src: number, rows: number, cols: number, out: number, pitch: number): void;
   lossSums(y: number, targets: number, mask: number, rows: number, T: number, codes: number, out: number): void;
   lossGradient(y: number, targets: number, mask: number, rows: number, T: number, codes: number, scales: number, gradY: number): void;
   pack(a: number, b: number, M: number, N: number, K: number, tA: number, tB: number, rowSums: number, scratch: number): void;
-  compute(a: number, b: number, c: number, M: number, N: number, K: number, tA: number, tB: number, epilogue: number, aux: number, scratch: number, first: number, end: number, rowFirst: number, rowEnd: number, thread: number, bPitch: number): void;
+  compute(a: number, b: number, c: number, M: number, N: number, K: number, tA: number, tB: number, epilogue: number, aux: number, scratch: number, first: number, end: number, rowFirst: number, rowEnd: number, thread: number, bPitch: number, aPitch: number): void;
 }
 
 /**
@@ -51,15 +51,21 @@ export interface WasmMatmulShape {
   transposeB?: boolean;
 }
 
-/** A shape for WasmKernels, whose op(B) may also be a pre-packed matrix (packColumnPanels). */
+/** A shape for WasmKernels, whose operands may also be matrices kept in column panels (packColumnPanels). */
 export interface WasmKernelShape extends WasmMatmulShape {
-  /** op(B) is already in column panels of 8, this many bytes apart (transposeB is then ignored). */
+  /** op(A) (M×K) is in column panels of 8, this many bytes apart (transposeA is then ignored; no row sums). */
+  aPanelPitch?: number;
+  /** op(B) (K×N) is in column panels of 8, this many bytes apart (transposeB is then ignored). */
   bPanelPitch?: number;
 }
 
-/** transposeB's code in wasm/matmul.ts for a pre-packed op(B). */
+/** The transpose codes of wasm/matmul.ts for an operand in column panels. */
+const A_PANELS = 2;
 const B_PANELS = 2;
-const transposeCodes = (shape: WasmKernelShape): [number, number] => [shape.transposeA ? 1 : 0, shape.bPanelPitch !== undefined ? B_PANELS : shape.transposeB ? 1 : 0];
+const transposeCodes = (shape: WasmKernelShape): [number, number] => [
+  shape.aPanelPitch !== undefined ? A_PANELS : shape.transposeA ? 1 : 0,
+  shape.bPanelPitch !== undefined ? B_PANELS : shape.transposeB ? 1 : 0,
+];
 
 export interface WasmMatmulOptions {
   epilogue?: EpilogueName;
@@ -120,12 +126,16 @@ export class WasmKernels {
   /** `threads` (default: defaultWasmThreads()) above 1 needs a thread pool factory (sigmtl/node). */
   static async create(threads = defaultWasmThreads()): Promise<WasmKernels> {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
-    if (threads > 1 && threadPools && typeof SharedArrayBuffer !== 'undefined') {
+    if (threads > 1 && !(threadPools && typeof SharedArrayBuffer !== 'undefined')) {
+      // Never a silent single thread when more were asked for (a benchmark would mislabel it).
+      throw new RangeError(`threads: ${threads} needs worker threads: in Node import 'sigmtl/node' first (it registers them); in a browser the CPU engine runs on one thread`);
+    }
+    if (threads > 1) {
       compiled.shared ??= WebAssembly.compile(moduleBytes(MATMUL_WASM_SHARED_BASE64));
       const module = await compiled.shared;
       const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
       const instance = await WebAssembly.instantiate(module, { env: { memory } });
-      return new WasmKernels(instance.exports as unknown as Exports, memory, threadPools.create(module, memory, threads - 1));
+      return new WasmKernels(instance.exports as unknown as Exports, memory, threadPools!.create(module, memory, threads - 1));
     }
     compiled.plain ??= WebAssembly.compile(moduleBytes());
     const instance = await WebAssembly.instantiate(await compiled.plain, {});
@@ -175,13 +185,28 @@ export class WasmKernels {
   /** C = epilogue(op(A)·op(B)) on regions, on this thread; aux and rowSums are pointers (0: none). */
   matmul(a: number, b: number, c: number, shape: WasmKernelShape, epilogue: EpilogueName = 'none', aux = 0, rowSums = 0): void {
     const scratch = this.scratchFor(shape);
-    this.wasm.matmul(a, b, c, shape.M, shape.N, shape.K, ...transposeCodes(shape), Epilogue[epilogue], aux, rowSums, scratch, shape.bPanelPitch ?? 0);
+    this.wasm.matmul(a, b, c, shape.M, shape.N, shape.K, ...transposeCodes(shape), Epilogue[epilogue], aux, rowSums, scratch, shape.bPanelPitch ?? 0, shape.aPanelPitch ?? 0);
   }
 
-  /** A row-major rows×cols region → column panels of 8 (a region of rows·⌈cols/8⌉·8 floats); its pointer. */
-  columnPanels(src: number, rows: number, cols: number): number {
-    const out = this.alloc(rows * Math.ceil(cols / 8) * 8);
-    this.wasm.packColumnPanels(src, rows, cols, out);
+  /**
+   * Bytes between two column panels of a rows-row matrix: rows·32, plus one cache line where that
+   * is a multiple of 4 KiB — panels a power of two apart would fall into the same cache sets, and
+   * X·Wᵀ reads 4 rows of every panel in turn.
+   */
+  static panelPitch(rows: number): number {
+    const bytes = 32 * rows;
+    return bytes % 4096 === 0 ? bytes + 64 : bytes;
+  }
+
+  /** A host matrix (rows×cols, row-major) into column panels of 8, panelPitch(rows) bytes apart; its pointer. */
+  columnPanelsOf(values: Float32Array, rows: number, cols: number): number {
+    const pitch = WasmKernels.panelPitch(rows);
+    const out = this.alloc((Math.ceil(cols / 8) * pitch) / 4);
+    const mark = this.mark;
+    const staged = this.alloc(values.length);
+    this.f32(staged, values.length).set(values);
+    this.wasm.packColumnPanels(staged, rows, cols, out, pitch);
+    this.release(mark);
     return out;
   }
 
@@ -214,6 +239,7 @@ export class WasmKernels {
     const scratch = this.scratchFor(shape);
     const [tA, tB] = transposeCodes(shape);
     const pitch = shape.bPanelPitch ?? 0;
+    const aPitch = shape.aPanelPitch ?? 0;
     this.wasm.pack(a, b, M, N, K, tA, tB, rowSums, scratch);
     const threads = Math.min(this.threads, panels);
     const share = (t: number): [number, number, number, number] => {
@@ -221,8 +247,8 @@ export class WasmKernels {
       return byColumns ? [first, end, 0, rows] : [0, columns, first, end];
     };
     const code = Epilogue[epilogue];
-    const others = Array.from({ length: threads - 1 }, (_, i) => this.pool!.compute(i, [a, b, c, M, N, K, tA, tB, code, aux, scratch, ...share(i + 1), i + 1, pitch]));
-    this.wasm.compute(a, b, c, M, N, K, tA, tB, code, aux, scratch, ...share(0), 0, pitch);
+    const others = Array.from({ length: threads - 1 }, (_, i) => this.pool!.compute(i, [a, b, c, M, N, K, tA, tB, code, aux, scratch, ...share(i + 1), i + 1, pitch, aPitch]));
+    this.wasm.compute(a, b, c, M, N, K, tA, tB, code, aux, scratch, ...share(0), 0, pitch, aPitch);
     await Promise.all(others);
   }
 
