@@ -40,8 +40,12 @@ export function defaultWasmThreads(): number {
   return threadPools && typeof SharedArrayBuffer !== 'undefined' ? threadPools.threads : 1;
 }
 
-/** Products smaller than this (multiply–adds) stay on one thread: handing work to a worker costs tens of µs. */
-const PARALLEL_MIN_WORK = 1 << 20;
+/**
+ * Products smaller than this (multiply–adds: ~0.1 ms of work) stay on one thread: handing work to
+ * a worker and back costs tens of µs (measured: the step's 1M-multiply–add products were slower
+ * on two threads than on one).
+ */
+const PARALLEL_MIN_WORK = 1 << 22;
 
 export interface WasmMatmulShape {
   M: number;
