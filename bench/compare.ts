@@ -234,6 +234,9 @@ function markdownReport(report: Report): string {
   const out: string[] = [];
   out.push(`Training steps/s, full-batch Adam (MSE, float32), ${report.date.slice(0, 10)} on ${report.machine.cpu} (${report.machine.cores} cores), Node ${report.machine.node}`);
   if (report.machine.torch) out.push(`PyTorch ${report.machine.torch}, BLAS: ${(report.machine.blas ?? []).filter((p) => /libopenblas|libblas/.test(p)).join(', ') || 'unknown'}`);
+  if (report.machine.blas && !report.machine.blas.some((p) => /openblas|mkl/i.test(p))) {
+    out.push('WARNING: PyTorch ran on the reference BLAS (plain loops, 5–10× slower than OpenBLAS): not a fair peer. On Debian: apt-get install libopenblas0-pthread');
+  }
   out.push(`Each contestant alone in a fresh process, ${report.rounds} rounds interleaved; per round the median of 3 timed runs after a warm-up.`, '');
   for (const r of report.results) {
     out.push(`d=${r.size.d} T=${r.size.T} N=${r.size.N} (${r.size.steps} steps a run)`, '', '| contestant | steps/s (median) | min–max | load (1 min) |', '|---|---|---|---|');
