@@ -1,6 +1,6 @@
 // The demo page: settings (deep-linkable in the URL), training, verification, GPU vs CPU — built
 // only on the public `sigmtl` API.
-import { browserHasWebGpu, check, csvColumns, describeDevice, requestBrowserDevice, type OptimizerKind, type WeightingKind } from 'sigmtl';
+import { browserHasWebGpu, check, csvColumns, DEFAULT_OPTIMIZER, describeDevice, LOSS_KINDS, OPTIMIZER_KINDS, requestBrowserDevice, type OptimizerKind, type WeightingKind } from 'sigmtl';
 import { LineChart } from './charts.js';
 import { CONTESTANTS, runComparison } from './compare.js';
 import { loadData, type CsvFile } from './data.js';
@@ -24,6 +24,11 @@ const SETTINGS = ['dataset', 'hidden', 'loss', 'weighting', 'optimizer', 'lr', '
 
 /** URL values the form could not take (a number field given "abc", a choice that is not offered). */
 let urlErrors: string[] = [];
+
+// The loss choices come from the loss table (after 'auto', which the page offers first).
+for (const kind of LOSS_KINDS) field<HTMLSelectElement>('loss').append(new Option(kind));
+// The optimizers too, Adam (the default) first.
+for (const kind of [DEFAULT_OPTIMIZER.kind, ...OPTIMIZER_KINDS.filter((k) => k !== DEFAULT_OPTIMIZER.kind)]) field<HTMLSelectElement>('optimizer').append(new Option(kind));
 
 function applyUrlSettings(params: URLSearchParams): void {
   urlErrors = [];

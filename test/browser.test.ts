@@ -148,7 +148,7 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page in headless Chromium', () => {
 
   test.each([
     ['batch=0', 'batchSize must be an integer ≥ 1, got 0'],
-    ['optimizer=rmsprop', 'URL setting optimizer="rmsprop" is not valid (one of adam, momentum, sgd)'],
+    ['optimizer=rmsprop', 'URL setting optimizer="rmsprop" is not valid (one of adam, sgd, momentum)'],
     ['lr=abc', 'URL setting lr="abc" is not valid (a number)'],
     ['epochs=-5', 'epochs must be an integer ≥ 1, got -5'],
   ])('a bad URL value (%s) shows an error at once and never hangs', async (query, message) => {

@@ -1,7 +1,7 @@
 // The options of `sigmtl train` → a TrainJob: which data to load, the library's TrainOptions
 // (checked again, by the library, before any work), and where files go. Syntax errors here are
 // UsageErrors naming the flag; everything else is train()'s own validation.
-import { DataError, DEFAULT_MEMORY_BUDGET, readCsvText, readFileBytes, WEIGHTING_KINDS, type LoadDatasetOptions, type LossChoice, type TrainOptions } from 'sigmtl/node';
+import { DataError, DEFAULT_MEMORY_BUDGET, LOSS_KINDS, OPTIMIZER_KINDS, readCsvText, readFileBytes, WEIGHTING_KINDS, type LoadDatasetOptions, type LossChoice, type TrainOptions } from 'sigmtl/node';
 import { byteSize, choice, flag, list, number, text, UsageError, type OptionSpec, type Parsed } from './args.js';
 
 export const trainHelp = `sigmtl train — train a multi-task model y = A·σ(W·x + b) + c
@@ -147,7 +147,8 @@ export async function trainJobFromArgs(p: Parsed): Promise<TrainJob> {
   if (!data) throw new UsageError('--data is required (yeast, enb2012, sarcos-arm, synthetic, or a CSV file)');
   const seed = number(p, 'seed', 1, { integer: true, min: 0 });
   const losses = list(p, 'loss') ?? ['auto'];
-  for (const l of losses) if (!['auto', 'mse', 'bce'].includes(l)) throw new UsageError(`--loss: "${l}" is not auto, mse or bce`);
+  const known = ['auto', ...LOSS_KINDS];
+  for (const l of losses) if (!known.includes(l)) throw new UsageError(`--loss: "${l}" is not ${known.slice(0, -1).join(', ')} or ${known.at(-1)}`);
   const weights = list(p, 'task-weights')?.map(Number);
   if (weights?.some((w) => !Number.isFinite(w) || w < 0)) throw new UsageError(`--task-weights must be non-negative numbers, got "${text(p, 'task-weights')}"`);
   const aInit = text(p, 'A-init');
@@ -161,7 +162,7 @@ export async function trainJobFromArgs(p: Parsed): Promise<TrainJob> {
     epochs: number(p, 'epochs', 200, { integer: true, min: 1 }),
     batchSize: number(p, 'batch-size', 64, { integer: true, min: 1 }),
     optimizer: {
-      kind: choice(p, 'optimizer', ['sgd', 'momentum', 'adam'] as const, 'adam'),
+      kind: choice(p, 'optimizer', OPTIMIZER_KINDS, 'adam'),
       learningRate: number(p, 'lr', 0.01, { above: 0 }),
       momentum: number(p, 'momentum', 0.9, { min: 0, below: 1 }),
       weightDecay: number(p, 'weight-decay', 0, { min: 0 }),

@@ -24,6 +24,10 @@ export interface LossEntry {
   gradient(y: number, target: number): number;
   /** Raw output → what predict() returns: a value (regression) or a probability. */
   link(y: number): number;
+  /** The link by name, for the exports (ONNX, PyTorch) that write it as an operator. */
+  readonly linkName: 'identity' | 'sigmoid';
+  /** ℓ elementwise as a PyTorch expression of the tensors `o` (raw outputs) and `target` (the PyTorch export). */
+  readonly torch: string;
   /** Regression targets are standardised for training (and the scaling undone at prediction). */
   readonly standardizeTargets: boolean;
   readonly metrics: 'regression' | 'binary';
@@ -31,6 +35,8 @@ export interface LossEntry {
   readonly uncertaintyScale: number;
   /** Whether an observed target value is valid for this loss. */
   accepts(target: number): boolean;
+  /** What `accepts` takes, for error messages ("is not 0 or 1"). */
+  readonly acceptsText: string;
 }
 
 /** σ(x) without overflow: exp of a non-positive number only. */
@@ -47,10 +53,13 @@ export const LOSSES: { readonly [K in LossKind]: LossEntry } = {
     value: (y, target) => (y - target) ** 2,
     gradient: (y, target) => 2 * (y - target),
     link: (y) => y,
+    linkName: 'identity',
+    torch: '(o - target) ** 2',
     standardizeTargets: true,
     metrics: 'regression',
     uncertaintyScale: 0.5,
     accepts: Number.isFinite,
+    acceptsText: 'a finite number',
   },
   // Binary cross-entropy with logits: ℓ = max(y, 0) − y·ŷ + log(1 + e^(−|y|)), ∂ℓ/∂y = σ(y) − ŷ
   bce: {
@@ -59,10 +68,13 @@ export const LOSSES: { readonly [K in LossKind]: LossEntry } = {
     value: (y, target) => Math.max(y, 0) - y * target + Math.log1p(Math.exp(-Math.abs(y))),
     gradient: (y, target) => sigmoid(y) - target,
     link: sigmoid,
+    linkName: 'sigmoid',
+    torch: 'nn.functional.binary_cross_entropy_with_logits(o, target, reduction="none")',
     standardizeTargets: false,
     metrics: 'binary',
     uncertaintyScale: 1,
     accepts: (target) => target === 0 || target === 1,
+    acceptsText: '0 or 1',
   },
 };
 

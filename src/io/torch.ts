@@ -2,6 +2,7 @@
 // (W, b, A, c) and buffers (x_mean, x_std, y_mean, y_std), the same pre- and post-processing as
 // sigmtl predict, and a from_safetensors loader that reads sigmtl's model file with the format's
 // few lines (the `safetensors` package is used when installed). Nothing here needs sigmtl.
+import { LOSSES } from '../core/losses.js';
 import type { TrainedModel } from '../model/model.js';
 
 const py = (value: unknown) => JSON.stringify(value); // JSON lists and strings are Python literals here
@@ -21,6 +22,10 @@ from torch import nn
 FEATURES = ${py(model.featureNames)}
 TASKS = ${py(model.targetNames)}
 LOSSES = ${py(model.losses)}
+# Each loss kind's elementwise ℓ(o, target) on raw outputs (standardised targets), from sigmtl's loss table.
+LOSS_TERMS = {
+${[...new Set(model.losses)].map((kind) => `    ${py(kind)}: lambda o, target: ${LOSSES[kind].torch},`).join('\n')}
+}
 
 
 class SigmtlModel(nn.Module):
@@ -34,7 +39,7 @@ class SigmtlModel(nn.Module):
         self.register_buffer("x_std", torch.ones(features))
         self.register_buffer("y_mean", torch.zeros(tasks))
         self.register_buffer("y_std", torch.ones(tasks))
-        self.register_buffer("is_binary", torch.tensor([loss == "bce" for loss in LOSSES]))
+        self.register_buffer("is_sigmoid", torch.tensor([${model.losses.map((kind) => (LOSSES[kind].linkName === 'sigmoid' ? 'True' : 'False')).join(', ')}]))
 
     def outputs(self, x):
         """The raw outputs o (standardised regression targets, logits for binary tasks)."""
@@ -44,17 +49,15 @@ class SigmtlModel(nn.Module):
     def forward(self, x):
         """Raw features [rows, d] → predictions [rows, T], as sigmtl predict gives them."""
         values = self.outputs(x) * self.y_std + self.y_mean
-        return torch.where(self.is_binary, torch.sigmoid(values), values)
+        return torch.where(self.is_sigmoid, torch.sigmoid(values), values)
 
     def loss(self, x, y):
-        """sigmtl's training loss on raw targets y [rows, T] (NaN = missing): Σ_t mean of MSE or BCE."""
+        """sigmtl's training loss on raw targets y [rows, T] (NaN = missing): Σ_t the mean of task t's loss."""
         o = self.outputs(x)
         target = (y - self.y_mean) / self.y_std
         mask = ~torch.isnan(target)
         target = torch.where(mask, target, torch.zeros_like(target))
-        mse = (o - target) ** 2
-        bce = nn.functional.binary_cross_entropy_with_logits(o, target, reduction="none")
-        per_row = torch.where(self.is_binary, bce, mse) * mask
+        per_row = torch.stack([LOSS_TERMS[kind](o[:, t], target[:, t]) for t, kind in enumerate(LOSSES)], dim=1) * mask
         return (per_row.sum(0) / mask.sum(0).clamp(min=1)).sum()
 
     @classmethod

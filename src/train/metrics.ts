@@ -1,7 +1,7 @@
 // Per-task metrics on the original scale: MSE, RMSE, MAE, R² for regression tasks; accuracy,
 // F1 and ROC-AUC for binary tasks (threshold 0.5 on the probability); overall Hamming loss and
 // macro averages. Only observed targets (mask 1) count.
-import type { LossKind } from '../core/losses.js';
+import { lossEntry, type LossKind } from '../core/losses.js';
 
 export interface RegressionMetrics {
   kind: 'regression';
@@ -118,7 +118,7 @@ export function computeMetrics(
       pred.push(outputs[r * T + t]!);
       truth.push(targets[r * T + t]!);
     }
-    const m = losses[t] === 'bce' ? binary(pred, truth) : regression(pred, truth);
+    const m = lossEntry(losses[t]!).metrics === 'binary' ? binary(pred, truth) : regression(pred, truth);
     perTask.push(m);
     report.tasks[name] = m;
   });
@@ -129,7 +129,7 @@ export function computeMetrics(
     let seen = 0;
     for (let r = 0; r < rows; r++) {
       for (let t = 0; t < T; t++) {
-        if (losses[t] !== 'bce' || mask[r * T + t] === 0) continue;
+        if (lossEntry(losses[t]!).metrics !== 'binary' || mask[r * T + t] === 0) continue;
         seen++;
         if ((outputs[r * T + t]! >= 0.5 ? 1 : 0) !== (targets[r * T + t]! >= 0.5 ? 1 : 0)) wrong++;
       }

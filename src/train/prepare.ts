@@ -1,6 +1,6 @@
 // From tables to a training problem: per-task losses, standardisation fit on the training split
 // only, a seeded validation split, and f32 arrays ready for a backend.
-import type { LossKind } from '../core/losses.js';
+import { LOSSES, type LossKind } from '../core/losses.js';
 import type { Dataset } from '../core/backend.js';
 import { DataError } from '../data/csv.js';
 import { fitStandardizer, identityStandardizer, standardize, type Standardizer } from '../data/standardize.js';
@@ -43,7 +43,7 @@ export function detectLoss(table: TaskTable, t: number): LossKind {
   for (let r = 0; r < table.rows; r++) {
     if (table.mask[r * T + t] === 0) continue;
     const v = table.Y[r * T + t];
-    if (v !== 0 && v !== 1) return 'mse';
+    if (!LOSSES.bce.accepts(v!)) return 'mse';
   }
   return 'bce';
 }
@@ -54,13 +54,12 @@ export function resolveLosses(table: TaskTable, choice: PrepareOptions['loss']):
   if (choices.length !== T) throw new DataError(`${choices.length} loss choices for ${T} targets`);
   return choices.map((c, t) => {
     const loss = c === 'auto' ? detectLoss(table, t) : c;
-    if (loss === 'bce' && detectLoss(table, t) !== 'bce') {
-      const T = table.targetNames.length;
-      let r = 0;
-      while (table.mask[r * T + t] === 0 || table.Y[r * T + t] === 0 || table.Y[r * T + t] === 1) r++;
-      throw new DataError(
-        `${rowPlace(table, r)}, column "${table.targetNames[t]}": ${table.Y[r * T + t]} is not 0 or 1, so the task cannot use the BCE loss`,
-      );
+    const entry = LOSSES[loss];
+    const T = table.targetNames.length;
+    for (let r = 0; r < table.rows; r++) {
+      const v = table.Y[r * T + t]!;
+      if (table.mask[r * T + t] === 0 || entry.accepts(v)) continue;
+      throw new DataError(`${rowPlace(table, r)}, column "${table.targetNames[t]}": ${v} is not ${entry.acceptsText}, so the task cannot use the ${loss.toUpperCase()} loss`);
     }
     return loss;
   });
@@ -70,7 +69,7 @@ export function resolveLosses(table: TaskTable, choice: PrepareOptions['loss']):
 export function targetStandardizer(losses: readonly LossKind[], fit: Standardizer): Standardizer {
   const y = identityStandardizer(losses.length);
   losses.forEach((loss, t) => {
-    if (loss === 'mse') {
+    if (LOSSES[loss].standardizeTargets) {
       y.mean[t] = fit.mean[t]!;
       y.std[t] = fit.std[t]!;
     }

@@ -10,7 +10,7 @@ import { CpuBackend } from '../cpu/backend.js';
 import { teacherStudentData } from '../data/synthetic.js';
 import type { EpilogueName, MatmulVariant } from '../kernels/matmul.js';
 import type { TaskSpec } from '../core/losses.js';
-import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../core/optimizers.js';
+import { DEFAULT_OPTIMIZER, OPTIMIZER_KINDS, type OptimizerConfig } from '../core/optimizers.js';
 import type { BackendConfig, TrainingBackend } from '../core/backend.js';
 import { WasmBackend } from '../cpu/wasm-backend.js';
 import { createWasmMatmul, wasmSimdSupported } from '../cpu/wasm-matmul.js';
@@ -119,7 +119,7 @@ export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void
   add('loss L_t (MSE, BCE, masked)', `${lossRows}×3`, loss.perTask, lossRef.perTask, { atol: 1e-5, rtol: 1e-5 });
   add('loss G_Y', `${lossRows}×3`, loss.gradY, lossRef.gradY, CHECK_TOLERANCE.elementwise);
 
-  for (const kind of ['sgd', 'momentum', 'adam'] as const) {
+  for (const kind of OPTIMIZER_KINDS) {
     const config: OptimizerConfig = { ...DEFAULT_OPTIMIZER, kind, weightDecay: 0.01 };
     const n = 777;
     const params = Float64Array.from(uniformArray(random, n));

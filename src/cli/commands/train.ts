@@ -4,6 +4,7 @@
 import {
   isCheckpoint,
   loadDataset,
+  LOSS_KINDS,
   openCsvStream,
   openParquetStream,
   readCsv,
@@ -100,8 +101,10 @@ export async function train(argv: string[]): Promise<number> {
 /** The run's summary: metrics tables and one-line facts (stdout, or stderr under --json), and the JSON result. */
 function report(out: Output, name: string, modelPath: string, result: TrainResult, teacher?: MetricsReport): void {
   const { shape, losses } = result.model;
-  const bce = losses.filter((l) => l === 'bce').length;
-  const lossKinds = [losses.length - bce ? `${losses.length - bce} MSE` : '', bce ? `${bce} BCE` : ''].filter(Boolean).join(', ');
+  const lossKinds = LOSS_KINDS.map((kind) => [losses.filter((l) => l === kind).length, kind.toUpperCase()] as const)
+    .filter(([n]) => n > 0)
+    .map(([n, kind]) => `${n} ${kind}`)
+    .join(', ');
   out.info(`sigmtl: ${name}, ${result.trainingRows} training rows, d=${shape.features}, H=${shape.hidden}, T=${shape.tasks} (${lossKinds})`);
   out.info(`backend: ${result.backend} — ${result.adapter}`);
   out.info('');
