@@ -55,6 +55,13 @@ const MUTATIONS = [
     ],
   },
   {
+    name: 'Huber gradient not clipped at δ (squared error everywhere)',
+    edits: [
+      ['shaders/loss_fn.wgsl', 'case LOSS_HUBER: { return clamp(logit - truth, -HUBER_DELTA, HUBER_DELTA); }', 'case LOSS_HUBER: { return logit - truth; }'],
+      ['src/core/losses.ts', 'gradient: (y, target) => Math.max(-HUBER_DELTA, Math.min(HUBER_DELTA, y - target)),', 'gradient: (y, target) => y - target,'],
+    ],
+  },
+  {
     name: 'task weight ignored in the gradient',
     edits: [
       ['shaders/loss.wgsl', 'var factor = select(info.weight, info.weight * info.uncertaintyScale * exp(-s), uncertainty);', 'var factor = select(1.0, info.weight * info.uncertaintyScale * exp(-s), uncertainty);'],

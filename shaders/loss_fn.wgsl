@@ -12,6 +12,10 @@ fn lossValue(kind: u32, logit: f32, truth: f32) -> f32 {
       return r * r;
     }
     case LOSS_BCE: { return max(logit, 0.0) - logit * truth + log(1.0 + exp(-abs(logit))); }
+    case LOSS_HUBER: {
+      let e = abs(logit - truth);
+      return select(HUBER_DELTA * (e - 0.5 * HUBER_DELTA), 0.5 * e * e, e <= HUBER_DELTA);
+    }
     default: { return notALoss(kind); }
   }
 }
@@ -20,6 +24,7 @@ fn lossGradient(kind: u32, logit: f32, truth: f32) -> f32 {
   switch kind {
     case LOSS_MSE: { return 2.0 * (logit - truth); }
     case LOSS_BCE: { return stableSigmoid(logit) - truth; }
+    case LOSS_HUBER: { return clamp(logit - truth, -HUBER_DELTA, HUBER_DELTA); }
     default: { return notALoss(kind); }
   }
 }

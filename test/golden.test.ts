@@ -7,6 +7,7 @@ import type { BackendConfig, TrainingBackend } from '../src/core/backend.js';
 import { LOSS_KINDS, type LossKind } from '../src/core/losses.js';
 import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../src/core/optimizers.js';
 import { parameterLayout, PARAMETER_NAMES, type ParameterLayout } from '../src/core/shape.js';
+import { WasmBackend } from '../src/cpu/wasm-backend.js';
 import { CpuBackend } from '../src/cpu/backend.js';
 import { WebGpuBackend } from '../src/model/webgpu-backend.js';
 import { compareArrays, describeComparison, type Tolerance } from '../src/util/compare.js';
@@ -57,9 +58,11 @@ function flat(layout: ParameterLayout, p: Params): Float64Array {
 
 // f64 against f64: only summation order differs. f32 against f64: the GPU's rounding, which Adam
 // amplifies where a gradient is near zero (its step is ±lr whatever the size of g).
-const TOLERANCE: Record<'cpu' | 'webgpu', { forward: Tolerance; grads: Tolerance; steps: Tolerance; adam: Tolerance }> = {
+const TOLERANCE: Record<'cpu' | 'webgpu' | 'wasm', { forward: Tolerance; grads: Tolerance; steps: Tolerance; adam: Tolerance }> = {
   cpu: { forward: { atol: 1e-12, rtol: 1e-10 }, grads: { atol: 1e-12, rtol: 1e-9 }, steps: { atol: 1e-12, rtol: 1e-9 }, adam: { atol: 1e-11, rtol: 1e-9 } },
   webgpu: { forward: { atol: 2e-6, rtol: 1e-5 }, grads: { atol: 2e-6, rtol: 1e-4 }, steps: { atol: 2e-6, rtol: 1e-4 }, adam: { atol: 5e-5, rtol: 1e-3 } },
+  // The CPU engine: float32 products like the GPU's, the losses' sums in float64.
+  wasm: { forward: { atol: 2e-6, rtol: 1e-5 }, grads: { atol: 2e-6, rtol: 1e-4 }, steps: { atol: 2e-6, rtol: 1e-4 }, adam: { atol: 5e-5, rtol: 1e-3 } },
 };
 
 function expectClose(what: string, got: ArrayLike<number>, want: ArrayLike<number>, tolerance: Tolerance) {
@@ -70,8 +73,8 @@ function expectClose(what: string, got: ArrayLike<number>, want: ArrayLike<numbe
 const backends: TrainingBackend[] = [];
 afterAll(() => backends.forEach((b) => b.destroy()));
 
-async function open(kind: 'cpu' | 'webgpu', config: BackendConfig): Promise<TrainingBackend> {
-  const backend = kind === 'cpu' ? new CpuBackend(config) : await WebGpuBackend.create(await gpu(), config);
+async function open(kind: 'cpu' | 'webgpu' | 'wasm', config: BackendConfig): Promise<TrainingBackend> {
+  const backend = kind === 'cpu' ? new CpuBackend(config) : kind === 'wasm' ? await WasmBackend.create(config, { threads: 1 }) : await WebGpuBackend.create(await gpu(), config);
   backends.push(backend);
   return backend;
 }
@@ -82,7 +85,7 @@ test('the fixtures come from PyTorch and cover every loss', () => {
   expect(golden.cases.length).toBeGreaterThanOrEqual(3);
 });
 
-describe.each(['cpu', 'webgpu'] as const)('%s backend against PyTorch', (kind) => {
+describe.each(['cpu', 'webgpu', 'wasm'] as const)('%s backend against PyTorch', (kind) => {
   const tol = TOLERANCE[kind];
   describe.each(golden.cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const shape = { features: c.d, hidden: c.H, tasks: c.T };

@@ -42,6 +42,8 @@ const CASES: Array<[string, ModelShape, TaskSpec[], number]> = [
     ],
     0.3,
   ],
+  // Huber's two branches (|e| ≤ δ and beyond) and its kink are all met: outputs and targets ~N(0, 1).
+  ['Huber beside MSE and BCE, masks', { features: 4, hidden: 3, tasks: 3 }, [{ loss: 'huber', weight: 1 }, { loss: 'mse', weight: 0.5 }, { loss: 'huber', weight: 2 }], 0.2],
 ];
 
 describe.each(CASES)('reference gradients: %s', (_name, shape, tasks, maskRate) => {

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { createWasmMatmul, WasmKernels, wasmSimdSupported } from '../src/cpu/wasm-matmul.js';
-import { LOSSES } from '../src/core/losses.js';
+import { HUBER_DELTA, LOSSES } from '../src/core/losses.js';
 import { MATMUL_WASM_BASE64, MATMUL_WASM_SHARED_BASE64 } from '../src/cpu/wasm-matmul-bytes.js';
 import { matmulReference, rowSumsReference, sigmoid } from '../src/cpu/reference.js';
 import { Epilogue, type EpilogueName } from '../src/core/epilogues.js';
@@ -75,6 +75,7 @@ test('the committed WebAssembly is the compiled source; its epilogue codes are t
     expect(source, constant).toContain(`const ${constant}: i32 = ${code};`);
   }
   for (const entry of Object.values(LOSSES)) expect(source).toContain(`const LOSS_${entry.kind.toUpperCase()}: i32 = ${entry.code};`);
+  expect(source).toContain(`const HUBER_DELTA: f32 = ${HUBER_DELTA.toFixed(1)};`);
 });
 
 describe("the module's task losses and the data set's column panels", () => {
@@ -135,6 +136,26 @@ describe("the module's task losses and the data set's column panels", () => {
         expect(S[n * H + h]!, `S[${n}][${h}]`).toBeCloseTo(sigmoid(z), 5);
       }
     }
+    k.destroy();
+  });
+
+  test('Huber: ½e² within δ = 1, δ(|e| − ½δ) beyond; G_Y = e clipped to ±δ (hand-worked, four lanes and a tail)', async () => {
+    const k = await WasmKernels.create(1);
+    const e = [0.5, 3, -2, -0.25, 1.5];
+    const region = (values: number[]) => {
+      const at = k.alloc(values.length);
+      k.f32(at, values.length).set(values);
+      return at;
+    };
+    const [y, t, m, scales] = [region(e), region([0, 0, 0, 0, 0]), region([1, 1, 1, 1, 1]), region([1, 1, 1, 1, 1])];
+    const codeAt = k.alloc(5);
+    k.i32(codeAt, 5).set(Array(5).fill(LOSSES.huber.code));
+    const out = k.alloc(20);
+    const gradY = k.alloc(5);
+    k.losses.lossSums(y, t, m, 1, 5, codeAt, out);
+    expect(Array.from(k.f64(out, 5))).toEqual([0.125, 2.5, 1.5, 0.03125, 1]);
+    k.losses.lossGradient(y, t, m, 1, 5, codeAt, scales, gradY);
+    expect(Array.from(k.f32(gradY, 5))).toEqual([0.5, 1, -1, -0.25, 1]);
     k.destroy();
   });
 

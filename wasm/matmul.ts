@@ -399,6 +399,9 @@ export function packColumnPanels(src: usize, rows: i32, cols: i32, out: usize, p
 
 const LOSS_MSE: i32 = 0;
 const LOSS_BCE: i32 = 1;
+const LOSS_HUBER: i32 = 2;
+/** src/core/losses.ts's HUBER_DELTA (a test checks they agree). */
+const HUBER_DELTA: f32 = 1.0;
 
 /**
  * Each task's masked loss sum and observed count over rows×T outputs Y (f32), targets and mask
@@ -429,7 +432,7 @@ export function lossSums(y: usize, targets: usize, mask: usize, rows: i32, T: i3
   }
   // The rest one task at a time, in float64.
   for (; t < T; t++) {
-    const bce = load<i32>(codes + (<usize>t << 2)) == LOSS_BCE;
+    const code = load<i32>(codes + (<usize>t << 2));
     let sum: f64 = 0;
     let count: f64 = 0;
     for (let n = 0; n < rows; n++) {
@@ -438,7 +441,16 @@ export function lossSums(y: usize, targets: usize, mask: usize, rows: i32, T: i3
       if (m == 0) continue;
       const v = <f64>load<f32>(y + i);
       const target = <f64>load<f32>(targets + i);
-      const l = bce ? Math.max(v, 0) - v * target + Math.log1p(Math.exp(-Math.abs(v))) : (v - target) * (v - target);
+      let l: f64;
+      if (code == LOSS_BCE) {
+        l = Math.max(v, 0) - v * target + Math.log1p(Math.exp(-Math.abs(v)));
+      } else if (code == LOSS_HUBER) {
+        const e = Math.abs(v - target);
+        const delta = <f64>HUBER_DELTA;
+        l = e <= delta ? 0.5 * e * e : delta * (e - 0.5 * delta);
+      } else {
+        l = (v - target) * (v - target);
+      }
       sum += m * l;
       count += m;
     }
@@ -448,7 +460,8 @@ export function lossSums(y: usize, targets: usize, mask: usize, rows: i32, T: i3
 }
 
 /**
- * G_Y = scale_t·m·∂ℓ/∂y for rows×T outputs: 2(y − ŷ) (MSE) or σ(y) − ŷ (BCE); scales: T f32 (the
+ * G_Y = scale_t·m·∂ℓ/∂y for rows×T outputs: 2(y − ŷ) (MSE), σ(y) − ŷ (BCE) or y − ŷ clipped to
+ * ±δ (Huber); scales: T f32 (the
  * weighting's factor over the task's count), codes as in lossSums. Four tasks at a time.
  */
 export function lossGradient(y: usize, targets: usize, mask: usize, rows: i32, T: i32, codes: usize, scales: usize, gradY: usize): void {
@@ -459,9 +472,13 @@ export function lossGradient(y: usize, targets: usize, mask: usize, rows: i32, T
       const i = row + (<usize>t << 2);
       const v = v128.load(y + i);
       const target = v128.load(targets + i);
-      const bce = i32x4.eq(v128.load(codes + (<usize>t << 2)), i32x4.splat(LOSS_BCE));
-      let g = f32x4.mul(f32x4.splat(2), f32x4.sub(v, target));
+      const code = v128.load(codes + (<usize>t << 2));
+      const bce = i32x4.eq(code, i32x4.splat(LOSS_BCE));
+      const huber = i32x4.eq(code, i32x4.splat(LOSS_HUBER));
+      const e = f32x4.sub(v, target);
+      let g = f32x4.mul(f32x4.splat(2), e);
       if (v128.any_true(bce)) g = v128.bitselect(f32x4.sub(sigmoid4(v), target), g, bce);
+      if (v128.any_true(huber)) g = v128.bitselect(f32x4.min(f32x4.max(e, f32x4.splat(-HUBER_DELTA)), f32x4.splat(HUBER_DELTA)), g, huber);
       const m = v128.load(mask + i);
       // A missing target may hold anything (NaN included): its gradient is 0, not 0·NaN.
       v128.store(gradY + i, v128.and(f32x4.mul(f32x4.mul(g, m), v128.load(scales + (<usize>t << 2))), f32x4.ne(m, f32x4.splat(0))));
@@ -475,7 +492,10 @@ export function lossGradient(y: usize, targets: usize, mask: usize, rows: i32, T
       }
       const v = load<f32>(y + i);
       const target = load<f32>(targets + i);
-      const g: f32 = load<i32>(codes + (<usize>t << 2)) == LOSS_BCE ? sigmoid(v) - target : 2 * (v - target);
+      const code = load<i32>(codes + (<usize>t << 2));
+      let g: f32 = 2 * (v - target);
+      if (code == LOSS_BCE) g = sigmoid(v) - target;
+      else if (code == LOSS_HUBER) g = min(max(v - target, -HUBER_DELTA), HUBER_DELTA);
       store<f32>(gradY + i, g * m * load<f32>(scales + (<usize>t << 2)));
     }
   }

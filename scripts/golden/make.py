@@ -53,7 +53,7 @@ def tensors(params, grad=True):
 
 
 # Uncertainty weighting's c_t (Kendall, Gal & Cipolla 2018): 1/(2σ²) for regression, 1/σ² for classification.
-UNCERTAINTY_SCALE = {"mse": 0.5, "bce": 1.0}
+UNCERTAINTY_SCALE = {"mse": 0.5, "bce": 1.0, "huber": 0.5}
 
 
 def data_loss(case, p, X, Y, mask, weighting="equal"):
@@ -65,6 +65,8 @@ def data_loss(case, p, X, Y, mask, weighting="equal"):
     for t, loss in enumerate(case["losses"]):
         if loss == "mse":
             e = F.mse_loss(out[:, t], Y[:, t], reduction="none")
+        elif loss == "huber":
+            e = F.huber_loss(out[:, t], Y[:, t], reduction="none", delta=1.0)
         else:
             e = F.binary_cross_entropy_with_logits(out[:, t], Y[:, t], reduction="none")
         count = mask[:, t].sum()
@@ -167,6 +169,8 @@ CASES = [
     make_case("primes d=13 H=7 T=3 N=37", 13, 7, 3, 37, ["bce", "mse", "bce"], [1.0, 3.0, 0.5], seed=2),
     # heavily masked: one task with no observed target in the batch, identity A (L1 at exact zeros)
     make_case("masked d=4 H=4 T=4 N=9", 4, 4, 4, 9, ["mse", "bce", "mse", "bce"], [1.0, 1.0, 2.0, 1.0], seed=3, mask_rate=0.4, a_init="identity", empty_task=2),
+    # Huber beside MSE and BCE; targets spread (σ = 2) so errors fall on both sides of δ = 1
+    make_case("huber d=6 H=5 T=4 N=24", 6, 5, 4, 24, ["huber", "mse", "huber", "bce"], [1.0, 0.5, 2.0, 1.0], seed=4, mask_rate=0.1),
 ]
 
 

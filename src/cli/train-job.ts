@@ -24,7 +24,8 @@ Data
 Model
   --hidden H|auto       shared hidden units (default: the number of tasks); auto tries T, 16, 32 and
                         64 for up to 30 epochs each and keeps the lowest validation loss
-  --loss auto|mse|bce   or a comma list per task (auto: BCE for 0/1 columns)
+  --loss auto|${LOSS_KINDS.join('|')}   or a comma list per task (auto: BCE for 0/1 columns, MSE
+                        otherwise; huber: squared error within one standard deviation, absolute beyond)
   --task-weights LIST   per-task loss weights (default 1 each)
   --weighting equal|uw|dwa|gls|famo|mgda|pcgrad|upgrad  how the tasks combine: fixed weights (equal);
                         uncertainty weighting (uw: each task's log-variance s_t is learned, Σ w_t·(c_t·e^{−s_t}·L_t

@@ -5,7 +5,7 @@
 // Adding a loss: an entry here, its case in loss.wgsl, and its tests.
 import { wgslEnum } from './wgsl.js';
 
-export const LOSS_KINDS = ['mse', 'bce'] as const;
+export const LOSS_KINDS = ['mse', 'bce', 'huber'] as const;
 export type LossKind = (typeof LOSS_KINDS)[number];
 
 /** One task of the model: its loss and its weight w_t in L = Σ_t w_t·L_t. */
@@ -38,6 +38,9 @@ export interface LossEntry {
   /** What `accepts` takes, for error messages ("is not 0 or 1"). */
   readonly acceptsText: string;
 }
+
+/** Huber's δ, on the standardised scale of the targets (one standard deviation); as PyTorch's huber_loss(delta=1). */
+export const HUBER_DELTA = 1;
 
 /** σ(x) without overflow: exp of a non-positive number only. */
 export function sigmoid(x: number): number {
@@ -76,6 +79,25 @@ export const LOSSES: { readonly [K in LossKind]: LossEntry } = {
     accepts: (target) => target === 0 || target === 1,
     acceptsText: '0 or 1',
   },
+  // Huber: ℓ = ½e² for |e| ≤ δ, δ·(|e| − ½δ) beyond (e = y − ŷ): squared error near the target,
+  // absolute error far from it, so outliers pull with a bounded force; ∂ℓ/∂y = e clipped to ±δ.
+  huber: {
+    kind: 'huber',
+    code: 2,
+    value: (y, target) => {
+      const e = Math.abs(y - target);
+      return e <= HUBER_DELTA ? 0.5 * e * e : HUBER_DELTA * (e - 0.5 * HUBER_DELTA);
+    },
+    gradient: (y, target) => Math.max(-HUBER_DELTA, Math.min(HUBER_DELTA, y - target)),
+    link: (y) => y,
+    linkName: 'identity',
+    torch: `nn.functional.huber_loss(o, target, reduction="none", delta=${HUBER_DELTA.toFixed(1)})`,
+    standardizeTargets: true,
+    metrics: 'regression',
+    uncertaintyScale: 0.5,
+    accepts: Number.isFinite,
+    acceptsText: 'a finite number',
+  },
 };
 
 /** The table entry of a loss; an unknown name is an error, never a silent default. */
@@ -85,5 +107,6 @@ export function lossEntry(kind: string): LossEntry {
   return entry;
 }
 
-/** `const LOSS_MSE: u32 = 0u; ...` for the shaders. */
-export const LOSS_WGSL = wgslEnum('LOSS', Object.fromEntries(LOSS_KINDS.map((k) => [k, LOSSES[k].code])));
+/** `const LOSS_MSE: u32 = 0u; ...` and Huber's δ for the shaders. */
+export const LOSS_WGSL =
+  wgslEnum('LOSS', Object.fromEntries(LOSS_KINDS.map((k) => [k, LOSSES[k].code]))) + `\nconst HUBER_DELTA: f32 = ${HUBER_DELTA.toFixed(1)};`;
