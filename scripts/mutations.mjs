@@ -84,7 +84,8 @@ const MUTATIONS = [
   },
   {
     name: 'uncertainty weighting: c_t = 1 for regression too',
-    edits: [['src/core/losses.ts', 'uncertaintyScale: 0.5,', 'uncertaintyScale: 1,']],
+    // MSE's entry (the one followed by BCE's): Huber's has the same line.
+    edits: [['src/core/losses.ts', "uncertaintyScale: 0.5,\n    accepts: Number.isFinite,\n    acceptsText: 'a finite number',\n  },\n  // Binary", "uncertaintyScale: 1,\n    accepts: Number.isFinite,\n    acceptsText: 'a finite number',\n  },\n  // Binary"]],
   },
   {
     name: 'geometric loss strategy without the 1/L_t of its gradient',
@@ -223,6 +224,21 @@ function apply(edits) {
 
 function restore(originals) {
   for (const [file, text] of originals) writeFileSync(file, text);
+}
+
+// Every mutation's text must be found exactly once before anything runs (fail in seconds, not
+// after the baseline and the mutations before it).
+for (const mutation of MUTATIONS) {
+  const texts = new Map();
+  for (const [file, from, to] of mutation.edits) {
+    const text = texts.get(file) ?? readFileSync(file, 'utf8');
+    const count = text.split(from).length - 1;
+    if (count !== 1) {
+      console.error(`mutation "${mutation.name}": its text is found ${count} times (not once) in ${file}: ${JSON.stringify(from)}`);
+      process.exit(1);
+    }
+    texts.set(file, text.replace(from, to));
+  }
 }
 
 const baseline = runTests();
