@@ -5,7 +5,7 @@
 // random order, shuffles the rows within each window, and hands the trainer shards of whole
 // batches; only one window is in memory at a time.
 import type { Dataset } from '../core/backend.js';
-import type { LossKind } from '../core/losses.js';
+import { LOSSES, type LossKind } from '../core/losses.js';
 import { DataError } from '../data/csv.js';
 import type { RowSource, RowWindow } from '../data/source.js';
 import { identityStandardizer, type Standardizer } from '../data/standardize.js';
@@ -123,7 +123,7 @@ export async function prepareStream(source: RowSource, plan: StreamPlan, signal?
         if (w.mask[r * T + t] === 0) continue;
         const v = w.Y[r * T + t]!;
         yMoments.add(t, v);
-        if (v !== 0 && v !== 1 && notBinary[t] === undefined) {
+        if (!LOSSES.bce.accepts(v) && notBinary[t] === undefined) {
           notBinary[t] = place(w, r);
           notBinaryValue[t] = v;
         }
@@ -137,7 +137,7 @@ export async function prepareStream(source: RowSource, plan: StreamPlan, signal?
   const losses: LossKind[] = choices.map((choice, t) => {
     if (choice === 'auto') return notBinary[t] === undefined ? 'bce' : 'mse';
     if (choice === 'bce' && notBinary[t] !== undefined) {
-      throw new DataError(`${notBinary[t]}, column "${source.taskNames[t]}": ${notBinaryValue[t]} is not 0 or 1, so the task cannot use the BCE loss`);
+      throw new DataError(`${notBinary[t]}, column "${source.taskNames[t]}": ${notBinaryValue[t]} is not ${LOSSES.bce.acceptsText}, so the task cannot use the BCE loss`);
     }
     return choice;
   });
