@@ -3,7 +3,7 @@
 // against a fresh compile of the source; its epilogue codes against the shared table.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { createWasmMatmul, WasmKernels, wasmSimdSupported } from '../src/cpu/wasm-matmul.js';
+import { createWasmMatmul, TRANSPOSE_PANELS, WasmKernels, wasmSimdSupported } from '../src/cpu/wasm-matmul.js';
 import { HUBER_DELTA, LOSSES } from '../src/core/losses.js';
 import { MATMUL_WASM_BASE64, MATMUL_WASM_SHARED_BASE64 } from '../src/cpu/wasm-matmul-bytes.js';
 import { matmulReference, rowSumsReference, sigmoid } from '../src/cpu/reference.js';
@@ -76,7 +76,16 @@ test('the committed WebAssembly is the compiled source; its epilogue codes are t
   }
   for (const entry of Object.values(LOSSES)) expect(source).toContain(`const LOSS_${entry.kind.toUpperCase()}: i32 = ${entry.code};`);
   expect(source).toContain(`const HUBER_DELTA: f32 = ${HUBER_DELTA.toFixed(1)};`);
+  expect(source).toContain(`const A_PANELS: i32 = ${TRANSPOSE_PANELS};`);
+  expect(source).toContain(`const B_PANELS: i32 = ${TRANSPOSE_PANELS};`);
 });
+
+/** A region of the module's memory holding `values`; its pointer. */
+function copyIn(k: WasmKernels, values: ArrayLike<number>): number {
+  const at = k.alloc(values.length);
+  k.f32(at, values.length).set(values);
+  return at;
+}
 
 describe("the module's task losses and the data set's column panels", () => {
   // Six tasks: four MSE (one SIMD group, a masked NaN target in it), then BCE and MSE one by one.
@@ -91,12 +100,7 @@ describe("the module's task losses and the data set's column panels", () => {
 
   test('loss sums and counts, and G_Y = s_t·mask·∂ℓ/∂y, against hand-worked values', async () => {
     const k = await WasmKernels.create(1);
-    const region = (values: number[]) => {
-      const at = k.alloc(values.length);
-      k.f32(at, values.length).set(values);
-      return at;
-    };
-    const [y, t, m, scales] = [region(Y), region(targets), region(mask), region([1, 2, 3, 4, 5, 6])];
+    const [y, t, m, scales] = [copyIn(k, Y), copyIn(k, targets), copyIn(k, mask), copyIn(k, [1, 2, 3, 4, 5, 6])];
     const codeAt = k.alloc(T);
     k.i32(codeAt, T).set(codes);
     const out = k.alloc(4 * T);
@@ -121,12 +125,7 @@ describe("the module's task losses and the data set's column panels", () => {
     const W = uniformArray(random, H * d);
     const b = uniformArray(random, H);
     const panels = k.columnPanelsOf(X, dataRows, d);
-    const region = (values: Float32Array) => {
-      const at = k.alloc(values.length);
-      k.f32(at, values.length).set(values);
-      return at;
-    };
-    const [w, bias, out] = [region(W), region(b), k.alloc(batch * H)];
+    const [w, bias, out] = [copyIn(k, W), copyIn(k, b), k.alloc(batch * H)];
     await k.product(panels + 32 * start, w, out, { M: batch, N: H, K: d, transposeB: true, aPanelPitch: WasmKernels.panelPitch(dataRows) }, 'biasSigmoid', bias);
     const S = k.f32(out, batch * H);
     for (let n = 0; n < batch; n++) {
@@ -142,12 +141,7 @@ describe("the module's task losses and the data set's column panels", () => {
   test('Huber: ½e² within δ = 1, δ(|e| − ½δ) beyond; G_Y = e clipped to ±δ (hand-worked, four lanes and a tail)', async () => {
     const k = await WasmKernels.create(1);
     const e = [0.5, 3, -2, -0.25, 1.5];
-    const region = (values: number[]) => {
-      const at = k.alloc(values.length);
-      k.f32(at, values.length).set(values);
-      return at;
-    };
-    const [y, t, m, scales] = [region(e), region([0, 0, 0, 0, 0]), region([1, 1, 1, 1, 1]), region([1, 1, 1, 1, 1])];
+    const [y, t, m, scales] = [copyIn(k, e), copyIn(k, [0, 0, 0, 0, 0]), copyIn(k, [1, 1, 1, 1, 1]), copyIn(k, [1, 1, 1, 1, 1])];
     const codeAt = k.alloc(5);
     k.i32(codeAt, 5).set(Array(5).fill(LOSSES.huber.code));
     const out = k.alloc(20);
@@ -166,8 +160,7 @@ describe("the module's task losses and the data set's column panels", () => {
     const X = uniformArray(random, dataRows * d);
     const G = uniformArray(random, batch * H); // G_Z, batch×H
     const panels = k.columnPanelsOf(X, dataRows, d);
-    const g = k.alloc(G.length);
-    k.f32(g, G.length).set(G);
+    const g = copyIn(k, G);
     const out = k.alloc(H * d);
     const sums = k.alloc(H);
     await k.product(g, panels + 32 * start, out, { M: H, N: d, K: batch, transposeA: true, bPanelPitch: WasmKernels.panelPitch(dataRows) }, 'none', 0, sums);

@@ -111,8 +111,6 @@ export class WasmBackend extends HostBackend {
     return { pointer: this.dataPanels + 32 * start, pitch: WasmKernels.panelPitch(this.dataRows) };
   }
 
-
-
   /** Ends the current phase of the step (when profiling): its time is added under `name`. */
   private lap(name: string): void {
     if (!this.laps) return;
@@ -169,7 +167,7 @@ export class WasmBackend extends HostBackend {
     this.lap('parameters to f32');
     await k.product(panels.pointer, r.W, r.S, { M: rows, N: H, K: d, transposeB: true, aPanelPitch: panels.pitch }, 'biasSigmoid', r.b);
     this.lap('S = σ(X·Wᵀ + b)');
-    await this.kernels.product(r.S, r.A, r.Y, { M: rows, N: T, K: H, transposeB: true }, 'bias', r.c);
+    await k.product(r.S, r.A, r.Y, { M: rows, N: T, K: H, transposeB: true }, 'bias', r.c);
     this.lap('Y = S·Aᵀ + c');
     // The losses: sums and counts in the module (float64 accumulators), the weighting's O(T)
     // factors here, then G_Y = factor·mask·∂ℓ/∂y in the module.

@@ -63,12 +63,11 @@ export interface WasmKernelShape extends WasmMatmulShape {
   bPanelPitch?: number;
 }
 
-/** The transpose codes of wasm/matmul.ts for an operand in column panels. */
-const A_PANELS = 2;
-const B_PANELS = 2;
+/** The transpose code of wasm/matmul.ts for an operand in column panels (A_PANELS, B_PANELS; a test checks they agree). */
+export const TRANSPOSE_PANELS = 2;
 const transposeCodes = (shape: WasmKernelShape): [number, number] => [
-  shape.aPanelPitch !== undefined ? A_PANELS : shape.transposeA ? 1 : 0,
-  shape.bPanelPitch !== undefined ? B_PANELS : shape.transposeB ? 1 : 0,
+  shape.aPanelPitch !== undefined ? TRANSPOSE_PANELS : shape.transposeA ? 1 : 0,
+  shape.bPanelPitch !== undefined ? TRANSPOSE_PANELS : shape.transposeB ? 1 : 0,
 ];
 
 export interface WasmMatmulOptions {
