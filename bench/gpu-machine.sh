@@ -7,16 +7,16 @@
 # It expects, beside the checkout: dist/ and dist-bench/ (built), .devrun/node.xz (this machine's
 # node binary, xz-compressed), .devrun/dawn.node.xz (webgpu's linux-x64 dawn.node), .devrun/node_modules
 # (webgpu's package.json and index.js, cli-progress, hyparquet, papaparse and their dependencies),
-# and .gl/ holding libvulkan1's .deb. Everything goes to stdout and to $OUT/gpu-machine.log.
+# and .gl/ holding the .debs of libvulkan1 and libglvnd (libglvnd0 libegl1 libgl1 libglx0 libopengl0
+# libgles2). GPU_ONLY=1 leaves out the CPU contestants. Everything goes to stdout and to $OUT/gpu-machine.log.
 set -u
 OUT=${OUT:-/tmp/gpu-machine-out}
 mkdir -p "$OUT"
 exec > >(tee "$OUT/gpu-machine.log") 2>&1
 
-if ! ldconfig -p | grep -q libvulkan.so.1; then
-  for f in .gl/*.deb; do dpkg -x "$f" /; done
-  ldconfig
-fi
+# The Vulkan loader and libglvnd (the NVIDIA ICD, libGLX_nvidia.so.0, needs libGLdispatch).
+for f in .gl/*.deb; do dpkg -x "$f" /; done
+ldconfig
 icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 [ -f "$icd" ] && export VK_DRIVER_FILES=$icd
 mkdir -p /tmp/nodebin
@@ -69,6 +69,7 @@ for round in 1 2; do
     tag="round=$round d=$d T=$T N=$N"
     echo "$tag sigmtl-webgpu $(timeout 90 node dist-bench/contestant.js --impl webgpu --d $d --T $T --N $N --steps $gsteps --runs 3 2>&1 | tail -1)"
     echo "$tag torch-cuda $(timeout 90 $PY bench/torch_peer.py $d $T $N $gsteps 1 3 cuda 2>&1 | tail -1)"
+    [ -n "${GPU_ONLY:-}" ] && continue
     echo "$tag sigmtl-wasm-$threads $(timeout 90 node dist-bench/contestant.js --impl wasm --threads $threads --d $d --T $T --N $N --steps $csteps --runs 3 2>&1 | tail -1)"
     echo "$tag torch-cpu-$threads $(timeout 90 $PY bench/torch_peer.py $d $T $N $csteps $threads 3 cpu 2>&1 | tail -1)"
   done
