@@ -1,6 +1,6 @@
 // The demo page: settings (deep-linkable in the URL), training, verification, GPU vs CPU — built
 // only on the public `sigmtl` API.
-import { browserHasWebGpu, check, csvColumns, DEFAULT_OPTIMIZER, describeDevice, LOSS_KINDS, OPTIMIZER_KINDS, requestBrowserDevice, type OptimizerKind, type WeightingKind } from 'sigmtl';
+import { browserHasWebGpu, check, csvColumns, DEFAULT_OPTIMIZER, describeDevice, LOSS_KINDS, LOSSES, OPTIMIZER_KINDS, requestBrowserDevice, type LossSpec, type OptimizerKind, type WeightingKind } from 'sigmtl';
 import { LineChart } from './charts.js';
 import { CONTESTANTS, runComparison } from './compare.js';
 import { loadData, type CsvFile } from './data.js';
@@ -20,13 +20,25 @@ let device: GPUDevice | undefined;
 let csv: CsvFile | undefined;
 let running: AbortController | undefined;
 
-const SETTINGS = ['dataset', 'hidden', 'loss', 'weighting', 'optimizer', 'lr', 'batch', 'epochs', 'backend'] as const;
+const SETTINGS = ['dataset', 'hidden', 'loss', 'lossParam', 'weighting', 'optimizer', 'lr', 'batch', 'epochs', 'backend'] as const;
 
 /** URL values the form could not take (a number field given "abc", a choice that is not offered). */
 let urlErrors: string[] = [];
 
 // The loss choices come from the loss table (after 'auto', which the page offers first).
 for (const kind of LOSS_KINDS) field<HTMLSelectElement>('loss').append(new Option(kind));
+/** The parameter field follows the chosen loss: enabled, named and defaulted from its table entry. */
+function syncLossParameter(): void {
+  const parameter = (LOSSES as Record<string, (typeof LOSSES)[keyof typeof LOSSES] | undefined>)[field('loss').value]?.parameter;
+  const input = field<HTMLInputElement>('lossParam');
+  input.disabled = !parameter;
+  input.placeholder = parameter ? `${parameter.name} = ${parameter.default}` : 'none';
+  input.title = parameter ? `${parameter.name}: ${parameter.validText}` : 'this loss has no parameter';
+  if (!parameter) input.value = '';
+}
+field('loss').addEventListener('change', syncLossParameter);
+/** The loss as a spec: 'quantile:0.9' where a parameter is given, else the bare name. */
+const lossSpec = () => (field('lossParam').value && !field('lossParam').disabled ? `${field('loss').value}:${field('lossParam').value}` : field('loss').value);
 // The optimizers too, Adam (the default) first.
 for (const kind of [DEFAULT_OPTIMIZER.kind, ...OPTIMIZER_KINDS.filter((k) => k !== DEFAULT_OPTIMIZER.kind)]) field<HTMLSelectElement>('optimizer').append(new Option(kind));
 
@@ -46,6 +58,9 @@ function applyUrlSettings(params: URLSearchParams): void {
   }
   if (params.get('compare') === '1') field<HTMLInputElement>('compare').checked = true;
   $('csv-input').hidden = field('dataset').value !== 'csv';
+  const lossParam = field('lossParam').value;
+  syncLossParameter();
+  if (lossParam && !field('lossParam').disabled) field('lossParam').value = lossParam;
   if (urlErrors.length) status(`error: ${urlErrors.join('; ')}`, 'error');
 }
 
@@ -118,13 +133,14 @@ async function train(): Promise<SessionResult | undefined> {
     $('run-info').textContent =
       `${data.name}: ${data.train.taskNames.length} tasks, ${data.train.featureNames.length} features · ${field('weighting').value} weighting · ${field('optimizer').value}, ` +
       `learning rate ${field('lr').value || 'default'}, batch ${field('batch').value || 'default'}, ${field('epochs').value || 'default'} epochs · ${backendName}`;
-    status(field('backend').value === 'webgpu' && device ? 'preparing the GPU kernels (the first run compiles them)…' : 'training…');
+    // A Stop pressed while the data loaded keeps its "stopping…" line (the session then stops at once).
+    if (!running.signal.aborted) status(field('backend').value === 'webgpu' && device ? 'preparing the GPU kernels (the first run compiles them)…' : 'training…');
     const result = await runSession(
       device,
       data,
       {
         hidden: numberField('hidden'),
-        loss: field('loss').value as 'auto',
+        loss: lossSpec() as LossSpec,
         weighting: field('weighting').value as WeightingKind,
         compareSingleTask: field<HTMLInputElement>('compare').checked,
         optimizer: field('optimizer').value as OptimizerKind,

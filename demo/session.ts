@@ -1,12 +1,12 @@
 // One training run in the page through the public train(): live charts, the coupling heatmap, a
 // metrics table, and at the end the GPU-vs-CPU agreement of the trained model.
-import { train, type DatasetSplits, type LossKind, type MetricsReport, type OptimizerKind, type TrainResult, type WeightingKind } from 'sigmtl';
+import { train, type DatasetSplits, type LossSpec, type MetricsReport, type OptimizerKind, type TrainResult, type WeightingKind } from 'sigmtl';
 import { LineChart } from './charts.js';
 import { drawHeatmap } from './heatmap.js';
 
 export interface SessionSettings {
   hidden?: number;
-  loss: 'auto' | LossKind;
+  loss: 'auto' | LossSpec;
   weighting: WeightingKind;
   compareSingleTask: boolean;
   optimizer: OptimizerKind;

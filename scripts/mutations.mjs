@@ -57,8 +57,17 @@ const MUTATIONS = [
   {
     name: 'Huber gradient not clipped at δ (squared error everywhere)',
     edits: [
-      ['shaders/loss_fn.wgsl', 'case LOSS_HUBER: { return clamp(logit - truth, -HUBER_DELTA, HUBER_DELTA); }', 'case LOSS_HUBER: { return logit - truth; }'],
-      ['src/core/losses.ts', 'gradient: (y, target) => Math.max(-HUBER_DELTA, Math.min(HUBER_DELTA, y - target)),', 'gradient: (y, target) => y - target,'],
+      ['shaders/loss_fn.wgsl', 'case LOSS_HUBER: { return clamp(logit - truth, -p, p); }', 'case LOSS_HUBER: { return logit - truth; }'],
+      ['src/core/losses.ts', 'gradient: (y, target, delta) => Math.max(-delta, Math.min(delta, y - target)),', 'gradient: (y, target) => y - target,'],
+    ],
+  },
+  {
+    name: 'quantile loss with q and 1 − q swapped (fits the other tail)',
+    edits: [
+      ['shaders/loss_fn.wgsl', 'return select((p - 1.0) * r, p * r, r >= 0.0);', 'return select(-p * r, (1.0 - p) * r, r >= 0.0);'],
+      ['shaders/loss_fn.wgsl', 'case LOSS_QUANTILE: { return select(1.0 - p, -p, logit < truth); }', 'case LOSS_QUANTILE: { return select(p, p - 1.0, logit < truth); }'],
+      ['src/core/losses.ts', 'return r >= 0 ? q * r : (q - 1) * r;', 'return r >= 0 ? (1 - q) * r : -q * r;'],
+      ['src/core/losses.ts', 'gradient: (y, target, q) => (y < target ? -q : 1 - q),', 'gradient: (y, target, q) => (y < target ? q - 1 : q),'],
     ],
   },
   {

@@ -61,7 +61,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     let w = mask[dataBase + n * T];
     var g = 0.0;
     if (w != 0.0) {
-      g = scale * w * lossGradient(info.kind, y[n * T + t], targets[dataBase + n * T]);
+      g = scale * w * lossGradient(info.kind, y[n * T + t], targets[dataBase + n * T], info.param);
     }
     gradY[n * T + t] = g;
   }

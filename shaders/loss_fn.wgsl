@@ -5,7 +5,8 @@
 // first; `kind & 0u` keeps the NaN out of constant evaluation, which rejects it).
 fn notALoss(kind: u32) -> f32 { return bitcast<f32>(0x7fc00000u | (kind & 0u)); }
 
-fn lossValue(kind: u32, logit: f32, truth: f32) -> f32 {
+// p is the task's loss parameter (TaskInfo.param): Huber's δ, the quantile's q.
+fn lossValue(kind: u32, logit: f32, truth: f32, p: f32) -> f32 {
   switch kind {
     case LOSS_MSE: {
       let r = logit - truth;
@@ -14,17 +15,22 @@ fn lossValue(kind: u32, logit: f32, truth: f32) -> f32 {
     case LOSS_BCE: { return max(logit, 0.0) - logit * truth + log(1.0 + exp(-abs(logit))); }
     case LOSS_HUBER: {
       let e = abs(logit - truth);
-      return select(HUBER_DELTA * (e - 0.5 * HUBER_DELTA), 0.5 * e * e, e <= HUBER_DELTA);
+      return select(p * (e - 0.5 * p), 0.5 * e * e, e <= p);
+    }
+    case LOSS_QUANTILE: {
+      let r = truth - logit;
+      return select((p - 1.0) * r, p * r, r >= 0.0);
     }
     default: { return notALoss(kind); }
   }
 }
 
-fn lossGradient(kind: u32, logit: f32, truth: f32) -> f32 {
+fn lossGradient(kind: u32, logit: f32, truth: f32, p: f32) -> f32 {
   switch kind {
     case LOSS_MSE: { return 2.0 * (logit - truth); }
     case LOSS_BCE: { return stableSigmoid(logit) - truth; }
-    case LOSS_HUBER: { return clamp(logit - truth, -HUBER_DELTA, HUBER_DELTA); }
+    case LOSS_HUBER: { return clamp(logit - truth, -p, p); }
+    case LOSS_QUANTILE: { return select(1.0 - p, -p, logit < truth); }
     default: { return notALoss(kind); }
   }
 }
@@ -39,12 +45,13 @@ var<workgroup> partial: array<vec2f, WORKGROUP>;
 fn taskLossSums(t: u32, li: u32) -> vec2f {
   let T = dims.tasks;
   let kind = tasks[t].kind;
+  let p = tasks[t].param;
   let dataBase = dims.offsetRows * T + t;
   var local = vec2f(0.0); // (count, loss sum) over this invocation's rows
   for (var n = li; n < dims.rows; n += WORKGROUP) {
     let w = mask[dataBase + n * T];
     if (w != 0.0) {
-      local += vec2f(w, w * lossValue(kind, y[n * T + t], targets[dataBase + n * T]));
+      local += vec2f(w, w * lossValue(kind, y[n * T + t], targets[dataBase + n * T], p));
     }
   }
   partial[li] = local;

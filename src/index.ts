@@ -47,7 +47,7 @@ export { createWebGpuBackend, createCpuBackend, createWasmBackend, type WebGpuBa
 export { createWasmMatmul, wasmSimdSupported, type WasmMatmul } from './cpu/wasm-matmul.js';
 export type { TrainingBackend, BackendConfig, Dataset, TrainStep, LossReport, GradientReport } from './core/backend.js';
 export { parameterLayout, PARAMETER_NAMES, type ModelShape, type ParameterLayout, type ParameterName, type Segment } from './core/shape.js';
-export { LOSSES, LOSS_KINDS, type LossKind, type TaskSpec, type LossEntry } from './core/losses.js';
+export { LOSSES, LOSS_KINDS, resolveLoss, isLossSpec, type LossKind, type LossSpec, type TaskSpec, type LossEntry, type LossParameter, type ResolvedLoss } from './core/losses.js';
 export {
   OPTIMIZERS,
   OPTIMIZER_KINDS,

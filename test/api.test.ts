@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { check, loadModel, train, TrainingDivergedError, type ProgressReport, type TrainOptions } from '../src/index.js';
 import { loadDataset, loadModelFile, readCsv, requestNodeDevice, saveModel } from '../src/node.js';
+import { Random } from '../src/util/random.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sigmtl-api-'));
 let device: GPUDevice | undefined;
@@ -89,6 +90,27 @@ test('flat Float32Array features with names; a test set; losses per task', async
   expect(Object.keys(result.metrics.tasks)).toEqual(['y_reg', 'y_bin']);
 });
 
+test("losses with parameters: 'quantile:0.9' learns the upper tail (coverage near q), its spec kept in the model file", async () => {
+  // y = x + noise, the same column as two tasks: its 0.1 and 0.9 quantiles.
+  const random = new Random(11);
+  const features = Array.from({ length: 600 }, () => [random.uniform(-1, 1)]);
+  const targets = features.map(([x]) => {
+    const y = x! + random.uniform(-0.5, 0.5);
+    return [y, y];
+  });
+  const result = await train({ features, targets, losses: ['quantile:0.1', 'quantile:0.9'], hidden: 4, epochs: 40, backend: 'cpu', seed: 3 });
+  expect(result.model.losses).toEqual(['quantile:0.1', 'quantile:0.9']);
+  const [low, high] = Object.values(result.metrics.tasks).map((m) => (m.kind === 'regression' ? m.quantile : undefined));
+  expect(low?.q).toBe(0.1);
+  expect(low!.coverage).toBeGreaterThan(0.02);
+  expect(low!.coverage).toBeLessThan(0.2);
+  expect(high!.coverage).toBeGreaterThan(0.8);
+  expect(high!.coverage).toBeLessThan(0.98);
+  const reloaded = loadModel(result.model.toSafetensors());
+  expect(reloaded.losses).toEqual(['quantile:0.1', 'quantile:0.9']);
+  expect(Array.from(await reloaded.predict([[0.5]]))).toEqual(Array.from(await result.model.predict([[0.5]])));
+});
+
 test('an AbortSignal stops the run within one submit and keeps the best parameters', async () => {
   const data = toyData(2000);
   const controller = new AbortController();
@@ -141,6 +163,9 @@ describe('bad options throw a RangeError naming the option, before any GPU work'
     ['all-zero task weights', { taskWeights: [0, 0] }, /^taskWeights are all zero: nothing would be learned$/],
     ['backend', { backend: 'gpu' as 'webgpu' }, /^backend must be one of 'webgpu', 'cpu', 'wasm', 'auto', got "gpu"$/],
     ['validation split', { validationSplit: 1 }, /^validationSplit must be a finite number ≥ 0 ≤ 0.9, got 1$/],
+    ['an unknown loss', { losses: ['mse', 'pinball' as 'mse'] }, /^losses\[1\] must be one of 'auto', 'mse', 'bce', 'huber', 'quantile' \(with a parameter: 'huber:2', 'quantile:0.9'\), got "pinball"$/],
+    ['a quantile outside (0, 1)', { losses: ['mse', 'quantile:1'] }, /^losses\[1\]: loss "quantile:1": quantile's q must be between 0 and 1 \(exclusive\), got 1$/],
+    ['a parameter for a loss without one', { losses: 'mse:2' as 'mse' }, /^losses: loss "mse:2": mse takes no parameter$/],
   ];
   test.each(cases)('%s', async (_name, patch, message) => {
     // A device that fails on first use: nothing may touch it.

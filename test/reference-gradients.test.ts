@@ -44,6 +44,18 @@ const CASES: Array<[string, ModelShape, TaskSpec[], number]> = [
   ],
   // Huber's two branches (|e| ≤ δ and beyond) and its kink are all met: outputs and targets ~N(0, 1).
   ['Huber beside MSE and BCE, masks', { features: 4, hidden: 3, tasks: 3 }, [{ loss: 'huber', weight: 1 }, { loss: 'mse', weight: 0.5 }, { loss: 'huber', weight: 2 }], 0.2],
+  // Huber with δ = 0.5 and quantiles: piecewise, so finite differences hold away from the kinks (random data lands on none).
+  [
+    'Huber δ = 0.5 and quantiles 0.1, 0.5, 0.9, masks',
+    { features: 4, hidden: 5, tasks: 4 },
+    [
+      { loss: 'huber:0.5', weight: 1 },
+      { loss: 'quantile:0.1', weight: 1 },
+      { loss: 'quantile', weight: 0.5 },
+      { loss: 'quantile:0.9', weight: 2 },
+    ],
+    0.2,
+  ],
 ];
 
 describe.each(CASES)('reference gradients: %s', (_name, shape, tasks, maskRate) => {

@@ -14,10 +14,16 @@ if (!hasTorch) console.warn(`\n*** SKIPPING the PyTorch export test: ${PYTHON} c
 const cli = (...args: string[]) => spawnSync(process.execPath, ['scripts/run-cli.mjs', ...args], { encoding: 'utf8', timeout: 120_000 });
 
 describe.skipIf(!hasTorch)('sigmtl export --format torch', () => {
-  test.each(['enb2012', 'yeast'])('%s: the module reproduces sigmtl predict and its golden rows', (data) => {
+  // The third: losses with parameters, whose exported training loss is also checked against the
+  // pinball and Huber formulas written out here (not the export's own expressions).
+  test.each([
+    ['enb2012', []],
+    ['yeast', []],
+    ['enb2012', ['--loss', 'quantile:0.9,huber:2']],
+  ])('%s %j: the module reproduces sigmtl predict and its golden rows', (data, extra) => {
     const dir = mkdtempSync(join(tmpdir(), 'sigmtl-torch-'));
     const model = join(dir, 'model.safetensors');
-    expect(cli('train', '--data', data, '--epochs', '4', '--out', model).status).toBe(0);
+    expect(cli('train', '--data', data, '--epochs', '4', '--out', model, ...extra).status).toBe(0);
     const module = join(dir, 'sigmtl_model.py');
     const exported = cli('export', '--model', model, '--format', 'torch', '--out', module);
     expect(exported.status, exported.stderr).toBe(0);
@@ -38,11 +44,17 @@ with torch.no_grad():
     on_file = model(x).flatten().tolist()
     y = torch.tensor([[float(r[t]) for t in TASKS] for r in rows], dtype=torch.float32)
     loss = float(model.loss(x, y))
-json.dump({"golden": got, "file": on_file, "loss": loss, "names": list(dict(model.named_parameters()))}, sys.stdout)
+    by_hand = 0.0
+    if ${extra.length > 0 ? 'True' : 'False'}:
+        r = (y - model.y_mean) / model.y_std - model.outputs(x)  # target − output, standardised
+        a = r[:, 1].abs()
+        by_hand = float(torch.where(r[:, 0] >= 0, 0.9 * r[:, 0], -0.1 * r[:, 0]).mean() + torch.where(a <= 2, 0.5 * a * a, 2 * (a - 1)).mean())
+json.dump({"golden": got, "file": on_file, "loss": loss, "byHand": by_hand, "names": list(dict(model.named_parameters()))}, sys.stdout)
 `;
     const run = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', timeout: 120_000 });
     expect(run.status, run.stderr).toBe(0);
-    const out = JSON.parse(run.stdout) as { golden: number[]; file: number[]; loss: number; names: string[] };
+    const out = JSON.parse(run.stdout) as { golden: number[]; file: number[]; loss: number; byHand: number; names: string[] };
+    if (extra.length) expect(out.loss).toBeCloseTo(out.byHand, 5);
     expect(out.names).toEqual(['W', 'b', 'A', 'c']);
     const golden = JSON.parse(readFileSync(join(dir, 'sigmtl_model.golden.json'), 'utf8')) as { predictions: number[] };
     const want = readFileSync(join(dir, 'sigmtl.csv'), 'utf8').trim().split('\n').slice(1).flatMap((l) => l.split(',').map(Number));

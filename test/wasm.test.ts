@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { createWasmMatmul, TRANSPOSE_PANELS, WasmKernels, wasmSimdSupported } from '../src/cpu/wasm-matmul.js';
-import { HUBER_DELTA, LOSSES } from '../src/core/losses.js';
+import { LOSSES } from '../src/core/losses.js';
 import { MATMUL_WASM_BASE64, MATMUL_WASM_SHARED_BASE64 } from '../src/cpu/wasm-matmul-bytes.js';
 import { matmulReference, rowSumsReference, sigmoid } from '../src/cpu/reference.js';
 import { Epilogue, type EpilogueName } from '../src/core/epilogues.js';
@@ -75,7 +75,6 @@ test('the committed WebAssembly is the compiled source; its epilogue codes are t
     expect(source, constant).toContain(`const ${constant}: i32 = ${code};`);
   }
   for (const entry of Object.values(LOSSES)) expect(source).toContain(`const LOSS_${entry.kind.toUpperCase()}: i32 = ${entry.code};`);
-  expect(source).toContain(`const HUBER_DELTA: f32 = ${HUBER_DELTA.toFixed(1)};`);
   expect(source).toContain(`const A_PANELS: i32 = ${TRANSPOSE_PANELS};`);
   expect(source).toContain(`const B_PANELS: i32 = ${TRANSPOSE_PANELS};`);
 });
@@ -103,14 +102,15 @@ describe("the module's task losses and the data set's column panels", () => {
     const [y, t, m, scales] = [copyIn(k, Y), copyIn(k, targets), copyIn(k, mask), copyIn(k, [1, 2, 3, 4, 5, 6])];
     const codeAt = k.alloc(T);
     k.i32(codeAt, T).set(codes);
+    const params = copyIn(k, Array(T).fill(0));
     const out = k.alloc(4 * T);
     const gradY = k.alloc(rows * T);
-    k.losses.lossSums(y, t, m, rows, T, codeAt, out);
+    k.losses.lossSums(y, t, m, rows, T, codeAt, params, out);
     const sums = Array.from(k.f64(out, 2 * T));
     // (1−0)² + (0.5−1.5)²; 0 + (0−1)²; (0.5−1)² + (2−0)²; row 0 masked, (4−3)²; BCE of (3, 0) and (−1, 1); (2−1)², row 1 masked
     const expected = [2, 1, 4.25, 1, 3 + softplus(-3) + 1 + softplus(-1), 1, /**/ 2, 2, 2, 1, 2, 1];
     sums.forEach((v, i) => expect(v, `sum/count ${i}`).toBeCloseTo(expected[i]!, 6));
-    k.losses.lossGradient(y, t, m, rows, T, codeAt, scales, gradY);
+    k.losses.lossGradient(y, t, m, rows, T, codeAt, params, scales, gradY);
     const g = Array.from(k.f32(gradY, rows * T));
     const expectedG = [2, 0, -3, 0, 5 * s(3), 12, /**/ -2, -4, 12, 8, 5 * (s(-1) - 1), 0];
     g.forEach((v, i) => expect(v, `G_Y ${i}`).toBeCloseTo(expectedG[i]!, 6));
@@ -138,19 +138,31 @@ describe("the module's task losses and the data set's column panels", () => {
     k.destroy();
   });
 
-  test('Huber: ½e² within δ = 1, δ(|e| − ½δ) beyond; G_Y = e clipped to ±δ (hand-worked, four lanes and a tail)', async () => {
+  // Outputs y against targets 0, so e = y; five tasks: four SIMD lanes and a tail, each with its own parameter.
+  const e = [0.5, 3, -2, -0.25, 1.5];
+  async function lossesOf(code: number, param: number[]) {
     const k = await WasmKernels.create(1);
-    const e = [0.5, 3, -2, -0.25, 1.5];
-    const [y, t, m, scales] = [copyIn(k, e), copyIn(k, [0, 0, 0, 0, 0]), copyIn(k, [1, 1, 1, 1, 1]), copyIn(k, [1, 1, 1, 1, 1])];
+    const [y, t, m, scales, p] = [copyIn(k, e), copyIn(k, [0, 0, 0, 0, 0]), copyIn(k, [1, 1, 1, 1, 1]), copyIn(k, [1, 1, 1, 1, 1]), copyIn(k, param)];
     const codeAt = k.alloc(5);
-    k.i32(codeAt, 5).set(Array(5).fill(LOSSES.huber.code));
-    const out = k.alloc(20);
-    const gradY = k.alloc(5);
-    k.losses.lossSums(y, t, m, 1, 5, codeAt, out);
-    expect(Array.from(k.f64(out, 5))).toEqual([0.125, 2.5, 1.5, 0.03125, 1]);
-    k.losses.lossGradient(y, t, m, 1, 5, codeAt, scales, gradY);
-    expect(Array.from(k.f32(gradY, 5))).toEqual([0.5, 1, -1, -0.25, 1]);
+    k.i32(codeAt, 5).set(Array(5).fill(code));
+    const [out, gradY] = [k.alloc(20), k.alloc(5)];
+    k.losses.lossSums(y, t, m, 1, 5, codeAt, p, out);
+    k.losses.lossGradient(y, t, m, 1, 5, codeAt, p, scales, gradY);
+    const result = { sums: Array.from(k.f64(out, 5)), gradients: Array.from(k.f32(gradY, 5)) };
     k.destroy();
+    return result;
+  }
+
+  test('Huber: ½e² within δ, δ(|e| − ½δ) beyond; G_Y = e clipped to ±δ (hand-worked, δ per task)', async () => {
+    const { sums, gradients } = await lossesOf(LOSSES.huber.code, [1, 2, 1, 0.5, 1]);
+    expect(sums).toEqual([0.125, 4, 1.5, 0.03125, 1]);
+    expect(gradients).toEqual([0.5, 2, -1, -0.25, 1]);
+  });
+
+  test('quantile: q·r for r = ŷ − y ≥ 0, (q − 1)·r below; G_Y = −q below the target, 1 − q above (hand-worked, q per task)', async () => {
+    const { sums, gradients } = await lossesOf(LOSSES.quantile.code, [0.9, 0.1, 0.5, 0.9, 0.25]);
+    [0.05, 2.7, 1, 0.225, 1.125].forEach((v, i) => expect(sums[i], `ℓ ${i}`).toBeCloseTo(v, 6));
+    [0.1, 0.9, -0.5, -0.9, 0.75].forEach((v, i) => expect(gradients[i], `G_Y ${i}`).toBeCloseTo(v, 6));
   });
 
   test('dW-style products read a batch of rows straight from the column panels', async () => {

@@ -400,15 +400,28 @@ export function packColumnPanels(src: usize, rows: i32, cols: i32, out: usize, p
 const LOSS_MSE: i32 = 0;
 const LOSS_BCE: i32 = 1;
 const LOSS_HUBER: i32 = 2;
-/** src/core/losses.ts's HUBER_DELTA (a test checks they agree). */
-const HUBER_DELTA: f32 = 1.0;
+const LOSS_QUANTILE: i32 = 3;
+
+/** ℓ(v, target) in float64 for loss `code` with parameter p (Huber's δ, the quantile's q). */
+function lossValue(code: i32, v: f64, target: f64, p: f64): f64 {
+  if (code == LOSS_BCE) return Math.max(v, 0) - v * target + Math.log1p(Math.exp(-Math.abs(v)));
+  if (code == LOSS_HUBER) {
+    const e = Math.abs(v - target);
+    return e <= p ? 0.5 * e * e : p * (e - 0.5 * p);
+  }
+  if (code == LOSS_QUANTILE) {
+    const r = target - v;
+    return r >= 0 ? p * r : (p - 1) * r;
+  }
+  return (v - target) * (v - target);
+}
 
 /**
  * Each task's masked loss sum and observed count over rows×T outputs Y (f32), targets and mask
  * (f32, the data set's rows from the first of the batch), in float64: out[t] = Σ_n m·ℓ(y, ŷ),
- * out[T + t] = Σ_n m. codes: T i32 loss codes.
+ * out[T + t] = Σ_n m. codes: T i32 loss codes; params: T f32 loss parameters.
  */
-export function lossSums(y: usize, targets: usize, mask: usize, rows: i32, T: i32, codes: usize, out: usize): void {
+export function lossSums(y: usize, targets: usize, mask: usize, rows: i32, T: i32, codes: usize, params: usize, out: usize): void {
   let t = 0;
   // Four MSE tasks at a time: the squared errors in f32, summed in float64 pairs.
   for (; t + 4 <= T; t += 4) {
@@ -433,25 +446,14 @@ export function lossSums(y: usize, targets: usize, mask: usize, rows: i32, T: i3
   // The rest one task at a time, in float64.
   for (; t < T; t++) {
     const code = load<i32>(codes + (<usize>t << 2));
+    const p = <f64>load<f32>(params + (<usize>t << 2));
     let sum: f64 = 0;
     let count: f64 = 0;
     for (let n = 0; n < rows; n++) {
       const i = <usize>(n * T + t) << 2;
       const m = <f64>load<f32>(mask + i);
       if (m == 0) continue;
-      const v = <f64>load<f32>(y + i);
-      const target = <f64>load<f32>(targets + i);
-      let l: f64;
-      if (code == LOSS_BCE) {
-        l = Math.max(v, 0) - v * target + Math.log1p(Math.exp(-Math.abs(v)));
-      } else if (code == LOSS_HUBER) {
-        const e = Math.abs(v - target);
-        const delta = <f64>HUBER_DELTA;
-        l = e <= delta ? 0.5 * e * e : delta * (e - 0.5 * delta);
-      } else {
-        l = (v - target) * (v - target);
-      }
-      sum += m * l;
+      sum += m * lossValue(code, <f64>load<f32>(y + i), <f64>load<f32>(targets + i), p);
       count += m;
     }
     store<f64>(out + (<usize>t << 3), sum);
@@ -460,11 +462,11 @@ export function lossSums(y: usize, targets: usize, mask: usize, rows: i32, T: i3
 }
 
 /**
- * G_Y = scale_t·m·∂ℓ/∂y for rows×T outputs: 2(y − ŷ) (MSE), σ(y) − ŷ (BCE) or y − ŷ clipped to
- * ±δ (Huber); scales: T f32 (the
- * weighting's factor over the task's count), codes as in lossSums. Four tasks at a time.
+ * G_Y = scale_t·m·∂ℓ/∂y for rows×T outputs: 2(y − ŷ) (MSE), σ(y) − ŷ (BCE), y − ŷ clipped to ±δ
+ * (Huber), −q below the target and 1 − q above (quantile); scales: T f32 (the weighting's factor
+ * over the task's count), codes and params as in lossSums. Four tasks at a time.
  */
-export function lossGradient(y: usize, targets: usize, mask: usize, rows: i32, T: i32, codes: usize, scales: usize, gradY: usize): void {
+export function lossGradient(y: usize, targets: usize, mask: usize, rows: i32, T: i32, codes: usize, params: usize, scales: usize, gradY: usize): void {
   const T4 = T & ~3;
   for (let n = 0; n < rows; n++) {
     const row = <usize>(n * T) << 2;
@@ -475,10 +477,19 @@ export function lossGradient(y: usize, targets: usize, mask: usize, rows: i32, T
       const code = v128.load(codes + (<usize>t << 2));
       const bce = i32x4.eq(code, i32x4.splat(LOSS_BCE));
       const huber = i32x4.eq(code, i32x4.splat(LOSS_HUBER));
+      const quantile = i32x4.eq(code, i32x4.splat(LOSS_QUANTILE));
       const e = f32x4.sub(v, target);
       let g = f32x4.mul(f32x4.splat(2), e);
       if (v128.any_true(bce)) g = v128.bitselect(f32x4.sub(sigmoid4(v), target), g, bce);
-      if (v128.any_true(huber)) g = v128.bitselect(f32x4.min(f32x4.max(e, f32x4.splat(-HUBER_DELTA)), f32x4.splat(HUBER_DELTA)), g, huber);
+      if (v128.any_true(huber)) {
+        const delta = v128.load(params + (<usize>t << 2));
+        g = v128.bitselect(f32x4.min(f32x4.max(e, f32x4.neg(delta)), delta), g, huber);
+      }
+      if (v128.any_true(quantile)) {
+        const q = v128.load(params + (<usize>t << 2));
+        const below = f32x4.lt(v, target);
+        g = v128.bitselect(v128.bitselect(f32x4.neg(q), f32x4.sub(f32x4.splat(1), q), below), g, quantile);
+      }
       const m = v128.load(mask + i);
       // A missing target may hold anything (NaN included): its gradient is 0, not 0·NaN.
       v128.store(gradY + i, v128.and(f32x4.mul(f32x4.mul(g, m), v128.load(scales + (<usize>t << 2))), f32x4.ne(m, f32x4.splat(0))));
@@ -493,9 +504,11 @@ export function lossGradient(y: usize, targets: usize, mask: usize, rows: i32, T
       const v = load<f32>(y + i);
       const target = load<f32>(targets + i);
       const code = load<i32>(codes + (<usize>t << 2));
+      const p = load<f32>(params + (<usize>t << 2));
       let g: f32 = 2 * (v - target);
       if (code == LOSS_BCE) g = sigmoid(v) - target;
-      else if (code == LOSS_HUBER) g = min(max(v - target, -HUBER_DELTA), HUBER_DELTA);
+      else if (code == LOSS_HUBER) g = min(max(v - target, -p), p);
+      else if (code == LOSS_QUANTILE) g = v < target ? -p : 1 - p;
       store<f32>(gradY + i, g * m * load<f32>(scales + (<usize>t << 2)));
     }
   }

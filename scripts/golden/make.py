@@ -35,7 +35,7 @@ def make_case(name, d, H, T, N, losses, weights, seed, mask_rate=0.0, a_init="ra
         mask[:, empty_task] = 0.0
     Y = np.zeros((N, T))
     for t, loss in enumerate(losses):
-        Y[:, t] = (rng.random(N) < 0.4).astype(np.float64) if loss == "bce" else f32(rng.normal(1.0, 2.0, size=N))
+        Y[:, t] = (rng.random(N) < 0.4).astype(np.float64) if kind_of(loss) == "bce" else f32(rng.normal(1.0, 2.0, size=N))
     Y *= mask  # missing targets are stored as 0
     W = f32(rng.normal(scale=1 / np.sqrt(d), size=(H, d)))
     b = f32(rng.normal(scale=0.3, size=H))
@@ -52,8 +52,19 @@ def tensors(params, grad=True):
     return {k: torch.tensor(v, requires_grad=grad) for k, v in params.items()}
 
 
-# Uncertainty weighting's c_t (Kendall, Gal & Cipolla 2018): 1/(2σ²) for regression, 1/σ² for classification.
-UNCERTAINTY_SCALE = {"mse": 0.5, "bce": 1.0, "huber": 0.5}
+# Uncertainty weighting's c_t (Kendall, Gal & Cipolla 2018): 1/(2σ²) for a Gaussian likelihood,
+# 1/σ² for a Bernoulli or (asymmetric) Laplace one.
+UNCERTAINTY_SCALE = {"mse": 0.5, "bce": 1.0, "huber": 0.5, "quantile": 1.0}
+
+
+def kind_of(spec):
+    """'quantile:0.9' → 'quantile'."""
+    return spec.split(":")[0]
+
+
+def parameter_of(spec, default):
+    """'quantile:0.9' → 0.9; a bare name → the loss's default."""
+    return float(spec.split(":")[1]) if ":" in spec else default
 
 
 def data_loss(case, p, X, Y, mask, weighting="equal"):
@@ -63,10 +74,14 @@ def data_loss(case, p, X, Y, mask, weighting="equal"):
     out = S @ p["A"].T + p["c"]
     per_task = []
     for t, loss in enumerate(case["losses"]):
-        if loss == "mse":
+        if kind_of(loss) == "mse":
             e = F.mse_loss(out[:, t], Y[:, t], reduction="none")
-        elif loss == "huber":
-            e = F.huber_loss(out[:, t], Y[:, t], reduction="none", delta=1.0)
+        elif kind_of(loss) == "huber":
+            e = F.huber_loss(out[:, t], Y[:, t], reduction="none", delta=parameter_of(loss, 1.0))
+        elif kind_of(loss) == "quantile":  # the pinball loss, written out: torch has none
+            q = parameter_of(loss, 0.5)
+            r = Y[:, t] - out[:, t]
+            e = torch.maximum(q * r, (q - 1) * r)
         else:
             e = F.binary_cross_entropy_with_logits(out[:, t], Y[:, t], reduction="none")
         count = mask[:, t].sum()
@@ -74,7 +89,7 @@ def data_loss(case, p, X, Y, mask, weighting="equal"):
     per_task = torch.stack(per_task)
     weights = torch.tensor(case["weights"])
     if weighting == "uw":
-        c = torch.tensor([UNCERTAINTY_SCALE[loss] for loss in case["losses"]])
+        c = torch.tensor([UNCERTAINTY_SCALE[kind_of(loss)] for loss in case["losses"]])
         total = (weights * (c * torch.exp(-p["s"]) * per_task + 0.5 * p["s"])).sum()
     elif weighting == "gls":
         # geometric loss strategy: the weighted geometric mean over the tasks with a positive loss
@@ -171,6 +186,9 @@ CASES = [
     make_case("masked d=4 H=4 T=4 N=9", 4, 4, 4, 9, ["mse", "bce", "mse", "bce"], [1.0, 1.0, 2.0, 1.0], seed=3, mask_rate=0.4, a_init="identity", empty_task=2),
     # Huber beside MSE and BCE; targets spread (σ = 2) so errors fall on both sides of δ = 1
     make_case("huber d=6 H=5 T=4 N=24", 6, 5, 4, 24, ["huber", "mse", "huber", "bce"], [1.0, 0.5, 2.0, 1.0], seed=4, mask_rate=0.1),
+    # quantiles on both sides of the median (and the bare name, q = 0.5), Huber with δ = 2, masks;
+    # N odd, so no task's ±q subgradients cancel to exactly 0 (Adam would turn f32 rounding into ±lr)
+    make_case("quantile d=5 H=6 T=5 N=31", 5, 6, 5, 31, ["quantile:0.9", "quantile:0.25", "quantile", "huber:2", "mse"], [1.0, 2.0, 0.5, 1.0, 1.0], seed=5, mask_rate=0.1),
 ]
 
 

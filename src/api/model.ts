@@ -1,6 +1,6 @@
 // A trained model as the library hands it out: predict on raw features, evaluate on labelled
 // rows, the coupling matrix with its names, and the safetensors bytes (docs: README "Model files").
-import { LOSSES, type LossKind } from '../core/losses.js';
+import { resolveLoss, type LossSpec } from '../core/losses.js';
 import { DEFAULT_OPTIMIZER } from '../core/optimizers.js';
 import { parameterLayout, view } from '../core/shape.js';
 import { CpuBackend } from '../cpu/backend.js';
@@ -45,7 +45,7 @@ export interface PredictOptions {
 export class Model {
   readonly featureNames: readonly string[];
   readonly taskNames: readonly string[];
-  readonly losses: readonly LossKind[];
+  readonly losses: readonly LossSpec[];
   /** d, H, T. */
   readonly shape: Readonly<TrainedModel['shape']>;
   /** Hyperparameters and provenance, as stored in the file's metadata. */
@@ -132,7 +132,7 @@ export class Model {
     this.losses.forEach((loss, t) => {
       for (let r = 0; r < table.rows; r++) {
         const i = r * this.shape.tasks + t;
-        if (table.mask[i] && !LOSSES[loss].accepts(table.Y[i]!)) {
+        if (table.mask[i] && !resolveLoss(loss).entry.accepts(table.Y[i]!)) {
           throw new RangeError(`targets row ${r}, column ${t} ("${this.taskNames[t]}"): ${table.Y[i]} is not a valid ${loss} target`);
         }
       }

@@ -1,7 +1,7 @@
 // The options of train(), checked before any data is read or any GPU work starts: each bad value
 // is a RangeError naming the option, its value and what it must be. What comes out (Settings) is
 // complete — every default filled in here, the one place that owns them.
-import { LOSS_KINDS, type LossKind } from '../core/losses.js';
+import { isLossSpec, LOSS_KINDS, resolveLoss, type LossSpec } from '../core/losses.js';
 import { DEFAULT_OPTIMIZER, OPTIMIZER_KINDS, type OptimizerConfig, type OptimizerKind } from '../core/optimizers.js';
 import { DEFAULT_SCHEDULE, SCHEDULE_KINDS, type Schedule, type ScheduleKind } from '../train/schedule.js';
 import { DWA_TEMPERATURE, WEIGHTING_KINDS, type WeightingKind } from '../core/weighting.js';
@@ -11,7 +11,8 @@ import type { RowSource } from '../data/source.js';
 /** Rows of numbers: an array of rows, or one flat row-major typed array (give its width). */
 export type Matrix = readonly (readonly number[])[] | Float32Array | Float64Array;
 
-export type LossChoice = LossKind | 'auto';
+/** A loss for a task ('mse', 'huber:2', 'quantile:0.9', ...), or 'auto': BCE for a 0/1 column, MSE otherwise. */
+export type LossChoice = LossSpec | 'auto';
 export type BackendChoice = 'webgpu' | 'cpu' | 'wasm' | 'auto';
 
 export interface OptimizerOptions {
@@ -265,10 +266,17 @@ export function resolveSettings(options: TrainOptions | StreamTrainOptions): Set
   }
   const losses = options.losses ?? 'auto';
   for (const [i, loss] of (typeof losses === 'string' ? [losses] : Array.isArray(losses) ? losses : [losses]).entries()) {
-    const allowed: readonly string[] = ['auto', ...LOSS_KINDS];
-    if (typeof loss !== 'string' || !allowed.includes(loss)) {
-      throw new RangeError(`losses${typeof losses === 'string' ? '' : `[${i}]`} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(loss)}`);
+    const where = `losses${typeof losses === 'string' ? '' : `[${i}]`}`;
+    if (loss === 'auto' || isLossSpec(loss)) continue;
+    const known = ['auto', ...LOSS_KINDS].map((a) => `'${a}'`).join(', ');
+    if (typeof loss === 'string' && (LOSS_KINDS as readonly string[]).includes(loss.split(':')[0]!)) {
+      try {
+        resolveLoss(loss);
+      } catch (error) {
+        throw new RangeError(`${where}: ${(error as Error).message}`); // names the parameter's range
+      }
     }
+    throw new RangeError(`${where} must be one of ${known} (with a parameter: 'huber:2', 'quantile:0.9'), got ${describe(loss)}`);
   }
   if (options.taskWeights !== undefined) {
     if (!Array.isArray(options.taskWeights)) throw new RangeError(`taskWeights must be an array of numbers, got ${describe(options.taskWeights)}`);

@@ -5,7 +5,7 @@
 // random order, shuffles the rows within each window, and hands the trainer shards of whole
 // batches; only one window is in memory at a time.
 import type { Dataset } from '../core/backend.js';
-import { LOSSES, type LossKind } from '../core/losses.js';
+import { LOSSES, resolveLoss, type LossSpec } from '../core/losses.js';
 import { DataError } from '../data/csv.js';
 import type { RowSource, RowWindow } from '../data/source.js';
 import { identityStandardizer, type Standardizer } from '../data/standardize.js';
@@ -134,9 +134,10 @@ export async function prepareStream(source: RowSource, plan: StreamPlan, signal?
 
   const choices = typeof plan.loss === 'string' ? Array<LossChoice>(T).fill(plan.loss) : [...plan.loss];
   if (choices.length !== T) throw new RangeError(`losses lists ${choices.length} losses for ${T} tasks`);
-  const losses: LossKind[] = choices.map((choice, t) => {
+  const losses: LossSpec[] = choices.map((choice, t) => {
     if (choice === 'auto') return notBinary[t] === undefined ? 'bce' : 'mse';
-    if (choice === 'bce' && notBinary[t] !== undefined) {
+    // Only BCE restricts the values (to 0 or 1); every other loss takes any finite number.
+    if (resolveLoss(choice).entry.kind === 'bce' && notBinary[t] !== undefined) {
       throw new DataError(`${notBinary[t]}, column "${source.taskNames[t]}": ${notBinaryValue[t]} is not ${LOSSES.bce.acceptsText}, so the task cannot use the BCE loss`);
     }
     return choice;

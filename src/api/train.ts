@@ -4,7 +4,7 @@
 //   checked against the float64 CPU backend.
 import type { BackendConfig } from '../core/backend.js';
 import { initParameters, type CouplingInit } from '../core/init.js';
-import { LOSSES, type TaskSpec } from '../core/losses.js';
+import { resolveLoss, type TaskSpec } from '../core/losses.js';
 import { dwaWeights } from '../core/weighting.js';
 import { parameterLayout, type ModelShape, type ParameterLayout } from '../core/shape.js';
 import { CpuBackend } from '../cpu/backend.js';
@@ -279,7 +279,7 @@ function checkResumable(saved: TrainedModel, now: TrainedModel): void {
 /** Each task's factor on its loss: w_t, or w_t·c_t·e^{−s_t} under uncertainty weighting. */
 function taskFactors(plan: BackendPlan, layout: ParameterLayout, params: Float64Array): Float64Array {
   return Float64Array.from(plan.config.tasks, (task, t) =>
-    plan.config.weighting === 'uw' ? task.weight * LOSSES[task.loss].uncertaintyScale * Math.exp(-params[layout.s.offset + t]!) : task.weight,
+    plan.config.weighting === 'uw' ? task.weight * resolveLoss(task.loss).entry.uncertaintyScale * Math.exp(-params[layout.s.offset + t]!) : task.weight,
   );
 }
 

@@ -58,6 +58,11 @@ export function metricsTable(metrics: MetricsReport): string {
       ),
     );
   }
+  const quantiles = regression.flatMap(([name, m]) => {
+    const q = (m as Extract<TaskMetrics, { kind: 'regression' }>).quantile;
+    return q ? [[name, formatNumber(q.q), formatNumber(q.coverage), formatNumber(q.pinball)]] : [];
+  });
+  if (quantiles.length) lines.push(table(['quantile task', 'q', 'coverage (share ≤ prediction)', 'pinball loss'], quantiles));
   if (binary.length) {
     lines.push(
       table(

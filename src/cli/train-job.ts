@@ -1,7 +1,7 @@
 // The options of `sigmtl train` → a TrainJob: which data to load, the library's TrainOptions
 // (checked again, by the library, before any work), and where files go. Syntax errors here are
 // UsageErrors naming the flag; everything else is train()'s own validation.
-import { DataError, DEFAULT_MEMORY_BUDGET, LOSS_KINDS, OPTIMIZER_KINDS, readCsvText, readFileBytes, WEIGHTING_KINDS, type LoadDatasetOptions, type LossChoice, type TrainOptions } from 'sigmtl/node';
+import { DataError, DEFAULT_MEMORY_BUDGET, LOSS_KINDS, LOSSES, OPTIMIZER_KINDS, resolveLoss, readCsvText, readFileBytes, WEIGHTING_KINDS, type LoadDatasetOptions, type LossChoice, type TrainOptions } from 'sigmtl/node';
 import { byteSize, choice, flag, list, number, text, UsageError, type OptionSpec, type Parsed } from './args.js';
 
 export const trainHelp = `sigmtl train — train a multi-task model y = A·σ(W·x + b) + c
@@ -24,8 +24,10 @@ Data
 Model
   --hidden H|auto       shared hidden units (default: the number of tasks); auto tries T, 16, 32 and
                         64 for up to 30 epochs each and keeps the lowest validation loss
-  --loss auto|${LOSS_KINDS.join('|')}   or a comma list per task (auto: BCE for 0/1 columns, MSE
-                        otherwise; huber: squared error within one standard deviation, absolute beyond)
+  --loss auto|${LOSS_KINDS.map((k) => k + (LOSSES[k].parameter ? `[:${LOSSES[k].parameter.name}]` : '')).join('|')}   or a comma list per task
+                        (auto: BCE for 0/1 columns, MSE otherwise; huber:δ: squared error within δ
+                        standard deviations, absolute beyond, δ = 1 by default; quantile:q: the
+                        q-th quantile, q = 0.5 by default — e.g. --loss quantile:0.05,quantile:0.95)
   --task-weights LIST   per-task loss weights (default 1 each)
   --weighting equal|uw|dwa|gls|famo|mgda|pcgrad|upgrad  how the tasks combine: fixed weights (equal);
                         uncertainty weighting (uw: each task's log-variance s_t is learned, Σ w_t·(c_t·e^{−s_t}·L_t
@@ -149,7 +151,15 @@ export async function trainJobFromArgs(p: Parsed): Promise<TrainJob> {
   const seed = number(p, 'seed', 1, { integer: true, min: 0 });
   const losses = list(p, 'loss') ?? ['auto'];
   const known = ['auto', ...LOSS_KINDS];
-  for (const l of losses) if (!known.includes(l)) throw new UsageError(`--loss: "${l}" is not ${known.slice(0, -1).join(', ')} or ${known.at(-1)}`);
+  for (const l of losses) {
+    if (l === 'auto') continue;
+    if (!known.includes(l.split(':')[0]!)) throw new UsageError(`--loss: "${l}" is not ${known.slice(0, -1).join(', ')} or ${known.at(-1)}`);
+    try {
+      resolveLoss(l);
+    } catch (error) {
+      throw new UsageError(`--loss: ${(error as Error).message}`);
+    }
+  }
   const weights = list(p, 'task-weights')?.map(Number);
   if (weights?.some((w) => !Number.isFinite(w) || w < 0)) throw new UsageError(`--task-weights must be non-negative numbers, got "${text(p, 'task-weights')}"`);
   const aInit = text(p, 'A-init');

@@ -2,7 +2,7 @@
 // checked against these functions, and these are checked against finite differences.
 // Shapes follow docs/ARCHITECTURE: samples are rows; X: N×d, W: H×d, A: T×H.
 import { view, type ParameterLayout } from '../core/shape.js';
-import { lossEntry, sigmoid, type TaskSpec } from '../core/losses.js';
+import { resolveLoss, sigmoid, type TaskSpec } from '../core/losses.js';
 import type { WeightingKind } from '../core/weighting.js';
 
 type Numbers = ArrayLike<number>;
@@ -115,8 +115,14 @@ export function backward(
 // --- loss, with its gradient right below it -------------------------------------------------
 
 // ℓ and ∂ℓ/∂y of each loss are its entry in the loss table (src/core/losses.ts).
-export const lossValue = (loss: TaskSpec['loss'], y: number, target: number): number => lossEntry(loss).value(y, target);
-export const lossGradient = (loss: TaskSpec['loss'], y: number, target: number): number => lossEntry(loss).gradient(y, target);
+export function lossValue(loss: TaskSpec['loss'], y: number, target: number): number {
+  const { entry, param } = resolveLoss(loss);
+  return entry.value(y, target, param);
+}
+export function lossGradient(loss: TaskSpec['loss'], y: number, target: number): number {
+  const { entry, param } = resolveLoss(loss);
+  return entry.gradient(y, target, param);
+}
 
 export interface LossResult {
   /** L_t, the masked mean loss of each task (0 for a task with no observed rows). */
@@ -149,24 +155,24 @@ export function taskLoss(
   const sums = new Float64Array(T);
   const counts = new Float64Array(T);
   tasks.forEach((task, t) => {
-    const entry = lossEntry(task.loss);
+    const { entry, param } = resolveLoss(task.loss);
     for (let n = 0; n < rows; n++) {
       const w = mask[(firstRow + n) * T + t]!;
       if (w !== 0) {
         counts[t]! += w;
-        sums[t]! += w * entry.value(Y[n * T + t]!, targets[(firstRow + n) * T + t]!);
+        sums[t]! += w * entry.value(Y[n * T + t]!, targets[(firstRow + n) * T + t]!, param);
       }
     }
   });
   const { perTask, total, scales, gradLogVar } = taskLossScales(sums, counts, tasks, weighting);
   const gradY = new Float64Array(rows * T);
   tasks.forEach((task, t) => {
-    const entry = lossEntry(task.loss);
+    const { entry, param } = resolveLoss(task.loss);
     if (scales[t] === 0) return;
     for (let n = 0; n < rows; n++) {
       const i = (firstRow + n) * T + t;
       const w = mask[i]!;
-      if (w !== 0) gradY[n * T + t] = scales[t]! * w * entry.gradient(Y[n * T + t]!, targets[i]!);
+      if (w !== 0) gradY[n * T + t] = scales[t]! * w * entry.gradient(Y[n * T + t]!, targets[i]!, param);
     }
   });
   return { perTask, total, gradY, gradLogVar };
@@ -195,7 +201,7 @@ export function taskLossScales(sums: Numbers, counts: Numbers, tasks: readonly T
   const gradLogVar = new Float64Array(T);
   let total = 0;
   tasks.forEach((task, t) => {
-    const entry = lossEntry(task.loss);
+    const { entry } = resolveLoss(task.loss);
     const count = counts[t]!;
     const mean = count === 0 ? 0 : sums[t]! / count;
     // The factor on L_t: w_t, or w_t·c_t·e^{−s_t} under uncertainty weighting (which also adds w_t·½·s_t).

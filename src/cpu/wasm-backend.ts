@@ -12,7 +12,7 @@ import { famoStateSize, isAggregator } from '../core/weighting.js';
 import { aggregatorWeights } from './aggregators.js';
 import { famoStep } from './famo.js';
 import { HostBackend } from './host-backend.js';
-import { LOSSES } from '../core/losses.js';
+import { resolveLoss } from '../core/losses.js';
 import { taskLossScales } from './reference.js';
 import type { ReferenceGradients } from './step.js';
 import { WasmKernels } from './wasm-matmul.js';
@@ -31,8 +31,9 @@ interface Regions {
   db: number;
   dc: number;
   input: number;
-  /** The tasks' loss codes (i32), G_Y's per-task factors (f32) and the loss sums and counts (f64). */
+  /** The tasks' loss codes (i32) and parameters (f32), G_Y's per-task factors (f32) and the loss sums and counts (f64). */
   codes: number;
+  lossParams: number;
   scales: number;
   lossSums: number;
   /** The aggregators' Δ (batch×T·H), J ((T·H)×d) and its bias part (T·H). */
@@ -81,12 +82,15 @@ export class WasmBackend extends HostBackend {
       dc: k.alloc(T),
       input: k.alloc(B * d),
       codes: k.alloc(T),
+      lossParams: k.alloc(T),
       scales: k.alloc(T),
       lossSums: k.alloc(4 * T),
       ...(isAggregator(config.weighting) && { deltas: k.alloc(B * T * H), jacobian: k.alloc(T * H * d), jacobianBias: k.alloc(T * H) }),
     };
     this.fixedTop = k.mark;
-    k.i32(this.regions.codes, T).set(config.tasks.map((task) => LOSSES[task.loss].code));
+    const losses = config.tasks.map((task) => resolveLoss(task.loss));
+    k.i32(this.regions.codes, T).set(losses.map((l) => l.entry.code));
+    k.f32(this.regions.lossParams, T).set(losses.map((l) => l.param));
   }
 
   /** `threads` (default: every core where workers can be started — Node with sigmtl/node — else 1). */
@@ -173,7 +177,7 @@ export class WasmBackend extends HostBackend {
     // factors here, then G_Y = factor·mask·∂ℓ/∂y in the module.
     const targets = this.dataTargets + 4 * start * T;
     const mask = this.dataMask + 4 * start * T;
-    k.losses.lossSums(r.Y, targets, mask, rows, T, r.codes, r.lossSums);
+    k.losses.lossSums(r.Y, targets, mask, rows, T, r.codes, r.lossParams, r.lossSums);
     const sums = k.f64(r.lossSums, 2 * T);
     const loss = taskLossScales(sums.subarray(0, T), sums.subarray(T), this.tasks, { kind, logVar: view(this.params, this.layout.s) });
     let taskWeights: Float64Array | undefined;
@@ -185,7 +189,7 @@ export class WasmBackend extends HostBackend {
       for (let t = 0; t < T; t++) loss.scales[t]! *= famo.weights[t]!;
     }
     k.f32(r.scales, T).set(loss.scales);
-    k.losses.lossGradient(r.Y, targets, mask, rows, T, r.codes, r.scales, r.gradY);
+    k.losses.lossGradient(r.Y, targets, mask, rows, T, r.codes, r.lossParams, r.scales, r.gradY);
     const grads = new Float64Array(this.layout.count);
     this.lap('losses, weighting, G_Y');
     // dA = G_Yᵀ·S, dc = Σ_n G_Y (task-specific: the plain gradient, also under an aggregator)

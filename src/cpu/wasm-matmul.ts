@@ -10,8 +10,8 @@ interface Exports {
   scratchBytes(M: number, N: number, K: number, tA: number, tB: number, threads: number): number;
   matmul(a: number, b: number, c: number, M: number, N: number, K: number, tA: number, tB: number, epilogue: number, aux: number, rowSums: number, scratch: number, bPitch: number, aPitch: number): void;
   packColumnPanels(src: number, rows: number, cols: number, out: number, pitch: number): void;
-  lossSums(y: number, targets: number, mask: number, rows: number, T: number, codes: number, out: number): void;
-  lossGradient(y: number, targets: number, mask: number, rows: number, T: number, codes: number, scales: number, gradY: number): void;
+  lossSums(y: number, targets: number, mask: number, rows: number, T: number, codes: number, params: number, out: number): void;
+  lossGradient(y: number, targets: number, mask: number, rows: number, T: number, codes: number, params: number, scales: number, gradY: number): void;
   pack(a: number, b: number, M: number, N: number, K: number, tA: number, tB: number, rowSums: number, scratch: number): void;
   compute(a: number, b: number, c: number, M: number, N: number, K: number, tA: number, tB: number, epilogue: number, aux: number, scratch: number, first: number, end: number, rowFirst: number, rowEnd: number, thread: number, bPitch: number, aPitch: number): void;
 }

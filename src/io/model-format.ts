@@ -4,7 +4,7 @@
 // This module turns models into bytes and back; src/io/model-file.ts does the (atomic) file I/O.
 import { parameterLayout, view } from '../core/shape.js';
 import type { TrainedModel } from '../model/model.js';
-import { LOSS_KINDS, type LossKind } from '../core/losses.js';
+import { isLossSpec, LOSS_KINDS, type LossSpec } from '../core/losses.js';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type Tensor } from './safetensors.js';
 
 export const MODEL_FORMAT = 'sigmtl-model';
@@ -69,7 +69,7 @@ export function decodeModel(bytes: Uint8Array, file: string): DecodedModel {
   };
   const featureNames = names('features');
   const targetNames = names('targets');
-  const losses = names('losses') as LossKind[];
+  const losses = names('losses') as LossSpec[];
   const hyper = parse<TrainedModel['hyper']>('hyper');
   if (typeof hyper !== 'object' || hyper === null || Array.isArray(hyper)) throw fail('metadata.hyper must be a JSON object');
   const W = tensors.W;
@@ -84,8 +84,8 @@ export function decodeModel(bytes: Uint8Array, file: string): DecodedModel {
   }
   if (featureNames.length !== d) throw fail(`${featureNames.length} feature names for d = ${d}`);
   if (losses.length !== T) throw fail(`${losses.length} losses for ${T} targets`);
-  const badLoss = losses.find((l) => !(LOSS_KINDS as readonly string[]).includes(l));
-  if (badLoss !== undefined) throw fail(`unknown loss ${JSON.stringify(badLoss)} (known: ${LOSS_KINDS.join(', ')})`);
+  const badLoss = losses.find((l) => !isLossSpec(l));
+  if (badLoss !== undefined) throw fail(`unknown loss ${JSON.stringify(badLoss)} (known: ${LOSS_KINDS.join(', ')}, with a parameter as 'huber:2' or 'quantile:0.9')`);
   for (const name of Object.keys(expected)) {
     const data = tensors[name]!.data;
     const bad = Array.prototype.findIndex.call(data, (v: number) => !Number.isFinite(v));

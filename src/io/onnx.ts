@@ -5,7 +5,7 @@
 //
 // Inputs and outputs are named ("features", "predictions"); the feature, task and loss names and
 // the format version ride in the model's metadata_props. Field numbers are onnx.proto's.
-import { LOSSES } from '../core/losses.js';
+import { resolveLoss } from '../core/losses.js';
 import type { TrainedModel } from '../model/model.js';
 import { parameterLayout, view } from '../core/shape.js';
 
@@ -108,7 +108,7 @@ export function encodeOnnx(model: TrainedModel, version: string): Uint8Array {
     ['c', [T], FLOAT, floats(view(p, layout.c))],
     ['y_std', [T], FLOAT, floats(model.y.std)],
     ['y_mean', [T], FLOAT, floats(model.y.mean)],
-    ['is_sigmoid', [T], BOOL, Uint8Array.from(model.losses, (l) => (LOSSES[l].linkName === 'sigmoid' ? 1 : 0))],
+    ['is_sigmoid', [T], BOOL, Uint8Array.from(model.losses, (l) => (resolveLoss(l).entry.linkName === 'sigmoid' ? 1 : 0))],
   ];
   const nodes: Node[] = [
     { op: 'Sub', inputs: ['features', 'x_mean'], output: 'centred' },

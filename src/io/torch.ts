@@ -2,8 +2,14 @@
 // (W, b, A, c) and buffers (x_mean, x_std, y_mean, y_std), the same pre- and post-processing as
 // sigmtl predict, and a from_safetensors loader that reads sigmtl's model file with the format's
 // few lines (the `safetensors` package is used when installed). Nothing here needs sigmtl.
-import { LOSSES } from '../core/losses.js';
+import { resolveLoss } from '../core/losses.js';
 import type { TrainedModel } from '../model/model.js';
+
+/** A loss spec's elementwise ℓ as a PyTorch expression (its table entry's, at the spec's parameter). */
+function torchTerm(spec: string): string {
+  const { entry, param } = resolveLoss(spec);
+  return entry.torch(param);
+}
 
 const py = (value: unknown) => JSON.stringify(value); // JSON lists and strings are Python literals here
 
@@ -22,9 +28,9 @@ from torch import nn
 FEATURES = ${py(model.featureNames)}
 TASKS = ${py(model.targetNames)}
 LOSSES = ${py(model.losses)}
-# Each loss kind's elementwise ℓ(o, target) on raw outputs (standardised targets), from sigmtl's loss table.
+# Each loss's elementwise ℓ(o, target) on raw outputs (standardised targets), from sigmtl's loss table.
 LOSS_TERMS = {
-${[...new Set(model.losses)].map((kind) => `    ${py(kind)}: lambda o, target: ${LOSSES[kind].torch},`).join('\n')}
+${[...new Set(model.losses)].map((spec) => `    ${py(spec)}: lambda o, target: ${torchTerm(spec)},`).join('\n')}
 }
 
 
@@ -39,7 +45,7 @@ class SigmtlModel(nn.Module):
         self.register_buffer("x_std", torch.ones(features))
         self.register_buffer("y_mean", torch.zeros(tasks))
         self.register_buffer("y_std", torch.ones(tasks))
-        self.register_buffer("is_sigmoid", torch.tensor([${model.losses.map((kind) => (LOSSES[kind].linkName === 'sigmoid' ? 'True' : 'False')).join(', ')}]))
+        self.register_buffer("is_sigmoid", torch.tensor([${model.losses.map((spec) => (resolveLoss(spec).entry.linkName === 'sigmoid' ? 'True' : 'False')).join(', ')}]))
 
     def outputs(self, x):
         """The raw outputs o (standardised regression targets, logits for binary tasks)."""

@@ -1,7 +1,7 @@
 // Host side of shaders/loss.wgsl: per-task MSE / BCE-with-logits, G_Y and the loss accumulator.
 // TaskInfo, LossDims and the LOSS_* / WEIGHTING_* codes are declared here and in src/core, and
 // generated into the shader.
-import { LOSS_WGSL, lossEntry, type TaskSpec } from '../core/losses.js';
+import { LOSS_WGSL, resolveLoss, type TaskSpec } from '../core/losses.js';
 import { WEIGHTING_WGSL } from '../core/weighting.js';
 import { wgslPreamble, wgslStruct } from '../core/wgsl.js';
 import type { Kernel, KernelRegistry } from '../gpu/registry.js';
@@ -13,6 +13,8 @@ export const TaskInfo = wgslStruct('TaskInfo', [
   ['kind', 'u32'],
   /** c_t of uncertainty weighting, from the loss table. */
   ['uncertaintyScale', 'f32'],
+  /** The loss's parameter (Huber's δ, the quantile's q; 0 for a loss without one). */
+  ['param', 'f32'],
 ]);
 
 export const LossDims = wgslStruct('LossDims', [
@@ -65,13 +67,13 @@ export function lossKernel(registry: KernelRegistry, workgroup = 256): Promise<K
 /** Bytes of the `tasks` buffer for T tasks (at least 16, as bindings need). */
 export const taskInfoBytes = (tasks: number) => Math.max(16, tasks * TaskInfo.byteSize);
 
-/** The `tasks` buffer: one TaskInfo (weight, loss code) per task. */
+/** The `tasks` buffer: one TaskInfo (weight, loss code, c_t, loss parameter) per task. */
 export function packTaskInfo(tasks: readonly TaskSpec[]): ArrayBuffer {
   const bytes = new ArrayBuffer(taskInfoBytes(tasks.length));
   const view = new DataView(bytes);
   tasks.forEach((task, t) => {
-    const entry = lossEntry(task.loss);
-    TaskInfo.write(view, { weight: task.weight, kind: entry.code, uncertaintyScale: entry.uncertaintyScale }, t * TaskInfo.byteSize);
+    const { entry, param } = resolveLoss(task.loss);
+    TaskInfo.write(view, { weight: task.weight, kind: entry.code, uncertaintyScale: entry.uncertaintyScale, param }, t * TaskInfo.byteSize);
   });
   return bytes;
 }

@@ -2,7 +2,7 @@
 // (column names, per-task loss, standardisation). Prediction:
 //   o = A·σ(W·((x − x_mean)/x_std) + b) + c;   then each task's link (src/core/losses.ts) of
 //   o·y_std + y_mean: the value itself for regression, σ for BCE (whose y_std, y_mean are 1, 0).
-import { LOSSES, type LossKind } from '../core/losses.js';
+import { resolveLoss, type LossSpec } from '../core/losses.js';
 import { standardize, type Standardizer } from '../data/standardize.js';
 import type { TrainingBackend } from '../core/backend.js';
 import type { ModelShape } from '../core/shape.js';
@@ -11,7 +11,8 @@ export interface TrainedModel {
   shape: ModelShape;
   featureNames: string[];
   targetNames: string[];
-  losses: LossKind[];
+  /** Each task's loss, with its parameter where it has one ('quantile:0.9'). */
+  losses: LossSpec[];
   /** Flat parameters in the layout of src/model/layout.ts. */
   params: Float64Array;
   x: Standardizer;
@@ -25,9 +26,10 @@ export interface TrainedModel {
 export function toOriginalScale(o: ArrayLike<number>, rows: number, model: Pick<TrainedModel, 'losses' | 'y'>): Float64Array {
   const T = model.losses.length;
   const out = new Float64Array(rows * T);
+  const links = model.losses.map((loss) => resolveLoss(loss).entry.link);
   for (let i = 0; i < rows * T; i++) {
     const t = i % T;
-    out[i] = LOSSES[model.losses[t]!].link(o[i]! * model.y.std[t]! + model.y.mean[t]!);
+    out[i] = links[t]!(o[i]! * model.y.std[t]! + model.y.mean[t]!);
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // The linear least-squares baseline for regression tasks: for each task, y ≈ x·β + β0 fit on the
 // (standardised) training rows where the target is observed, by the normal equations with a tiny
 // ridge for stability, solved by Cholesky in float64. Reported beside the model's test metrics.
-import { LOSSES } from '../core/losses.js';
+import { resolveLoss } from '../core/losses.js';
 import type { Problem } from './prepare.js';
 import { computeMetrics, type MetricsReport } from './metrics.js';
 
@@ -63,7 +63,7 @@ export function leastSquares(X: ArrayLike<number>, y: ArrayLike<number>, mask: A
 /** Test metrics of the per-task linear baseline on the problem's regression tasks (undefined if none). */
 export function linearBaseline(problem: Problem): MetricsReport | undefined {
   // The baseline is a least-squares fit: it judges the regression tasks (the losses whose metrics are regression's).
-  const regression = problem.losses.map((l, t) => (LOSSES[l].metrics === 'regression' ? t : -1)).filter((t) => t >= 0);
+  const regression = problem.losses.map((l, t) => (resolveLoss(l).entry.metrics === 'regression' ? t : -1)).filter((t) => t >= 0);
   const evaluation = problem.test ?? problem.validation;
   if (regression.length === 0 || !evaluation) return undefined;
   const d = problem.featureNames.length;

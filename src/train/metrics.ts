@@ -1,7 +1,7 @@
 // Per-task metrics on the original scale: MSE, RMSE, MAE, R² for regression tasks; accuracy,
 // F1 and ROC-AUC for binary tasks (threshold 0.5 on the probability); overall Hamming loss and
 // macro averages. Only observed targets (mask 1) count.
-import { lossEntry, type LossKind } from '../core/losses.js';
+import { resolveLoss, type LossSpec } from '../core/losses.js';
 
 export interface RegressionMetrics {
   kind: 'regression';
@@ -10,6 +10,8 @@ export interface RegressionMetrics {
   rmse: number;
   mae: number;
   r2: number;
+  /** A quantile task's q, the fraction of targets at or below the prediction (q when calibrated), and the mean pinball loss on the original scale. */
+  quantile?: { q: number; coverage: number; pinball: number };
 }
 
 export interface BinaryMetrics {
@@ -34,6 +36,18 @@ export type TaskMetrics = RegressionMetrics | BinaryMetrics;
 export interface MetricsReport {
   overall: OverallMetrics;
   tasks: Record<string, TaskMetrics>;
+}
+
+function quantileMetrics(pred: number[], truth: number[], q: number): NonNullable<RegressionMetrics['quantile']> {
+  let below = 0;
+  let pinball = 0;
+  truth.forEach((y, i) => {
+    const r = y - pred[i]!;
+    if (r <= 0) below++;
+    pinball += r >= 0 ? q * r : (q - 1) * r;
+  });
+  const n = Math.max(truth.length, 1);
+  return { q, coverage: truth.length ? below / n : NaN, pinball: truth.length ? pinball / n : NaN };
 }
 
 function regression(pred: number[], truth: number[]): RegressionMetrics {
@@ -105,7 +119,7 @@ export function computeMetrics(
   mask: ArrayLike<number>,
   rows: number,
   taskNames: readonly string[],
-  losses: readonly LossKind[],
+  losses: readonly LossSpec[],
 ): MetricsReport {
   const T = taskNames.length;
   const report: MetricsReport = { overall: {}, tasks: {} };
@@ -118,7 +132,9 @@ export function computeMetrics(
       pred.push(outputs[r * T + t]!);
       truth.push(targets[r * T + t]!);
     }
-    const m = lossEntry(losses[t]!).metrics === 'binary' ? binary(pred, truth) : regression(pred, truth);
+    const { entry, param } = resolveLoss(losses[t]!);
+    const m = entry.metrics === 'binary' ? binary(pred, truth) : regression(pred, truth);
+    if (entry.metrics === 'quantile' && m.kind === 'regression') m.quantile = quantileMetrics(pred, truth, param);
     perTask.push(m);
     report.tasks[name] = m;
   });
@@ -129,7 +145,7 @@ export function computeMetrics(
     let seen = 0;
     for (let r = 0; r < rows; r++) {
       for (let t = 0; t < T; t++) {
-        if (lossEntry(losses[t]!).metrics !== 'binary' || mask[r * T + t] === 0) continue;
+        if (resolveLoss(losses[t]!).entry.metrics !== 'binary' || mask[r * T + t] === 0) continue;
         seen++;
         if ((outputs[r * T + t]! >= 0.5 ? 1 : 0) !== (targets[r * T + t]! >= 0.5 ? 1 : 0)) wrong++;
       }

@@ -1,6 +1,6 @@
 // From tables to a training problem: per-task losses, standardisation fit on the training split
 // only, a seeded validation split, and f32 arrays ready for a backend.
-import { LOSSES, type LossKind } from '../core/losses.js';
+import { LOSSES, resolveLoss, type LossSpec } from '../core/losses.js';
 import type { Dataset } from '../core/backend.js';
 import { DataError } from '../data/csv.js';
 import { fitStandardizer, identityStandardizer, standardize, type Standardizer } from '../data/standardize.js';
@@ -8,7 +8,8 @@ import { rowPlace, selectRows, type TaskTable } from '../data/table.js';
 import { Random } from '../util/random.js';
 import type { RowStream } from './trainer.js';
 
-export type LossChoice = LossKind | 'auto';
+/** A loss for a task ('mse', 'huber:2', 'quantile:0.9', ...), or 'auto': BCE for a 0/1 column, MSE otherwise. */
+export type LossChoice = LossSpec | 'auto';
 
 export interface PreparedSplit {
   table: TaskTable;
@@ -19,7 +20,7 @@ export interface PreparedSplit {
 export interface Problem {
   featureNames: string[];
   targetNames: string[];
-  losses: LossKind[];
+  losses: LossSpec[];
   x: Standardizer;
   y: Standardizer;
   train: PreparedSplit;
@@ -38,7 +39,7 @@ export interface PrepareOptions {
 }
 
 /** BCE for a column whose observed values are all 0 or 1, MSE otherwise. */
-export function detectLoss(table: TaskTable, t: number): LossKind {
+export function detectLoss(table: TaskTable, t: number): LossSpec {
   const T = table.targetNames.length;
   for (let r = 0; r < table.rows; r++) {
     if (table.mask[r * T + t] === 0) continue;
@@ -48,28 +49,28 @@ export function detectLoss(table: TaskTable, t: number): LossKind {
   return 'bce';
 }
 
-export function resolveLosses(table: TaskTable, choice: PrepareOptions['loss']): LossKind[] {
+export function resolveLosses(table: TaskTable, choice: PrepareOptions['loss']): LossSpec[] {
   const T = table.targetNames.length;
   const choices = typeof choice === 'string' ? Array<LossChoice>(T).fill(choice) : [...choice];
   if (choices.length !== T) throw new DataError(`${choices.length} loss choices for ${T} targets`);
   return choices.map((c, t) => {
     const loss = c === 'auto' ? detectLoss(table, t) : c;
-    const entry = LOSSES[loss];
+    const { entry } = resolveLoss(loss);
     const T = table.targetNames.length;
     for (let r = 0; r < table.rows; r++) {
       const v = table.Y[r * T + t]!;
       if (table.mask[r * T + t] === 0 || entry.accepts(v)) continue;
-      throw new DataError(`${rowPlace(table, r)}, column "${table.targetNames[t]}": ${v} is not ${entry.acceptsText}, so the task cannot use the ${loss.toUpperCase()} loss`);
+      throw new DataError(`${rowPlace(table, r)}, column "${table.targetNames[t]}": ${v} is not ${entry.acceptsText}, so the task cannot use the ${entry.kind.toUpperCase()} loss`);
     }
     return loss;
   });
 }
 
 /** Regression targets are standardised by their fit; binary targets stay 0/1. */
-export function targetStandardizer(losses: readonly LossKind[], fit: Standardizer): Standardizer {
+export function targetStandardizer(losses: readonly LossSpec[], fit: Standardizer): Standardizer {
   const y = identityStandardizer(losses.length);
   losses.forEach((loss, t) => {
-    if (LOSSES[loss].standardizeTargets) {
+    if (resolveLoss(loss).entry.standardizeTargets) {
       y.mean[t] = fit.mean[t]!;
       y.std[t] = fit.std[t]!;
     }

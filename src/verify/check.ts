@@ -1,9 +1,11 @@
 // `sigmtl check`: every kernel on this device against the float64 reference, plus whole
-// training steps against the CPU backend. Works in Node and in the browser (plain WebGPU).
+// training steps against the CPU backend, once per task weighting (which runs the geometric-loss,
+// FAMO, task-Jacobian, Gramian and aggregation kernels in their places in a step). Works in Node
+// and in the browser (plain WebGPU). The loss and weighting cases come from their tables.
 import { adapterLabel, type AdapterSummary, type GpuContext } from '../gpu/context.js';
 import { chooseMatmulTuning } from '../kernels/tuning.js';
 import { matmulReference, rowSumsReference, taskLoss } from '../cpu/reference.js';
-import { sigmoid } from '../core/losses.js';
+import { LOSS_KINDS, LOSSES, sigmoid } from '../core/losses.js';
 import { optimizerStep } from '../cpu/optimizer.js';
 import { newOptimizerState } from '../core/optimizers.js';
 import { CpuBackend } from '../cpu/backend.js';
@@ -12,6 +14,7 @@ import type { EpilogueName, MatmulVariant } from '../kernels/matmul.js';
 import type { TaskSpec } from '../core/losses.js';
 import { DEFAULT_OPTIMIZER, OPTIMIZER_KINDS, type OptimizerConfig } from '../core/optimizers.js';
 import type { BackendConfig, TrainingBackend } from '../core/backend.js';
+import { WEIGHTING_KINDS, type WeightingKind } from '../core/weighting.js';
 import { WasmBackend } from '../cpu/wasm-backend.js';
 import { createWasmMatmul, wasmSimdSupported } from '../cpu/wasm-matmul.js';
 import { initParameters } from '../core/init.js';
@@ -105,19 +108,24 @@ export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void
   const gradZ = await runSigmoidBackward(ctx, s, gradS);
   add('sigmoid backward', `${z.length}`, gradZ, Array.from(s, (v, i) => gradS[i]! * v * (1 - v)), CHECK_TOLERANCE.elementwise);
 
+  // One task per loss in the table, then each loss with a parameter again at another value.
+  const withParameter = LOSS_KINDS.filter((kind) => LOSSES[kind].parameter);
   const tasks: TaskSpec[] = [
-    { loss: 'mse', weight: 1 },
-    { loss: 'bce', weight: 0.5 },
-    { loss: 'mse', weight: 2 },
+    ...LOSS_KINDS.map((kind, t): TaskSpec => ({ loss: kind, weight: 1 + t / 2 })),
+    ...withParameter.map((kind): TaskSpec => ({ loss: `${kind}:${LOSSES[kind].parameter!.default / 2}`, weight: 1 })),
   ];
+  const T = tasks.length;
   const lossRows = 257;
-  const y = uniformArray(random, lossRows * 3, -4, 4);
-  const targets = Float32Array.from({ length: lossRows * 3 }, (_, i) => (i % 3 === 1 ? Number(random.next() < 0.5) : random.normal()));
-  const mask = Float32Array.from({ length: lossRows * 3 }, () => Number(random.next() > 0.2));
+  const y = uniformArray(random, lossRows * T, -4, 4);
+  // Targets each loss accepts: any number, or 0/1 where it takes only those (BCE).
+  const binary = tasks.map((task) => !LOSSES[task.loss.split(':')[0] as keyof typeof LOSSES].accepts(0.37));
+  const targets = Float32Array.from({ length: lossRows * T }, (_, i) => (binary[i % T] ? Number(random.next() < 0.5) : random.normal()));
+  const mask = Float32Array.from({ length: lossRows * T }, () => Number(random.next() > 0.2));
   const loss = await runLoss(ctx, { rows: lossRows, y, targets, mask, tasks });
   const lossRef = taskLoss(Float64Array.from(y), targets, mask, tasks, lossRows);
-  add('loss L_t (MSE, BCE, masked)', `${lossRows}×3`, loss.perTask, lossRef.perTask, { atol: 1e-5, rtol: 1e-5 });
-  add('loss G_Y', `${lossRows}×3`, loss.gradY, lossRef.gradY, CHECK_TOLERANCE.elementwise);
+  const names = tasks.map((task) => task.loss).join(', ');
+  add(`loss L_t (${names}; masked)`, `${lossRows}×${T}`, loss.perTask, lossRef.perTask, { atol: 1e-5, rtol: 1e-5 });
+  add('loss G_Y', `${lossRows}×${T}`, loss.gradY, lossRef.gradY, CHECK_TOLERANCE.elementwise);
 
   for (const kind of OPTIMIZER_KINDS) {
     const config: OptimizerConfig = { ...DEFAULT_OPTIMIZER, kind, weightDecay: 0.01 };
@@ -137,9 +145,12 @@ export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void
     add(`optimizer ${kind}`, `${n}`, out.params, params, CHECK_TOLERANCE.elementwise);
   }
 
-  for (const row of await checkTrainingSteps('', (config) => WebGpuBackend.create(ctx, config))) {
-    rows.push(row);
-    onRow?.(row);
+  for (const weighting of WEIGHTING_KINDS) {
+    const prefix = weighting === 'equal' ? '' : `${weighting} weighting: `;
+    for (const row of await checkTrainingSteps(prefix, (config) => WebGpuBackend.create(ctx, config), weighting)) {
+      rows.push(row);
+      onRow?.(row);
+    }
   }
 
   // The CPU engine (float32 WebAssembly SIMD), checked against the same reference.
@@ -165,12 +176,15 @@ export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void
   return { ok: rows.every((r) => r.ok), adapter: { vendor, architecture, description, software }, adapterLabel: adapterLabel(ctx.adapter), rows };
 }
 
-/** The seed's shape (T=5, d=10, N=100): one step's gradients, then parameters after 10 Adam steps. */
-async function checkTrainingSteps(prefix: string, create: (config: BackendConfig) => Promise<TrainingBackend>): Promise<CheckRow[]> {
+/**
+ * The seed's shape (T=5, d=10, N=100): one step's gradients, then parameters after 10 Adam steps,
+ * under one task weighting (a gradient aggregator combines the tasks' gradients only in its steps).
+ */
+async function checkTrainingSteps(prefix: string, create: (config: BackendConfig) => Promise<TrainingBackend>, weighting: WeightingKind = 'equal'): Promise<CheckRow[]> {
   const shape = { features: 10, hidden: 5, tasks: 5 };
   const data = teacherStudentData({ shape, rows: 100, seed: 7, noise: 0.1 });
   const tasks: TaskSpec[] = Array.from({ length: 5 }, (_, t) => ({ loss: 'mse', weight: 1 + t / 4 }));
-  const config: BackendConfig = { shape, tasks, optimizer: { ...DEFAULT_OPTIMIZER, kind: 'adam' }, maxBatch: 100 };
+  const config: BackendConfig = { shape, tasks, optimizer: { ...DEFAULT_OPTIMIZER, kind: 'adam' }, maxBatch: 100, weighting, seed: 3 };
   const cpu = new CpuBackend(config);
   const gpu = await create(config);
   try {

@@ -101,7 +101,7 @@ export async function train(argv: string[]): Promise<number> {
 /** The run's summary: metrics tables and one-line facts (stdout, or stderr under --json), and the JSON result. */
 function report(out: Output, name: string, modelPath: string, result: TrainResult, teacher?: MetricsReport): void {
   const { shape, losses } = result.model;
-  const lossKinds = LOSS_KINDS.map((kind) => [losses.filter((l) => l === kind).length, kind.toUpperCase()] as const)
+  const lossKinds = LOSS_KINDS.map((kind) => [losses.filter((l) => l.split(':')[0] === kind).length, kind.toUpperCase()] as const)
     .filter(([n]) => n > 0)
     .map(([n, kind]) => `${n} ${kind}`)
     .join(', ');
