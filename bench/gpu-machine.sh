@@ -8,7 +8,8 @@
 # node binary, xz-compressed), .devrun/dawn.node.xz (webgpu's linux-x64 dawn.node), .devrun/node_modules
 # (webgpu's package.json and index.js, cli-progress, hyparquet, papaparse and their dependencies),
 # and .gl/ holding the .debs of libvulkan1 and libglvnd (libglvnd0 libegl1 libgl1 libglx0 libopengl0
-# libgles2). GPU_ONLY=1 leaves out the CPU contestants. Everything goes to stdout and to $OUT/gpu-machine.log.
+# libgles2). GPU_ONLY=1 leaves out the CPU contestants; PARSE_ONLY=1 runs only `npm run bench --
+# --stream-parse` (no GPU needed). Everything goes to stdout and to $OUT/gpu-machine.log.
 set -u
 OUT=${OUT:-/tmp/gpu-machine-out}
 mkdir -p "$OUT"
@@ -28,6 +29,13 @@ if [ ! -f node_modules/webgpu/dist/linux-x64/dawn.node ]; then
   xz -dc .devrun/dawn.node.xz > node_modules/webgpu/dist/linux-x64/dawn.node
 fi
 PY=${PYTHON:-python3}
+
+if [ -n "${PARSE_ONLY:-}" ]; then
+  # Only the CSV parse comparison (CPU): the numeric reader on one thread and on worker threads.
+  echo "cores: $(nproc); load: $(cut -d' ' -f1-3 /proc/loadavg); node $(node --version)"
+  node dist-bench/bench.js --stream-parse
+  exit
+fi
 
 echo "== machine"
 date -u

@@ -7,7 +7,7 @@ import { layerShapes, matmulBench, square } from './matmul.js';
 import { installCounters, loadPeers } from './peers.js';
 import { markdownTables } from './rows.js';
 import { trainBench, type TrainSize } from './train.js';
-import { streamBench } from './stream.js';
+import { parseBench, streamBench } from './stream.js';
 import { methodsBench, methodsTable, weightingCostBench, type MethodRow } from './weighting.js';
 
 const { values } = parseArgs({
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     stream: { type: 'boolean' },
     'stream-gb': { type: 'string' },
+    'stream-parse': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -31,7 +32,9 @@ Each task weighting and gradient aggregator's steps/s at the same sizes (vs equa
 test metrics, Δm against single-task models, steps/s against equal.
 --stream [--stream-gb N]: only the streaming benchmark: a synthetic CSV of N GB (default 2; 200
 features, 8 tasks) trained window by window for one epoch: rows/s, parse time, GPU steps/s against
-the same batch from memory, peak RSS.
+the same batch from memory, peak RSS. With --stream-parse: only the parse speed on one thread
+(200 MB, 5 rounds; --quick: 50 MB, 3): the byte-level reader of openCsvStream and the checked path against a minimal
+byte-level reader.
 --quick: smaller sizes and budgets (under 2 minutes on a 2-core machine).
 `);
   process.exit(0);
@@ -39,6 +42,10 @@ the same batch from memory, peak RSS.
 const quick = values.quick ?? false;
 const log = (line: string) => process.stderr.write(line + '\n');
 
+if (values['stream-parse']) {
+  process.stdout.write((await parseBench(quick ? 50 : 200, quick ? 3 : 5, log)) + '\n');
+  process.exit(0);
+}
 const ctx = await requestNodeGpu();
 if (values.stream) {
   const table = await streamBench(ctx.device, Number(values['stream-gb'] ?? 2), log);

@@ -11,7 +11,9 @@ import { initParameters } from '../src/core/init.js';
 import { parameterLayout } from '../src/core/shape.js';
 import { sigmoid } from '../src/core/losses.js';
 import { Random } from '../src/util/random.js';
-import { openCsvStream, train, type RowSource } from '../src/node.js';
+import { defaultParseThreads, openCsvStream, train, type RowSource } from '../src/node.js';
+import { openCsvWindows } from '../src/io/csv-stream.js';
+import { chooseColumns, toTaskTable } from '../src/data/table.js';
 
 const D = 200;
 const T = 8;
@@ -56,6 +58,126 @@ async function writeSynthetic(path: string, bytes: number, log: (s: string) => v
   out.end();
   await once(out, 'finish');
   return rows;
+}
+
+/**
+ * A minimal byte-level reader, the yardstick: every cell's number from the bytes (digits, '.', a
+ * sign, a power of ten from a table: this file's cells), summed; no checks, no table, no
+ * exponents. Read in 8 MiB chunks.
+ */
+async function minimalRead(path: string): Promise<number> {
+  const { open } = await import('node:fs/promises');
+  const handle = await open(path, 'r');
+  const powers = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
+  const buffer = Buffer.alloc(8 << 20);
+  let sum = 0;
+  let carry = 0; // bytes of an unfinished line kept at the buffer's start
+  let header = true;
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, carry, buffer.length - carry, null);
+      if (bytesRead === 0) break;
+      const filled = carry + bytesRead;
+      const last = buffer.lastIndexOf(10, filled - 1);
+      let i = 0;
+      if (header) {
+        i = buffer.indexOf(10) + 1;
+        header = false;
+      }
+      while (i <= last) {
+        let negative = false;
+        let b = buffer[i]!;
+        if (b === 45) {
+          negative = true;
+          b = buffer[++i]!;
+        }
+        let mantissa = 0;
+        let exponent = 0;
+        while (b >= 48 && b <= 57) {
+          mantissa = mantissa * 10 + (b - 48);
+          b = buffer[++i]!;
+        }
+        if (b === 46) {
+          b = buffer[++i]!;
+          while (b >= 48 && b <= 57) {
+            mantissa = mantissa * 10 + (b - 48);
+            exponent++;
+            b = buffer[++i]!;
+          }
+        }
+        const value = mantissa / powers[exponent]!;
+        sum += negative ? -value : value;
+        i++; // the comma or newline
+      }
+      carry = filled - (last + 1);
+      buffer.copy(buffer, 0, last + 1, filled);
+    }
+  } finally {
+    await handle.close();
+  }
+  return sum;
+}
+
+/**
+ * Parse speed: the minimal reader (one thread) against openCsvStream's windows (the byte-level
+ * numeric reader) and the checked path (Papa Parse and toTaskTable) on the same file, interleaved.
+ */
+export async function parseBench(megabytes: number, rounds: number, log: (s: string) => void): Promise<string> {
+  const path = join(tmpdir(), `sigmtl-parse-bench-${process.pid}.csv`);
+  try {
+    log(`writing ${megabytes} MB of synthetic CSV…`);
+    await writeSynthetic(path, megabytes * 1e6, () => {});
+    const bytes = (await stat(path)).size;
+    const targets = Array.from({ length: T }, (_, t) => `y${t}`);
+    // Each stream is opened (scanned) once, before the clock, and read whole once to warm up (its
+    // workers started): the rounds time reading and parsing every window, as each epoch does.
+    // Worker threads: the default where it uses workers (more than 2 cores), else every core.
+    const many = Math.max(2, defaultParseThreads());
+    const streams = await Promise.all([1, many].map((threads) => openCsvStream(path, { targets, memoryBudget: 64 << 20, parseThreads: threads })));
+    const readAll = async (source: RowSource) => {
+      for (let w = 0; w < source.windows; w++) await source.readWindow(w);
+    };
+    for (const source of streams) for (let k = 0; k < 2; k++) await readAll(source); // V8 optimises the reader after a few windows
+    const csv = await openCsvWindows(path, { memoryBudget: 64 << 20 });
+    const choice = chooseColumns({ file: path, columns: csv.columns, rows: [], lines: [] }, targets);
+    const contestants: Array<[string, () => Promise<unknown>]> = [
+      ['minimal byte-level reader (no checks, no table)', () => minimalRead(path)],
+      ...streams.map((source, i): [string, () => Promise<unknown>] => [
+        `openCsvStream's windows (byte-level numeric reader, ${i === 0 ? 'one thread' : `${many} worker threads`})`,
+        () => readAll(source),
+      ]),
+      [
+        'the checked path: Papa Parse + toTaskTable, every window',
+        async () => {
+          for (let w = 0; w < csv.windows; w++) toTaskTable(await csv.readTable(w), choice);
+        },
+      ],
+    ];
+    const seconds: number[][] = contestants.map(() => []);
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, [name, run]] of contestants.entries()) {
+        const started = performance.now();
+        await run();
+        seconds[i]!.push((performance.now() - started) / 1000);
+        log(`  round ${round + 1}: ${name} ${seconds[i]!.at(-1)!.toFixed(2)} s`);
+      }
+    }
+    const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+    const base = median(seconds[0]!);
+    const lines = [
+      `| reader (${(bytes / 1e6).toFixed(0)} MB, d=${D} T=${T}, median of ${rounds}) | s | MB/s | × the minimal reader's speed (one thread) |`,
+      '|---|---|---|---|',
+      ...contestants.map(([name], i) => {
+        const s = median(seconds[i]!);
+        return `| ${name} | ${s.toFixed(2)} | ${(bytes / 1e6 / s).toFixed(0)} | ${(base / s).toFixed(2)} |`;
+      }),
+      '',
+      `Every row reads the file's bytes (from the page cache) and parses them; the streams' one scan, done once at opening, is not timed (${streams[0]!.windows} windows).`,
+    ];
+    return lines.join('\n');
+  } finally {
+    await rm(path, { force: true });
+  }
 }
 
 /** A RowSource that times its reads: the first `windows` are the statistics pass, the rest the epoch's. */

@@ -22,7 +22,7 @@ import { requestNodeGpu, type NodeGpuOptions } from './gpu/node.js';
 export * from './index.js';
 export { findSwiftShaderIcd, INSTALL_HINT, MISSING_PEER_HINT, type NodeGpuOptions } from './gpu/node.js';
 export { readFileBytes, writeFileAtomic } from './io/files.js';
-export { openCsvStream, DEFAULT_MEMORY_BUDGET, type StreamOptions } from './io/csv-stream.js';
+export { openCsvStream, defaultParseThreads, DEFAULT_MEMORY_BUDGET, type StreamOptions } from './io/csv-stream.js';
 export { openParquetStream } from './io/parquet-stream.js';
 
 setDefaultGpuProvider(() => requestNodeGpu(), fileTuningStore());

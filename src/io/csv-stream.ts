@@ -1,11 +1,15 @@
 // A CSV file larger than memory as a RowSource. One scan over its bytes finds where every window
 // of rows begins (a record ends at a newline outside quotes, so quoted newlines are kept) and the
-// line it begins on; a window is then read by its byte range and parsed alone, with the header
-// put in front, so errors still name the file's own line numbers.
+// line it begins on; a window is then read by its byte range and parsed alone: by the byte-level
+// numeric reader (src/io/numeric-csv.ts) where every cell is a plain number, else by the checked
+// path with the header put in front, so errors still name the file's own line numbers.
 import { createReadStream, promises as fs } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { DataError, headerColumns, parseCsv, parseCsvRecord, type CsvTable } from '../data/csv.js';
 import type { RowSource, RowWindow } from '../data/source.js';
 import { chooseColumns, toTaskTable, type ColumnChoice } from '../data/table.js';
+import { type NumericLayout } from './numeric-csv.js';
+import { parsePool, sharedBytes, type ParsePool } from './parse-workers.js';
 
 export interface StreamOptions {
   /** Target columns: names or globs (required). */
@@ -16,6 +20,8 @@ export interface StreamOptions {
   memoryBudget?: number;
   /** Rows per window, overriding the budget's choice. */
   windowRows?: number;
+  /** Threads that parse each window's numbers (default: one per core but one, up to 8, on machines of more than 2 cores; else 1: the calling thread). */
+  parseThreads?: number;
 }
 
 export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
@@ -87,20 +93,36 @@ async function scan(path: string, windowRows: () => number, onHeader: (header: s
   return { header: header.text, starts: [...starts, { offset, line }], rows, every };
 }
 
+/** One window's bytes as read, before parsing. */
+export interface WindowBytes {
+  index: number;
+  bytes: Buffer;
+  /** The file's line of the window's first record. */
+  line: number;
+  /** The records the scan found in it. */
+  rows: number;
+}
+
 /** A CSV file's windows as parsed text tables (rows of string cells), from one scan. */
 export interface CsvWindows {
   path: string;
   columns: string[];
+  /** Whether the header is plain comma-separated names (no quotes): the numeric reader's condition. */
+  commaSeparated: boolean;
   rows: number;
   /** Data rows per window (the last may hold fewer). */
   windowRows: number;
   windows: number;
-  /** Window `index`'s rows, with the file's own line numbers. */
+  /** Window `index`'s bytes. */
+  readBytes(index: number): Promise<WindowBytes>;
+  /** Window `index`'s bytes parsed by the checked path: its rows, with the file's own line numbers. */
+  tableOf(window: WindowBytes): CsvTable;
+  /** readBytes then tableOf. */
   readTable(index: number): Promise<CsvTable>;
 }
 
 /** Scans a CSV file once (`onColumns` sees the header first, to check the columns before the scan goes on). */
-export async function openCsvWindows(path: string, options: { memoryBudget?: number; windowRows?: number } = {}, onColumns?: (columns: string[]) => void): Promise<CsvWindows> {
+export async function openCsvWindows(path: string, options: { memoryBudget?: number; windowRows?: number; sharedMemory?: boolean } = {}, onColumns?: (columns: string[]) => void): Promise<CsvWindows> {
   const stat = await fs.stat(path).catch(() => undefined);
   if (!stat) throw new DataError(`${path}: no such file`);
   if (!stat.isFile()) throw new DataError(`${path}: not a regular file (streaming reads a file twice or more: a pipe or device cannot be streamed; read it whole instead)`);
@@ -121,35 +143,62 @@ export async function openCsvWindows(path: string, options: { memoryBudget?: num
   );
   const windowRows = layout.every;
   const windows = layout.starts.length - 1;
-  return {
+  const commaSeparated = !layout.header.includes('"') && layout.header.split(',').length === columns.length;
+  const csv: CsvWindows = {
     path,
     columns,
+    commaSeparated,
     rows: layout.rows,
     windowRows,
     windows,
-    async readTable(index: number): Promise<CsvTable> {
+    async readBytes(index: number): Promise<WindowBytes> {
       if (!Number.isInteger(index) || index < 0 || index >= windows) throw new RangeError(`window ${index} of ${windows}`);
       const start = layout.starts[index]!;
-      const bytes = await readRange(path, start.offset, layout.starts[index + 1]!.offset);
-      const table = parseCsv(`${layout.header}\n${bytes.toString('utf8')}`, path);
-      const expected = Math.min(windowRows, layout.rows - index * windowRows);
-      if (table.rows.length !== expected) {
-        throw new DataError(`${path}: line ${start.line}: read ${table.rows.length} rows where the scan found ${expected}; did the file change while training?`);
+      const bytes = await readRange(path, start.offset, layout.starts[index + 1]!.offset, options.sharedMemory);
+      return { index, bytes, line: start.line, rows: Math.min(windowRows, layout.rows - index * windowRows) };
+    },
+    tableOf(window: WindowBytes): CsvTable {
+      const table = parseCsv(`${layout.header}\n${window.bytes.toString('utf8')}`, path);
+      if (table.rows.length !== window.rows) {
+        throw new DataError(`${path}: line ${window.line}: read ${table.rows.length} rows where the scan found ${window.rows}; did the file change while training?`);
       }
       // parseCsv counted from the header at line 1: move the lines to where the window starts.
-      return { ...table, lines: table.lines.map((l) => start.line + l - 2) };
+      return { ...table, lines: table.lines.map((l) => window.line + l - 2) };
+    },
+    async readTable(index: number): Promise<CsvTable> {
+      return csv.tableOf(await csv.readBytes(index));
     },
   };
+  return csv;
+}
+
+/**
+ * Parse threads by default: on 2 cores, workers gained nothing over the calling thread (measured:
+ * docs/scaling.md), and the calling thread is also the one that feeds the trainer.
+ */
+export function defaultParseThreads(): number {
+  const cores = availableParallelism();
+  return cores > 2 ? Math.min(cores - 1, 8) : 1;
 }
 
 /** Opens a CSV file for streaming: one scan now, each window parsed when asked for. */
 export async function openCsvStream(path: string, options: StreamOptions): Promise<RowSource> {
   if (!options.targets?.length) throw new DataError(`${path}: name the target columns to stream it`);
   let choice: ColumnChoice | undefined;
-  const csv = await openCsvWindows(path, options, (columns) => {
+  const threads = options.parseThreads ?? defaultParseThreads();
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`parseThreads must be an integer ≥ 1, got ${threads}`);
+  const csv = await openCsvWindows(path, { ...options, sharedMemory: threads > 1 }, (columns) => {
     choice = chooseColumns({ file: path, columns, rows: [], lines: [] }, options.targets, options.features);
   });
   const chosen = choice!;
+  let pool: ParsePool | undefined;
+  const numeric: NumericLayout | undefined = csv.commaSeparated
+    ? {
+        columns: csv.columns.length,
+        features: Int32Array.from(chosen.features, (name) => csv.columns.indexOf(name)),
+        targets: Int32Array.from(chosen.targets, (name) => csv.columns.indexOf(name)),
+      }
+    : undefined;
   return {
     name: path,
     featureNames: chosen.features,
@@ -157,15 +206,20 @@ export async function openCsvStream(path: string, options: StreamOptions): Promi
     rows: csv.rows,
     windows: csv.windows,
     async readWindow(index: number): Promise<RowWindow> {
-      return { ...toTaskTable(await csv.readTable(index), chosen), first: index * csv.windowRows };
+      const window = await csv.readBytes(index);
+      const first = index * csv.windowRows;
+      const fast = numeric && (await (pool ??= parsePool(threads)).parse(window.bytes, numeric, window.rows));
+      if (!fast) return { ...toTaskTable(csv.tableOf(window), chosen), first };
+      const lines = Array.from(fast.lineOffsets, (offset) => window.line + offset);
+      return { featureNames: chosen.features, targetNames: chosen.targets, rows: fast.rows, X: fast.X, Y: fast.Y, mask: fast.mask, source: { file: path, lines }, first };
     },
   };
 }
 
-async function readRange(path: string, start: number, end: number): Promise<Buffer> {
+async function readRange(path: string, start: number, end: number, shared = false): Promise<Buffer> {
   const handle = await fs.open(path, 'r');
   try {
-    const buffer = Buffer.alloc(end - start);
+    const buffer = shared ? sharedBytes(end - start) : Buffer.allocUnsafe(end - start); // filled below (and cut to what was read)
     let at = 0;
     while (at < buffer.length) {
       const { bytesRead } = await handle.read(buffer, at, buffer.length - at, start + at);
