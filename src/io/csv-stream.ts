@@ -96,7 +96,7 @@ async function scan(path: string, windowRows: () => number, onHeader: (header: s
 /** One window's bytes as read, before parsing. */
 export interface WindowBytes {
   index: number;
-  bytes: Buffer;
+  bytes: Uint8Array;
   /** The file's line of the window's first record. */
   line: number;
   /** The records the scan found in it. */
@@ -158,7 +158,7 @@ export async function openCsvWindows(path: string, options: { memoryBudget?: num
       return { index, bytes, line: start.line, rows: Math.min(windowRows, layout.rows - index * windowRows) };
     },
     tableOf(window: WindowBytes): CsvTable {
-      const table = parseCsv(`${layout.header}\n${window.bytes.toString('utf8')}`, path);
+      const table = parseCsv(`${layout.header}\n${Buffer.from(window.bytes.buffer, window.bytes.byteOffset, window.bytes.byteLength).toString('utf8')}`, path);
       if (table.rows.length !== window.rows) {
         throw new DataError(`${path}: line ${window.line}: read ${table.rows.length} rows where the scan found ${window.rows}; did the file change while training?`);
       }
