@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 const TESTS = ['test/golden.test.ts', 'test/reference-gradients.test.ts', 'test/elementwise.test.ts', 'test/weighting.test.ts', 'test/aggregators.test.ts', 'test/famo.test.ts', 'test/stream.test.ts'];
 
-/** [file, exact text (must occur once), replacement] */
+/** edits: [file, exact text (must occur once), replacement]; tests: other test files (and vitest filters) than TESTS. */
 const MUTATIONS = [
   {
     name: 'Adam bias correction dropped',
@@ -195,14 +195,24 @@ const MUTATIONS = [
     name: 'streamed standardisation: the squared deviation from the old mean only (Welford broken)',
     edits: [['src/api/stream.ts', 'this.m2[j]! += delta * (value - this.mean[j]!);', 'this.m2[j]! += delta * delta;']],
   },
+  {
+    name: "DDP job: each rank's own label counts in place of the global batch's",
+    tests: ['test/ddp.test.ts', '-t', 'equal, adam'],
+    edits: [['src/io/ddp-script.ts', 'share = sums / global_counts', 'share = sums / counts.clamp(min=1) / self.world']],
+  },
+  {
+    name: "DDP job: the shuffle draws j from [0, i) (Sattolo's, not sigmtl's Fisher–Yates)",
+    tests: ['test/ddp.test.ts', '-t', 'equal, adam'],
+    edits: [['src/io/ddp-script.ts', 'j = math.floor(self.next() * (i + 1))', 'j = math.floor(self.next() * i)']],
+  },
 ];
 
 const report = join(tmpdir(), `sigmtl-mutations-${process.pid}.json`);
 
 /** Runs the fast tests; returns the files with a failed assertion, or null when the run did not complete. */
-function runTests() {
+function runTests(tests = TESTS) {
   rmSync(report, { force: true });
-  const run = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...TESTS, '--reporter=json', `--outputFile=${report}`], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const run = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...tests, '--reporter=json', `--outputFile=${report}`], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   let results;
   try {
     results = JSON.parse(readFileSync(report, 'utf8'));
@@ -262,7 +272,7 @@ for (const mutation of MUTATIONS) {
   const originals = apply(mutation.edits);
   let result;
   try {
-    result = runTests();
+    result = runTests(mutation.tests);
   } finally {
     restore(originals);
   }

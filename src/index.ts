@@ -3,6 +3,7 @@
 // backend), in browsers and in Node. This entry uses no Node built-ins; `sigmtl/node` adds Dawn,
 // files and the bundled data sets.
 export { train, TrainingDivergedError, type TrainResult } from './api/train.js';
+export { ddpJob, type DdpJob, type DdpJobFile } from './api/ddp.js';
 export { deltaM, taskDeltaM, type SingleTaskComparison } from './api/compare.js';
 export type { RowSource, RowWindow } from './data/source.js';
 export { STREAM_SAMPLE_ROWS, STREAM_VALIDATION_CAP } from './api/stream.js';

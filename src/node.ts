@@ -24,6 +24,7 @@ export { findSwiftShaderIcd, INSTALL_HINT, MISSING_PEER_HINT, type NodeGpuOption
 export { readFileBytes, writeFileAtomic } from './io/files.js';
 export { openCsvStream, defaultParseThreads, DEFAULT_MEMORY_BUDGET, type StreamOptions } from './io/csv-stream.js';
 export { openParquetStream } from './io/parquet-stream.js';
+export { writeDdpJob } from './io/ddp-dir.js';
 
 setDefaultGpuProvider(() => requestNodeGpu(), fileTuningStore());
 // The CPU engine uses every core through worker_threads.

@@ -82,7 +82,7 @@ const AGREEMENT = { atol: 1e-4, rtol: 1e-3 };
 
 export async function train(options: TrainOptions | StreamTrainOptions): Promise<TrainResult> {
   const settings = resolveSettings(options);
-  const problem = 'stream' in options ? await prepareStreamed(options, settings) : prepare(options, settings);
+  const problem = 'stream' in options ? await prepareStreamed(options, settings) : prepareRows(options, settings);
   const auto = settings.hidden === 'auto';
   if (auto && !problem.validation) throw new RangeError("hidden 'auto' picks H by validation loss: it needs a validationSplit above 0");
   planBackend(problem, auto ? { ...settings, hidden: undefined } : settings); // checks the plan before any GPU work
@@ -302,7 +302,7 @@ async function prepareStreamed(options: StreamTrainOptions, settings: Settings):
 }
 
 /** Options' rows → the prepared problem: test rows (given, or a seeded split), validation split, standardisation. */
-function prepare(options: TrainOptions, settings: Settings): Problem {
+export function prepareRows(options: TrainOptions, settings: Settings): Problem {
   const names = { featureNames: options.featureNames, taskNames: options.taskNames, featureCount: options.featureCount, taskCount: options.taskCount };
   let trainTable: TaskTable = toTable(options, names);
   let test: TaskTable | undefined;

@@ -3,6 +3,7 @@
 import { VERSION } from 'sigmtl';
 import { UsageError } from './args.js';
 import { check, checkHelp } from './commands/check.js';
+import { ddp, ddpHelp } from './commands/ddp.js';
 import { doctor, doctorHelp } from './commands/doctor.js';
 import { evaluate, evalHelp } from './commands/eval.js';
 import { exportHelp, exportModel } from './commands/export.js';
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   eval: { run: evaluate, help: evalHelp },
   predict: { run: predict, help: predictHelp },
   export: { run: exportModel, help: exportHelp },
+  ddp: { run: ddp, help: ddpHelp },
   check: { run: check, help: checkHelp },
   doctor: { run: doctor, help: doctorHelp },
 };
@@ -27,7 +29,8 @@ Commands
   train     train on a bundled data set, a CSV file or synthetic data; write a model file
   eval      per-task metrics of a model on a labelled CSV (and its coupling matrix A)
   predict   predictions of a model for a CSV, one column per target
-  export    a model for another runtime: ONNX
+  export    a model for another runtime: ONNX or a PyTorch module
+  ddp       a training run written as a PyTorch DDP job (train_ddp.py, data shards, launcher)
   check     every GPU kernel and a training step against the float64 CPU reference
   doctor    the WebGPU adapter, its limits and features
 `;
