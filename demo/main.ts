@@ -119,7 +119,7 @@ async function train(): Promise<SessionResult | undefined> {
   field<HTMLSelectElement>('dataset').disabled = true;
   try {
     if (urlErrors.length) throw new Error(urlErrors.join('; '));
-    for (const [name, label] of [['lr', 'Learning rate'], ['batch', 'Batch size'], ['epochs', 'Epochs']] as const) {
+    for (const [name, label] of [['batch', 'Batch size'], ['epochs', 'Epochs']] as const) {
       if (field(name).value.trim() === '') {
         field(name).focus();
         throw new Error(`${label} is empty: enter a number`);
@@ -144,7 +144,7 @@ async function train(): Promise<SessionResult | undefined> {
         weighting: field('weighting').value as WeightingKind,
         compareSingleTask: field<HTMLInputElement>('compare').checked,
         optimizer: field('optimizer').value as OptimizerKind,
-        lr: numberField('lr') as number,
+        lr: numberField('lr'),
         batch: numberField('batch') as number,
         epochs: numberField('epochs') as number,
         backend: field('backend').value as 'webgpu' | 'wasm' | 'cpu',

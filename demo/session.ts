@@ -10,7 +10,8 @@ export interface SessionSettings {
   weighting: WeightingKind;
   compareSingleTask: boolean;
   optimizer: OptimizerKind;
-  lr: number;
+  /** Not given: searched with H when H is not given either (0.01 otherwise). */
+  lr?: number;
   batch: number;
   epochs: number;
   backend: 'webgpu' | 'wasm' | 'cpu';
@@ -69,7 +70,6 @@ export async function runSession(
   if (weightsChart) ui.weightsChart.parentElement!.hidden = false;
   const taskChart = new LineChart(ui.taskChart, 'step', 'loss', tasks, { logY: true });
   const validationTaskChart = new LineChart(ui.validationTaskChart, 'step', 'loss', tasks, { logY: true });
-  const hidden = settings.hidden ?? tasks.length;
   const result: TrainResult = await train({
     ...data.train,
     test: data.test,
@@ -90,18 +90,26 @@ export async function runSession(
     onProgress: (r) => {
       if (!started) onTrainingStarted();
       started = true;
+      if (r.search?.phase === 'search') {
+        // The model search: its candidates are not charted, only where it stands.
+        const s = r.search;
+        ui.stats.innerHTML =
+          `<div>model search<b>rung ${s.rung} / ${s.rungs}</b></div><div>candidate<b>H ${s.hidden}, lr ${s.learningRate}</b></div>` +
+          `<div>step<b>${s.step} / ${s.totalSteps}</b></div><div>val loss<b>${fmt(r.validationLoss)}</b></div><div>backend<b>${settings.backend}</b></div>`;
+        return;
+      }
       lossChart.append(r.step, [r.loss, null, null]);
       lastTrain = r.perTask;
       taskChart.append(r.step, Array.from(r.perTask));
       ui.stats.innerHTML =
-        `<div>epoch<b>${r.epoch + 1} / ${settings.epochs}</b></div><div>step<b>${r.step}</b></div>` +
+        `<div>epoch<b>${r.epoch + 1} / ${settings.epochs}</b></div><div>step<b>${r.step}</b></div>${r.search ? `<div>chosen<b>H ${r.search.hidden}, lr ${r.search.learningRate}</b></div>` : ''}` +
         `<div>train loss<b>${fmt(r.loss)}</b></div><div>steps/s<b>${r.stepsPerSecond.toFixed(0)}</b></div><div>backend<b>${settings.backend}</b></div>`;
     },
     onEpochEnd: (e) => {
       epochs[e.epoch] = { step: e.step, validationLoss: e.validationLoss, validationPerTask: e.validationPerTask };
       if (e.validationLoss !== undefined) lossChart.append(e.step + 0.5, [null, e.validationLoss, null]);
       if (e.validationPerTask) validationTaskChart.append(e.step, Array.from(e.validationPerTask));
-      drawHeatmap(ui.heatmap, e.coupling, tasks.length, hidden, tasks);
+      drawHeatmap(ui.heatmap, e.coupling, tasks.length, e.coupling.length / tasks.length, tasks);
       weightsChart?.append(e.epoch + 1, Array.from(e.taskWeights));
     },
   });
@@ -114,7 +122,7 @@ export async function runSession(
     tasks.map((name, t) => `<tr><td>${name}</td><td>${fmt(lastTrain?.[t])}</td><td>${fmt(kept?.validationPerTask?.[t])}</td></tr>`).join('');
   const A = result.model.coupling;
   drawHeatmap(ui.heatmap, A.values, A.tasks.length, A.units.length, [...A.tasks]);
-  ui.metrics.innerHTML = metricsHtml(result.metrics);
+  ui.metrics.innerHTML = metricsHtml(result.metrics) + (result.search ? searchHtml(result) : '');
   const relations = result.model.taskRelations(data.train.features, data.train.targets);
   drawHeatmap(ui.relations, relations.cosine, tasks.length, tasks.length, [...tasks], [...tasks], 'Task relations (gradient cosines)');
   if (result.comparison) {
@@ -136,6 +144,13 @@ export async function runSession(
     bestEpoch: result.bestEpoch,
     deltaM: result.comparison?.deltaM,
   };
+}
+
+/** What the model search tried and why it chose what it did. */
+function searchHtml(result: TrainResult): string {
+  const s = result.search!;
+  const tried = [...s.tried].sort((a, b) => b.rung - a.rung || a.validationLoss - b.validationLoss).map((c) => `H ${c.hidden}, lr ${c.learningRate}: ${fmt(c.validationLoss)} (${c.epochs} epochs)`);
+  return `<p><b>Model: H = ${s.chosen.hidden}, learning rate ${s.chosen.learningRate}</b>, chosen by validation loss in ${s.seconds.toFixed(1)} s — ${s.reason}.</p><details><summary>Candidates tried</summary><p>${tried.join('<br>')}</p></details>`;
 }
 
 function comparisonHtml(result: TrainResult): string {

@@ -117,6 +117,7 @@ test('an AbortSignal stops the run within one submit and keeps the best paramete
   let stepsAtAbort = -1;
   const result = await train({
     ...data,
+    hidden: 2,
     epochs: 200,
     batchSize: 16,
     reportEvery: 20,
@@ -204,7 +205,7 @@ test('sigmtl/node: a bundled data set, a CSV, and check() on the Dawn device', a
 
 test('a device lost mid-run: a clear error, the last checkpoint kept, and resuming from it ends exactly like an uninterrupted run', async () => {
   const data = toyData(400);
-  const common = { ...data, epochs: 6, patience: 0, backend: 'webgpu' as const, seed: 3 };
+  const common = { ...data, hidden: 2, epochs: 6, patience: 0, backend: 'webgpu' as const, seed: 3 };
   const whole = await train({ ...common, device: await gpuDevice() });
   const doomed = await requestNodeDevice();
   let saved: Uint8Array | undefined;
@@ -264,13 +265,10 @@ describe('dynamic weight average', () => {
   }, 120_000);
 });
 
-test("hidden: 'auto' tries T, 16, 32 and 64 within the budget and keeps the lowest validation loss", async () => {
-  const result = await train({ ...toyData(300), hidden: 'auto', autoHiddenEpochs: 5, epochs: 8, backend: 'cpu' });
-  const search = result.hiddenSearch!;
-  expect(search.map((h) => h.hidden)).toEqual([2, 16, 32, 64]);
-  expect(search.every((h) => h.epochs <= 5 && Number.isFinite(h.validationLoss))).toBe(true);
-  const best = search.reduce((a, b) => (b.validationLoss < a.validationLoss ? b : a));
-  expect(result.model.shape.hidden).toBe(best.hidden);
+test("hidden: 'auto' is the default model search, and needs validation rows", async () => {
+  const result = await train({ ...toyData(300), hidden: 'auto', epochs: 4, backend: 'cpu' });
+  expect(result.search!.tried.map((h) => h.hidden)).toEqual([2, 2, 16, 16, 32, 32, 64, 64, 128, 128]);
+  expect(result.model.shape.hidden).toBe(result.search!.chosen.hidden);
   await expect(train({ ...toyData(50), hidden: 'auto', validationSplit: 0, backend: 'cpu' })).rejects.toThrow("hidden 'auto' picks H by validation loss");
 }, 120_000);
 

@@ -68,10 +68,10 @@ test('.npy arrays: the format 1.0 header (magic, 64-byte aligned dict) and littl
 describe.skipIf(!hasTorch)('sigmtl ddp: a PyTorch DDP job', () => {
   const common = ['--targets', 'growth,event,level', '--epochs', '4', '--batch-size', '25', '--seed', '3'];
   test.each([
-    ['equal, adam, missing labels', ['--loss', 'mse,bce,quantile:0.8']],
-    ['uncertainty weighting, momentum, weight decay, cosine schedule', ['--weighting', 'uw', '--optimizer', 'momentum', '--lr', '0.05', '--weight-decay', '0.01', '--schedule', 'cosine', '--warmup', '5', '--loss', 'huber:0.5,bce,mse']],
+    ['equal, adam, missing labels', ['--hidden', '3', '--loss', 'mse,bce,quantile:0.8']],
+    ['uncertainty weighting, momentum, weight decay, cosine schedule', ['--hidden', '3', '--weighting', 'uw', '--optimizer', 'momentum', '--lr', '0.05', '--weight-decay', '0.01', '--schedule', 'cosine', '--warmup', '5', '--loss', 'huber:0.5,bce,mse']],
     ['dynamic weight average, hidden 5, A regularised', ['--weighting', 'dwa', '--hidden', '5', '--A-l1', '0.001', '--A-identity', '0.01', '--task-weights', '1,2,0.5']],
-    ['geometric loss strategy, frozen A, sgd', ['--weighting', 'gls', '--freeze-A', '--optimizer', 'sgd', '--lr', '0.2']],
+    ['geometric loss strategy, frozen A, sgd', ['--hidden', '3', '--weighting', 'gls', '--freeze-A', '--optimizer', 'sgd', '--lr', '0.2']],
   ])('%s: 1 and 2 ranks train the model sigmtl trains', async (_name, extra) => {
     const dir = mkdtempSync(join(tmpdir(), 'sigmtl-ddp-'));
     const data = writeData(dir);

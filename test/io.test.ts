@@ -21,6 +21,20 @@ describe('safetensors', () => {
     expect(Array.from(decodeSafetensors(bytes, 'x').tensors.t!.data)).toEqual([1, 2, 3, 4]);
   });
 
+  test('an odd count of F32 values before F64 ones: every tensor still starts at a multiple of its width, no gaps', () => {
+    // A checkpoint of sarcos-arm at H = 16 failed to resume this way (F64 parameters at offset 15,100).
+    const odd = Float32Array.from([1, 2, 3]);
+    const exact = Float64Array.from([0.1, 1 / 3]);
+    const bytes = encodeSafetensors({ a: { shape: [3], data: odd }, b: { shape: [2], data: exact }, c: { shape: [1], data: Float32Array.from([7]) } }, {});
+    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    expect([header.b.data_offsets, header.a.data_offsets, header.c.data_offsets]).toEqual([[0, 16], [16, 28], [28, 32]]);
+    const { tensors } = decodeSafetensors(bytes, 'x');
+    expect(Array.from(tensors.b!.data)).toEqual([0.1, 1 / 3]);
+    expect(Array.from(tensors.a!.data)).toEqual([1, 2, 3]);
+    expect(Array.from(tensors.c!.data)).toEqual([7]);
+  });
+
   test('a model round-trips with names, shapes and metadata', () => {
     const m = model();
     const { model: back, tensors } = decodeModel(encodeModel(m), 'm.safetensors');

@@ -7,34 +7,13 @@
 import { initParameters } from '../core/init.js';
 import { isAggregator } from '../core/weighting.js';
 import type { Dataset } from '../core/backend.js';
-import { ddpScript, LAUNCH_SCRIPT } from '../io/ddp-script.js';
+import { DDP_JOB_FORMAT, ddpScript, LAUNCH_SCRIPT, type DdpJob, type DdpJobFile } from '../io/ddp-script.js';
+
+export type { DdpJob, DdpJobFile };
 import { encodeModel } from '../io/model-format.js';
 import { encodeNpy } from '../io/npy.js';
-import type { ModelShape } from '../core/shape.js';
-import type { LossSpec } from '../core/losses.js';
 import { planBackend, prepareRows } from './train.js';
 import { resolveSettings, type TrainOptions } from './options.js';
-
-export const DDP_JOB_FORMAT = 'sigmtl-ddp-job';
-
-export interface DdpJobFile {
-  /** Relative to the job's directory, '/'-separated. */
-  path: string;
-  bytes: Uint8Array;
-  /** A script to mark executable. */
-  executable?: boolean;
-}
-
-export interface DdpJob {
-  files: DdpJobFile[];
-  shape: ModelShape;
-  losses: LossSpec[];
-  trainingRows: number;
-  validationRows: number;
-  /** The global batch (split across the ranks) and the steps of one epoch. */
-  batch: number;
-  stepsPerEpoch: number;
-}
 
 /** What DDP cannot do as sigmtl does it, and why. */
 function refusals(options: TrainOptions): Array<[boolean, string]> {

@@ -62,7 +62,8 @@ export interface OpenBackend {
   close(): void;
 }
 
-export async function openBackend(choice: BackendChoice, config: BackendConfig, device?: GPUDevice): Promise<OpenBackend> {
+/** `probeWithDevice`: the device is train()'s own, shared by several models, so 'auto' still chooses between it and the CPU engine. */
+export async function openBackend(choice: BackendChoice, config: BackendConfig, device?: GPUDevice, probeWithDevice = false): Promise<OpenBackend> {
   const cpu = (notice?: string): OpenBackend => {
     const backend = new CpuBackend(config);
     return { backend, adapter: backend.description, notice, close() {} };
@@ -94,7 +95,7 @@ export async function openBackend(choice: BackendChoice, config: BackendConfig, 
       return { backend: engine, adapter: engine.description, notice, close: () => engine.destroy() };
     };
     // Between this adapter and the CPU engine: whichever trains this shape faster (probed once, remembered).
-    const probing = choice === 'auto' && !device && wasmSimdSupported();
+    const probing = choice === 'auto' && (!device || probeWithDevice) && wasmSimdSupported();
     const key = probeKey(label, config);
     if (probing && rememberedBackend(key, store) === 'wasm') return useEngine(await WasmBackend.create(config), engineNotice(' (probed before, remembered)'));
     const backend = await WebGpuBackend.create(ctx, config, { tuningStore: store });

@@ -99,11 +99,14 @@ export interface TrainOptions {
    */
   weighting?: WeightingKind | { kind: WeightingKind; temperature?: number };
   /**
-   * H, the shared hidden units (default T), or 'auto': train each of T, 16, 32 and 64 (the
-   * distinct ones) for at most `autoHiddenEpochs` and keep the H with the lowest validation loss.
+   * H, the shared hidden units. Not given (or 'auto'): chosen by validation loss — successive
+   * halving over H ∈ {T, 16, 32, 64, 128} and, unless `optimizer.learningRate` is given, the
+   * learning rates 0.01 and 0.003 (src/api/search.ts; the result's `search` says what was tried
+   * and why). Without validation rows, from a stream, with `coupling.init` given or when resuming,
+   * H = T (the checkpoint's H when resuming).
    */
   hidden?: number | 'auto';
-  /** The epoch budget of each candidate of hidden: 'auto' (default 30). */
+  /** The epochs of the search's first rung (default epochs/40, at least 1); each later rung trains 3× as many. */
   autoHiddenEpochs?: number;
   epochs?: number;
   batchSize?: number;
@@ -160,8 +163,12 @@ export interface Settings {
   /** τ of dynamic weight average. */
   dwaTemperature: number;
   hidden?: number | 'auto';
-  autoHiddenEpochs: number;
+  autoHiddenEpochs?: number;
   epochs: number;
+  /** Internal: `device` is train()'s own, shared by its models (backend 'auto' still probes). */
+  sharedDevice?: boolean;
+  /** Internal (a search's rung): stop after this epoch, the schedule still spanning `epochs`. */
+  untilEpoch?: number;
   batchSize: number;
   optimizer: OptimizerConfig;
   schedule: Schedule;
@@ -301,7 +308,7 @@ export function resolveSettings(options: TrainOptions | StreamTrainOptions): Set
     weighting: choiceOption(typeof options.weighting === 'object' ? 'weighting.kind' : 'weighting', weighting, WEIGHTING_KINDS, 'equal'),
     dwaTemperature: numberOption('weighting.temperature', typeof options.weighting === 'object' ? options.weighting?.temperature : undefined, DWA_TEMPERATURE, { above: 0 }),
     hidden: options.hidden === undefined || options.hidden === 'auto' ? options.hidden : numberOption('hidden', options.hidden, 0, { integer: true, min: 1 }),
-    autoHiddenEpochs: numberOption('autoHiddenEpochs', options.autoHiddenEpochs, 30, { integer: true, min: 1 }),
+    autoHiddenEpochs: options.autoHiddenEpochs === undefined ? undefined : numberOption('autoHiddenEpochs', options.autoHiddenEpochs, 1, { integer: true, min: 1 }),
     epochs: numberOption('epochs', options.epochs, 200, { integer: true, min: 1 }),
     batchSize: numberOption('batchSize', options.batchSize, 64, { integer: true, min: 1 }),
     optimizer,

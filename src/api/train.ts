@@ -22,6 +22,8 @@ import { Model } from './model.js';
 import { compareWithSingleTask, type SingleTaskComparison } from './compare.js';
 import { resolveSettings, type Settings, type StreamTrainOptions, type TrainOptions } from './options.js';
 import { prepareStream } from './stream.js';
+import { SEARCH_RATES, searchAndFit, type SearchEntry, type SearchReport } from './search.js';
+import { decodeModel } from '../io/model-format.js';
 
 export interface TrainResult {
   model: Model;
@@ -62,8 +64,10 @@ export interface TrainResult {
   agreement: { maxAbsDiff: number; ok: boolean };
   /** With `compareSingleTask`: single-task models, Δm, and the no-coupling ablation. */
   comparison?: SingleTaskComparison;
-  /** With hidden: 'auto': each candidate H and its best validation loss within the budget; the model has the lowest. */
-  hiddenSearch?: Array<{ hidden: number; validationLoss: number; epochs: number }>;
+  /** With no `hidden` given: the model search — what was tried, what was chosen and why, its time. */
+  search?: SearchReport;
+  /** The search's candidates (`search.tried`): H, learning rate, best validation loss, epochs trained, last rung. */
+  hiddenSearch?: SearchEntry[];
 }
 
 /** Divergence: the loss became NaN or infinite. `lastGoodModel` has the parameters of the last finished epoch. */
@@ -81,44 +85,55 @@ export class TrainingDivergedError extends Error {
 const AGREEMENT = { atol: 1e-4, rtol: 1e-3 };
 
 export async function train(options: TrainOptions | StreamTrainOptions): Promise<TrainResult> {
-  const settings = resolveSettings(options);
+  let settings = resolveSettings(options);
   const problem = 'stream' in options ? await prepareStreamed(options, settings) : prepareRows(options, settings);
-  const auto = settings.hidden === 'auto';
-  if (auto && !problem.validation) throw new RangeError("hidden 'auto' picks H by validation loss: it needs a validationSplit above 0");
-  planBackend(problem, auto ? { ...settings, hidden: undefined } : settings); // checks the plan before any GPU work
+  if (settings.hidden === 'auto' && !problem.validation) throw new RangeError("hidden 'auto' picks H by validation loss: it needs a validationSplit above 0");
+  const choice = modelChoice(options, settings, problem);
+  settings = choice.settings;
+  planBackend(problem, choice.search ? { ...settings, hidden: undefined } : settings); // checks the plan before any GPU work
   options.signal?.throwIfAborted();
-  if (!settings.compareSingleTask && !auto) return fit(problem, settings, options);
+  const withNotice = (result: TrainResult) => (choice.notice ? { ...result, notice: [result.notice, choice.notice].filter(Boolean).join('; ') } : result);
+  if (!settings.compareSingleTask && !choice.search) return withNotice(await fit(problem, settings, options));
   // Several models: one device for all, so each kernel compiles once.
   const shared = settings.backend !== 'cpu' && !settings.device ? await openContext().catch(() => undefined) : undefined;
-  let onDevice = shared ? { ...settings, device: shared.ctx.device } : settings;
+  let onDevice = shared ? { ...settings, device: shared.ctx.device, sharedDevice: true } : settings;
   try {
-    let hiddenSearch: TrainResult['hiddenSearch'];
-    if (auto) {
-      hiddenSearch = await searchHidden(problem, onDevice);
-      const best = hiddenSearch.reduce((a, b) => (b.validationLoss < a.validationLoss ? b : a));
-      onDevice = { ...onDevice, hidden: best.hidden };
+    let result: TrainResult;
+    if (choice.search) {
+      result = await searchAndFit(problem, onDevice, choice.search.rates, options, fit);
+      result.hiddenSearch = result.search!.tried;
+      const { hidden, learningRate } = result.search!.chosen;
+      onDevice = { ...onDevice, hidden, optimizer: { ...onDevice.optimizer, learningRate } };
+    } else {
+      result = await fit(problem, onDevice, options);
     }
-    const result = await fit(problem, onDevice, options);
-    result.hiddenSearch = hiddenSearch;
     if (!result.aborted && settings.compareSingleTask) result.comparison = await compareWithSingleTask(problem, onDevice, result, (p, s) => fit(p, s, {}));
-    return result;
+    return withNotice(result);
   } finally {
     if (shared?.owned) shared.ctx.destroy();
   }
 }
 
-/** hidden: 'auto': T, 16, 32 and 64 (distinct), each for at most autoHiddenEpochs, by their best validation loss. */
-async function searchHidden(problem: Problem, settings: Settings): Promise<NonNullable<TrainResult['hiddenSearch']>> {
-  const T = problem.targetNames.length;
-  const candidates = [...new Set([T, 16, 32, 64])].sort((a, b) => a - b);
-  const budget = { ...settings, epochs: Math.min(settings.epochs, settings.autoHiddenEpochs), compareSingleTask: false, baseline: false, verifyEvery: 0 };
-  const tried: NonNullable<TrainResult['hiddenSearch']> = [];
-  for (const hidden of candidates) {
-    const run = await fit(problem, { ...budget, hidden, coupling: { ...budget.coupling, init: hidden === T ? budget.coupling.init : 'random' } }, {});
-    tried.push({ hidden, validationLoss: run.bestValidationLoss ?? Infinity, epochs: run.epochs });
-    if (run.aborted) break;
+/**
+ * With no `hidden` given, or 'auto': a search over H (and the learning rate, unless one is given)
+ * where the rows allow one; otherwise H = T — or, resuming, the checkpoint's H and learning rate.
+ */
+function modelChoice(options: TrainOptions | StreamTrainOptions, settings: Settings, problem: Problem): { settings: Settings; search?: { rates: readonly number[] }; notice?: string } {
+  if (typeof settings.hidden === 'number') return { settings };
+  const rateGiven = options.optimizer?.learningRate !== undefined;
+  if (options.resume) {
+    const hyper = decodeModel(options.resume, 'resume').model.hyper;
+    const hidden = Number(hyper.hidden);
+    const learningRate = rateGiven ? settings.optimizer.learningRate : Number(hyper.lr);
+    return { settings: { ...settings, hidden, optimizer: { ...settings.optimizer, learningRate } } };
   }
-  return tried;
+  if (settings.hidden === undefined) {
+    const T = problem.targetNames.length;
+    if (problem.stream) return { settings, notice: `training from a stream, so H = T = ${T} (the default model search needs the rows in memory; give hidden to choose)` };
+    if (settings.coupling.init !== undefined) return { settings };
+    if (!problem.validation) return { settings, notice: `no validation rows, so H = T = ${T} (the default model search needs a validationSplit above 0)` };
+  }
+  return { settings, search: { rates: rateGiven ? [settings.optimizer.learningRate] : SEARCH_RATES } };
 }
 
 /** What a fit takes from the options besides the settings: callbacks, checkpoints, provenance. */
@@ -127,7 +142,7 @@ type FitHooks = Pick<TrainOptions, 'onProgress' | 'onEpochEnd' | 'checkpoint' | 
 /** One training run on a prepared problem: the backend, the trainer, the model and its checks. */
 async function fit(problem: Problem, settings: Settings, options: FitHooks): Promise<TrainResult> {
   const plan = planBackend(problem, settings);
-  const opened = await openBackend(settings.backend, plan.config, settings.device);
+  const opened = await openBackend(settings.backend, plan.config, settings.device, settings.sharedDevice);
   const { backend } = opened;
   try {
     const modelOf = (params: Float64Array): TrainedModel => ({
@@ -150,7 +165,10 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
     } else {
       backend.setParameters(initParameters(plan.shape, settings.seed, plan.aInit));
     }
-    const lossFirst = (await datasetLoss(backend, problem.train.data)).total;
+    // A search's rung is judged by its validation loss alone: no metrics or float64 check (unless
+    // it is stopped: then it is the result), and a training loss only before the first.
+    const rung = settings.untilEpoch !== undefined;
+    const lossFirst = rung && options.resume ? Number.NaN : (await datasetLoss(backend, problem.train.data)).total;
     const checkpoint = options.checkpoint;
     const layout = parameterLayout(plan.shape);
     const signal = settings.signal;
@@ -173,6 +191,7 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
       run = await trainModel(backend, problem.stream ?? problem.train.data, problem.validation?.data, {
         shuffle: settings.shuffle,
         epochs: settings.epochs,
+        untilEpoch: settings.untilEpoch,
         batchSize: plan.batch,
         learningRate: settings.optimizer.learningRate,
         schedule: settings.schedule,
@@ -180,7 +199,7 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
         reportEvery: settings.reportEvery ?? plan.stepsPerEpoch,
         patience: problem.validation ? settings.patience : 0,
         verifyEvery: settings.verifyEvery,
-        referenceLoss: lossFirst,
+        referenceLoss: Number.isNaN(lossFirst) ? undefined : lossFirst,
         reweight,
         onReport: (report) => {
           if (report.taskWeights) aggregated = report.taskWeights;
@@ -210,15 +229,20 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
     }
     const params = await backend.getParameters();
     const model = modelOf(params);
-    const lossLast = (await datasetLoss(backend, problem.train.data)).total;
+    const evaluate = !rung || run.stopped;
+    const lossLast = evaluate ? (await datasetLoss(backend, problem.train.data)).total : Number.NaN;
 
     const evaluatedOn = problem.test ? 'test' : problem.validation ? 'validation' : 'train';
     const rows = (problem.test ?? problem.validation ?? problem.train).table;
-    const predictions = await predictRaw(backend, model, rows.X, rows.rows);
-    const metrics = computeMetrics(predictions, rows.Y, rows.mask, rows.rows, problem.targetNames, problem.losses);
-    const reference = new CpuBackend(plan.config);
-    reference.setParameters(params);
-    const agreement = compareArrays(predictions, await predictRaw(reference, model, rows.X, rows.rows), AGREEMENT);
+    let metrics: MetricsReport = { overall: {}, tasks: {} };
+    let agreement = { maxAbs: Number.NaN, ok: true };
+    if (evaluate) {
+      const predictions = await predictRaw(backend, model, rows.X, rows.rows);
+      metrics = computeMetrics(predictions, rows.Y, rows.mask, rows.rows, problem.targetNames, problem.losses);
+      const reference = new CpuBackend(plan.config);
+      reference.setParameters(params);
+      agreement = compareArrays(predictions, await predictRaw(reference, model, rows.X, rows.rows), AGREEMENT);
+    }
 
     return {
       model: new Model(model),

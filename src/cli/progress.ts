@@ -14,7 +14,7 @@ export function createProgress(enabled: boolean, stream: NodeJS.WriteStream, epo
     const bar = new cliProgress.SingleBar(
       {
         stream,
-        format: 'epoch {epoch}/{epochs} |{bar}| step {value}/{total}  loss {loss}  {rate} steps/s  ETA {eta_formatted}',
+        format: '{label} |{bar}| step {value}/{total}  loss {loss}  {rate} steps/s  ETA {eta_formatted}',
         hideCursor: true,
         clearOnComplete: false,
       },
@@ -23,11 +23,16 @@ export function createProgress(enabled: boolean, stream: NodeJS.WriteStream, epo
     let started = false;
     return {
       update(r) {
-        const payload = { epoch: r.epoch + 1, epochs, loss: formatNumber(r.loss), rate: r.stepsPerSecond.toFixed(0) };
+        // Across the model search, one bar for all of it (its planned steps).
+        const [step, total] = r.search ? [r.search.step, r.search.totalSteps] : [r.step, r.totalSteps];
+        const payload = { label: where(r, epochs), loss: formatNumber(r.loss), rate: r.stepsPerSecond.toFixed(0) };
         if (!started) {
-          bar.start(r.totalSteps, r.step, payload);
+          bar.start(total, step, payload);
           started = true;
-        } else bar.update(r.step, payload);
+        } else {
+          bar.setTotal(Math.max(total, step));
+          bar.update(step, payload);
+        }
       },
       stop() {
         if (started) bar.stop();
@@ -37,8 +42,17 @@ export function createProgress(enabled: boolean, stream: NodeJS.WriteStream, epo
   return {
     update(r) {
       const validation = r.validationLoss !== undefined ? `  val ${formatNumber(r.validationLoss)}` : '';
-      stream.write(`epoch ${r.epoch + 1}/${epochs}  step ${r.step}/${r.totalSteps}  loss ${formatNumber(r.loss)}${validation}  ${r.stepsPerSecond.toFixed(0)} steps/s\n`);
+      const [step, total] = r.search ? [r.search.step, r.search.totalSteps] : [r.step, r.totalSteps];
+      stream.write(`${where(r, epochs)}  step ${step}/${total}  loss ${formatNumber(r.loss)}${validation}  ${r.stepsPerSecond.toFixed(0)} steps/s\n`);
     },
     stop() {},
   };
+}
+
+/** "epoch 3/200", and during the model search which candidate and rung. */
+function where(r: ProgressReport, epochs: number): string {
+  const at = `epoch ${r.epoch + 1}/${epochs}`;
+  if (!r.search) return at;
+  const s = r.search;
+  return `${s.phase === 'search' ? `search rung ${s.rung}/${s.rungs}` : 'chosen'} H=${s.hidden} lr ${s.learningRate}, ${at}`;
 }

@@ -22,8 +22,12 @@ Data
   --test-split F        fraction held out as the test set when there is no test file (0.2)
   --synthetic-features N, --synthetic-tasks N, --synthetic-rows N, --synthetic-noise S
 Model
-  --hidden H|auto       shared hidden units (default: the number of tasks); auto tries T, 16, 32 and
-                        64 for up to 30 epochs each and keeps the lowest validation loss
+  --hidden H            shared hidden units. Default: chosen by validation loss — successive halving
+                        over H ∈ {T, 16, 32, 64, 128} × lr ∈ {0.01, 0.003} (only the --lr given, if
+                        one is): all train a few epochs, the best third 3× longer, until two are
+                        left; the larger of those must be clearly better (2 standard errors on the
+                        validation rows) to be kept; it trains on to --epochs. The output says what
+                        was tried and why. Without validation rows (--val-split 0) or streaming: T
   --loss auto|${LOSS_KINDS.map((k) => k + (LOSSES[k].parameter ? `[:${LOSSES[k].parameter.name}]` : '')).join('|')}   or a comma list per task
                         (auto: BCE for 0/1 columns, MSE otherwise; huber:δ: squared error within δ
                         standard deviations, absolute beyond, δ = 1 by default; quantile:q: the
@@ -43,7 +47,7 @@ Model
   --A-l1 λ              L1 penalty λ·Σ|A| (sparse coupling)
   --A-identity λ        penalty (λ/2)·‖A − I‖² pulling A toward the identity (tasks keep their own unit)
 Optimisation
-  --optimizer sgd|momentum|adam (adam)   --lr R (0.01)   --momentum M (0.9)   --weight-decay L (0)
+  --optimizer sgd|momentum|adam (adam)   --lr R (0.01; searched with --hidden unset)   --momentum M (0.9)   --weight-decay L (0)
   --schedule constant|step|cosine (constant)   --warmup STEPS (0)   --step-every STEPS   --gamma G
   --batch-size B (64)   --epochs E (200)   --patience P (10; 0 = off): early stopping on the
                         validation loss, restoring the best epoch's parameters
@@ -174,7 +178,8 @@ export async function trainJobFromArgs(p: Parsed): Promise<TrainJob> {
     batchSize: number(p, 'batch-size', 64, { integer: true, min: 1 }),
     optimizer: {
       kind: choice(p, 'optimizer', OPTIMIZER_KINDS, 'adam'),
-      learningRate: number(p, 'lr', 0.01, { above: 0 }),
+      // Not given: the default model search tries 0.01 and 0.003 (and a fixed --hidden trains at 0.01).
+      learningRate: p.values.lr === undefined ? undefined : number(p, 'lr', 0.01, { above: 0 }),
       momentum: number(p, 'momentum', 0.9, { min: 0, below: 1 }),
       weightDecay: number(p, 'weight-decay', 0, { min: 0 }),
     },

@@ -4,7 +4,7 @@
 // a directory) is refused.
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DDP_JOB_FORMAT, type DdpJob } from '../api/ddp.js';
+import { DDP_JOB_FORMAT, type DdpJob } from './ddp-script.js';
 import { writeFileAtomic } from './files.js';
 
 async function isEarlierJob(dir: string): Promise<boolean> {

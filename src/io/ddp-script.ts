@@ -7,6 +7,29 @@
 // the ranks and every task's mean taken over the global batch's labels (one all-reduce of the
 // per-task loss sums and label counts per step).
 import { resolveLoss, type LossSpec } from '../core/losses.js';
+import type { ModelShape } from '../core/shape.js';
+
+export const DDP_JOB_FORMAT = 'sigmtl-ddp-job';
+
+export interface DdpJobFile {
+  /** Relative to the job's directory, '/'-separated. */
+  path: string;
+  bytes: Uint8Array;
+  /** A script to mark executable. */
+  executable?: boolean;
+}
+
+export interface DdpJob {
+  files: DdpJobFile[];
+  shape: ModelShape;
+  losses: LossSpec[];
+  trainingRows: number;
+  validationRows: number;
+  /** The global batch (split across the ranks) and the steps of one epoch. */
+  batch: number;
+  stepsPerEpoch: number;
+}
+
 
 const py = (value: unknown) => JSON.stringify(value); // JSON lists and strings are Python literals here
 

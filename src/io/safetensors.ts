@@ -17,8 +17,11 @@ export class SafetensorsError extends Error {
 
 export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
+  // F64 tensors first: every tensor then starts at a multiple of its own width (an F64 after an
+  // odd number of F32 values would not), with no gap in the buffer, as the format asks.
+  const ordered = [...Object.entries(tensors)].sort(([, a], [, b]) => b.data.BYTES_PER_ELEMENT - a.data.BYTES_PER_ELEMENT);
   let offset = 0;
-  for (const [name, tensor] of Object.entries(tensors)) {
+  for (const [name, tensor] of ordered) {
     const count = tensor.shape.reduce((a, b) => a * b, 1);
     if (count !== tensor.data.length) throw new SafetensorsError(`tensor ${name}: shape [${tensor.shape}] but ${tensor.data.length} values`);
     header[name] = { dtype: dtypeOf(tensor.data), shape: tensor.shape, data_offsets: [offset, offset + tensor.data.byteLength] };
@@ -33,7 +36,7 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, 8);
   let at = 8 + headerBytes.length;
-  for (const tensor of Object.values(tensors)) {
+  for (const [, tensor] of ordered) {
     out.set(new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength), at);
     at += tensor.data.byteLength;
   }

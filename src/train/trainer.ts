@@ -13,6 +13,8 @@ import { learningRateAt, type Schedule } from './schedule.js';
 
 export interface TrainerOptions {
   epochs: number;
+  /** Stop after this epoch (a search's rung): the schedule still spans `epochs`. */
+  untilEpoch?: number;
   /** false: in-memory rows in their given order every epoch (default true). */
   shuffle?: boolean;
   batchSize: number;
@@ -60,6 +62,22 @@ export interface ProgressReport {
   validationPerTask?: Float64Array;
   stepsPerSecond: number;
   learningRate: number;
+  /** With no `hidden` given: where the model search stands (src/api/search.ts). */
+  search?: SearchProgress;
+}
+
+/** Where the default model search stands, on each report of its runs. */
+export interface SearchProgress {
+  /** 'search': a candidate's rung; 'final': the chosen model trained on to the last epoch. */
+  phase: 'search' | 'final';
+  hidden: number;
+  learningRate: number;
+  /** The rung (1-based) of `rungs`; in the final phase, rungs + 1. */
+  rung: number;
+  rungs: number;
+  /** Steps done and planned across the search and the final run together (the plan assumes no early stop). */
+  step: number;
+  totalSteps: number;
 }
 
 export interface BestEpoch {
@@ -259,7 +277,8 @@ export async function trainModel(
   // Rows per upload: the whole epoch when it fits one GPU buffer, otherwise shards of whole batches.
   const shardRows = Math.min(train.rows, Math.max(batch, Math.floor(backend.maxDatasetRows / batch) * batch));
 
-  for (let epoch = options.start?.epoch ?? 0; epoch < options.epochs; epoch++) {
+  const lastEpoch = Math.min(options.epochs, options.untilEpoch ?? Infinity);
+  for (let epoch = options.start?.epoch ?? 0; epoch < lastEpoch; epoch++) {
     const epochEnd = (epoch + 1) * stepsPerEpoch;
     for await (const shard of train.shards(random, batch, shardRows)) {
       if (stoppedEarly) break;

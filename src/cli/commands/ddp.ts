@@ -46,6 +46,7 @@ export async function ddp(argv: string[]): Promise<number> {
   if (dir === '-') throw new UsageError('--out must be a directory: a DDP job is several files');
   const out = createOutput(flag(p, 'json'), flag(p, 'quiet'));
   const dataset = await loadDataset(job.data, job.load);
+  if (job.options.hidden === undefined) process.stderr.write(`note: H = T = ${dataset.train.taskNames.length}: a DDP job does not run sigmtl train's model search; give --hidden (sigmtl train reports the H its search chose)\n`);
   if (dataset.metaFile) process.stderr.write(`note: columns from ${dataset.metaFile}\n`);
   checkCouplingFile(job, dataset.train.taskNames.length);
   const written = ddpJob({ ...dataset.train, ...job.options, test: dataset.test, testSplit: dataset.test ? 0 : job.testSplit, provenance: { data: dataset.name } });

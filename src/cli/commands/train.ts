@@ -66,6 +66,7 @@ export async function train(argv: string[]): Promise<number> {
   const resume = job.resumePath ? await readFileBytes(job.resumePath) : undefined;
   if (job.resumePath) out.info(`resuming from ${job.resumePath}`);
   let result: TrainResult;
+  let wallSeconds = 0;
   try {
     const common = {
       ...job.options,
@@ -75,7 +76,9 @@ export async function train(argv: string[]): Promise<number> {
       onProgress: (r: ProgressReport) => progress.update(r),
       checkpoint: job.checkpointEvery > 0 ? { every: job.checkpointEvery, write: (bytes: Uint8Array) => writeFileAtomic(job.checkpointPath, bytes) } : undefined,
     };
+    const started = performance.now();
     result = source ? await trainModel({ ...common, stream: source }) : await trainModel({ ...dataset!.train, ...common, testSplit: test ? 0 : job.testSplit });
+    wallSeconds = (performance.now() - started) / 1000;
   } catch (error) {
     progress.stop();
     if (error instanceof TrainingDivergedError) {
@@ -94,12 +97,12 @@ export async function train(argv: string[]): Promise<number> {
   let teacher: MetricsReport | undefined;
   if (dataset?.teacherOutputs && test) teacher = await result.model.evaluate(test.features, dataset.teacherOutputs);
 
-  report(out, name, job.modelPath, result, teacher);
+  report(out, name, job.modelPath, result, teacher, wallSeconds);
   return result.agreement.ok ? 0 : 3;
 }
 
 /** The run's summary: metrics tables and one-line facts (stdout, or stderr under --json), and the JSON result. */
-function report(out: Output, name: string, modelPath: string, result: TrainResult, teacher?: MetricsReport): void {
+function report(out: Output, name: string, modelPath: string, result: TrainResult, teacher: MetricsReport | undefined, wallSeconds: number): void {
   const { shape, losses } = result.model;
   const lossKinds = LOSS_KINDS.map((kind) => [losses.filter((l) => l.split(':')[0] === kind).length, kind.toUpperCase()] as const)
     .filter(([n]) => n > 0)
@@ -115,10 +118,7 @@ function report(out: Output, name: string, modelPath: string, result: TrainResul
     out.info(`\nlinear least-squares baseline (regression tasks, same ${result.evaluatedOn} rows):`);
     out.info(metricsTable(result.baseline));
   }
-  if (result.hiddenSearch) {
-    const tried = result.hiddenSearch.map((h) => `H=${h.hidden}: ${formatNumber(h.validationLoss)}`).join(', ');
-    out.info(`\nhidden units chosen by validation loss (${tried}): H = ${result.model.shape.hidden}`);
-  }
+  if (result.search) out.info('\n' + searchSummary(result));
   const weighting = result.model.hyperparameters.weighting;
   const dynamic: Record<string, string> = {
     uw: 'learned by uncertainty weighting (w_t·c_t·e^{−s_t})',
@@ -153,6 +153,7 @@ function report(out: Output, name: string, modelPath: string, result: TrainResul
     steps: result.steps,
     epochs: result.epochs,
     seconds: result.seconds,
+    wallSeconds,
     stepsPerSecond: result.stepsPerSecond,
     lossFirst: result.lossFirst,
     lossLast: result.lossLast,
@@ -169,11 +170,27 @@ function report(out: Output, name: string, modelPath: string, result: TrainResul
     bestEpoch: result.bestEpoch,
     taskWeights: result.taskWeights,
     hiddenSearch: result.hiddenSearch,
+    search: result.search,
     deltaM: result.comparison?.deltaM,
     singleTask: result.comparison?.singleTask,
     deltaMPerTask: result.comparison?.deltaMPerTask,
     noCoupling: result.comparison?.noCoupling,
   });
+}
+
+/** The default model search: each candidate's last rung, epochs and best validation loss; the choice and why. */
+function searchSummary(result: TrainResult): string {
+  const search = result.search!;
+  const { hidden, learningRate } = search.chosen;
+  const rows = [...search.tried]
+    .sort((a, b) => b.rung - a.rung || a.validationLoss - b.validationLoss)
+    .map((c) => [String(c.hidden), String(c.learningRate), `${c.rung}/${search.rungs.length}`, String(c.epochs), Number.isFinite(c.validationLoss) ? formatNumber(c.validationLoss) : 'diverged', c.hidden === hidden && c.learningRate === learningRate ? '← chosen' : '']);
+  const plan = search.rungs.map((r) => `${r.candidates} to epoch ${r.epochs}`).join(', ');
+  return [
+    `model search (${plan}; ${search.seconds.toFixed(1)} s): H = ${hidden}, lr ${learningRate} — ${search.reason}`,
+    table(['H', 'lr', 'rung', 'epochs', 'best val loss', ''], rows),
+    `(a fixed --hidden H skips the search; --hidden ${hidden} --lr ${learningRate} trains this model from the start)`,
+  ].join('\n');
 }
 
 /** Multi-task against single-task models and the no-coupling ablation, per task, and Δm. */

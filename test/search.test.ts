@@ -1,0 +1,126 @@
+// The default model search (src/api/search.ts): its plan, its statistics worked by hand, and
+// train() with no `hidden` on the float64 CPU backend — reproducible, the chosen model exactly the
+// one a fixed-H run of the same candidate trains (nothing is trained twice), progress across the
+// whole search, abort, and the cases that keep H = T.
+import { expect, test } from 'vitest';
+import { train, type ProgressReport } from '../src/index.js';
+import { finalistChoice, pairedZ, rowLossShares, searchCandidates, searchRungs } from '../src/api/search.js';
+import { parameterLayout } from '../src/core/shape.js';
+
+/** y1 = 2a − b + noise (regression), y2 = [a·b > 0] (binary), a missing y1 every 7th row. */
+function toyData(rows: number) {
+  const features: number[][] = [];
+  const targets: number[][] = [];
+  for (let i = 0; i < rows; i++) {
+    const [a, b, c] = [Math.sin(i), Math.cos(i * 0.7), (i % 13) / 13];
+    features.push([a, b, c]);
+    targets.push([i % 7 === 0 ? NaN : 2 * a - b + 0.3 * Math.sin(i * i), a * b > 0 ? 1 : 0]);
+  }
+  return { features, targets, featureNames: ['a', 'b', 'c'], taskNames: ['y_reg', 'y_bin'] };
+}
+
+test('the candidates: H ∈ {T, 16, 32, 64, 128} (distinct, ascending) at each learning rate', () => {
+  const ten = searchCandidates(2, [0.01, 0.003]);
+  expect(ten.map((c) => `${c.hidden}@${c.learningRate}`)).toEqual(['2@0.01', '2@0.003', '16@0.01', '16@0.003', '32@0.01', '32@0.003', '64@0.01', '64@0.003', '128@0.01', '128@0.003']);
+  expect(searchCandidates(16, [0.05]).map((c) => c.hidden)).toEqual([16, 32, 64, 128]);
+  expect(searchCandidates(200, [0.01]).map((c) => c.hidden)).toEqual([16, 32, 64, 128, 200]);
+});
+
+test('the rungs: 3× the epochs for the best third, until two are left or the epochs run out', () => {
+  expect(searchRungs(10, 200, 5)).toEqual([{ epochs: 5, candidates: 10 }, { epochs: 15, candidates: 4 }, { epochs: 45, candidates: 2 }]);
+  expect(searchRungs(8, 200, 5)).toEqual([{ epochs: 5, candidates: 8 }, { epochs: 15, candidates: 3 }]);
+  expect(searchRungs(10, 20, 1)).toEqual([{ epochs: 1, candidates: 10 }, { epochs: 3, candidates: 4 }, { epochs: 9, candidates: 2 }]);
+  expect(searchRungs(10, 12, 5)).toEqual([{ epochs: 5, candidates: 10 }]); // 15 would pass the last epoch
+  expect(searchRungs(10, 2, 5)).toEqual([{ epochs: 2, candidates: 10 }]); // never past the run's epochs
+});
+
+test('pairedZ, worked by hand', () => {
+  // D = a − b = [1, 2, 3, 4]: mean 2.5, sample sd √(5/3), z = √4·2.5/√(5/3) = √15.
+  expect(pairedZ(Float64Array.from([1, 2, 3, 4]), new Float64Array(4))).toBeCloseTo(Math.sqrt(15), 12);
+  expect(pairedZ(Float64Array.from([2, 5, 1]), Float64Array.from([2, 5, 1]))).toBe(0);
+  expect(pairedZ(Float64Array.from([3, 3]), Float64Array.from([1, 1]))).toBe(Infinity);
+  expect(pairedZ(Float64Array.from([-1, 0, 1]), Float64Array.from([0, 1, 2]))).toBe(-Infinity);
+});
+
+test("rowLossShares, worked by hand: each row's part of Σ_t w_t·(mean of task t's losses over its labels)", () => {
+  // d = 1, H = 1, T = 2; W = b = 0 so σ = ½; A = [2, 0]ᵀ, c = [0, 1]: every output is 1.
+  const layout = parameterLayout({ features: 1, hidden: 1, tasks: 2 });
+  const params = new Float64Array(layout.count);
+  params[layout.A.offset] = 2;
+  params[layout.c.offset + 1] = 1;
+  // Task 0 (MSE, weight 1): targets 0 and 3 → ℓ = 1 and 4 over 2 labels. Task 1 (MSE, weight 2): target 1 on row 0 (ℓ = 0), row 1 unlabelled.
+  const data = { rows: 2, X: Float32Array.from([5, -7]), Y: Float32Array.from([0, 1, 3, 0]), mask: Float32Array.from([1, 1, 1, 0]) };
+  const tasks = [{ loss: 'mse' as const, weight: 1 }, { loss: 'mse' as const, weight: 2 }];
+  expect(Array.from(rowLossShares(params, 1, data, tasks))).toEqual([0.5, 2]);
+  // Task 1 as quantile:0.25 with target 3 on row 0: ℓ = 0.25·(3 − 1) = 0.5, weight 2, 1 label → +1.
+  const quantile = [{ loss: 'mse' as const, weight: 1 }, { loss: 'quantile:0.25' as const, weight: 2 }];
+  expect(Array.from(rowLossShares(params, 1, { ...data, Y: Float32Array.from([0, 3, 3, 0]) }, quantile))).toEqual([1.5, 2]);
+});
+
+test('finalistChoice: the larger finalist is kept only when clearly better', () => {
+  const small = { candidate: { hidden: 16, learningRate: 0.01 }, loss: 0.31 };
+  const large = { candidate: { hidden: 64, learningRate: 0.01 }, loss: 0.3 };
+  expect(finalistChoice(large, small, 2.5, 400).chosen).toBe(large.candidate);
+  const kept = finalistChoice(large, small, 1.2, 39);
+  expect(kept.chosen).toBe(small.candidate);
+  expect(kept.reason).toMatch(/not clearly on 39 validation rows \(1\.2 standard errors.*the smaller model is kept/);
+  expect(finalistChoice(large, undefined, undefined, 10).chosen).toBe(large.candidate);
+});
+
+const common = { ...toyData(300), epochs: 12, batchSize: 32, backend: 'cpu' as const, seed: 4 };
+
+test('train() with no hidden: successive halving, reproducible, and the chosen model is the one its fixed-H run trains', async () => {
+  const reports: ProgressReport[] = [];
+  const result = await train({ ...common, onProgress: (r) => void reports.push(r) });
+  const search = result.search!;
+  expect(search.rungs).toEqual([{ epochs: 1, candidates: 10 }, { epochs: 3, candidates: 4 }, { epochs: 9, candidates: 2 }]);
+  expect(search.tried).toHaveLength(10);
+  expect(search.tried.filter((c) => c.rung === 3)).toHaveLength(2);
+  expect(result.hiddenSearch).toEqual(search.tried);
+  const { hidden, learningRate } = search.chosen;
+  expect(result.model.shape.hidden).toBe(hidden);
+  expect(result.model.hyperparameters.lr).toBe(learningRate);
+  // The finalists: the chosen one is the lower loss, or the smaller one with the reason why.
+  const [first, second] = search.tried.filter((c) => c.rung === 3).sort((a, b) => a.validationLoss - b.validationLoss);
+  if (hidden !== first!.hidden || learningRate !== first!.learningRate) {
+    expect([hidden, learningRate]).toEqual([second!.hidden, second!.learningRate]);
+    expect(hidden).toBeLessThan(first!.hidden);
+    expect(search.reason).toMatch(/not clearly/);
+  }
+  // One progress bar across it all: the search's step only grows, to its plan's total; the last reports are the chosen model's.
+  const steps = reports.map((r) => r.search!.step);
+  expect(steps).toEqual([...steps].sort((a, b) => a - b));
+  expect(new Set(reports.map((r) => r.search!.totalSteps)).size).toBe(1);
+  expect(reports.at(-1)!.search).toMatchObject({ phase: 'final', hidden, learningRate });
+
+  // Continuing the chosen candidate from its last rung is training it from the start.
+  const fixed = await train({ ...common, hidden, optimizer: { learningRate } });
+  expect(fixed.search).toBeUndefined();
+  expect(result.model.parameters()).toEqual(fixed.model.parameters());
+  const again = await train(common);
+  expect(again.search!.chosen).toEqual(search.chosen);
+  expect(again.model.parameters()).toEqual(result.model.parameters());
+}, 120_000);
+
+test('a given learning rate is kept; without validation rows, from a checkpoint or with coupling.init, H = T', async () => {
+  const rate = await train({ ...common, epochs: 4, optimizer: { learningRate: 0.02 } });
+  expect(new Set(rate.search!.tried.map((c) => c.learningRate))).toEqual(new Set([0.02]));
+  const none = await train({ ...common, epochs: 2, validationSplit: 0 });
+  expect(none.search).toBeUndefined();
+  expect(none.model.shape.hidden).toBe(2);
+  expect(none.notice).toMatch(/no validation rows, so H = T = 2/);
+  expect((await train({ ...common, epochs: 2, coupling: { init: 'identity' } })).model.shape.hidden).toBe(2);
+  // A checkpoint of a searched run resumes with its H and learning rate.
+  let checkpoint: Uint8Array | undefined;
+  const searched = await train({ ...common, checkpoint: { every: 12, write: (b) => void (checkpoint = b) } });
+  const resumed = await train({ ...common, epochs: 14, resume: checkpoint });
+  expect(resumed.model.shape.hidden).toBe(searched.search!.chosen.hidden);
+  expect(resumed.model.hyperparameters.lr).toBe(searched.search!.chosen.learningRate);
+}, 120_000);
+
+test('a stop during the search ends it with the best so far, marked aborted', async () => {
+  const controller = new AbortController();
+  const result = await train({ ...common, signal: controller.signal, onProgress: (r) => r.search!.step > 30 && controller.abort() });
+  expect(result.aborted).toBe(true);
+  expect(result.search!.reason).toMatch(/stopped during the search/);
+}, 60_000);
