@@ -6,7 +6,7 @@ run in fresh processes (launch.sh) with --threads 1 per rank, nothing else of ou
 the load average before each run. Prints a markdown table: median steps/s with min–max, and the
 2-rank speed-up per round.
 
-  python3 bench/ddp.py [--data sarcos-arm] [--batch 1024] [--hidden 64] [--epochs 2] [--rounds 3]
+  python3 bench/ddp.py [--data sarcos-arm] [--batch 1024] [--hidden 64] [--epochs 2] [--rounds 3] [-- sigmtl ddp options]
 """
 import argparse
 import os
@@ -26,12 +26,13 @@ def main():
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("extra", nargs="*", help="more options for sigmtl ddp (after --), e.g. --synthetic-features 256")
     args = parser.parse_args()
     job = tempfile.mkdtemp(prefix="sigmtl-ddp-bench-")
     written = subprocess.run(
         [
             "node", os.path.join(ROOT, "scripts", "run-cli.mjs"), "ddp", "--data", args.data, "--batch-size", str(args.batch),
-            "--hidden", str(args.hidden), "--epochs", str(args.epochs), "--patience", "0", "--out", job, "--quiet",
+            "--hidden", str(args.hidden), "--epochs", str(args.epochs), "--patience", "0", "--out", job, "--quiet", *args.extra,
         ],
         cwd=ROOT,
     )
@@ -53,7 +54,7 @@ def main():
             print(f"round {round_ + 1}: {ranks} rank(s) {rate:.1f} steps/s (load {loads[-1]:.2f})", file=sys.stderr)
     import torch
 
-    print(f"`sigmtl ddp --data {args.data} --batch-size {args.batch} --hidden {args.hidden} --epochs {args.epochs}`, "
+    print(f"`sigmtl ddp --data {args.data} --batch-size {args.batch} --hidden {args.hidden} --epochs {args.epochs}{''.join(' ' + e for e in args.extra)}`, "
           f"PyTorch {torch.__version__}, gloo on the CPU, 1 thread per rank, {os.cpu_count()} cores, "
           f"load average before the runs {min(loads):.2f}–{max(loads):.2f}\n")
     print("| ranks | steps/s, median (min–max) | speed-up per round |")
