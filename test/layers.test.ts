@@ -55,7 +55,8 @@ describe('src/: every import goes down the layers', () => {
 });
 
 test('the CLI and the demo import only the public entry points (sigmtl, sigmtl/node)', () => {
-  for (const [root, file] of [...files(join('src', 'cli')).map((f) => [join('src', 'cli'), f]), ...files('demo').map((f) => ['demo', f])] as const) {
+  const entries: Array<[string, string]> = [...files(join('src', 'cli')).map((f): [string, string] => [join('src', 'cli'), f]), ...files('demo').map((f): [string, string] => ['demo', f])];
+  for (const [root, file] of entries) {
     for (const specifier of importsOf(file)) {
       const local = specifier.startsWith('.') && !relative(resolve(root), resolveImport(file, specifier)).startsWith('..');
       const ok = local || specifier === 'sigmtl' || specifier === 'sigmtl/node' || specifier.startsWith('node:') || /^(papaparse|cli-progress|uplot|gpu\.js)(\/|$)/.test(specifier);

@@ -88,7 +88,7 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafet
     const { dtype, shape, data_offsets } = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (dtype !== 'F32' && dtype !== 'F64') throw fail(`tensor ${name} has dtype ${JSON.stringify(dtype)}; sigmtl reads F32 and F64`);
     if (!Array.isArray(shape) || !shape.every(isNonNegativeInteger)) throw fail(`tensor ${name}: shape ${JSON.stringify(shape)} is not a list of sizes`);
-    if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every(isNonNegativeInteger) || data_offsets[0] > data_offsets[1]) {
+    if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every(isNonNegativeInteger) || data_offsets[0]! > data_offsets[1]!) {
       throw fail(`tensor ${name}: data_offsets ${JSON.stringify(data_offsets)} must be [begin, end] with 0 ≤ begin ≤ end`);
     }
     const width = dtype === 'F64' ? 8 : 4;
