@@ -2,7 +2,7 @@
 //   options → checked settings (before anything else) → tables → prepared problem (splits,
 //   standardisation) → backend → trainer → model, metrics, and the trained model's predictions
 //   checked against the float64 CPU backend.
-import type { BackendConfig } from '../core/backend.js';
+import type { BackendConfig, TrainingBackend } from '../core/backend.js';
 import { initParameters, type CouplingInit } from '../core/init.js';
 import { resolveLoss, type TaskSpec } from '../core/losses.js';
 import { dwaWeights } from '../core/weighting.js';
@@ -155,37 +155,15 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
       y: problem.y,
       hyper: { ...plan.hyper, ...options.provenance },
     });
-    let start: ResumeState | undefined;
-    if (options.resume) {
-      const checkpoint = decodeCheckpoint(options.resume, 'resume', parameterLayout(plan.shape));
-      checkResumable(checkpoint.model, modelOf(checkpoint.params));
-      backend.setParameters(checkpoint.params);
-      backend.setOptimizerState(checkpoint.optimizer);
-      start = checkpoint.resume;
-    } else {
-      backend.setParameters(initParameters(plan.shape, settings.seed, plan.aInit));
-    }
+    const start = startFrom(backend, plan, settings, options.resume, modelOf);
     // A search's rung is judged by its validation loss alone: no metrics or float64 check (unless
     // it is stopped: then it is the result), and a training loss only before the first.
     const rung = settings.untilEpoch !== undefined;
     const lossFirst = rung && options.resume ? Number.NaN : (await datasetLoss(backend, problem.train.data)).total;
-    const checkpoint = options.checkpoint;
     const layout = parameterLayout(plan.shape);
+    const weights = taskWeightsOf(plan, settings, layout);
+    const checkpoint = options.checkpoint;
     const signal = settings.signal;
-    // Dynamic weight average sets each epoch's task weights from the last two epochs' losses.
-    const fixed = plan.config.tasks.map((task) => task.weight);
-    let dynamic: Float64Array | undefined;
-    const reweight =
-      settings.weighting === 'dwa'
-        ? (losses: readonly Float64Array[]) => {
-            if (losses.length < 2) return undefined;
-            dynamic = dwaWeights(losses[1]!, losses[0]!, settings.dwaTemperature).map((lambda, t) => fixed[t]! * lambda);
-            return dynamic;
-          }
-        : undefined;
-    // The gradient aggregators' α: their mean over the latest report's steps.
-    let aggregated: Float64Array | undefined;
-    const factors = (params: Float64Array) => (aggregated ?? dynamic)?.slice() ?? taskFactors(plan, layout, params);
     let run;
     try {
       run = await trainModel(backend, problem.stream ?? problem.train.data, problem.validation?.data, {
@@ -200,9 +178,9 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
         patience: problem.validation ? settings.patience : 0,
         verifyEvery: settings.verifyEvery,
         referenceLoss: Number.isNaN(lossFirst) ? undefined : lossFirst,
-        reweight,
+        reweight: weights.reweight,
         onReport: (report) => {
-          if (report.taskWeights) aggregated = report.taskWeights;
+          weights.seen(report);
           options.onProgress?.(report);
         },
         shouldStop: signal && (() => signal.aborted),
@@ -215,7 +193,7 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
             validationLoss: state.validationLoss,
             validationPerTask: state.validationPerTask,
             coupling: state.params.slice(layout.A.offset, layout.A.offset + layout.A.size),
-            taskWeights: factors(state.params),
+            taskWeights: weights.factors(state.params),
           });
           if (checkpoint && state.epoch % checkpoint.every === 0) {
             const optimizer = await backend.getOptimizerState();
@@ -229,24 +207,10 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
     }
     const params = await backend.getParameters();
     const model = modelOf(params);
-    const evaluate = !rung || run.stopped;
-    const lossLast = evaluate ? (await datasetLoss(backend, problem.train.data)).total : Number.NaN;
-
-    const evaluatedOn = problem.test ? 'test' : problem.validation ? 'validation' : 'train';
-    const rows = (problem.test ?? problem.validation ?? problem.train).table;
-    let metrics: MetricsReport = { overall: {}, tasks: {} };
-    let agreement = { maxAbs: Number.NaN, ok: true };
-    if (evaluate) {
-      const predictions = await predictRaw(backend, model, rows.X, rows.rows);
-      metrics = computeMetrics(predictions, rows.Y, rows.mask, rows.rows, problem.targetNames, problem.losses);
-      const reference = new CpuBackend(plan.config);
-      reference.setParameters(params);
-      agreement = compareArrays(predictions, await predictRaw(reference, model, rows.X, rows.rows), AGREEMENT);
-    }
-
+    const judged = !rung || run.stopped ? await evaluateFit(backend, plan, problem, model) : unevaluated(problem);
     return {
       model: new Model(model),
-      taskWeights: Object.fromEntries(Array.from(factors(params), (w, t) => [problem.targetNames[t]!, w])),
+      taskWeights: Object.fromEntries(Array.from(weights.factors(params), (w, t) => [problem.targetNames[t]!, w])),
       backend: backend.kind,
       adapter: opened.adapter,
       notice: opened.notice,
@@ -263,17 +227,74 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
       aborted: run.stopped,
       verifiedSteps: run.verifications,
       lossFirst,
-      lossLast,
-      evaluatedOn,
-      evaluatedRows: rows.rows,
-      metrics,
+      ...judged,
       baseline: settings.baseline ? linearBaseline(problem) : undefined,
-      agreement: { maxAbsDiff: agreement.maxAbs, ok: agreement.ok },
     };
   } finally {
     opened.close();
   }
 }
+
+/** The backend's starting point: the initial parameters, or a checkpoint's state (checked to belong to this run). */
+function startFrom(backend: TrainingBackend, plan: BackendPlan, settings: Settings, resume: Uint8Array | undefined, modelOf: (params: Float64Array) => TrainedModel): ResumeState | undefined {
+  if (!resume) {
+    backend.setParameters(initParameters(plan.shape, settings.seed, plan.aInit));
+    return undefined;
+  }
+  const checkpoint = decodeCheckpoint(resume, 'resume', parameterLayout(plan.shape));
+  checkResumable(checkpoint.model, modelOf(checkpoint.params));
+  backend.setParameters(checkpoint.params);
+  backend.setOptimizerState(checkpoint.optimizer);
+  return checkpoint.resume;
+}
+
+/**
+ * The task weights a run reports: dynamic weight average's λ-scaled weights (set each epoch from
+ * the last two epochs' losses), the aggregators' and FAMO's mean α (seen in the reports), or the
+ * fixed w_t (w_t·c_t·e^{−s_t} under uncertainty weighting).
+ */
+function taskWeightsOf(plan: BackendPlan, settings: Settings, layout: ParameterLayout) {
+  const fixed = plan.config.tasks.map((task) => task.weight);
+  let dynamic: Float64Array | undefined;
+  let aggregated: Float64Array | undefined;
+  const reweight =
+    settings.weighting === 'dwa'
+      ? (losses: readonly Float64Array[]) => {
+          if (losses.length < 2) return undefined;
+          dynamic = dwaWeights(losses[1]!, losses[0]!, settings.dwaTemperature).map((lambda, t) => fixed[t]! * lambda);
+          return dynamic;
+        }
+      : undefined;
+  return {
+    reweight,
+    seen: (report: ProgressReport) => {
+      if (report.taskWeights) aggregated = report.taskWeights;
+    },
+    factors: (params: Float64Array) => (aggregated ?? dynamic)?.slice() ?? taskFactors(plan, layout, params),
+  };
+}
+
+type Judgement = Pick<TrainResult, 'lossLast' | 'evaluatedOn' | 'evaluatedRows' | 'metrics' | 'agreement'>;
+
+/** The trained model judged: its training loss, metrics on the held-out rows, and this backend's predictions against the float64 CPU backend's. */
+async function evaluateFit(backend: TrainingBackend, plan: BackendPlan, problem: Problem, model: TrainedModel): Promise<Judgement> {
+  const lossLast = (await datasetLoss(backend, problem.train.data)).total;
+  const rows = (problem.test ?? problem.validation ?? problem.train).table;
+  const predictions = await predictRaw(backend, model, rows.X, rows.rows);
+  const metrics = computeMetrics(predictions, rows.Y, rows.mask, rows.rows, problem.targetNames, problem.losses);
+  const reference = new CpuBackend(plan.config);
+  reference.setParameters(model.params);
+  const agreement = compareArrays(predictions, await predictRaw(reference, model, rows.X, rows.rows), AGREEMENT);
+  return { lossLast, evaluatedOn: evaluatedOn(problem), evaluatedRows: rows.rows, metrics, agreement: { maxAbsDiff: agreement.maxAbs, ok: agreement.ok } };
+}
+
+/** A search's rung, not judged (its validation loss is what counts). */
+function unevaluated(problem: Problem): Judgement {
+  const rows = (problem.test ?? problem.validation ?? problem.train).table;
+  return { lossLast: Number.NaN, evaluatedOn: evaluatedOn(problem), evaluatedRows: rows.rows, metrics: { overall: {}, tasks: {} }, agreement: { maxAbsDiff: Number.NaN, ok: true } };
+}
+
+const evaluatedOn = (problem: Problem): TrainResult['evaluatedOn'] => (problem.test ? 'test' : problem.validation ? 'validation' : 'train');
 
 /**
  * A checkpoint continues only the run that wrote it: the same columns, losses, shape, data
