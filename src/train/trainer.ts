@@ -209,155 +209,201 @@ export async function trainModel(
   options: TrainerOptions,
 ): Promise<TrainResult> {
   const { features: d, tasks: T } = backend.config.shape;
-  const tasks = backend.config.tasks;
   const train = isDataset(trainRows) ? inMemoryRows(trainRows, d, T, options.shuffle ?? true) : trainRows;
-  const { batch, stepsPerEpoch } = batchPlan(Math.min(options.batchSize, backend.config.maxBatch), train.rows);
-  const totalSteps = stepsPerEpoch * options.epochs;
-  const random = new Random(options.start?.rngState ?? options.seed);
-  const history: ProgressReport[] = [];
-  let step = (options.start?.epoch ?? 0) * stepsPerEpoch;
-  let lastGood = await backend.getParameters();
-  let best: BestEpoch | undefined = options.start?.best;
-  let stoppedEarly = false;
-  let stopped = false;
-  let verifications = 0;
-  const started = performance.now();
-  let lastReportTime = started;
-  let stepsSinceReport = 0;
+  return new TrainingRun(backend, train, validation, options).run();
+}
 
-  const diverged = (what: string) =>
-    new DivergenceError(
-      `training diverged: ${what}. Try a lower learning rate (now ${options.learningRate}), a learning-rate warm-up, or the adam optimizer.`,
-      lastGood,
-    );
+/**
+ * One call of trainModel, in its phases: epochs of shards (trainShard: submits, stop polls,
+ * verification, reports), each ended by endEpoch (validation, divergence checks, dynamic
+ * weights, early stopping, the epoch hook), then the best epoch restored.
+ */
+class TrainingRun {
+  private readonly tasks: readonly TaskSpec[];
+  private readonly batch: number;
+  private readonly stepsPerEpoch: number;
+  private readonly totalSteps: number;
+  private readonly random: Random;
+  private readonly history: ProgressReport[] = [];
+  private readonly started = performance.now();
+  private step: number;
+  private lastGood: Float64Array = new Float64Array(0);
+  private best: BestEpoch | undefined;
+  /** Early stopping or a stop request ended the run; `stopped`: the request. */
+  private stoppedEarly = false;
+  private stopped = false;
+  private verifications = 0;
+  private lastReportTime = this.started;
+  private stepsSinceReport = 0;
+  /** The task specs with the weights in force (dynamic weight average changes them). */
+  private tasksNow: readonly TaskSpec[];
+  private epochLosses: Float64Array[];
+  private readonly epochSum: Float64Array;
+  private epochSteps = 0;
+  private firstLoss: number | undefined;
 
-  let tasksNow = tasks;
-  let epochLosses = (options.start?.epochLosses ?? []).map((l) => Float64Array.from(l));
-  const epochSum = new Float64Array(tasks.length);
-  let epochSteps = 0;
-  const reweight = () => {
-    const weights = options.reweight?.(epochLosses);
-    if (!weights) return;
-    backend.setTaskWeights(weights);
-    tasksNow = tasks.map((task, t) => ({ ...task, weight: weights[t]! }));
-  };
-  if (options.start) reweight(); // the weights the interrupted run had set for this epoch
+  constructor(
+    private readonly backend: TrainingBackend,
+    private readonly train: RowStream,
+    private readonly validation: Dataset | undefined,
+    private readonly options: TrainerOptions,
+  ) {
+    this.tasks = this.tasksNow = backend.config.tasks;
+    ({ batch: this.batch, stepsPerEpoch: this.stepsPerEpoch } = batchPlan(Math.min(options.batchSize, backend.config.maxBatch), train.rows));
+    this.totalSteps = this.stepsPerEpoch * options.epochs;
+    this.random = new Random(options.start?.rngState ?? options.seed);
+    this.step = (options.start?.epoch ?? 0) * this.stepsPerEpoch;
+    this.best = options.start?.best;
+    this.epochLosses = (options.start?.epochLosses ?? []).map((l) => Float64Array.from(l));
+    this.epochSum = new Float64Array(this.tasks.length);
+    this.firstLoss = options.referenceLoss;
+  }
 
-  let firstLoss = options.referenceLoss;
-  const report = async (epoch: number, validation?: DatasetLoss) => {
-    const { perTask, steps: lossSteps, taskWeights } = await backend.readLoss();
-    perTask.forEach((v, t) => (epochSum[t]! += v * lossSteps));
-    epochSteps += lossSteps;
-    const loss = weightedTotal(perTask, tasks);
-    if (!Number.isFinite(loss)) throw diverged(`the loss became ${loss} at epoch ${epoch + 1}, step ${step}`);
+  async run(): Promise<TrainResult> {
+    const { backend, options } = this;
+    this.lastGood = await backend.getParameters();
+    if (options.start) this.reweight(); // the weights the interrupted run had set for this epoch
+    // Rows per upload: the whole epoch when it fits one GPU buffer, otherwise shards of whole batches.
+    const shardRows = Math.min(this.train.rows, Math.max(this.batch, Math.floor(backend.maxDatasetRows / this.batch) * this.batch));
+    const lastEpoch = Math.min(options.epochs, options.untilEpoch ?? Infinity);
+    for (let epoch = options.start?.epoch ?? 0; epoch < lastEpoch; epoch++) {
+      for await (const shard of this.train.shards(this.random, this.batch, shardRows)) {
+        if (this.stoppedEarly) break;
+        await this.trainShard(shard, epoch);
+      }
+      if (this.stoppedEarly) {
+        if (this.stepsSinceReport > 0) await this.report(epoch);
+        break;
+      }
+      await this.endEpoch(epoch);
+      if (this.stoppedEarly) break;
+    }
+    if (this.best) backend.setParameters(this.best.params);
+    const seconds = (performance.now() - this.started) / 1000;
+    const trained = this.step - (options.start?.epoch ?? 0) * this.stepsPerEpoch;
+    return {
+      steps: this.step,
+      epochs: this.history.length ? this.history[this.history.length - 1]!.epoch + 1 : 0,
+      seconds,
+      stepsPerSecond: trained / Math.max(seconds, 1e-9),
+      history: this.history,
+      bestEpoch: this.best?.epoch,
+      bestValidationLoss: this.best?.loss,
+      stoppedEarly: this.stoppedEarly,
+      stopped: this.stopped,
+      verifications: this.verifications,
+    };
+  }
+
+  /** One shard's steps, in submits of up to a report's (or a stop poll's, or a verification's) worth. */
+  private async trainShard(shard: Dataset, epoch: number): Promise<void> {
+    const { backend, options } = this;
+    const epochEnd = (epoch + 1) * this.stepsPerEpoch;
+    backend.setDataset(shard);
+    const steps = batchesOf(shard.rows, this.batch, (i) => learningRateAt(options.learningRate, options.schedule, this.step + i, this.totalSteps));
+    for (let i = 0; i < steps.length; ) {
+      if (options.shouldStop) {
+        if (options.stepsPerPoll) await yieldToEventLoop();
+        if (options.shouldStop()) {
+          this.stoppedEarly = this.stopped = true;
+          return;
+        }
+      }
+      let chunk = Math.min(options.reportEvery - this.stepsSinceReport, steps.length - i);
+      if (options.shouldStop && options.stepsPerPoll) chunk = Math.min(chunk, options.stepsPerPoll);
+      if (options.verifyEvery > 0) {
+        const untilVerify = options.verifyEvery - (this.step % options.verifyEvery);
+        if (untilVerify === options.verifyEvery) {
+          await verifyStep(backend, shard, steps[i]!, this.step, this.tasksNow);
+          this.verifications++;
+        }
+        chunk = Math.min(chunk, untilVerify);
+      }
+      await backend.trainSteps(steps.slice(i, i + chunk));
+      i += chunk;
+      this.step += chunk;
+      this.stepsSinceReport += chunk;
+      // The epoch's last report waits for the validation loss (endEpoch).
+      if (this.stepsSinceReport >= options.reportEvery && this.step < epochEnd) await this.report(epoch);
+    }
+  }
+
+  /** The epoch's end: its last report with the validation loss, the checks, dynamic weights, early stopping and the hook. */
+  private async endEpoch(epoch: number): Promise<void> {
+    const { backend, options, validation } = this;
+    const validationLoss = validation && (await datasetLoss(backend, validation));
+    if (this.stepsSinceReport > 0) await this.report(epoch, validationLoss);
+    const params = await backend.getParameters();
+    // Beyond f32's range is divergence too: the model file (and the GPU) are f32.
+    const bad = params.findIndex((v) => !Number.isFinite(Math.fround(v)));
+    if (bad >= 0) throw this.diverged(`parameter ${bad} became ${params[bad]} in epoch ${epoch + 1}`);
+    if (validationLoss && !Number.isFinite(validationLoss.total)) throw this.diverged(`the validation loss became ${validationLoss.total} in epoch ${epoch + 1}`);
+    this.lastGood = params;
+    this.epochLosses = [...this.epochLosses, this.epochSum.map((v) => v / Math.max(1, this.epochSteps))].slice(-2);
+    this.epochSum.fill(0);
+    this.epochSteps = 0;
+    this.reweight();
+    if (validationLoss) {
+      if (!this.best || validationLoss.total < this.best.loss) this.best = { epoch, loss: validationLoss.total, params };
+      else if (options.patience > 0 && epoch - this.best.epoch >= options.patience) this.stoppedEarly = true;
+    }
+    await options.onEpochEnd?.({
+      epoch: epoch + 1,
+      step: this.step,
+      rngState: this.random.state,
+      validationLoss: validationLoss?.total,
+      validationPerTask: validationLoss?.perTask,
+      best: this.best,
+      params,
+      epochLosses: this.epochLosses.map((l) => Array.from(l)),
+    });
+  }
+
+  /** Reads the loss back (the only readback), checks it for divergence, and reports it. */
+  private async report(epoch: number, validation?: DatasetLoss): Promise<void> {
+    const { perTask, steps: lossSteps, taskWeights } = await this.backend.readLoss();
+    perTask.forEach((v, t) => (this.epochSum[t]! += v * lossSteps));
+    this.epochSteps += lossSteps;
+    const loss = weightedTotal(perTask, this.tasks);
+    if (!Number.isFinite(loss)) throw this.diverged(`the loss became ${loss} at epoch ${epoch + 1}, step ${this.step}`);
     // Training lowers the loss; one that grew a thousandfold past where it started is running away.
-    firstLoss ??= loss;
-    if (loss > GROWTH_LIMIT * Math.max(firstLoss, 1e-6)) {
-      throw diverged(`the loss grew from ${firstLoss.toPrecision(3)} to ${loss.toPrecision(3)} by epoch ${epoch + 1}, step ${step}`);
+    this.firstLoss ??= loss;
+    if (loss > GROWTH_LIMIT * Math.max(this.firstLoss, 1e-6)) {
+      throw this.diverged(`the loss grew from ${this.firstLoss.toPrecision(3)} to ${loss.toPrecision(3)} by epoch ${epoch + 1}, step ${this.step}`);
     }
     const now = performance.now();
     const entry: ProgressReport = {
       epoch,
-      step,
-      totalSteps,
+      step: this.step,
+      totalSteps: this.totalSteps,
       loss,
       perTask,
       ...(taskWeights && { taskWeights }),
       validationLoss: validation?.total,
       validationPerTask: validation?.perTask,
-      stepsPerSecond: stepsSinceReport / Math.max(1e-9, (now - lastReportTime) / 1000),
-      learningRate: learningRateAt(options.learningRate, options.schedule, Math.max(0, step - 1), totalSteps),
+      stepsPerSecond: this.stepsSinceReport / Math.max(1e-9, (now - this.lastReportTime) / 1000),
+      learningRate: learningRateAt(this.options.learningRate, this.options.schedule, Math.max(0, this.step - 1), this.totalSteps),
     };
-    lastReportTime = now;
-    stepsSinceReport = 0;
-    history.push(entry);
-    options.onReport?.(entry);
-  };
-
-  // Rows per upload: the whole epoch when it fits one GPU buffer, otherwise shards of whole batches.
-  const shardRows = Math.min(train.rows, Math.max(batch, Math.floor(backend.maxDatasetRows / batch) * batch));
-
-  const lastEpoch = Math.min(options.epochs, options.untilEpoch ?? Infinity);
-  for (let epoch = options.start?.epoch ?? 0; epoch < lastEpoch; epoch++) {
-    const epochEnd = (epoch + 1) * stepsPerEpoch;
-    for await (const shard of train.shards(random, batch, shardRows)) {
-      if (stoppedEarly) break;
-      backend.setDataset(shard);
-      const steps = batchesOf(shard.rows, batch, (i) => learningRateAt(options.learningRate, options.schedule, step + i, totalSteps));
-      for (let i = 0; i < steps.length; ) {
-        if (options.shouldStop) {
-          if (options.stepsPerPoll) await yieldToEventLoop();
-          if (options.shouldStop()) {
-            stoppedEarly = stopped = true;
-            break;
-          }
-        }
-        let chunk = Math.min(options.reportEvery - stepsSinceReport, steps.length - i);
-        if (options.shouldStop && options.stepsPerPoll) chunk = Math.min(chunk, options.stepsPerPoll);
-        if (options.verifyEvery > 0) {
-          const untilVerify = options.verifyEvery - (step % options.verifyEvery);
-          if (untilVerify === options.verifyEvery) {
-            await verifyStep(backend, shard, steps[i]!, step, tasksNow);
-            verifications++;
-          }
-          chunk = Math.min(chunk, untilVerify);
-        }
-        await backend.trainSteps(steps.slice(i, i + chunk));
-        i += chunk;
-        step += chunk;
-        stepsSinceReport += chunk;
-        // The epoch's last report waits for the validation loss, below.
-        const epochDone = step >= epochEnd;
-        if (stepsSinceReport >= options.reportEvery && !epochDone) await report(epoch);
-      }
-    }
-    if (stoppedEarly) {
-      if (stepsSinceReport > 0) await report(epoch);
-      break;
-    }
-    const validationLoss = validation && (await datasetLoss(backend, validation));
-    if (stepsSinceReport > 0) await report(epoch, validationLoss);
-    const params = await backend.getParameters();
-    // Beyond f32's range is divergence too: the model file (and the GPU) are f32.
-    const bad = params.findIndex((v) => !Number.isFinite(Math.fround(v)));
-    if (bad >= 0) throw diverged(`parameter ${bad} became ${params[bad]} in epoch ${epoch + 1}`);
-    if (validationLoss && !Number.isFinite(validationLoss.total)) throw diverged(`the validation loss became ${validationLoss.total} in epoch ${epoch + 1}`);
-    lastGood = params;
-    epochLosses = [...epochLosses, epochSum.map((v) => v / Math.max(1, epochSteps))].slice(-2);
-    epochSum.fill(0);
-    epochSteps = 0;
-    reweight();
-    if (validationLoss) {
-      if (!best || validationLoss.total < best.loss) best = { epoch, loss: validationLoss.total, params: lastGood };
-      else if (options.patience > 0 && epoch - best.epoch >= options.patience) stoppedEarly = true;
-    }
-    await options.onEpochEnd?.({
-      epoch: epoch + 1,
-      step,
-      rngState: random.state,
-      validationLoss: validationLoss?.total,
-      validationPerTask: validationLoss?.perTask,
-      best,
-      params: lastGood,
-      epochLosses: epochLosses.map((l) => Array.from(l)),
-    });
-    if (stoppedEarly) break;
+    this.lastReportTime = now;
+    this.stepsSinceReport = 0;
+    this.history.push(entry);
+    this.options.onReport?.(entry);
   }
-  if (best) backend.setParameters(best.params);
-  const seconds = (performance.now() - started) / 1000;
-  const trained = step - (options.start?.epoch ?? 0) * stepsPerEpoch;
-  return {
-    steps: step,
-    epochs: history.length ? history[history.length - 1]!.epoch + 1 : 0,
-    seconds,
-    stepsPerSecond: trained / Math.max(seconds, 1e-9),
-    history,
-    bestEpoch: best?.epoch,
-    bestValidationLoss: best?.loss,
-    stoppedEarly,
-    stopped,
-    verifications,
-  };
+
+  /** Dynamic task weights for the next epoch, from the latest epochs' losses. */
+  private reweight(): void {
+    const weights = this.options.reweight?.(this.epochLosses);
+    if (!weights) return;
+    this.backend.setTaskWeights(weights);
+    this.tasksNow = this.tasks.map((task, t) => ({ ...task, weight: weights[t]! }));
+  }
+
+  private diverged(what: string): DivergenceError {
+    return new DivergenceError(
+      `training diverged: ${what}. Try a lower learning rate (now ${this.options.learningRate}), a learning-rate warm-up, or the adam optimizer.`,
+      this.lastGood,
+    );
+  }
 }
 
 /** The steps of one pass over `rows` in batches (the last may be short); `rate(i)` is step i's learning rate. */
