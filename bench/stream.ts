@@ -3,7 +3,8 @@
 // parsing and the GPU, the peak resident memory, and the GPU-side step rate against training the
 // same batch size from memory.
 import { createWriteStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -11,7 +12,7 @@ import { initParameters } from '../src/core/init.js';
 import { parameterLayout } from '../src/core/shape.js';
 import { sigmoid } from '../src/core/losses.js';
 import { Random } from '../src/util/random.js';
-import { defaultParseThreads, openCsvStream, train, type RowSource } from '../src/node.js';
+import { defaultParseThreads, openCsvStream, openParquetStream, train, type RowSource } from '../src/node.js';
 import { openCsvWindows } from '../src/io/csv-stream.js';
 import { chooseColumns, toTaskTable } from '../src/data/table.js';
 
@@ -118,17 +119,39 @@ async function minimalRead(path: string): Promise<number> {
   return sum;
 }
 
+/** The same rows as a Parquet file (DOUBLE columns, as a data frame library writes them), for openParquetStream. */
+async function writeParquetCopy(source: RowSource, path: string): Promise<number> {
+  const columns = [...source.featureNames, ...source.taskNames].map(() => [] as number[]);
+  for (let w = 0; w < source.windows; w++) {
+    const window = await source.readWindow(w);
+    for (let r = 0; r < window.rows; r++) {
+      for (let j = 0; j < D; j++) columns[j]!.push(window.X[r * D + j]!);
+      for (let t = 0; t < T; t++) columns[D + t]!.push(window.Y[r * T + t]!);
+    }
+  }
+  const names = [...source.featureNames, ...source.taskNames];
+  const bytes = new Uint8Array(parquetWriteBuffer({ columnData: columns.map((data, i) => ({ name: names[i]!, data, type: 'DOUBLE' as const })), rowGroupSize: 8192 }));
+  await writeFile(path, bytes);
+  return bytes.length;
+}
+
 /**
  * Parse speed: the minimal reader (one thread) against openCsvStream's windows (the byte-level
- * numeric reader) and the checked path (Papa Parse and toTaskTable) on the same file, interleaved.
+ * numeric reader), the checked path (Papa Parse and toTaskTable), and openParquetStream on the
+ * same rows written as Parquet, interleaved.
  */
 export async function parseBench(megabytes: number, rounds: number, log: (s: string) => void): Promise<string> {
   const path = join(tmpdir(), `sigmtl-parse-bench-${process.pid}.csv`);
+  const parquetPath = path.replace(/\.csv$/, '.parquet');
   try {
     log(`writing ${megabytes} MB of synthetic CSV…`);
     await writeSynthetic(path, megabytes * 1e6, () => {});
     const bytes = (await stat(path)).size;
     const targets = Array.from({ length: T }, (_, t) => `y${t}`);
+    log('writing the same rows as Parquet…');
+    const parquetBytes = await writeParquetCopy(await openCsvStream(path, { targets, memoryBudget: 64 << 20 }), parquetPath);
+    const parquet = await openParquetStream(parquetPath, { targets, memoryBudget: 64 << 20 });
+    for (let k = 0; k < 2; k++) for (let w = 0; w < parquet.windows; w++) await parquet.readWindow(w);
     // Each stream is opened (scanned) once, before the clock, and read whole once to warm up (its
     // workers started): the rounds time reading and parsing every window, as each epoch does.
     // Worker threads: the default where it uses workers (more than 2 cores), else every core.
@@ -146,6 +169,12 @@ export async function parseBench(megabytes: number, rounds: number, log: (s: str
         `openCsvStream's windows (byte-level numeric reader, ${i === 0 ? 'one thread' : `${many} worker threads`})`,
         () => readAll(source),
       ]),
+      [
+        `openParquetStream's windows (the same rows as Parquet, DOUBLE columns, ${(parquetBytes / 1e6).toFixed(0)} MB; MB/s of the CSV's bytes)`,
+        async () => {
+          for (let w = 0; w < parquet.windows; w++) await parquet.readWindow(w);
+        },
+      ],
       [
         'the checked path: Papa Parse + toTaskTable, every window',
         async () => {
@@ -177,6 +206,7 @@ export async function parseBench(megabytes: number, rounds: number, log: (s: str
     return lines.join('\n');
   } finally {
     await rm(path, { force: true });
+    await rm(parquetPath, { force: true });
   }
 }
 

@@ -8,10 +8,11 @@ import { newOptimizerState } from '../src/core/optimizers.js';
 import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../src/core/optimizers.js';
 import type { TaskSpec } from '../src/core/losses.js';
 import { compareArrays, describeComparison, type Tolerance } from '../src/util/compare.js';
+import { CHECK_TOLERANCE } from '../src/verify/cases.js';
 import { runLoss, runOptimizer, runSigmoidBackward, runSigmoidForward } from '../src/verify/run-kernels.js';
 import { Random, uniformArray } from '../src/util/random.js';
 
-const F32: Tolerance = { atol: 1e-6, rtol: 1e-5 };
+const F32: Tolerance = CHECK_TOLERANCE.elementwise; // the tolerance sigmtl check uses
 
 function expectClose(name: string, got: ArrayLike<number>, ref: ArrayLike<number>, tol = F32) {
   const c = compareArrays(got, ref, tol);
@@ -131,8 +132,8 @@ describe('optimizer', () => {
       const values = { count: n, rules, step, learningRate: config.learningRate };
       gpuArrays = await runOptimizer(ctx, config, values, { ...gpuArrays, grads });
     }
-    expectClose(`${config.kind} params`, gpuArrays.params, cpuParams, { atol: 1e-6, rtol: 1e-5 });
-    expectClose(`${config.kind} state1`, gpuArrays.state1, cpuState.state1, { atol: 1e-6, rtol: 1e-5 });
-    expectClose(`${config.kind} state2`, gpuArrays.state2, cpuState.state2, { atol: 1e-6, rtol: 1e-5 });
+    expectClose(`${config.kind} params`, gpuArrays.params, cpuParams, F32);
+    expectClose(`${config.kind} state1`, gpuArrays.state1, cpuState.state1, F32);
+    expectClose(`${config.kind} state2`, gpuArrays.state2, cpuState.state2, F32);
   });
 });

@@ -5,37 +5,17 @@ import { gpu } from './gpu.js';
 import { matmulReference, rowSumsReference } from '../src/cpu/reference.js';
 import { sigmoid } from '../src/core/losses.js';
 import { chooseMatmulTuning } from '../src/kernels/tuning.js';
-import { matmulKernel, matmulVec4Fits, pickMatmulPipeline, type EpilogueName, type MatmulVariant } from '../src/kernels/matmul.js';
+import { matmulKernel, matmulVec4Fits, pickMatmulPipeline, type EpilogueName } from '../src/kernels/matmul.js';
 import { KernelRegistry } from '../src/gpu/registry.js';
 import { compareArrays, describeComparison, type Tolerance } from '../src/util/compare.js';
 import { runMatmul } from '../src/verify/run-kernels.js';
+import { CHECK_TOLERANCE, MATMUL_CASES, MATMUL_VARIANTS, TRANSPOSES } from '../src/verify/cases.js';
 import { Random, uniformArray } from '../src/util/random.js';
 
-/** f32 accumulation of K products of values in [−1, 1] against float64. */
-const tolerance = (K: number): Tolerance => ({ atol: 1e-6 + 2e-7 * K, rtol: 1e-5 });
-
-const SHAPES: Array<[number, number, number]> = [
-  [1, 1, 1],
-  [7, 13, 5],
-  [45, 65, 37],
-  [10000, 3, 7], // tall and skinny
-  [33, 17, 129], // a multiple of no tile
-  [64, 64, 64], // exactly whole tiles
-  [100, 5, 10], // the seed's layer shapes (N=100, T=5, d=10)
-  [5, 10, 100], // ...and its transposed gradient product
-  [12, 8, 16], // all multiples of 4: the vec4 kernel, with partial 8×8 blocks
-  [20, 12, 8],
-  [44, 64, 36],
-  [300, 12, 20], // vec4, tall tile (few columns)
-  [12, 260, 8], // vec4, wide tile (few rows)
-];
-const TRANSPOSES = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-] as const;
-const VARIANTS: MatmulVariant[] = ['regblock', 'regblock-vec4', 'tiled'];
+const tolerance = CHECK_TOLERANCE.matmul;
+// Every shape of the shared table (sigmtl check runs the ones marked for it).
+const SHAPES = MATMUL_CASES.map((c) => c.shape);
+const VARIANTS = MATMUL_VARIANTS;
 
 function operands(random: Random, M: number, N: number, K: number) {
   return { a: uniformArray(random, M * K), b: uniformArray(random, K * N) };

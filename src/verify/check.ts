@@ -10,7 +10,7 @@ import { optimizerStep } from '../cpu/optimizer.js';
 import { newOptimizerState } from '../core/optimizers.js';
 import { CpuBackend } from '../cpu/backend.js';
 import { teacherStudentData } from '../data/synthetic.js';
-import type { EpilogueName, MatmulVariant } from '../kernels/matmul.js';
+import type { EpilogueName } from '../kernels/matmul.js';
 import type { TaskSpec } from '../core/losses.js';
 import { DEFAULT_OPTIMIZER, OPTIMIZER_KINDS, type OptimizerConfig } from '../core/optimizers.js';
 import type { BackendConfig, TrainingBackend } from '../core/backend.js';
@@ -22,6 +22,7 @@ import { WebGpuBackend } from '../model/webgpu-backend.js';
 import { Random, uniformArray } from '../util/random.js';
 import { compareArrays, type Tolerance } from '../util/compare.js';
 import { runLoss, runMatmul, runOptimizer, runSigmoidBackward, runSigmoidForward } from './run-kernels.js';
+import { CHECK_TOLERANCE, MATMUL_CASES, MATMUL_VARIANTS, TRANSPOSES } from './cases.js';
 
 export interface CheckRow {
   name: string;
@@ -39,28 +40,7 @@ export interface CheckReport {
   rows: CheckRow[];
 }
 
-/** Tolerances, f32 on the GPU against float64. */
-export const CHECK_TOLERANCE = {
-  matmul: (K: number): Tolerance => ({ atol: 1e-6 + 2e-7 * K, rtol: 1e-5 }),
-  elementwise: { atol: 1e-6, rtol: 1e-5 } as Tolerance,
-  step: { atol: 1e-6, rtol: 1e-4 } as Tolerance,
-  tenSteps: { atol: 1e-4, rtol: 1e-3 } as Tolerance,
-};
-
-const MATMUL_SHAPES: Array<[number, number, number]> = [
-  [1, 1, 1],
-  [7, 13, 5],
-  [45, 65, 37],
-  [100, 5, 10],
-  [44, 64, 36], // multiples of 4: the vec4 kernel where the variant has one
-  [300, 12, 20],
-];
-const TRANSPOSES = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-] as const;
+const MATMUL_SHAPES = MATMUL_CASES.filter((c) => c.check).map((c) => c.shape);
 
 export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void): Promise<CheckReport> {
   const rows: CheckRow[] = [];
@@ -72,7 +52,7 @@ export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void
     onRow?.(row);
   };
 
-  for (const variant of ['regblock', 'regblock-vec4', 'tiled'] as MatmulVariant[]) {
+  for (const variant of MATMUL_VARIANTS) {
     const tuning = chooseMatmulTuning(ctx, variant);
     for (const [M, N, K] of MATMUL_SHAPES) {
       for (const [transposeA, transposeB] of TRANSPOSES) {
