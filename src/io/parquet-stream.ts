@@ -4,12 +4,14 @@
 // target is a missing target (mask 0), exactly as an empty CSV cell; a null or non-numeric
 // feature is an error naming the row and column.
 import { promises as fs } from 'node:fs';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { DataError } from '../data/csv.js';
 import type { RowSource, RowWindow } from '../data/source.js';
 import { chooseColumns } from '../data/table.js';
 import { F32_MAX } from '../util/numbers.js';
-import { DEFAULT_MEMORY_BUDGET, windowRowsFor, type StreamOptions } from './csv-stream.js';
+import { DEFAULT_MEMORY_BUDGET, type StreamOptions } from './csv-stream.js';
+
+const PARQUET_BYTES_PER_CELL = 24;
 
 export async function openParquetStream(path: string, options: StreamOptions): Promise<RowSource> {
   const stat = await fs.stat(path).catch(() => undefined);
@@ -27,7 +29,11 @@ export async function openParquetStream(path: string, options: StreamOptions): P
   const choice = chooseColumns({ file: path, columns, rows: [], lines: [] }, options.targets, options.features);
   const d = choice.features.length;
   const T = choice.targets.length;
-  const windowRows = options.windowRows ?? windowRowsFor(options.memoryBudget ?? DEFAULT_MEMORY_BUDGET, 16 * (d + T), d + T);
+  // The reader decodes a row group's whole column chunks whatever rows are asked for, so a group
+  // cut into several windows is decoded once per window: windows are whole groups unless a group
+  // is over the budget. A cell costs about 24 bytes while its window is read (the decoded value,
+  // the column chunk's bytes, and the window's float64 arrays).
+  const windowRows = options.windowRows ?? Math.max(1, Math.floor((options.memoryBudget ?? DEFAULT_MEMORY_BUDGET) / (PARQUET_BYTES_PER_CELL * (d + T))));
   // [first row, end) of each window: row groups, split to at most windowRows rows.
   const windows: [number, number][] = [];
   let row = 0;
@@ -45,6 +51,8 @@ export async function openParquetStream(path: string, options: StreamOptions): P
     if (typeof value === 'boolean') return value ? 1 : 0;
     return undefined;
   };
+  const featureIndex = new Map(choice.features.map((name, j) => [name, j]));
+  const targetIndex = new Map(choice.targets.map((name, t) => [name, t]));
   return {
     name: path,
     featureNames: choice.features,
@@ -53,34 +61,61 @@ export async function openParquetStream(path: string, options: StreamOptions): P
     windows: windows.length,
     async readWindow(index: number): Promise<RowWindow> {
       const [first, end] = windows[index] ?? [];
-      if (first === undefined) throw new RangeError(`window ${index} of ${windows.length}`);
-      const records = (await parquetReadObjects({ file, metadata, columns: [...choice.features, ...choice.targets], rowStart: first, rowEnd: end })) as Record<string, unknown>[];
-      const n = records.length;
+      if (first === undefined || end === undefined) throw new RangeError(`window ${index} of ${windows.length}`);
+      const n = end - first;
       const X = new Float64Array(n * d);
       const Y = new Float64Array(n * T);
       const mask = new Float64Array(n * T);
-      const cellError = (r: number, column: string, value: unknown, why: string) =>
-        new DataError(`${path}: row ${first + r + 1}, column "${column}": ${why} (${typeof value === 'bigint' ? `${value}n` : JSON.stringify(value)})`);
-      records.forEach((record, r) => {
-        choice.features.forEach((name, j) => {
-          const raw = record[name];
-          if (raw === null || raw === undefined) throw cellError(r, name, raw, 'missing feature value');
+      const cellError = (row: number, column: string, value: unknown, why: string) =>
+        new DataError(`${path}: row ${row + 1}, column "${column}": ${why} (${typeof value === 'bigint' ? `${value}n` : JSON.stringify(value)})`);
+      // Column by column, as the file stores them (rows as objects cost 20× more): each chunk's
+      // rows within the window go straight into X, or into Y and the mask.
+      const place = (column: string, values: ArrayLike<unknown>, chunkStart: number) => {
+        const from = Math.max(first, chunkStart);
+        const to = Math.min(end, chunkStart + values.length);
+        const j = featureIndex.get(column);
+        if (j !== undefined) {
+          for (let row = from; row < to; row++) {
+            const raw = values[row - chunkStart];
+            if (raw === null || raw === undefined) throw cellError(row, column, raw, 'missing feature value');
+            const v = number(raw);
+            if (v === undefined || !Number.isFinite(v)) throw cellError(row, column, raw, 'feature is not a finite number');
+            if (Math.abs(v) > F32_MAX) throw cellError(row, column, raw, 'feature is outside the float32 range (±3.4e38)');
+            X[(row - first) * d + j] = v;
+          }
+          return;
+        }
+        const t = targetIndex.get(column);
+        if (t === undefined) return;
+        for (let row = from; row < to; row++) {
+          const raw = values[row - chunkStart];
+          if (raw === null || raw === undefined) continue; // missing: mask 0
           const v = number(raw);
-          if (v === undefined || !Number.isFinite(v)) throw cellError(r, name, raw, 'feature is not a finite number');
-          if (Math.abs(v) > F32_MAX) throw cellError(r, name, raw, 'feature is outside the float32 range (±3.4e38)');
-          X[r * d + j] = v;
-        });
-        choice.targets.forEach((name, t) => {
-          const raw = record[name];
-          if (raw === null || raw === undefined) return; // missing: mask 0
-          const v = number(raw);
-          if (v === undefined) throw cellError(r, name, raw, 'target is not a number or null');
-          if (Number.isNaN(v)) return;
-          if (!Number.isFinite(v) || Math.abs(v) > F32_MAX) throw cellError(r, name, raw, 'target is outside the float32 range (±3.4e38)');
-          Y[r * T + t] = v;
-          mask[r * T + t] = 1;
-        });
+          if (v === undefined) throw cellError(row, column, raw, 'target is not a number or null');
+          if (Number.isNaN(v)) continue;
+          if (!Number.isFinite(v) || Math.abs(v) > F32_MAX) throw cellError(row, column, raw, 'target is outside the float32 range (±3.4e38)');
+          Y[(row - first) * T + t] = v;
+          mask[(row - first) * T + t] = 1;
+        }
+      };
+      // The chunks arrive in callbacks the reader does not await: the first bad cell is kept and thrown after.
+      let failure: unknown;
+      await parquetRead({
+        file,
+        metadata,
+        columns: [...choice.features, ...choice.targets],
+        rowStart: first,
+        rowEnd: end,
+        onChunk: (chunk) => {
+          if (failure !== undefined) return;
+          try {
+            place(chunk.columnName, chunk.columnData as ArrayLike<unknown>, chunk.rowStart);
+          } catch (error) {
+            failure = error;
+          }
+        },
       });
+      if (failure !== undefined) throw failure;
       return { featureNames: choice.features, targetNames: choice.targets, rows: n, X, Y, mask, first };
     },
   };
