@@ -35,7 +35,8 @@ export {
 } from './api/datasets.js';
 export type { CheckReport, CheckRow } from './verify/check.js';
 export type { DoctorReport } from './verify/doctor.js';
-export type { ProgressReport } from './train/trainer.js';
+export type { ProgressReport, SearchProgress } from './train/trainer.js';
+export type { SearchCandidate, SearchEntry, SearchReport } from './api/search.js';
 export type { MetricsReport, TaskMetrics, RegressionMetrics, BinaryMetrics, OverallMetrics } from './train/metrics.js';
 export { DataError } from './data/csv.js';
 export { SafetensorsError } from './io/safetensors.js';

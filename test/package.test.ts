@@ -18,9 +18,9 @@ const bare = mkdtempSync(join(tmpdir(), 'sigmtl-bare-'));
 const npm = (args: string[], cwd: string) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 const CONSUMER = `// A user's Node program: train on in-memory data, predict, save, reload, predict again.
-import { aggregatorWeights, createWasmBackend, DEFAULT_OPTIMIZER, createWasmMatmul, isCheckpoint, loadModel, readCsvText, syntheticData, train, VERSION, wasmSimdSupported, WEIGHTING_KINDS, type Model, type RowSource, type StreamTrainOptions, type TrainResult, type WeightingKind } from 'sigmtl';
-import { loadModelFile, openCsvStream, predictCsvStream, requestNodeDevice, saveModel } from 'sigmtl/node';
-import { writeFileSync } from 'node:fs';
+import { aggregatorWeights, createWasmBackend, ddpJob, DEFAULT_OPTIMIZER, createWasmMatmul, isCheckpoint, loadModel, readCsvText, syntheticData, train, VERSION, wasmSimdSupported, WEIGHTING_KINDS, type DdpJob, type Model, type RowSource, type SearchReport, type StreamTrainOptions, type TrainResult, type WeightingKind } from 'sigmtl';
+import { loadModelFile, openCsvStream, predictCsvStream, requestNodeDevice, saveModel, writeDdpJob } from 'sigmtl/node';
+import { existsSync, writeFileSync } from 'node:fs';
 
 const features: number[][] = [];
 const targets: number[][] = [];
@@ -60,7 +60,13 @@ async function surface() {
   const product = engine.matmul(Float32Array.of(1, 2), Float32Array.of(3, 4), { M: 1, N: 1, K: 2 }).c[0];
   const backend = await createWasmBackend({ shape: { features: 2, hidden: 2, tasks: 1 }, tasks: [{ loss: 'mse', weight: 1 }], optimizer: DEFAULT_OPTIMIZER, maxBatch: 8 });
   backend.destroy();
+  // The default model search, and a run written as a PyTorch DDP job.
+  const searched: SearchReport | undefined = (await train({ features, targets, epochs: 2, backend: 'cpu' })).search;
+  const job: DdpJob = ddpJob({ features, targets, hidden: 2, epochs: 2 });
+  await writeDdpJob(process.argv[2] + '/job', job);
   return {
+    search: searched?.tried.length,
+    ddp: existsSync(process.argv[2] + '/job/train_ddp.py') && job.files.some((f) => f.path === 'data/train_x.npy'),
     streamed: [streamed.backend, streamed.trainingRows + streamed.validationRows],
     predictedLines: predicted.trim().split('\\n').length,
     product,
@@ -211,7 +217,7 @@ test('a TypeScript consumer and the README example type-check and run in Node on
     expect(out[backend].losses).toEqual(['mse', 'bce']);
     expect(out[backend].same, 'predictions identical after save and reload').toBe(true);
   }
-  expect(out.surface).toEqual({ streamed: ['wasm', 300], predictedLines: 301, product: 11, simd: true, engine: 'wasm', kinds: 8, upgrad: 2, alpha: [2, 1.5], deltaM: true, weights: 2, onnx: true, torch: true, cosine: 4, notCheckpoint: true, csv: 2, synthetic: 5, version: true });
+  expect(out.surface).toEqual({ search: 10, ddp: true, streamed: ['wasm', 300], predictedLines: 301, product: 11, simd: true, engine: 'wasm', kinds: 8, upgrad: 2, alpha: [2, 1.5], deltaM: true, weights: 2, onnx: true, torch: true, cosine: 4, notCheckpoint: true, csv: 2, synthetic: 5, version: true });
   const readme = spawnSync(process.execPath, [join(project, 'out', 'readme.js')], { cwd: project, encoding: 'utf8', timeout: 180_000 });
   expect(readme.status, readme.stderr).toBe(0);
   expect(readme.stdout).toMatch(/hammingLoss: [\d.]+/);
