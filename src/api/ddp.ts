@@ -12,12 +12,11 @@ import { DDP_JOB_FORMAT, ddpScript, LAUNCH_SCRIPT, type DdpJob, type DdpJobFile 
 export type { DdpJob, DdpJobFile };
 import { encodeModel } from '../io/model-format.js';
 import { encodeNpy } from '../io/npy.js';
-import { planBackend, prepareRows } from './train.js';
-import { resolveSettings, type TrainOptions } from './options.js';
+import { planBackend, prepareRows, trainedModelOf } from './train.js';
+import { resolveSettings, type Settings, type TrainOptions } from './options.js';
 
 /** What DDP cannot do as sigmtl does it, and why. */
-function refusals(options: TrainOptions): Array<[boolean, string]> {
-  const settings = resolveSettings(options);
+function refusals(options: TrainOptions, settings: Settings): Array<[boolean, string]> {
   const w = settings.weighting;
   return [
     [isAggregator(w), `weighting '${w}' is not available in a DDP job: it combines the tasks' gradients through their Gramian, and the Gramian of gradients summed over ranks is not the sum of the ranks' Gramians`],
@@ -34,21 +33,12 @@ const text = (s: string) => new TextEncoder().encode(s);
 
 /** The job's files for these options (those of train(); the refusals above are errors). */
 export function ddpJob(options: TrainOptions, version = String(import.meta.env?.SIGMTL_VERSION ?? '0.0.0-dev')): DdpJob {
-  for (const [refused, why] of refusals(options)) if (refused) throw new RangeError(why);
   const settings = resolveSettings(options);
+  for (const [refused, why] of refusals(options, settings)) if (refused) throw new RangeError(why);
   const problem = prepareRows(options, settings);
   const plan = planBackend(problem, settings);
   const params = initParameters(plan.shape, settings.seed, plan.aInit);
-  const initial = encodeModel({
-    shape: plan.shape,
-    featureNames: problem.featureNames,
-    targetNames: problem.targetNames,
-    losses: problem.losses,
-    params,
-    x: problem.x,
-    y: problem.y,
-    hyper: { ...plan.hyper, ...options.provenance },
-  });
+  const initial = encodeModel(trainedModelOf(problem, plan, params, options.provenance));
   const { features: d, tasks: T } = plan.shape;
   const arrays = (name: string, data: Dataset): DdpJobFile[] => [
     { path: `data/${name}_x.npy`, bytes: encodeNpy(data.X, [data.rows, d]) },

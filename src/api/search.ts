@@ -9,7 +9,7 @@ import { resolveLoss, type TaskSpec } from '../core/losses.js';
 import type { Dataset } from '../core/backend.js';
 import { forward } from '../cpu/reference.js';
 import type { Problem } from '../train/prepare.js';
-import type { ProgressReport, SearchProgress } from '../train/trainer.js';
+import { batchPlan, type ProgressReport, type SearchProgress } from '../train/trainer.js';
 import type { Settings, TrainOptions } from './options.js';
 import { TrainingDivergedError, type TrainResult } from './train.js';
 
@@ -133,7 +133,7 @@ export async function searchAndFit(problem: Problem, settings: Settings, rates: 
   const candidates = searchCandidates(T, rates);
   const firstRung = settings.autoHiddenEpochs ?? Math.max(1, Math.round(settings.epochs / 200));
   const rungs = searchRungs(candidates.length, settings.epochs, firstRung);
-  const stepsPerEpoch = Math.ceil(problem.train.data.rows / Math.max(1, Math.min(settings.batchSize, problem.train.data.rows)));
+  const { stepsPerEpoch } = batchPlan(settings.batchSize, problem.train.data.rows);
   const plannedEpochs = rungs.reduce((sum, rung, k) => sum + rung.candidates * (rung.epochs - (k > 0 ? rungs[k - 1]!.epochs : 0)), 0) + (settings.epochs - rungs.at(-1)!.epochs);
   const totalSteps = plannedEpochs * stepsPerEpoch;
   let stepsBefore = 0; // steps of the runs finished so far

@@ -145,16 +145,7 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
   const opened = await openBackend(settings.backend, plan.config, settings.device, settings.sharedDevice);
   const { backend } = opened;
   try {
-    const modelOf = (params: Float64Array): TrainedModel => ({
-      shape: plan.shape,
-      featureNames: problem.featureNames,
-      targetNames: problem.targetNames,
-      losses: problem.losses,
-      params,
-      x: problem.x,
-      y: problem.y,
-      hyper: { ...plan.hyper, ...options.provenance },
-    });
+    const modelOf = (params: Float64Array) => trainedModelOf(problem, plan, params, options.provenance);
     const start = startFrom(backend, plan, settings, options.resume, modelOf);
     // A search's rung is judged by its validation loss alone: no metrics or float64 check (unless
     // it is stopped: then it is the result), and a training loss only before the first.
@@ -233,6 +224,20 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
   } finally {
     opened.close();
   }
+}
+
+/** The model of a plan with these parameters: names, losses, standardisation and hyperparameters (and the provenance). */
+export function trainedModelOf(problem: Problem, plan: BackendPlan, params: Float64Array, provenance?: TrainOptions['provenance']): TrainedModel {
+  return {
+    shape: plan.shape,
+    featureNames: problem.featureNames,
+    targetNames: problem.targetNames,
+    losses: problem.losses,
+    params,
+    x: problem.x,
+    y: problem.y,
+    hyper: { ...plan.hyper, ...provenance },
+  };
 }
 
 /** The backend's starting point: the initial parameters, or a checkpoint's state (checked to belong to this run). */

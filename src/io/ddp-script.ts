@@ -8,6 +8,7 @@
 // per-task loss sums and label counts per step).
 import { resolveLoss, type LossSpec } from '../core/losses.js';
 import type { ModelShape } from '../core/shape.js';
+import { PY_READ_SAFETENSORS } from './torch.js';
 
 export const DDP_JOB_FORMAT = 'sigmtl-ddp-job';
 
@@ -102,22 +103,7 @@ def read_npy(path):
     return torch.frombuffer(bytearray(data[offset : offset + 4 * count]), dtype=torch.float32).reshape(shape)
 
 
-def read_safetensors(path):
-    """(metadata, {name: tensor}) of a safetensors file (F32 and F64 tensors)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    (length,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + length])
-    tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = entry["data_offsets"]
-        dtype = {"F32": torch.float32, "F64": torch.float64}[entry["dtype"]]
-        raw = bytearray(data[8 + length + begin : 8 + length + end])
-        tensors[name] = torch.frombuffer(raw, dtype=dtype).reshape(entry["shape"])
-    return header.get("__metadata__", {}), tensors
-
+${PY_READ_SAFETENSORS}
 
 def write_safetensors(path, tensors, metadata):
     """F32 tensors and string metadata as safetensors, written to a temporary file and renamed over a regular file only."""
