@@ -196,6 +196,16 @@ const MUTATIONS = [
     edits: [['src/api/stream.ts', 'this.m2[j]! += delta * (value - this.mean[j]!);', 'this.m2[j]! += delta * delta;']],
   },
   {
+    name: 'model search: the paired z without √N (every larger finalist judged unclear)',
+    tests: ['test/search.test.ts'],
+    edits: [['src/api/search.ts', 'return (Math.sqrt(n) * mean) / sd;', 'return mean / sd;']],
+  },
+  {
+    name: "model search: a row's share of the validation loss not divided by the task's label count",
+    tests: ['test/search.test.ts'],
+    edits: [['src/api/search.ts', '/ counts[t]!;', ';']],
+  },
+  {
     name: "DDP job: each rank's own label counts in place of the global batch's",
     tests: ['test/ddp.test.ts', '-t', 'equal, adam'],
     edits: [['src/io/ddp-script.ts', 'share = sums / global_counts', 'share = sums / counts.clamp(min=1) / self.world']],
