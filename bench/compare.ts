@@ -74,9 +74,9 @@ interface Contestant {
 
 const PYTHON = '/usr/bin/python3';
 const torchInstalled = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-const sigmtl = (impl: string, threads: number): Contestant['command'] => (s) => ({
+const sigmtl = (impl: string, threads: number, simd = 'auto'): Contestant['command'] => (s) => ({
   file: process.execPath,
-  args: [join(here, 'contestant.js'), '--impl', impl, '--threads', String(threads), '--d', String(s.d), '--T', String(s.T), '--N', String(s.N), '--steps', String(s.steps), '--runs', '3'],
+  args: [join(here, 'contestant.js'), '--impl', impl, '--threads', String(threads), '--simd', simd, '--d', String(s.d), '--T', String(s.T), '--N', String(s.N), '--steps', String(s.steps), '--runs', '3'],
   env: process.env,
 });
 // One-thread PyTorch as its docs advise for a fair single-thread figure: OpenMP threads that sleep
@@ -92,6 +92,8 @@ const torch = (threads: number, nativeKernels: boolean): Contestant['command'] =
 };
 const allContestants: Contestant[] = [
   { name: 'sigmtl CPU engine, 1 thread', family: 'sigmtl', threads: 1, command: sigmtl('wasm', 1) },
+  // The build without fused multiply–adds (what runtimes without relaxed SIMD get), for comparison.
+  { name: 'sigmtl CPU engine, 1 thread, 128-bit SIMD only', family: 'sigmtl', threads: 1, command: sigmtl('wasm', 1, 'simd128') },
   ...(cores > 1 ? [{ name: `sigmtl CPU engine, ${cores} threads`, family: 'sigmtl' as const, threads: cores, command: sigmtl('wasm', cores) }] : []),
   { name: 'sigmtl float64 reference', family: 'sigmtl', threads: 1, command: sigmtl('cpu', 1), upTo: 256 },
 ];
@@ -244,6 +246,8 @@ function markdownReport(report: Report): string {
       const loads = row.samples.map((s) => s.load1);
       out.push(`| ${row.name} | ${row.median.toFixed(row.median < 100 ? 2 : 0)} | ${row.min.toFixed(row.min < 100 ? 2 : 0)}–${row.max.toFixed(row.max < 100 ? 2 : 0)} | ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)} |`);
     }
+    const ran = r.rows.filter((row) => row.family === 'sigmtl' && typeof row.info?.description === 'string');
+    if (ran.length) out.push('', `What ran: ${ran.map((row) => `${row.name} = ${String(row.info.description)}`).join('; ')}.`);
     if (r.ratios.length) {
       out.push('', '| engine / PyTorch (per round) | median | min–max |', '|---|---|---|');
       for (const q of r.ratios) out.push(`| ${q.engine} / ${q.peer} | ${q.median.toFixed(2)}× | ${q.min.toFixed(2)}–${q.max.toFixed(2)}× |`);

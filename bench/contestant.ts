@@ -2,6 +2,7 @@
 // full-batch Adam steps of y = A·σ(W·x + b) + c with MSE on teacher–student data, on one sigmtl
 // backend. Prints one JSON line: steps/s of each timed run, and what ran.
 //   node dist-bench/contestant.js --impl wasm|cpu|webgpu --threads N --d D --T T --N ROWS --steps S --runs R
+//     [--simd auto|relaxed|simd128] (wasm: which build; auto = relaxed where the runtime has it)
 // With --profile (wasm only): where one step's time goes instead (WasmBackend.profileSteps).
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     steps: { type: 'string' },
     runs: { type: 'string', default: '5' },
     profile: { type: 'boolean' },
+    simd: { type: 'string', default: 'auto' },
   },
 });
 const int = (name: string, v: string | undefined) => {
@@ -49,7 +51,8 @@ const config: BackendConfig = {
 let backend: TrainingBackend;
 let destroyDevice = () => {};
 if (impl === 'wasm') {
-  backend = await WasmBackend.create(config, { threads });
+  if (!['auto', 'relaxed', 'simd128'].includes(values.simd!)) throw new Error(`--simd must be auto, relaxed or simd128, got ${values.simd}`);
+  backend = await WasmBackend.create(config, { threads, relaxedSimd: values.simd === 'auto' ? undefined : values.simd === 'relaxed' });
 } else if (impl === 'cpu') {
   backend = new CpuBackend(config);
 } else {

@@ -2,7 +2,9 @@
 // sigmtl/node: everything in `sigmtl`, plus what only Node has — a WebGPU device from Dawn (the
 // `webgpu` package; SwiftShader found by itself where there is no GPU), CSV files, model files
 // written atomically, and the bundled data sets. Importing it makes Dawn the device train(),
-// check() and doctor() use when no `device` is passed.
+// check() and doctor() use when no `device` is passed, gives the CPU engine worker threads, and
+// on Node 20 turns on WebAssembly relaxed SIMD (shipped from Node 22) for the engine's fused
+// multiply–adds.
 import { existsSync, promises as fs } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +18,7 @@ import { readFileBytes, writeFileAtomic } from './io/files.js';
 import { openCsvWindows } from './io/csv-stream.js';
 import { nodeThreadPool, nodeThreads } from './io/wasm-threads.js';
 import { setWasmThreadPools } from './cpu/wasm-matmul.js';
+import { enableWasmRelaxedSimd } from './io/relaxed-simd.js';
 import { fileTuningStore } from './io/tuning-store.js';
 import { requestNodeGpu, type NodeGpuOptions } from './gpu/node.js';
 
@@ -27,8 +30,10 @@ export { openParquetStream } from './io/parquet-stream.js';
 export { writeDdpJob } from './io/ddp-dir.js';
 
 setDefaultGpuProvider(() => requestNodeGpu(), fileTuningStore());
-// The CPU engine uses every core through worker_threads.
+// The CPU engine uses every core through worker_threads, and fused multiply–adds (relaxed SIMD,
+// behind a V8 flag in Node 20) where the runtime can run them.
 setWasmThreadPools(nodeThreadPool, nodeThreads());
+enableWasmRelaxedSimd();
 
 /**
  * A WebGPU device from Dawn. Destroy it when done (`device.destroy()`) so the process can exit;

@@ -3,15 +3,16 @@
 // against a fresh compile of the source; its epilogue codes against the shared table.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { createWasmMatmul, TRANSPOSE_PANELS, WasmKernels, wasmSimdSupported } from '../src/cpu/wasm-matmul.js';
+import { createWasmMatmul, TRANSPOSE_PANELS, WasmKernels, wasmRelaxedSimdSupported, wasmSimdSupported } from '../src/cpu/wasm-matmul.js';
+import { enableWasmRelaxedSimd } from '../src/io/relaxed-simd.js';
 import { LOSSES } from '../src/core/losses.js';
-import { MATMUL_WASM_BASE64, MATMUL_WASM_SHARED_BASE64 } from '../src/cpu/wasm-matmul-bytes.js';
+import * as BYTES from '../src/cpu/wasm-matmul-bytes.js';
 import { matmulReference, rowSumsReference, sigmoid } from '../src/cpu/reference.js';
 import { Epilogue, type EpilogueName } from '../src/core/epilogues.js';
 import { Random, uniformArray } from '../src/util/random.js';
 import { compareArrays, describeComparison } from '../src/util/compare.js';
 // @ts-expect-error: a plain .mjs script without types
-import { compileMatmul } from '../scripts/build-wasm.mjs';
+import { BUILDS, compileMatmul } from '../scripts/build-wasm.mjs';
 
 const SHAPES = [
   [1, 1, 1],
@@ -23,11 +24,19 @@ const SHAPES = [
   [3, 257, 2],
 ] as const;
 
-describe('wasm matmul against the float64 reference', () => {
-  test('SIMD is available here', () => expect(wasmSimdSupported()).toBe(true));
+// Node 20 has relaxed SIMD behind a flag (sigmtl/node turns it on); both builds are tested.
+enableWasmRelaxedSimd();
 
-  test.each(SHAPES)('%i×%i×%i, every transpose and epilogue, with row sums', async (M, N, K) => {
-    const engine = await createWasmMatmul();
+describe('wasm matmul against the float64 reference', () => {
+  test('SIMD and relaxed SIMD are available here; the plain build is refused nothing, relaxed is asked for by default', async () => {
+    expect(wasmSimdSupported()).toBe(true);
+    expect(wasmRelaxedSimdSupported()).toBe(true);
+    expect((await WasmKernels.create({ threads: 1 })).relaxedSimd).toBe(true);
+    expect((await WasmKernels.create({ threads: 1, relaxedSimd: false })).relaxedSimd).toBe(false);
+  });
+
+  test.each(SHAPES.flatMap((shape) => [true, false].map((relaxed) => [...shape, relaxed] as const)))('%i×%i×%i (relaxed SIMD %s), every transpose and epilogue, with row sums', async (M, N, K, relaxedSimd) => {
+    const engine = await createWasmMatmul({ relaxedSimd });
     const random = new Random(M * 1000 + N * 10 + K);
     for (const transposeA of [false, true]) {
       for (const transposeB of [false, true]) {
@@ -66,9 +75,12 @@ describe('wasm matmul against the float64 reference', () => {
 });
 
 test('the committed WebAssembly is the compiled source; its epilogue codes are the shared table', () => {
-  const fresh = compileMatmul() as Buffer;
-  expect(fresh.toString('base64'), 'run node scripts/build-wasm.mjs and commit src/cpu/wasm-matmul-bytes.ts').toBe(MATMUL_WASM_BASE64);
-  expect((compileMatmul(true) as Buffer).toString('base64'), 'the shared-memory build').toBe(MATMUL_WASM_SHARED_BASE64);
+  const committed = BYTES as Record<string, string>;
+  for (const build of BUILDS as { name: string; shared: boolean; relaxed: boolean }[]) {
+    const fresh = compileMatmul(build.shared, build.relaxed) as Buffer;
+    expect(fresh.toString('base64'), `${build.name}: run node scripts/build-wasm.mjs and commit src/cpu/wasm-matmul-bytes.ts`).toBe(committed[build.name]);
+  }
+  expect(Object.keys(committed).sort()).toEqual((BUILDS as { name: string }[]).map((b) => b.name).sort());
   const source = readFileSync('wasm/matmul.ts', 'utf8');
   for (const [name, code] of Object.entries(Epilogue)) {
     const constant = `EPILOGUE_${name.replace(/([A-Z])/g, '_$1').toUpperCase()}`;
@@ -98,7 +110,7 @@ describe("the module's task losses and the data set's column panels", () => {
   const s = (x: number) => 1 / (1 + Math.exp(-x));
 
   test('loss sums and counts, and G_Y = s_t·mask·∂ℓ/∂y, against hand-worked values', async () => {
-    const k = await WasmKernels.create(1);
+    const k = await WasmKernels.create({ threads: 1 });
     const [y, t, m, scales] = [copyIn(k, Y), copyIn(k, targets), copyIn(k, mask), copyIn(k, [1, 2, 3, 4, 5, 6])];
     const codeAt = k.alloc(T);
     k.i32(codeAt, T).set(codes);
@@ -118,7 +130,7 @@ describe("the module's task losses and the data set's column panels", () => {
   });
 
   test('X·Wᵀ + b, σ reads a batch of rows straight from the column panels (as training does)', async () => {
-    const k = await WasmKernels.create(1);
+    const k = await WasmKernels.create({ threads: 1 });
     const random = new Random(8);
     const [dataRows, d, H, start, batch] = [41, 13, 9, 3, 23];
     const X = uniformArray(random, dataRows * d);
@@ -141,7 +153,7 @@ describe("the module's task losses and the data set's column panels", () => {
   // Outputs y against targets 0, so e = y; five tasks: four SIMD lanes and a tail, each with its own parameter.
   const e = [0.5, 3, -2, -0.25, 1.5];
   async function lossesOf(code: number, param: number[]) {
-    const k = await WasmKernels.create(1);
+    const k = await WasmKernels.create({ threads: 1 });
     const [y, t, m, scales, p] = [copyIn(k, e), copyIn(k, [0, 0, 0, 0, 0]), copyIn(k, [1, 1, 1, 1, 1]), copyIn(k, [1, 1, 1, 1, 1]), copyIn(k, param)];
     const codeAt = k.alloc(5);
     k.i32(codeAt, 5).set(Array(5).fill(code));
@@ -166,7 +178,7 @@ describe("the module's task losses and the data set's column panels", () => {
   });
 
   test('dW-style products read a batch of rows straight from the column panels', async () => {
-    const k = await WasmKernels.create(1);
+    const k = await WasmKernels.create({ threads: 1 });
     const random = new Random(7);
     const [dataRows, d, H, start, batch] = [37, 13, 7, 5, 20];
     const X = uniformArray(random, dataRows * d);

@@ -24,6 +24,9 @@ const EPILOGUE_BIAS: i32 = 1;
 const EPILOGUE_BIAS_SIGMOID: i32 = 2;
 const EPILOGUE_SIGMOID_GRAD: i32 = 3;
 
+/** Rows of the batch a packed-A product (the weight gradients) takes at a time: see compute(). */
+const K_BLOCK: i32 = 1024;
+
 /** transposeB = B_PANELS: B is already in column panels (packColumnPanels), `bPitch` bytes apart. */
 const B_PANELS: i32 = 2;
 /**
@@ -130,6 +133,13 @@ export function sigmoid(x: f32): f32 {
   return f32x4.extract_lane(sigmoid4(f32x4.splat(x)), 0);
 }
 
+// acc + x·b: one fused multiply–add where the build has relaxed SIMD (ASC_FEATURE_RELAXED_SIMD is a
+// compile-time constant), else a multiply and an add.
+@inline function madd(acc: v128, x: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(x, b, acc);
+  return f32x4.add(acc, f32x4.mul(x, b));
+}
+
 // Four columns of C's row m from n: the epilogue on acc, stored.
 @inline function finish4(acc: v128, out: usize, m: i32, n: i32, N: i32, epilogue: i32, aux: usize): void {
   let v = acc;
@@ -176,6 +186,7 @@ export function sigmoid(x: f32): f32 {
   epilogue: i32,
   aux: usize,
   tile: usize,
+  accumulate: bool,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -190,14 +201,14 @@ export function sigmoid(x: f32): f32 {
       const x1 = v128.load32_splat(a1);
       const x2 = v128.load32_splat(a2);
       const x3 = v128.load32_splat(a3);
-      c00 = f32x4.add(c00, f32x4.mul(x0, b0));
-      c01 = f32x4.add(c01, f32x4.mul(x0, b1));
-      c10 = f32x4.add(c10, f32x4.mul(x1, b0));
-      c11 = f32x4.add(c11, f32x4.mul(x1, b1));
-      c20 = f32x4.add(c20, f32x4.mul(x2, b0));
-      c21 = f32x4.add(c21, f32x4.mul(x2, b1));
-      c30 = f32x4.add(c30, f32x4.mul(x3, b0));
-      c31 = f32x4.add(c31, f32x4.mul(x3, b1));
+      c00 = madd(c00, x0, b0);
+      c01 = madd(c01, x0, b1);
+      c10 = madd(c10, x1, b0);
+      c11 = madd(c11, x1, b1);
+      c20 = madd(c20, x2, b0);
+      c21 = madd(c21, x2, b1);
+      c30 = madd(c30, x3, b0);
+      c31 = madd(c31, x3, b1);
       a0 += strideA;
       a1 += strideA;
       a2 += strideA;
@@ -212,6 +223,16 @@ export function sigmoid(x: f32): f32 {
   if (m0 + 4 <= M && n0 + 8 <= N) {
     const row = c + (<usize>(m0 * N + n0) << 2);
     const pitch = <usize>N << 2;
+    if (accumulate) {
+      c00 = f32x4.add(c00, v128.load(row));
+      c01 = f32x4.add(c01, v128.load(row + 16));
+      c10 = f32x4.add(c10, v128.load(row + pitch));
+      c11 = f32x4.add(c11, v128.load(row + pitch + 16));
+      c20 = f32x4.add(c20, v128.load(row + 2 * pitch));
+      c21 = f32x4.add(c21, v128.load(row + 2 * pitch + 16));
+      c30 = f32x4.add(c30, v128.load(row + 3 * pitch));
+      c31 = f32x4.add(c31, v128.load(row + 3 * pitch + 16));
+    }
     finish4(c00, row, m0, n0, N, epilogue, aux);
     finish4(c01, row + 16, m0, n0 + 4, N, epilogue, aux);
     finish4(c10, row + pitch, m0 + 1, n0, N, epilogue, aux);
@@ -237,8 +258,10 @@ export function sigmoid(x: f32): f32 {
     const m = m0 + r;
     for (let j = 0; j < cols; j++) {
       const n = n0 + j;
-      const acc = load<f32>(tile + (<usize>(r * 8 + j) << 2));
-      store<f32>(c + (<usize>(m * N + n) << 2), finish1(acc, m, n, N, epilogue, aux));
+      const at = c + (<usize>(m * N + n) << 2);
+      let acc = load<f32>(tile + (<usize>(r * 8 + j) << 2));
+      if (accumulate) acc += load<f32>(at);
+      store<f32>(at, finish1(acc, m, n, N, epilogue, aux));
     }
   }
 }
@@ -297,53 +320,64 @@ export function compute(
   const rowsOuter = transposeA != 1;
   const outerEnd = rowsOuter ? rowEnd : end;
   const innerEnd = rowsOuter ? end : rowEnd;
-  for (let outer = rowsOuter ? rowFirst : first; outer < outerEnd; outer++) {
-    for (let inner = rowsOuter ? first : rowFirst; inner < innerEnd; inner++) {
-      const p = rowsOuter ? outer : inner;
-      const q = rowsOuter ? inner : outer;
-      // op(B)'s panel q: packed, or in place along B's rows.
-      let pb: usize, strideB: usize;
-      if (transposeB == B_PANELS) {
-        pb = b + <usize>q * <usize>bPitch;
-        strideB = 32;
-      } else if (transposeB != 0) {
-        pb = packedB + (<usize>(q * K) << 5);
-        strideB = 32;
-      } else if ((N & 7) != 0 && q == lastPanel - 1) {
-        pb = packedB;
-        strideB = 32;
-      } else {
-        pb = b + (<usize>(q * 8) << 2);
-        strideB = <usize>N << 2;
+  // With op(A) packed (the weight gradients: K is the batch's rows) K goes in blocks, so that all
+  // of A's panels for one block stay in L2 while B's panels stream past them once; C takes the
+  // partial sums, and the epilogue only at the last block.
+  const kBlock = transposeA == 1 ? K_BLOCK : K;
+  for (let kStart = 0; kStart < K; kStart += kBlock) {
+    const kCount = min(kBlock, K - kStart);
+    const last = kStart + kCount == K;
+    for (let outer = rowsOuter ? rowFirst : first; outer < outerEnd; outer++) {
+      for (let inner = rowsOuter ? first : rowFirst; inner < innerEnd; inner++) {
+        const p = rowsOuter ? outer : inner;
+        const q = rowsOuter ? inner : outer;
+        // op(B)'s panel q: packed, or in place along B's rows.
+        let pb: usize, strideB: usize;
+        if (transposeB == B_PANELS) {
+          pb = b + <usize>q * <usize>bPitch;
+          strideB = 32;
+        } else if (transposeB != 0) {
+          pb = packedB + (<usize>(q * K) << 5);
+          strideB = 32;
+        } else if ((N & 7) != 0 && q == lastPanel - 1) {
+          pb = packedB;
+          strideB = 32;
+        } else {
+          pb = b + (<usize>(q * 8) << 2);
+          strideB = <usize>N << 2;
+        }
+        // op(A)'s rows 4p..4p+3: packed, or in place (rows past M repeat the last; never stored).
+        const m0 = p * 4;
+        let a0: usize, a1: usize, a2: usize, a3: usize, strideA: usize;
+        let chunk = K;
+        let jumpA: usize = 0;
+        if (transposeA == A_PANELS) {
+          a0 = a + (<usize>m0 << 5);
+          a1 = a + (<usize>min(m0 + 1, M - 1) << 5);
+          a2 = a + (<usize>min(m0 + 2, M - 1) << 5);
+          a3 = a + (<usize>min(m0 + 3, M - 1) << 5);
+          strideA = 4;
+          chunk = 8;
+          jumpA = <usize>aPitch - 32;
+        } else if (transposeA != 0) {
+          a0 = scratch + (<usize>(p * K) << 4);
+          a1 = a0 + 4;
+          a2 = a0 + 8;
+          a3 = a0 + 12;
+          strideA = 16;
+        } else {
+          const rowBytes = <usize>K << 2;
+          a0 = a + <usize>m0 * rowBytes;
+          a1 = a + <usize>min(m0 + 1, M - 1) * rowBytes;
+          a2 = a + <usize>min(m0 + 2, M - 1) * rowBytes;
+          a3 = a + <usize>min(m0 + 3, M - 1) * rowBytes;
+          strideA = 4;
+        }
+        // Only a packed A comes in k blocks (chunk = K there, no jumps): step into the block.
+        const skipA = <usize>kStart * strideA;
+        const skipB = <usize>kStart * strideB;
+        block(a0 + skipA, a1 + skipA, a2 + skipA, a3 + skipA, strideA, chunk, jumpA, pb + skipB, strideB, kCount, c, m0, q * 8, M, N, last ? epilogue : EPILOGUE_NONE, aux, tile, kStart > 0);
       }
-      // op(A)'s rows 4p..4p+3: packed, or in place (rows past M repeat the last; never stored).
-      const m0 = p * 4;
-      let a0: usize, a1: usize, a2: usize, a3: usize, strideA: usize;
-      let chunk = K;
-      let jumpA: usize = 0;
-      if (transposeA == A_PANELS) {
-        a0 = a + (<usize>m0 << 5);
-        a1 = a + (<usize>min(m0 + 1, M - 1) << 5);
-        a2 = a + (<usize>min(m0 + 2, M - 1) << 5);
-        a3 = a + (<usize>min(m0 + 3, M - 1) << 5);
-        strideA = 4;
-        chunk = 8;
-        jumpA = <usize>aPitch - 32;
-      } else if (transposeA != 0) {
-        a0 = scratch + (<usize>(p * K) << 4);
-        a1 = a0 + 4;
-        a2 = a0 + 8;
-        a3 = a0 + 12;
-        strideA = 16;
-      } else {
-        const rowBytes = <usize>K << 2;
-        a0 = a + <usize>m0 * rowBytes;
-        a1 = a + <usize>min(m0 + 1, M - 1) * rowBytes;
-        a2 = a + <usize>min(m0 + 2, M - 1) * rowBytes;
-        a3 = a + <usize>min(m0 + 3, M - 1) * rowBytes;
-        strideA = 4;
-      }
-      block(a0, a1, a2, a3, strideA, chunk, jumpA, pb, strideB, K, c, m0, q * 8, M, N, epilogue, aux, tile);
     }
   }
 }

@@ -15,7 +15,7 @@ import { HostBackend } from './host-backend.js';
 import { resolveLoss } from '../core/losses.js';
 import { taskLossScales } from './reference.js';
 import type { ReferenceGradients } from './step.js';
-import { WasmKernels } from './wasm-matmul.js';
+import { WasmKernels, type WasmKernelOptions } from './wasm-matmul.js';
 
 interface Regions {
   W: number;
@@ -62,7 +62,7 @@ export class WasmBackend extends HostBackend {
     private readonly kernels: WasmKernels,
   ) {
     super(config);
-    this.description = `CPU engine (float32, WebAssembly SIMD, ${kernels.threads} thread${kernels.threads > 1 ? 's' : ''})`;
+    this.description = `CPU engine (float32, WebAssembly ${kernels.relaxedSimd ? 'relaxed SIMD' : 'SIMD'}, ${kernels.threads} thread${kernels.threads > 1 ? 's' : ''})`;
     if (config.weighting === 'famo') this.state.weighting = new Float64Array(famoStateSize(config.shape.tasks));
     const { features: d, hidden: H, tasks: T } = config.shape;
     const B = config.maxBatch;
@@ -94,8 +94,8 @@ export class WasmBackend extends HostBackend {
   }
 
   /** `threads` (default: every core where workers can be started — Node with sigmtl/node — else 1). */
-  static async create(config: BackendConfig, options: { threads?: number } = {}): Promise<WasmBackend> {
-    return new WasmBackend(config, await WasmKernels.create(options.threads));
+  static async create(config: BackendConfig, options: WasmKernelOptions = {}): Promise<WasmBackend> {
+    return new WasmBackend(config, await WasmKernels.create(options));
   }
 
   override setDataset(data: Dataset): void {

@@ -3,7 +3,7 @@
 // CPU engine (src/cpu/wasm-backend.ts) keeps its buffers in the module's memory (WasmKernels);
 // createWasmMatmul copies host arrays in and out, for tests and the bench.
 import { Epilogue, type EpilogueName } from '../core/epilogues.js';
-import { MATMUL_WASM_BASE64, MATMUL_WASM_SHARED_BASE64 } from './wasm-matmul-bytes.js';
+import { MATMUL_WASM_BASE64, MATMUL_WASM_RELAXED_BASE64, MATMUL_WASM_SHARED_BASE64, MATMUL_WASM_SHARED_RELAXED_BASE64 } from './wasm-matmul-bytes.js';
 
 interface Exports {
   memory?: WebAssembly.Memory;
@@ -93,13 +93,27 @@ export interface WasmMatmul {
 const BASE = 65536;
 const PAGE = 65536;
 
-const compiled: Record<'plain' | 'shared', Promise<WebAssembly.Module> | undefined> = { plain: undefined, shared: undefined };
+/** Which build: a shared memory (threads) or not, with relaxed SIMD (fused multiply–adds) or plain 128-bit SIMD. */
+type Build = `${'plain' | 'shared'}-${'relaxed' | 'simd128'}`;
+const BUILD_BYTES: Record<Build, string> = {
+  'plain-simd128': MATMUL_WASM_BASE64,
+  'shared-simd128': MATMUL_WASM_SHARED_BASE64,
+  'plain-relaxed': MATMUL_WASM_RELAXED_BASE64,
+  'shared-relaxed': MATMUL_WASM_SHARED_RELAXED_BASE64,
+};
+const compiled = new Map<Build, Promise<WebAssembly.Module>>();
 
 function moduleBytes(base64 = MATMUL_WASM_BASE64): Uint8Array<ArrayBuffer> {
   const text = atob(base64);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
+}
+
+function compile(build: Build): Promise<WebAssembly.Module> {
+  let module = compiled.get(build);
+  if (!module) compiled.set(build, (module = WebAssembly.compile(moduleBytes(BUILD_BYTES[build]))));
+  return module;
 }
 
 /** Whether this JavaScript engine runs WebAssembly SIMD (the module does not load without it). */
@@ -109,6 +123,26 @@ export function wasmSimdSupported(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether this engine runs relaxed SIMD (Chrome ≥ 114, Node ≥ 22, Node 20 after
+ * enableWasmRelaxedSimd() from sigmtl/node): the engine then uses the build whose multiply–adds
+ * are fused. Asked afresh each time (a flag set later counts).
+ */
+export function wasmRelaxedSimdSupported(): boolean {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(moduleBytes(MATMUL_WASM_RELAXED_BASE64));
+  } catch {
+    return false;
+  }
+}
+
+/** Kernel options: threads (default: defaultWasmThreads()); relaxed (default: where the runtime has it). */
+export interface WasmKernelOptions {
+  threads?: number;
+  /** false: the plain 128-bit build even where relaxed SIMD runs (for comparisons); true: refused where it does not run. */
+  relaxedSimd?: boolean;
 }
 
 /**
@@ -124,26 +158,33 @@ export class WasmKernels {
     private readonly wasm: Exports,
     private readonly memory: WebAssembly.Memory,
     private readonly pool: ThreadPool | undefined,
+    /** Whether the relaxed-SIMD build runs (fused multiply–adds). */
+    readonly relaxedSimd: boolean,
   ) {}
 
-  /** `threads` (default: defaultWasmThreads()) above 1 needs a thread pool factory (sigmtl/node). */
-  static async create(threads = defaultWasmThreads()): Promise<WasmKernels> {
+  /** `threads` above 1 needs a thread pool factory (sigmtl/node). */
+  static async create(options: WasmKernelOptions = {}): Promise<WasmKernels> {
+    const threads = options.threads ?? defaultWasmThreads();
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
     if (threads > 1 && !(threadPools && typeof SharedArrayBuffer !== 'undefined')) {
       // Never a silent single thread when more were asked for (a benchmark would mislabel it).
       throw new RangeError(`threads: ${threads} needs worker threads: in Node import 'sigmtl/node' first (it registers them); in a browser the CPU engine runs on one thread`);
     }
+    const supported = wasmRelaxedSimdSupported();
+    const relaxed = options.relaxedSimd ?? supported;
+    if (relaxed && !supported) {
+      throw new RangeError('relaxedSimd: true, but this JavaScript engine has no WebAssembly relaxed SIMD (Node 20: call enableWasmRelaxedSimd() from sigmtl/node first, or run node with --experimental-wasm-relaxed-simd; Node ≥ 22 and Chrome ≥ 114 have it)');
+    }
+    const simd = relaxed ? 'relaxed' : 'simd128';
     if (threads > 1) {
-      compiled.shared ??= WebAssembly.compile(moduleBytes(MATMUL_WASM_SHARED_BASE64));
-      const module = await compiled.shared;
+      const module = await compile(`shared-${simd}`);
       const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
       const instance = await WebAssembly.instantiate(module, { env: { memory } });
-      return new WasmKernels(instance.exports as unknown as Exports, memory, threadPools!.create(module, memory, threads - 1));
+      return new WasmKernels(instance.exports as unknown as Exports, memory, threadPools!.create(module, memory, threads - 1), relaxed);
     }
-    compiled.plain ??= WebAssembly.compile(moduleBytes());
-    const instance = await WebAssembly.instantiate(await compiled.plain, {});
+    const instance = await WebAssembly.instantiate(await compile(`plain-${simd}`), {});
     const wasm = instance.exports as unknown as Exports;
-    return new WasmKernels(wasm, wasm.memory!, undefined);
+    return new WasmKernels(wasm, wasm.memory!, undefined, relaxed);
   }
 
   /** Threads the products run on. */
@@ -261,8 +302,8 @@ export class WasmKernels {
 }
 
 /** The matmul on host arrays (copied in and out each call): for tests, checks and the bench. */
-export async function createWasmMatmul(options: { threads?: number } = {}): Promise<WasmMatmul> {
-  const kernels = await WasmKernels.create(options.threads ?? 1);
+export async function createWasmMatmul(options: WasmKernelOptions = {}): Promise<WasmMatmul> {
+  const kernels = await WasmKernels.create({ threads: 1, ...options });
   /** Copies the operands in; returns the regions and how to read the result (then frees them). */
   const stage = (a: Float32Array, b: Float32Array, shape: WasmMatmulShape, options: WasmMatmulOptions) => {
     const { M, N, K } = shape;
