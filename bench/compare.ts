@@ -27,7 +27,9 @@ if (values.help) {
 
 Training steps/s of the model's full-batch Adam step (MSE, float32) at d=10 T=5 N=100,
 d=256 T=16 N=4096 and d=1024 T=64 N=8192 (--only 10|256|1024): sigmtl's CPU engine on one thread
-and on every core, its float64 reference, and PyTorch on the CPU (python3-torch, where installed)
+and on every core (and on one thread without relaxed SIMD), its float64 reference, and PyTorch on
+the CPU (python3-torch, where installed) with OpenBLAS's own kernels and, where OpenBLAS picks
+older ones than this CPU runs, the CPU's best (OPENBLAS_CORETYPE)
 on one thread and on every core, each in a fresh process, interleaved over rounds (default 5;
 --quick 3 and shorter runs). Prints the table and where one engine step's time goes.
 --save FILE also writes the full report (every sample) as JSON; --from FILE prints a saved one.
@@ -80,16 +82,45 @@ const sigmtl = (impl: string, threads: number, simd = 'auto'): Contestant['comma
   env: process.env,
 });
 // One-thread PyTorch as its docs advise for a fair single-thread figure: OpenMP threads that sleep
-// when idle, one OpenBLAS thread. The machine's OPENBLAS_* settings are kept (and reported);
-// a second row drops OPENBLAS_CORETYPE where it is set, so OpenBLAS picks this CPU's own kernels.
-const torch = (threads: number, nativeKernels: boolean): Contestant['command'] => (s) => {
+// when idle, one OpenBLAS thread. OpenBLAS picks its kernels for this CPU itself (a row without
+// OPENBLAS_CORETYPE); where the machine sets OPENBLAS_CORETYPE that is a row too, and where
+// OpenBLAS's own pick is older than what the CPU runs (OpenBLAS 0.3.21 takes a 2023 Xeon for a
+// Prescott: SSE3 kernels), a row forces the CPU's best (SkylakeX with AVX-512, Haswell with AVX2).
+// The PyTorch to beat is the fastest row of each round.
+const torch = (threads: number, coretype: string | undefined): Contestant['command'] => (s) => {
   const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_NUM_THREADS: '1' };
-  if (nativeKernels) {
-    delete env.OPENBLAS_CORETYPE;
-    delete env.OPENBLAS_L2_SIZE;
-  }
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  if (coretype) Object.assign(env, { OPENBLAS_CORETYPE: coretype }, process.env.OPENBLAS_CORETYPE === coretype && process.env.OPENBLAS_L2_SIZE ? { OPENBLAS_L2_SIZE: process.env.OPENBLAS_L2_SIZE } : {});
   return { file: PYTHON, args: [join(root, 'bench', 'torch_peer.py'), String(s.d), String(s.T), String(s.N), String(s.steps), String(threads), '3'], env };
 };
+
+/** The OpenBLAS kernels for this CPU's widest vector unit, from /proc/cpuinfo (Linux x86-64). */
+function bestOpenblasCore(): string | undefined {
+  let flags = '';
+  try {
+    flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+  } catch {
+    return undefined;
+  }
+  const has = (flag: string) => flags.split(' ').includes(flag);
+  if (has('avx512f') && has('avx512bw') && has('avx512vl') && has('avx512dq')) return 'SkylakeX';
+  if (has('avx2') && has('fma')) return 'Haswell';
+  return undefined;
+}
+
+/** The kernels OpenBLAS picks by itself here (OPENBLAS_CORETYPE unset), as PyTorch loads it. */
+function openblasOwnCore(): string | undefined {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  const probe = spawnSync(PYTHON, [join(root, 'bench', 'torch_peer.py'), '4', '2', '8', '2', '1', '1'], { encoding: 'utf8', env, timeout: 120_000 });
+  try {
+    return (JSON.parse(probe.stdout.trim().split('\n').at(-1)!) as { openblasCore?: string | null }).openblasCore ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const allContestants: Contestant[] = [
   { name: 'sigmtl CPU engine, 1 thread', family: 'sigmtl', threads: 1, command: sigmtl('wasm', 1) },
   // The build without fused multiply–adds (what runtimes without relaxed SIMD get), for comparison.
@@ -98,10 +129,16 @@ const allContestants: Contestant[] = [
   { name: 'sigmtl float64 reference', family: 'sigmtl', threads: 1, command: sigmtl('cpu', 1), upTo: 256 },
 ];
 if (torchInstalled) {
-  const coretype = process.env.OPENBLAS_CORETYPE;
+  const own = openblasOwnCore();
+  const best = bestOpenblasCore();
+  const settings: Array<{ coretype: string | undefined; label: string }> = [{ coretype: undefined, label: `OpenBLAS's own pick${own ? `: ${own}` : ''}` }];
+  const set = process.env.OPENBLAS_CORETYPE;
+  if (set && set.toLowerCase() !== own?.toLowerCase()) settings.push({ coretype: set, label: `OPENBLAS_CORETYPE=${set}, the machine's` });
+  if (best && own && best.toLowerCase() !== own.toLowerCase() && best !== set) settings.push({ coretype: best, label: `OPENBLAS_CORETYPE=${best}, this CPU's` });
   for (const threads of [...new Set([1, cores])]) {
-    allContestants.push({ name: `PyTorch, ${threads} thread${threads > 1 ? 's' : ''}${coretype ? ` (OPENBLAS_CORETYPE=${coretype})` : ''}`, family: 'pytorch', threads, command: torch(threads, false) });
-    if (coretype) allContestants.push({ name: `PyTorch, ${threads} thread${threads > 1 ? 's' : ''} (OpenBLAS's own kernels)`, family: 'pytorch', threads, command: torch(threads, true) });
+    for (const { coretype, label } of settings) {
+      allContestants.push({ name: `PyTorch, ${threads} thread${threads > 1 ? 's' : ''} (${label})`, family: 'pytorch', threads, command: torch(threads, coretype) });
+    }
   }
 } else {
   log('PyTorch is not installed (/usr/bin/python3 -c "import torch" fails): sigmtl rows only. On Debian: apt-get install python3-torch libopenblas0-pthread');
@@ -153,6 +190,8 @@ function runOne(c: Contestant, size: Size): { rate: number; info: Record<string,
     throw new Error(`${c.name}: the contestant ran as "${info.description}"`);
   }
   if (c.family === 'pytorch' && info.threads !== c.threads) throw new Error(`${c.name}: PyTorch ran on ${info.threads} threads`);
+  const forced = c.family === 'pytorch' ? /OPENBLAS_CORETYPE=(\w+)/.exec(c.name)?.[1] : undefined;
+  if (forced && String(info.openblasCore).toLowerCase() !== forced.toLowerCase()) throw new Error(`${c.name}: OpenBLAS ran ${String(info.openblasCore)} kernels`);
   const rates = [...info.stepsPerSecond].sort((a, b) => a - b);
   return { rate: rates[Math.floor(rates.length / 2)]!, info };
 }
@@ -248,6 +287,8 @@ function markdownReport(report: Report): string {
     }
     const ran = r.rows.filter((row) => row.family === 'sigmtl' && typeof row.info?.description === 'string');
     if (ran.length) out.push('', `What ran: ${ran.map((row) => `${row.name} = ${String(row.info.description)}`).join('; ')}.`);
+    const cores = [...new Set(r.rows.filter((row) => row.family === 'pytorch').map((row) => `${row.name}: ${String(row.info?.openblasCore ?? 'unknown')}`))];
+    if (cores.length) out.push('', `OpenBLAS kernels: ${cores.join('; ')}.`);
     if (r.ratios.length) {
       out.push('', '| engine / PyTorch (per round) | median | min–max |', '|---|---|---|');
       for (const q of r.ratios) out.push(`| ${q.engine} / ${q.peer} | ${q.median.toFixed(2)}× | ${q.min.toFixed(2)}–${q.max.toFixed(2)}× |`);

@@ -2,7 +2,8 @@
 # its own process): the same model (y = A·σ(W·x + b) + c), MSE summed over tasks, Adam, float32,
 # full-batch steps on synthetic data. Prints one JSON line: steps/s of each timed run, the thread
 # count, the versions and the BLAS library the process actually loaded (Debian's python3-torch
-# calls whatever libblas.so.3 points to: the reference BLAS or OpenBLAS, 5–10× apart).
+# calls whatever libblas.so.3 points to: the reference BLAS or OpenBLAS, 5–10× apart), and the
+# kernels OpenBLAS picked for this CPU.
 # Usage: python3 torch_peer.py d T N steps threads runs [cpu|cuda]
 # With cuda (a GPU machine), the data and parameters live on the GPU and each timed run ends with
 # torch.cuda.synchronize(), so the figure is the GPU's, not the launch queue's.
@@ -53,11 +54,29 @@ def blas_library():
     return sorted(paths)
 
 
+def openblas_core():
+    """The kernels OpenBLAS chose (openblas_get_corename): an old build may not know a new CPU and
+    fall back to old ones (0.3.21 runs Prescott's SSE3 kernels on a 2023 Xeon)."""
+    import ctypes
+
+    for path in blas_library():
+        if "openblas" not in path:
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return lib.openblas_get_corename().decode()
+        except (OSError, AttributeError):
+            pass
+    return None
+
+
 print(json.dumps({
     "torch": torch.__version__,
     "threads": torch.get_num_threads(),
     "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
     "blas": blas_library(),
+    "openblasCore": openblas_core(),
     "env": {k: os.environ[k] for k in ("OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ},
     "stepsPerSecond": rates,
 }))

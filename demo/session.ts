@@ -1,6 +1,6 @@
 // One training run in the page through the public train(): live charts, the coupling heatmap, a
 // metrics table, and at the end the GPU-vs-CPU agreement of the trained model.
-import { train, type DatasetSplits, type LossSpec, type MetricsReport, type OptimizerKind, type TrainResult, type WeightingKind } from 'sigmtl';
+import { train, type DatasetSplits, type LossSpec, type MetricsReport, type OptimizerKind, type TrainResult, type WeightingKind, WEIGHTINGS } from 'sigmtl';
 import { LineChart } from './charts.js';
 import { drawHeatmap } from './heatmap.js';
 
@@ -64,9 +64,9 @@ export async function runSession(
   const epochs: Array<{ step: number; validationLoss?: number; validationPerTask?: Float64Array }> = [];
   let lastTrain: Float64Array | undefined;
   // The task weights over epochs, when a weighting moves them.
-  // (gls keeps the fixed weights; the per-step weightings report each epoch's mean.)
-  const moving = settings.weighting !== 'equal' && settings.weighting !== 'gls';
-  const weightsChart = moving ? new LineChart(ui.weightsChart, 'epoch', 'weight', tasks, { logY: settings.weighting === 'uw' || settings.weighting === 'dwa' }) : undefined;
+  // (The per-step weightings report each epoch's mean; the weighting's entry says how to chart them.)
+  const chart = WEIGHTINGS[settings.weighting].chart;
+  const weightsChart = chart !== 'none' ? new LineChart(ui.weightsChart, 'epoch', 'weight', tasks, { logY: chart === 'log' }) : undefined;
   if (weightsChart) ui.weightsChart.parentElement!.hidden = false;
   const taskChart = new LineChart(ui.taskChart, 'step', 'loss', tasks, { logY: true });
   const validationTaskChart = new LineChart(ui.validationTaskChart, 'step', 'loss', tasks, { logY: true });

@@ -2,6 +2,7 @@
 // code — into both twins where the float64 reference mirrors the kernel, so that the twin
 // comparison alone cannot see it — runs the fast tests, and restores the files. It fails unless
 // every mutation is caught by a failing assertion. A new formula adds its mutation here.
+// `node scripts/mutations.mjs [--only TEXT]`.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,21 +75,21 @@ const MUTATIONS = [
     name: 'task weight ignored in the gradient',
     edits: [
       ['shaders/loss.wgsl', 'var factor = select(info.weight, info.weight * info.uncertaintyScale * exp(-s), uncertainty);', 'var factor = select(1.0, info.weight * info.uncertaintyScale * exp(-s), uncertainty);'],
-      ['src/cpu/reference.ts', "let factor = weighting.kind === 'gls' ? 1 : task.weight;", "let factor = weighting.kind === 'gls' ? 1 : 1;"],
+      ['src/cpu/weightings.ts', 'scales[t] = task.weight / counts[t]!;', 'scales[t] = 1 / counts[t]!;'],
     ],
   },
   {
     name: 'uncertainty weighting with e^{+s} for e^{−s}',
     edits: [
       ['shaders/loss.wgsl', 'info.weight * info.uncertaintyScale * exp(-s)', 'info.weight * info.uncertaintyScale * exp(s)'],
-      ['src/cpu/reference.ts', 'task.weight * entry.uncertaintyScale * Math.exp(-s)', 'task.weight * entry.uncertaintyScale * Math.exp(s)'],
+      ['src/cpu/weightings.ts', 'resolveLoss(task.loss).entry.uncertaintyScale * Math.exp(-s)', 'resolveLoss(task.loss).entry.uncertaintyScale * Math.exp(s)'],
     ],
   },
   {
     name: 'uncertainty weighting: the ½·s term left out of ∂L/∂s',
     edits: [
       ['shaders/loss.wgsl', 'info.weight * 0.5 - factor * meanLoss', '0.0 - factor * meanLoss'],
-      ['src/cpu/reference.ts', 'gradLogVar[t] = task.weight * 0.5 - factor', 'gradLogVar[t] = 0 - factor'],
+      ['src/cpu/weightings.ts', 'gradLogVar[t] = task.weight * 0.5 - factor', 'gradLogVar[t] = 0 - factor'],
     ],
   },
   {
@@ -100,7 +101,7 @@ const MUTATIONS = [
     name: 'geometric loss strategy without the 1/L_t of its gradient',
     edits: [
       ['shaders/gls.wgsl', 'gradY[i] * geometric * tasks[t].weight / (weightSum * lt)', 'gradY[i] * geometric * tasks[t].weight / weightSum'],
-      ['src/cpu/reference.ts', '(scales[t]! * geometric * task.weight) / (weightSum * perTask[t]!)', '(scales[t]! * geometric * task.weight) / weightSum'],
+      ['src/cpu/weightings.ts', '(total * task.weight) / (weightSum * perTask[t]! * counts[t]!)', '(total * task.weight) / (weightSum * counts[t]!)'],
     ],
   },
   {
@@ -276,9 +277,17 @@ if (baseline.status !== 0) {
   process.exit(1);
 }
 
+// `--only TEXT`: just the mutations whose name contains TEXT (while working on one formula).
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const chosen = only ? MUTATIONS.filter((m) => m.name.includes(only)) : MUTATIONS;
+if (chosen.length === 0) {
+  console.error(`--only ${only}: no mutation's name contains it`);
+  process.exit(1);
+}
+
 let survivors = 0;
 const rows = [];
-for (const mutation of MUTATIONS) {
+for (const mutation of chosen) {
   const originals = apply(mutation.edits);
   let result;
   try {
@@ -293,5 +302,5 @@ for (const mutation of MUTATIONS) {
   console.log(rows.at(-1));
 }
 rmSync(report, { force: true });
-console.log(survivors ? `\n${survivors} of ${MUTATIONS.length} mutations SURVIVED` : `\nall ${MUTATIONS.length} mutations caught`);
+console.log(survivors ? `\n${survivors} of ${chosen.length} mutations SURVIVED` : `\nall ${chosen.length} mutations caught`);
 process.exit(survivors ? 1 : 0);

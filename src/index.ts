@@ -60,7 +60,7 @@ export {
   type OptimizerState,
   type CouplingOptions as BackendCouplingOptions,
 } from './core/optimizers.js';
-export { WEIGHTINGS, WEIGHTING_KINDS, AGGREGATOR_KINDS, type WeightingKind, type AggregatorKind } from './core/weighting.js';
+export { WEIGHTINGS, WEIGHTING_KINDS, AGGREGATOR_KINDS, type WeightingKind, type AggregatorKind, type WeightingEntry, type StepHook } from './core/weighting.js';
 export { aggregatorWeights } from './cpu/aggregators.js';
 export { initParameters, type CouplingInit } from './core/init.js';
 export { gpuMatmul, gpuSigmoid, type MatmulDims } from './api/kernels.js';

@@ -60,7 +60,7 @@ test('the gradient is |P|/c·∇Σ_t z_t·log L_t with z and c held: central dif
   const tasks = [0, 1, 2].map(() => ({ loss: 'mse' as const, weight: 1 }));
   const params = initParameters(SHAPE, 3, 'random');
   const state = Float64Array.from([0.3, -0.2, 0.1, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // logits, no history
-  const got = referenceGradients(params, layout, d, tasks, 0, 40, { weighting: 'famo', step: 0, famo: state });
+  const got = referenceGradients(params, layout, d, tasks, 0, 40, { weighting: 'famo', step: 0, weightingState: state });
   const losses = (p: Float64Array) => taskLoss(forward(p, layout, d.X, 40).Y, d.Y, d.mask, tasks, 40).perTask;
   const L = losses(params);
   const z = [0.3, -0.2, 0.1].map(Math.exp);

@@ -5,7 +5,7 @@
 // train_ddp.py (src/io/ddp-script.ts), launch.sh and a README. Rank 0 of the job writes
 // model.safetensors, which sigmtl reads as it reads its own.
 import { initParameters } from '../core/init.js';
-import { isAggregator } from '../core/weighting.js';
+import { WEIGHTINGS } from '../core/weighting.js';
 import type { Dataset } from '../core/backend.js';
 import { DDP_JOB_FORMAT, ddpScript, LAUNCH_SCRIPT, type DdpJob, type DdpJobFile } from '../io/ddp-script.js';
 
@@ -19,8 +19,7 @@ import { resolveSettings, type Settings, type TrainOptions } from './options.js'
 function refusals(options: TrainOptions, settings: Settings): Array<[boolean, string]> {
   const w = settings.weighting;
   return [
-    [isAggregator(w), `weighting '${w}' is not available in a DDP job: it combines the tasks' gradients through their Gramian, and the Gramian of gradients summed over ranks is not the sum of the ranks' Gramians`],
-    [w === 'famo', "weighting 'famo' is not available in a DDP job: its per-step state and the re-measured log-losses are not carried across ranks"],
+    [WEIGHTINGS[w].ddpRefusal !== undefined, `weighting '${w}' is not available in a DDP job: ${WEIGHTINGS[w].ddpRefusal}`],
     [settings.hidden === 'auto', "hidden: 'auto' trains several models; choose H (sigmtl train --hidden auto finds one) and write the job for it"],
     [settings.compareSingleTask, 'compareSingleTask trains extra models; run it with sigmtl train'],
     [settings.verifyEvery > 0, 'verifyEvery checks sigmtl\'s own backends; the DDP job is checked against sigmtl by its tests'],

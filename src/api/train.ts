@@ -5,7 +5,7 @@
 import type { BackendConfig, TrainingBackend } from '../core/backend.js';
 import { initParameters, type CouplingInit } from '../core/init.js';
 import { resolveLoss, type TaskSpec } from '../core/losses.js';
-import { dwaWeights } from '../core/weighting.js';
+import { WEIGHTINGS } from '../core/weighting.js';
 import { parameterLayout, type ModelShape, type ParameterLayout } from '../core/shape.js';
 import { CpuBackend } from '../cpu/backend.js';
 import type { TaskTable } from '../data/table.js';
@@ -262,14 +262,14 @@ function taskWeightsOf(plan: BackendPlan, settings: Settings, layout: ParameterL
   const fixed = plan.config.tasks.map((task) => task.weight);
   let dynamic: Float64Array | undefined;
   let aggregated: Float64Array | undefined;
-  const reweight =
-    settings.weighting === 'dwa'
-      ? (losses: readonly Float64Array[]) => {
-          if (losses.length < 2) return undefined;
-          dynamic = dwaWeights(losses[1]!, losses[0]!, settings.dwaTemperature).map((lambda, t) => fixed[t]! * lambda);
-          return dynamic;
-        }
-      : undefined;
+  const { epochWeights } = WEIGHTINGS[settings.weighting];
+  const reweight = epochWeights
+    ? (losses: readonly Float64Array[]) => {
+        if (losses.length < 2) return undefined;
+        dynamic = epochWeights(losses[1]!, losses[0]!, settings.dwaTemperature).map((lambda, t) => fixed[t]! * lambda);
+        return dynamic;
+      }
+    : undefined;
   return {
     reweight,
     seen: (report: ProgressReport) => {
@@ -329,7 +329,7 @@ function checkResumable(saved: TrainedModel, now: TrainedModel): void {
 /** Each task's factor on its loss: w_t, or w_t·c_t·e^{−s_t} under uncertainty weighting. */
 function taskFactors(plan: BackendPlan, layout: ParameterLayout, params: Float64Array): Float64Array {
   return Float64Array.from(plan.config.tasks, (task, t) =>
-    plan.config.weighting === 'uw' ? task.weight * resolveLoss(task.loss).entry.uncertaintyScale * Math.exp(-params[layout.s.offset + t]!) : task.weight,
+    WEIGHTINGS[plan.config.weighting ?? 'equal'].learnsLogVariances ? task.weight * resolveLoss(task.loss).entry.uncertaintyScale * Math.exp(-params[layout.s.offset + t]!) : task.weight,
   );
 }
 
@@ -423,7 +423,7 @@ export function planBackend(problem: Problem, settings: Settings): BackendPlan {
     identityA: c.towardIdentity,
     taskWeights: weights.join(','),
     weighting: settings.weighting,
-    ...(settings.weighting === 'dwa' && { dwaTemperature: settings.dwaTemperature }),
+    ...(WEIGHTINGS[settings.weighting].epochWeights && { dwaTemperature: settings.dwaTemperature }),
   };
   return { shape, config, batch, stepsPerEpoch, aInit, hyper };
 }

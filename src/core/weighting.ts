@@ -59,24 +59,84 @@ export const FAMO = { learningRate: 0.025, decay: 0.001, beta1: 0.9, beta2: 0.99
 /** FAMO's state: ξ, Adam's m and v, and the last step's L_t (0: not observed), T each. */
 export const famoStateSize = (tasks: number) => 4 * tasks;
 
-/** Weightings whose weights change every step (reported as their mean over the steps since the last read). */
-export const hasStepWeights = (kind: WeightingKind | undefined) => kind === 'famo' || isAggregator(kind);
+/**
+ * Where a weighting acts in a step, besides the loss kernel's `code`:
+ *   'none':      the loss alone (equal, uw, dwa, gls);
+ *   'scaleTasks': after the task losses, its own per-step state gives α_t, and G_Y[:,t] ·= α_t (famo);
+ *   'aggregate': after G_Y, the task Gramian of the shared parameters' gradients gives α_t, which
+ *                scale the tasks' parts of dW and db (mgda, pcgrad, upgrad).
+ * The float64 strategies (src/cpu/weightings.ts) implement the hook an entry names; the WebGPU
+ * backend dispatches the kernel for it.
+ */
+export type StepHook = 'none' | 'scaleTasks' | 'aggregate';
 
-export const isAggregator = (kind: WeightingKind | undefined): kind is AggregatorKind => (AGGREGATOR_KINDS as readonly string[]).includes(kind ?? '');
+/** One weighting: what every consumer (backends, trainer, CLI, demo, DDP job) reads about it. */
+export interface WeightingEntry {
+  /** What shaders/loss.wgsl does (the aggregators' and FAMO's loss is the equal weighting's). */
+  readonly code: number;
+  readonly summary: string;
+  readonly stepHook: StepHook;
+  /** Floats of per-step state kept with the optimizer state and in checkpoints (0: none). */
+  readonly stateSize: (tasks: number) => number;
+  /** Learns a log-variance s_t per task with the model (parameters `s`). */
+  readonly learnsLogVariances?: boolean;
+  /** New task weights between epochs from the mean task losses of the last two (dwa): λ_t. */
+  readonly epochWeights?: (last: ArrayLike<number>, beforeLast: ArrayLike<number>, temperature?: number) => Float64Array;
+  /** Why a PyTorch DDP job cannot run it (undefined: it can). */
+  readonly ddpRefusal?: string;
+  /** What the task weights a run reports are under this weighting (undefined: the fixed w_t). */
+  readonly reportedWeights?: string;
+  /** How the demo charts its task weights over epochs: not at all (they do not move), or on a linear or log scale. */
+  readonly chart: 'none' | 'linear' | 'log';
+}
 
-/** `code`: what the loss kernel does (the aggregators' loss is the equal weighting's). */
-export const WEIGHTINGS: { readonly [K in WeightingKind]: { readonly code: number; readonly summary: string } } = {
-  equal: { code: 0, summary: 'Σ w_t·L_t with fixed task weights' },
-  uw: { code: 1, summary: 'uncertainty weighting: learned log-variances s_t, Σ w_t·(c_t·e^{−s_t}·L_t + ½·s_t)' },
+const stateless = () => 0;
+const aggregated = (name: string) => `α of ${name}, mean over the last report's steps`;
+const AGGREGATOR_DDP_REFUSAL = "it combines the tasks' gradients through their Gramian, and the Gramian of gradients summed over ranks is not the sum of the ranks' Gramians";
+
+export const WEIGHTINGS: { readonly [K in WeightingKind]: WeightingEntry } = {
+  equal: { code: 0, summary: 'Σ w_t·L_t with fixed task weights', stepHook: 'none', stateSize: stateless, chart: 'none' },
+  uw: {
+    code: 1,
+    summary: 'uncertainty weighting: learned log-variances s_t, Σ w_t·(c_t·e^{−s_t}·L_t + ½·s_t)',
+    stepHook: 'none',
+    stateSize: stateless,
+    learnsLogVariances: true,
+    reportedWeights: 'learned by uncertainty weighting (w_t·c_t·e^{−s_t})',
+    chart: 'log',
+  },
   // Within a step, dwa is a fixed weighting: its λ_t change between epochs (setTaskWeights).
-  dwa: { code: 0, summary: 'dynamic weight average: λ_t from the last two epochs\' loss ratios, temperature τ' },
-  gls: { code: 2, summary: 'geometric loss strategy: the weighted geometric mean of the task losses' },
-  // The loss kernel weighs as 'equal'; shaders/famo.wgsl then scales G_Y by α.
-  famo: { code: 0, summary: 'FAMO: task logits moved by the change of the log-losses, weights ∝ softmax/L_t' },
-  mgda: { code: 0, summary: 'MGDA: the min-norm convex combination of the tasks\' shared-parameter gradients' },
-  pcgrad: { code: 0, summary: 'PCGrad: each task\'s gradient projected off the ones it conflicts with, in random order' },
-  upgrad: { code: 0, summary: 'UPGrad: each task\'s gradient projected onto the dual cone of all of them' },
+  dwa: {
+    code: 0,
+    summary: "dynamic weight average: λ_t from the last two epochs' loss ratios, temperature τ",
+    stepHook: 'none',
+    stateSize: stateless,
+    epochWeights: (last, beforeLast, temperature) => dwaWeights(last, beforeLast, temperature),
+    reportedWeights: 'of dynamic weight average in the last epoch (w_t·λ_t)',
+    chart: 'log',
+  },
+  gls: { code: 2, summary: 'geometric loss strategy: the weighted geometric mean of the task losses', stepHook: 'none', stateSize: stateless, chart: 'none' },
+  famo: {
+    code: 0,
+    summary: 'FAMO: task logits moved by the change of the log-losses, weights ∝ softmax/L_t',
+    stepHook: 'scaleTasks',
+    stateSize: famoStateSize,
+    ddpRefusal: 'its per-step state and the re-measured log-losses are not carried across ranks',
+    reportedWeights: "α of FAMO, mean over the last report's steps",
+    chart: 'linear',
+  },
+  mgda: { code: 0, summary: "MGDA: the min-norm convex combination of the tasks' shared-parameter gradients", stepHook: 'aggregate', stateSize: stateless, ddpRefusal: AGGREGATOR_DDP_REFUSAL, reportedWeights: aggregated('MGDA'), chart: 'linear' },
+  pcgrad: { code: 0, summary: "PCGrad: each task's gradient projected off the ones it conflicts with, in random order", stepHook: 'aggregate', stateSize: stateless, ddpRefusal: AGGREGATOR_DDP_REFUSAL, reportedWeights: aggregated('PCGrad'), chart: 'linear' },
+  upgrad: { code: 0, summary: "UPGrad: each task's gradient projected onto the dual cone of all of them", stepHook: 'aggregate', stateSize: stateless, ddpRefusal: AGGREGATOR_DDP_REFUSAL, reportedWeights: aggregated('UPGrad'), chart: 'linear' },
 };
+
+/** Weightings whose weights change every step (reported as their mean over the steps since the last read). */
+export const hasStepWeights = (kind: WeightingKind | undefined) => WEIGHTINGS[kind ?? 'equal'].stepHook !== 'none';
+
+export const isAggregator = (kind: WeightingKind | undefined): kind is AggregatorKind => WEIGHTINGS[kind ?? 'equal'].stepHook === 'aggregate';
+
+/** Floats of the weighting's per-step state for `tasks` tasks (0: none). */
+export const weightingStateSize = (kind: WeightingKind | undefined, tasks: number) => WEIGHTINGS[kind ?? 'equal'].stateSize(tasks);
 
 /** The default temperature τ of dynamic weight average (the paper's). */
 export const DWA_TEMPERATURE = 2;

@@ -10,7 +10,7 @@ export class CpuBackend extends HostBackend {
   readonly description = 'CPU (float64 reference)';
 
   protected batchGradients(data: Dataset, start: number, rows: number) {
-    const context = { weighting: this.config.weighting, step: this.state.step, seed: this.config.seed, famo: this.state.weighting };
+    const context = { weighting: this.config.weighting, step: this.state.step, seed: this.config.seed, ...(this.state.weighting && { weightingState: this.state.weighting }) };
     return referenceGradients(this.params, this.layout, data, this.tasks, start, rows, context);
   }
 

@@ -6,7 +6,7 @@ import { checkDataset, checkStep, type BackendConfig, type Dataset, type Gradien
 import type { TaskSpec } from '../core/losses.js';
 import { newOptimizerState, updateRules, type OptimizerState } from '../core/optimizers.js';
 import { parameterLayout, type ParameterLayout } from '../core/shape.js';
-import { famoStateSize, hasStepWeights } from '../core/weighting.js';
+import { hasStepWeights, weightingStateSize } from '../core/weighting.js';
 import { optimizerStep } from './optimizer.js';
 import type { ReferenceGradients } from './step.js';
 
@@ -54,7 +54,8 @@ export abstract class HostBackend implements TrainingBackend {
 
   setOptimizerState(state: OptimizerState): void {
     this.state = { step: state.step, state1: Float64Array.from(state.state1), state2: Float64Array.from(state.state2) };
-    if (this.config.weighting === 'famo') this.state.weighting = Float64Array.from(state.weighting ?? new Float64Array(famoStateSize(this.config.shape.tasks)));
+    const size = weightingStateSize(this.config.weighting, this.config.shape.tasks);
+    if (size > 0) this.state.weighting = Float64Array.from(state.weighting ?? new Float64Array(size));
   }
 
   async getOptimizerState(): Promise<OptimizerState> {
@@ -76,8 +77,8 @@ export abstract class HostBackend implements TrainingBackend {
   async trainSteps(steps: readonly TrainStep[]): Promise<void> {
     const rules = updateRules(this.layout, this.config.coupling);
     for (const step of steps) {
-      const { perTask, grads, taskWeights, famoState } = await this.lossAndGradients(step.start, step.rows);
-      if (famoState) this.state.weighting = famoState;
+      const { perTask, grads, taskWeights, weightingState } = await this.lossAndGradients(step.start, step.rows);
+      if (weightingState) this.state.weighting = weightingState;
       for (let t = 0; t < perTask.length; t++) this.lossSums[t]! += perTask[t]!;
       if (taskWeights) for (let t = 0; t < taskWeights.length; t++) this.weightSums[t]! += taskWeights[t]!;
       this.lossSteps++;

@@ -4,6 +4,7 @@
 import { view, type ParameterLayout } from '../core/shape.js';
 import { resolveLoss, sigmoid, type TaskSpec } from '../core/losses.js';
 import type { WeightingKind } from '../core/weighting.js';
+import { WEIGHTING_STRATEGIES } from './weightings.js';
 
 type Numbers = ArrayLike<number>;
 
@@ -191,52 +192,11 @@ export interface LossScales {
 
 /**
  * The weighting's part of the loss, O(T): from each task's masked loss sum and observed count,
- * L_t, L and the per-task factors of G_Y. Shared by the float64 reference and the CPU engine
- * (which sums the losses in its module and applies the factors there).
+ * L_t, L and the per-task factors of G_Y (the run's strategy in src/cpu/weightings.ts combines
+ * them). Shared by the float64 reference and the CPU engine (which sums the losses in its module
+ * and applies the factors there).
  */
 export function taskLossScales(sums: Numbers, counts: Numbers, tasks: readonly TaskSpec[], weighting: LossWeighting = { kind: 'equal' }): LossScales {
-  const T = tasks.length;
-  const perTask = new Float64Array(T);
-  const scales = new Float64Array(T);
-  const gradLogVar = new Float64Array(T);
-  let total = 0;
-  tasks.forEach((task, t) => {
-    const { entry } = resolveLoss(task.loss);
-    const count = counts[t]!;
-    const mean = count === 0 ? 0 : sums[t]! / count;
-    // The factor on L_t: w_t, or w_t·c_t·e^{−s_t} under uncertainty weighting (which also adds w_t·½·s_t).
-    let factor = weighting.kind === 'gls' ? 1 : task.weight; // gls: ∂L_t/∂Y now, scaled below
-    if (weighting.kind === 'uw') {
-      const s = weighting.logVar![t]!;
-      factor = task.weight * entry.uncertaintyScale * Math.exp(-s);
-      total += task.weight * 0.5 * s;
-      gradLogVar[t] = task.weight * 0.5 - factor * mean;
-    }
-    if (count === 0) return;
-    perTask[t] = mean;
-    total += factor * mean;
-    scales[t] = factor / count;
-  });
-  if (weighting.kind === 'gls') total = geometricLoss(perTask, tasks, scales);
-  return { perTask, total, scales, gradLogVar };
-}
-
-/**
- * The geometric loss strategy: L = exp(Σ_{t∈P} w_t·log L_t / W_P) over the tasks with L_t > 0;
- * scales each task's factor (so far that of ∂L_t/∂Y) by ∂L/∂L_t = L·w_t/(W_P·L_t). Returns L.
- */
-function geometricLoss(perTask: Float64Array, tasks: readonly TaskSpec[], scales: Float64Array): number {
-  let logSum = 0;
-  let weightSum = 0;
-  tasks.forEach((task, t) => {
-    if (perTask[t]! > 0) {
-      logSum += task.weight * Math.log(perTask[t]!);
-      weightSum += task.weight;
-    }
-  });
-  const geometric = weightSum > 0 ? Math.exp(logSum / weightSum) : 0;
-  tasks.forEach((task, t) => {
-    scales[t] = perTask[t]! > 0 && weightSum > 0 ? (scales[t]! * geometric * task.weight) / (weightSum * perTask[t]!) : 0;
-  });
-  return geometric;
+  const perTask = Float64Array.from(tasks, (_, t) => (counts[t]! === 0 ? 0 : sums[t]! / counts[t]!));
+  return { perTask, ...WEIGHTING_STRATEGIES[weighting.kind].combine({ perTask, counts, tasks, ...(weighting.logVar && { logVar: weighting.logVar }) }) };
 }

@@ -1,14 +1,14 @@
 // One step's gradients on the float64 reference: forward, the task losses under the run's
 // weighting, backward — and, for the gradient aggregators, the task Gramian of the shared
-// parameters and the aggregated gradient; for FAMO, its weights and next state. The CPU backend trains with it and the trainer's
-// verification checks the WebGPU backend against it.
+// parameters and the aggregated gradient; for FAMO, its weights and next state — each the run's
+// weighting strategy's hook (src/cpu/weightings.ts). The CPU backend trains with it and the
+// trainer's verification checks the WebGPU backend against it.
 import type { Dataset } from '../core/backend.js';
 import type { TaskSpec } from '../core/losses.js';
 import { view, type ParameterLayout } from '../core/shape.js';
-import { famoStateSize, isAggregator, type WeightingKind } from '../core/weighting.js';
-import { famoStep } from './famo.js';
-import { aggregatorWeights } from './aggregators.js';
+import { weightingStateSize, type WeightingKind } from '../core/weighting.js';
 import { backward, forward, taskLoss } from './reference.js';
+import { WEIGHTING_STRATEGIES } from './weightings.js';
 
 export interface StepContext {
   weighting?: WeightingKind;
@@ -16,8 +16,8 @@ export interface StepContext {
   step?: number;
   /** PCGrad's seed. */
   seed?: number;
-  /** FAMO's state before this step (zeros when absent). */
-  famo?: ArrayLike<number>;
+  /** The weighting's per-step state before this step (FAMO's; zeros when absent). */
+  weightingState?: ArrayLike<number>;
 }
 
 export interface ReferenceGradients {
@@ -25,11 +25,11 @@ export interface ReferenceGradients {
   perTask: Float64Array;
   /** ∂L/∂θ in the flat layout (under an aggregator: W and b hold Σ_t α_t·J_t). */
   grads: Float64Array;
-  /** The aggregator's or FAMO's α; the task Gramian it came from (aggregators). */
+  /** The step's α (weightings with a step hook); the task Gramian it came from (aggregators). */
   taskWeights?: Float64Array;
   gramian?: Float64Array;
-  /** FAMO's state after this step. */
-  famoState?: Float64Array;
+  /** The weighting's per-step state after this step (FAMO's). */
+  weightingState?: Float64Array;
 }
 
 export function referenceGradients(
@@ -42,21 +42,23 @@ export function referenceGradients(
   context: StepContext = {},
 ): ReferenceGradients {
   const kind = context.weighting ?? 'equal';
+  const strategy = WEIGHTING_STRATEGIES[kind];
   const { S, Y } = forward(params, layout, data.X, rows, start);
   const loss = taskLoss(Y, data.Y, data.mask, tasks, rows, start, { kind, logVar: view(params, layout.s) });
   const T = tasks.length;
-  if (kind === 'famo') {
-    const famo = famoStep(loss.perTask, context.famo ?? new Float64Array(famoStateSize(T)), context.step ?? 0);
-    const gradY = loss.gradY.map((g, i) => g * famo.weights[i % T]!);
+  if (strategy.scaleTasks) {
+    const scaled = strategy.scaleTasks(loss.perTask, context.weightingState ?? new Float64Array(weightingStateSize(kind, T)), context.step ?? 0);
+    const gradY = loss.gradY.map((g, i) => g * scaled.weights[i % T]!);
     const grads = backward(params, layout, data.X, S, gradY, rows, start);
-    return { perTask: loss.perTask, grads, taskWeights: famo.weights, famoState: famo.state };
+    grads.set(loss.gradLogVar, layout.s.offset);
+    return { perTask: loss.perTask, grads, taskWeights: scaled.weights, weightingState: scaled.state };
   }
   const grads = backward(params, layout, data.X, S, loss.gradY, rows, start);
   grads.set(loss.gradLogVar, layout.s.offset);
-  if (!isAggregator(kind)) return { perTask: loss.perTask, grads };
+  if (!strategy.aggregate) return { perTask: loss.perTask, grads };
 
   const gramian = gramianOf(sharedTaskGradients(params, layout, data.X, S, loss.gradY, rows, start));
-  const taskWeights = aggregatorWeights(kind, gramian, T, context.step ?? 0, context.seed ?? 0);
+  const taskWeights = strategy.aggregate(gramian, T, context.step ?? 0, context.seed ?? 0);
   const scaled = loss.gradY.map((g, i) => g * taskWeights[i % T]!);
   const aggregated = backward(params, layout, data.X, S, scaled, rows, start);
   for (const segment of [layout.W, layout.b]) grads.set(view(aggregated, segment), segment.offset);

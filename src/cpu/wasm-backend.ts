@@ -8,13 +8,12 @@
 //   S = σ(X·Wᵀ + b)   Y = S·Aᵀ + c   G_Y (loss)   dA = G_Yᵀ·S, dc   G_Z = (G_Y·A) ⊙ S(1−S)   dW = G_Zᵀ·X, db
 import type { BackendConfig, Dataset } from '../core/backend.js';
 import { view } from '../core/shape.js';
-import { famoStateSize, isAggregator } from '../core/weighting.js';
-import { aggregatorWeights } from './aggregators.js';
-import { famoStep } from './famo.js';
+import { isAggregator, weightingStateSize } from '../core/weighting.js';
 import { HostBackend } from './host-backend.js';
 import { resolveLoss } from '../core/losses.js';
 import { taskLossScales } from './reference.js';
 import type { ReferenceGradients } from './step.js';
+import { WEIGHTING_STRATEGIES } from './weightings.js';
 import { WasmKernels, type WasmKernelOptions } from './wasm-matmul.js';
 
 interface Regions {
@@ -63,7 +62,8 @@ export class WasmBackend extends HostBackend {
   ) {
     super(config);
     this.description = `CPU engine (float32, WebAssembly ${kernels.relaxedSimd ? 'relaxed SIMD' : 'SIMD'}, ${kernels.threads} thread${kernels.threads > 1 ? 's' : ''})`;
-    if (config.weighting === 'famo') this.state.weighting = new Float64Array(famoStateSize(config.shape.tasks));
+    const stateSize = weightingStateSize(config.weighting, config.shape.tasks);
+    if (stateSize > 0) this.state.weighting = new Float64Array(stateSize);
     const { features: d, hidden: H, tasks: T } = config.shape;
     const B = config.maxBatch;
     const k = kernels;
@@ -166,6 +166,7 @@ export class WasmBackend extends HostBackend {
     const k = this.kernels;
     const r = this.regions;
     const kind = this.config.weighting ?? 'equal';
+    const strategy = WEIGHTING_STRATEGIES[kind];
     const panels = this.panelsFrom(start);
     this.uploadParameters();
     this.lap('parameters to f32');
@@ -181,12 +182,12 @@ export class WasmBackend extends HostBackend {
     const sums = k.f64(r.lossSums, 2 * T);
     const loss = taskLossScales(sums.subarray(0, T), sums.subarray(T), this.tasks, { kind, logVar: view(this.params, this.layout.s) });
     let taskWeights: Float64Array | undefined;
-    let famoState: Float64Array | undefined;
-    if (kind === 'famo') {
-      const famo = famoStep(loss.perTask, this.state.weighting!, this.state.step);
-      famoState = famo.state;
-      taskWeights = famo.weights;
-      for (let t = 0; t < T; t++) loss.scales[t]! *= famo.weights[t]!;
+    let weightingState: Float64Array | undefined;
+    if (strategy.scaleTasks) {
+      const scaled = strategy.scaleTasks(loss.perTask, this.state.weighting!, this.state.step);
+      weightingState = scaled.state;
+      taskWeights = scaled.weights;
+      for (let t = 0; t < T; t++) loss.scales[t]! *= scaled.weights[t]!;
     }
     k.f32(r.scales, T).set(loss.scales);
     k.losses.lossGradient(r.Y, targets, mask, rows, T, r.codes, r.lossParams, r.scales, r.gradY);
@@ -198,11 +199,12 @@ export class WasmBackend extends HostBackend {
     grads.set(k.f32(r.dc, T), this.layout.c.offset);
     this.lap('dA = G_Yᵀ·S, dc');
     let gramian: Float64Array | undefined;
-    if (isAggregator(kind)) {
+    if (strategy.aggregate) {
       gramian = await this.taskGramian(start, rows);
-      taskWeights = aggregatorWeights(kind, gramian, T, this.state.step, this.config.seed ?? 0);
+      const alpha = strategy.aggregate(gramian, T, this.state.step, this.config.seed ?? 0);
+      taskWeights = alpha;
       const scaled = k.f32(r.gradY, rows * T);
-      for (let i = 0; i < rows * T; i++) scaled[i]! *= taskWeights[i % T]!;
+      for (let i = 0; i < rows * T; i++) scaled[i]! *= alpha[i % T]!;
     }
     // G_Z = (G_Y·A) ⊙ S(1−S); dW = G_Zᵀ·X, db = Σ_n G_Z
     await k.product(r.gradY, r.A, r.gradZ, { M: rows, N: H, K: T }, 'sigmoidGrad', r.S);
@@ -212,7 +214,7 @@ export class WasmBackend extends HostBackend {
     grads.set(k.f32(r.db, H), this.layout.b.offset);
     grads.set(loss.gradLogVar, this.layout.s.offset);
     this.lap('dW = G_Zᵀ·X, db');
-    return { perTask: loss.perTask, grads, ...(gramian && { gramian }), ...(taskWeights && { taskWeights }), ...(famoState && { famoState }) };
+    return { perTask: loss.perTask, grads, ...(gramian && { gramian }), ...(taskWeights && { taskWeights }), ...(weightingState && { weightingState }) };
   }
 
   /** The aggregators' task Gramian: Δ_t side by side, J = Δᵀ·X with row sums, G_st = ⟨J_s, J_t⟩. */

@@ -29,7 +29,7 @@ import type { OptimizerState } from '../core/optimizers.js';
 import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from '../core/backend.js';
 import { updateRules } from '../core/optimizers.js';
 import { parameterLayout, type ParameterLayout } from '../core/shape.js';
-import { famoStateSize, hasStepWeights, isAggregator, AGGREGATOR_CODES, WEIGHTINGS } from '../core/weighting.js';
+import { hasStepWeights, isAggregator, weightingStateSize, AGGREGATOR_CODES, WEIGHTINGS } from '../core/weighting.js';
 import { encodeFamo, famoKernel, writeFamoDims } from '../kernels/famo.js';
 import { aggregateKernel, aggregateScratchFloats, aggregateWeightsOffset, AggregateDims, encodeAggregate, encodeGramian, encodeTaskJacobian, gramianKernel, GramianDims, JacobianDims, taskJacobianKernel } from '../kernels/aggregate.js';
 
@@ -161,10 +161,15 @@ export class WebGpuBackend implements TrainingBackend {
       matmulKernel(registry, tuning, { epilogue: 'sigmoidGrad' }),
       optimizerKernel(registry),
     ]);
-    const gls = config.weighting === 'gls' ? await glsKernel(registry, config.shape.tasks, options.lossWorkgroup ?? chooseLossWorkgroup(ctx)) : undefined;
-    const famo = config.weighting === 'famo' ? await famoKernel(registry, config.shape.tasks, options.lossWorkgroup ?? chooseLossWorkgroup(ctx)) : undefined;
+    // The weighting's own kernels, by what its entry says it does: the geometric combination of the
+    // task losses (loss code 'gls'), a per-step task scaling (stepHook 'scaleTasks': FAMO's), the
+    // aggregators' Jacobian, Gramian and solver (stepHook 'aggregate').
+    const entry = WEIGHTINGS[config.weighting ?? 'equal'];
+    const lossWorkgroup = options.lossWorkgroup ?? chooseLossWorkgroup(ctx);
+    const gls = entry.code === WEIGHTINGS.gls.code ? await glsKernel(registry, config.shape.tasks, lossWorkgroup) : undefined;
+    const famo = entry.stepHook === 'scaleTasks' ? await famoKernel(registry, config.shape.tasks, lossWorkgroup) : undefined;
     let aggregator: Kernels['aggregator'];
-    if (isAggregator(config.weighting)) {
+    if (entry.stepHook === 'aggregate') {
       checkAggregatorBuffers(ctx, config);
       const workgroup = ctx.adapter.software ? 16 : 64;
       const [jacobian, gramian, aggregate] = await Promise.all([
@@ -205,7 +210,7 @@ export class WebGpuBackend implements TrainingBackend {
       jacobianBias: storage('J per task (bias)', aggregating ? T * H : 4),
       gramian: storage('task Gramian', aggregating ? T * T : 4),
       weightSums: storage('step weight sums', T),
-      famoState: storage('FAMO state', this.config.weighting === 'famo' ? famoStateSize(T) : 4),
+      famoState: storage('FAMO state', Math.max(4, weightingStateSize(this.config.weighting, T))),
       aggregateScratch: storage('aggregator scratch', aggregating ? aggregateScratchFloats(T) : 4),
       lossScratch: storage('loss scratch', T),
       tasks,
@@ -319,14 +324,14 @@ export class WebGpuBackend implements TrainingBackend {
     this.step = state.step;
     uploadFloats(this.device, this.buffers.state1, state.state1);
     uploadFloats(this.device, this.buffers.state2, state.state2);
-    if (this.kernels.famo) uploadFloats(this.device, this.buffers.famoState, state.weighting ?? new Float64Array(famoStateSize(this.config.shape.tasks)));
+    if (this.kernels.famo) uploadFloats(this.device, this.buffers.famoState, state.weighting ?? new Float64Array(weightingStateSize(this.config.weighting, this.config.shape.tasks)));
   }
 
   async getOptimizerState(): Promise<OptimizerState> {
     const [state1, state2, weighting] = await Promise.all([
       this.read(this.buffers.state1, this.layout.count),
       this.read(this.buffers.state2, this.layout.count),
-      this.kernels.famo ? this.read(this.buffers.famoState, famoStateSize(this.config.shape.tasks)) : undefined,
+      this.kernels.famo ? this.read(this.buffers.famoState, weightingStateSize(this.config.weighting, this.config.shape.tasks)) : undefined,
     ]);
     return { step: this.step, state1, state2, ...(weighting && { weighting }) };
   }

@@ -7,6 +7,7 @@ import { taskLoss } from '../cpu/reference.js';
 import { referenceGradients } from '../cpu/step.js';
 import type { TaskSpec } from '../core/losses.js';
 import type { Dataset, TrainingBackend, TrainStep } from '../core/backend.js';
+import { weightingStateSize } from '../core/weighting.js';
 import { compareArrays, describeComparison, type Tolerance } from '../util/compare.js';
 import { Random } from '../util/random.js';
 import { learningRateAt, type Schedule } from './schedule.js';
@@ -433,9 +434,9 @@ function yieldToEventLoop(): Promise<void> {
 /** The backend's gradients for this step against the float64 reference from the same parameters and batch. */
 async function verifyStep(backend: TrainingBackend, data: Dataset, at: TrainStep, step: number, tasks: readonly TaskSpec[]): Promise<void> {
   const params = await backend.getParameters();
-  const famo = backend.config.weighting === 'famo' ? (await backend.getOptimizerState()).weighting : undefined;
+  const weightingState = weightingStateSize(backend.config.weighting, backend.config.shape.tasks) > 0 ? (await backend.getOptimizerState()).weighting : undefined;
   const got = await backend.gradients(at.start, at.rows);
-  const context = { weighting: backend.config.weighting, step, seed: backend.config.seed, famo };
+  const context = { weighting: backend.config.weighting, step, seed: backend.config.seed, ...(weightingState && { weightingState }) };
   const want = referenceGradients(params, backend.layout, data, tasks, at.start, at.rows, context).grads;
   const comparison = compareArrays(got.grads, want, VERIFY_TOLERANCE);
   if (!comparison.ok) {

@@ -12,11 +12,14 @@ import {
   saveModel,
   train as trainModel,
   TrainingDivergedError,
+  WEIGHTING_KINDS,
+  WEIGHTINGS,
   writeFileAtomic,
   type MetricsReport,
   type ProgressReport,
   type RowSource,
   type TrainResult,
+  type WeightingKind,
 } from 'sigmtl/node';
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -120,17 +123,9 @@ function report(out: Output, name: string, modelPath: string, result: TrainResul
   }
   if (result.search) out.info('\n' + searchSummary(result));
   const weighting = result.model.hyperparameters.weighting;
-  const dynamic: Record<string, string> = {
-    uw: 'learned by uncertainty weighting (w_t·c_t·e^{−s_t})',
-    dwa: 'of dynamic weight average in the last epoch (w_t·λ_t)',
-    famo: 'α of FAMO, mean over the last report\'s steps',
-    mgda: 'α of MGDA, mean over the last report\'s steps',
-    pcgrad: 'α of PCGrad, mean over the last report\'s steps',
-    upgrad: 'α of UPGrad, mean over the last report\'s steps',
-  };
-  if (typeof weighting === 'string' && dynamic[weighting]) {
+  const how = typeof weighting === 'string' && (WEIGHTING_KINDS as readonly string[]).includes(weighting) ? WEIGHTINGS[weighting as WeightingKind].reportedWeights : undefined;
+  if (how) {
     const weights = Object.entries(result.taskWeights).map(([name, w]) => `${name} ${formatNumber(w, 3)}`);
-    const how = dynamic[weighting];
     out.info(`\ntask weights ${how}: ${weights.join(', ')}`);
   }
   if (result.comparison) out.info('\n' + comparisonTable(result));
