@@ -93,3 +93,9 @@ test('no shader declares a generated struct or enum, or switches on a bare numbe
     expect(source, `${name} has a numeric workgroup size`).not.toMatch(/@workgroup_size\(\s*\d/);
   }
 });
+
+test("every runtime export of 'sigmtl' and 'sigmtl/node' is named in the README", async () => {
+  const readme = readFileSync('README.md', 'utf8');
+  const names = new Set([...Object.keys(await import('../src/index.js')), ...Object.keys(await import('../src/node.js'))]);
+  expect([...names].filter((name) => !new RegExp(`\\b${name}\\b`).test(readme))).toEqual([]);
+});
