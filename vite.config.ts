@@ -33,7 +33,9 @@ export default defineConfig(({ mode }) => {
         target: 'es2022',
         minify: false,
         rollupOptions: {
-          input: (lib ? { index: 'src/index.ts', node: 'src/node.ts', cli: 'src/cli/main.ts' } : { bench: 'bench/main.ts', soak: 'bench/soak.ts', compare: 'bench/compare.ts', contestant: 'bench/contestant.ts' }) as Record<string, string>,
+          input: (lib
+            ? { index: 'src/index.ts', node: 'src/node.ts', cli: 'src/cli/main.ts' }
+            : { bench: 'bench/main.ts', soak: 'bench/soak.ts', compare: 'bench/compare.ts', contestant: 'bench/contestant.ts' }) as Record<string, string>,
           external,
           preserveEntrySignatures: 'strict' as const,
           output: { format: 'es' as const, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },

@@ -76,24 +76,51 @@ interface Contestant {
 
 const PYTHON = '/usr/bin/python3';
 const torchInstalled = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-const sigmtl = (impl: string, threads: number, simd = 'auto'): Contestant['command'] => (s) => ({
-  file: process.execPath,
-  args: [join(here, 'contestant.js'), '--impl', impl, '--threads', String(threads), '--simd', simd, '--d', String(s.d), '--T', String(s.T), '--N', String(s.N), '--steps', String(s.steps), '--runs', '3'],
-  env: process.env,
-});
+const sigmtl =
+  (impl: string, threads: number, simd = 'auto'): Contestant['command'] =>
+  (s) => ({
+    file: process.execPath,
+    args: [
+      join(here, 'contestant.js'),
+      '--impl',
+      impl,
+      '--threads',
+      String(threads),
+      '--simd',
+      simd,
+      '--d',
+      String(s.d),
+      '--T',
+      String(s.T),
+      '--N',
+      String(s.N),
+      '--steps',
+      String(s.steps),
+      '--runs',
+      '3',
+    ],
+    env: process.env,
+  });
 // One-thread PyTorch as its docs advise for a fair single-thread figure: OpenMP threads that sleep
 // when idle, one OpenBLAS thread. OpenBLAS picks its kernels for this CPU itself (a row without
 // OPENBLAS_CORETYPE); where the machine sets OPENBLAS_CORETYPE that is a row too, and where
 // OpenBLAS's own pick is older than what the CPU runs (OpenBLAS 0.3.21 takes a 2023 Xeon for a
 // Prescott: SSE3 kernels), a row forces the CPU's best (SkylakeX with AVX-512, Haswell with AVX2).
 // The PyTorch to beat is the fastest row of each round.
-const torch = (threads: number, coretype: string | undefined): Contestant['command'] => (s) => {
-  const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_NUM_THREADS: '1' };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  if (coretype) Object.assign(env, { OPENBLAS_CORETYPE: coretype }, process.env.OPENBLAS_CORETYPE === coretype && process.env.OPENBLAS_L2_SIZE ? { OPENBLAS_L2_SIZE: process.env.OPENBLAS_L2_SIZE } : {});
-  return { file: PYTHON, args: [join(root, 'bench', 'torch_peer.py'), String(s.d), String(s.T), String(s.N), String(s.steps), String(threads), '3'], env };
-};
+const torch =
+  (threads: number, coretype: string | undefined): Contestant['command'] =>
+  (s) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_NUM_THREADS: '1' };
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+    if (coretype)
+      Object.assign(
+        env,
+        { OPENBLAS_CORETYPE: coretype },
+        process.env.OPENBLAS_CORETYPE === coretype && process.env.OPENBLAS_L2_SIZE ? { OPENBLAS_L2_SIZE: process.env.OPENBLAS_L2_SIZE } : {},
+      );
+    return { file: PYTHON, args: [join(root, 'bench', 'torch_peer.py'), String(s.d), String(s.T), String(s.N), String(s.steps), String(threads), '3'], env };
+  };
 
 /** The OpenBLAS kernels for this CPU's widest vector unit, from /proc/cpuinfo (Linux x86-64). */
 function bestOpenblasCore(): string | undefined {
@@ -246,9 +273,18 @@ for (const size of sizes) {
   const rate = (name: string, round: number) => samples.get(name)![round]!.stepsPerSecond;
   const peers = contestants.filter((c) => c.family === 'pytorch');
   for (const engine of contestants.filter((c) => c.family === 'sigmtl' && c.name.includes('engine'))) {
-    const versus = (peer: string, perRound: number[]) => ratios.push({ engine: engine.name, peer, median: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound), perRound });
-    for (const peer of peers.filter((p) => p.threads === engine.threads)) versus(peer.name, samples.get(engine.name)!.map((_, i) => rate(engine.name, i) / rate(peer.name, i)));
-    if (peers.length) versus("PyTorch's best row of the round", samples.get(engine.name)!.map((_, i) => rate(engine.name, i) / Math.max(...peers.map((p) => rate(p.name, i)))));
+    const versus = (peer: string, perRound: number[]) =>
+      ratios.push({ engine: engine.name, peer, median: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound), perRound });
+    for (const peer of peers.filter((p) => p.threads === engine.threads))
+      versus(
+        peer.name,
+        samples.get(engine.name)!.map((_, i) => rate(engine.name, i) / rate(peer.name, i)),
+      );
+    if (peers.length)
+      versus(
+        "PyTorch's best row of the round",
+        samples.get(engine.name)!.map((_, i) => rate(engine.name, i) / Math.max(...peers.map((p) => rate(p.name, i)))),
+      );
   }
   // Where one engine step's time goes (one thread), in its own process after the rounds.
   const profileRun = spawnSync(process.execPath, [...sigmtl('wasm', 1)(size).args, '--profile'], { encoding: 'utf8', timeout: 600_000 });
@@ -259,7 +295,15 @@ for (const size of sizes) {
 const torchInfo = results.flatMap((r) => r.rows).find((r) => r.family === 'pytorch')?.info as { torch?: string; blas?: string[]; env?: Record<string, string> } | undefined;
 const report: Report = {
   date: new Date().toISOString(),
-  machine: { cpu: cpuModel, cores, node: process.versions.node, v8: process.versions.v8, torch: torchInfo?.torch ?? null, blas: torchInfo?.blas ?? null, openblasEnv: { OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? null } },
+  machine: {
+    cpu: cpuModel,
+    cores,
+    node: process.versions.node,
+    v8: process.versions.v8,
+    torch: torchInfo?.torch ?? null,
+    blas: torchInfo?.blas ?? null,
+    openblasEnv: { OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? null },
+  },
   rounds,
   results,
 };
@@ -283,7 +327,9 @@ function markdownReport(report: Report): string {
     out.push(`d=${r.size.d} T=${r.size.T} N=${r.size.N} (${r.size.steps} steps a run)`, '', '| contestant | steps/s (median) | min–max | load (1 min) |', '|---|---|---|---|');
     for (const row of r.rows) {
       const loads = row.samples.map((s) => s.load1);
-      out.push(`| ${row.name} | ${row.median.toFixed(row.median < 100 ? 2 : 0)} | ${row.min.toFixed(row.min < 100 ? 2 : 0)}–${row.max.toFixed(row.max < 100 ? 2 : 0)} | ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)} |`);
+      out.push(
+        `| ${row.name} | ${row.median.toFixed(row.median < 100 ? 2 : 0)} | ${row.min.toFixed(row.min < 100 ? 2 : 0)}–${row.max.toFixed(row.max < 100 ? 2 : 0)} | ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)} |`,
+      );
     }
     const ran = r.rows.filter((row) => row.family === 'sigmtl' && typeof row.info?.description === 'string');
     if (ran.length) out.push('', `What ran: ${ran.map((row) => `${row.name} = ${String(row.info.description)}`).join('; ')}.`);

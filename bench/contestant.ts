@@ -34,7 +34,14 @@ const int = (name: string, v: string | undefined) => {
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
   return n;
 };
-const [d, T, N, steps, runs, threads] = [int('d', values.d), int('T', values.T), int('N', values.N), int('steps', values.steps), int('runs', values.runs), int('threads', values.threads)];
+const [d, T, N, steps, runs, threads] = [
+  int('d', values.d),
+  int('T', values.T),
+  int('N', values.N),
+  int('steps', values.steps),
+  int('runs', values.runs),
+  int('threads', values.threads),
+];
 const impl = values.impl;
 if (!['wasm', 'cpu', 'webgpu'].includes(impl ?? '')) throw new Error(`--impl must be wasm, cpu or webgpu, got ${impl}`);
 
@@ -82,7 +89,15 @@ if (values.profile) {
     stepsPerSecond.push(steps / ((performance.now() - started) / 1000));
   }
   const description = 'description' in backend ? String((backend as { description: string }).description) : impl;
-  process.stdout.write(JSON.stringify({ description, threads: impl === 'wasm' ? threads : impl === 'cpu' ? 1 : availableParallelism(), node: process.versions.node, v8: process.versions.v8, stepsPerSecond }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      description,
+      threads: impl === 'wasm' ? threads : impl === 'cpu' ? 1 : availableParallelism(),
+      node: process.versions.node,
+      v8: process.versions.v8,
+      stepsPerSecond,
+    }) + '\n',
+  );
 }
 backend.destroy();
 destroyDevice();

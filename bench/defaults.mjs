@@ -18,7 +18,11 @@ const TASKS = { yeast: 14, enb2012: 2, 'sarcos-arm': 7 };
 function run(data, extra) {
   const load = loadavg()[0];
   const started = performance.now();
-  const child = spawnSync(process.execPath, ['scripts/run-cli.mjs', 'train', '--data', data, '--out', `/tmp/sigmtl-bench-defaults-${process.pid}.safetensors`, '--json', ...extra], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const child = spawnSync(
+    process.execPath,
+    ['scripts/run-cli.mjs', 'train', '--data', data, '--out', `/tmp/sigmtl-bench-defaults-${process.pid}.safetensors`, '--json', ...extra],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
   if (child.status !== 0) throw new Error(`sigmtl train --data ${data} ${extra.join(' ')} failed:\n${child.stderr}`);
   const result = JSON.parse(child.stdout);
   return { ...result, processSeconds: (performance.now() - started) / 1000, load };

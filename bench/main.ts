@@ -93,8 +93,14 @@ const report = {
 if (values.json) {
   process.stdout.write(JSON.stringify(report) + '\n');
 } else {
-  process.stdout.write(`Adapter: ${adapter.description} (${adapter.vendor}/${adapter.architecture})${adapter.software ? ' — software (SwiftShader): GPU timings are CPU timings' : ''}\n`);
-  process.stdout.write(`Versions: ${Object.entries(peers.versions).map(([k, v]) => `${k} ${v}`).join(', ')}\n\n`);
+  process.stdout.write(
+    `Adapter: ${adapter.description} (${adapter.vendor}/${adapter.architecture})${adapter.software ? ' — software (SwiftShader): GPU timings are CPU timings' : ''}\n`,
+  );
+  process.stdout.write(
+    `Versions: ${Object.entries(peers.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}\n\n`,
+  );
   process.stdout.write(markdownTables(rows) + '\n');
   if (methods.length) process.stdout.write('\n' + methodsTable(methods) + '\n');
   for (const { size, kernels } of kernelTimes) {

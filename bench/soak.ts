@@ -37,7 +37,12 @@ ctx.device.createBuffer = (descriptor: GPUBufferDescriptor) => {
 
 const shape = { features: 16, hidden: 8, tasks: 8 };
 const data = teacherStudentData({ shape, rows: 4096, seed: 3, noise: 0.05 });
-const config: BackendConfig = { shape, tasks: Array.from({ length: shape.tasks }, () => ({ loss: 'mse' as const, weight: 1 })), optimizer: { ...DEFAULT_OPTIMIZER, learningRate: 0.003 }, maxBatch: 64 };
+const config: BackendConfig = {
+  shape,
+  tasks: Array.from({ length: shape.tasks }, () => ({ loss: 'mse' as const, weight: 1 })),
+  optimizer: { ...DEFAULT_OPTIMIZER, learningRate: 0.003 },
+  maxBatch: 64,
+};
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 const failures: string[] = [];
 
@@ -48,14 +53,16 @@ async function soak(name: string, backend: TrainingBackend): Promise<void> {
   const seen: Array<{ rss: number; buffers: number }> = [];
   const started = performance.now();
   console.log(`${name}: ${STEPS} steps, d=${shape.features} H=${shape.hidden} T=${shape.tasks} batch 64`);
-  for (let done = 0; done < STEPS; ) {
+  for (let done = 0; done < STEPS;) {
     await backend.trainSteps(steps);
     done += steps.length;
     const loss = await backend.readLoss();
     if (done % EVERY === 0) {
       seen.push({ rss: rssMb(), buffers: liveBuffers });
       const mean = loss.perTask.reduce((a, b) => a + b, 0) / loss.perTask.length;
-      console.log(`  ${String(done).padStart(7)} steps  RSS ${rssMb().toFixed(1).padStart(7)} MB  live GPU buffers ${String(liveBuffers).padStart(4)}  loss ${mean.toExponential(3)}  ${((done / (performance.now() - started)) * 1000).toFixed(0)} steps/s`);
+      console.log(
+        `  ${String(done).padStart(7)} steps  RSS ${rssMb().toFixed(1).padStart(7)} MB  live GPU buffers ${String(liveBuffers).padStart(4)}  loss ${mean.toExponential(3)}  ${((done / (performance.now() - started)) * 1000).toFixed(0)} steps/s`,
+      );
     }
   }
   const first = seen[0]!;

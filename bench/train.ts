@@ -88,14 +88,7 @@ export interface TrainBenchResult {
   kernelTimes: Array<{ size: string; kernels: KernelTime[] }>;
 }
 
-export async function trainBench(
-  ctx: GpuContext,
-  peers: Peers,
-  sizes: TrainSize[],
-  budgetMs: number,
-  counts: () => Counts,
-  log: (s: string) => void,
-): Promise<TrainBenchResult> {
+export async function trainBench(ctx: GpuContext, peers: Peers, sizes: TrainSize[], budgetMs: number, counts: () => Counts, log: (s: string) => void): Promise<TrainBenchResult> {
   const rows: BenchRow[] = [];
   const kernelTimes: TrainBenchResult['kernelTimes'] = [];
   for (const size of sizes) {

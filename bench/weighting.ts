@@ -94,7 +94,11 @@ export async function methodsBench(device: GPUDevice, quick: boolean, log: (s: s
         o.macroR2 !== undefined ? { 'macro R²': o.macroR2, 'macro RMSE': o.macroRmse! } : { 'Hamming loss': o.hammingLoss!, 'macro AUC': o.macroAuc! };
       const row = { dataset: name, weighting, metrics, deltaM: deltaM(baseline.singleTask, result.metrics).deltaM, stepsPerSecond: result.stepsPerSecond, seconds: result.seconds };
       rows.push(row);
-      log(`  ${name} ${weighting}: ${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}, Δm ${row.deltaM.toFixed(1)} %, ${row.stepsPerSecond.toFixed(0)} steps/s`);
+      log(
+        `  ${name} ${weighting}: ${Object.entries(metrics)
+          .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+          .join(', ')}, Δm ${row.deltaM.toFixed(1)} %, ${row.stepsPerSecond.toFixed(0)} steps/s`,
+      );
     }
   }
   return rows;
@@ -104,8 +108,12 @@ export function methodsTable(rows: MethodRow[]): string {
   const out = ['| data set | weighting | test metrics | Δm vs single-task | steps/s | vs equal |', '|---|---|---|---|---|---|'];
   for (const r of rows) {
     const equal = rows.find((e) => e.dataset === r.dataset && e.weighting === 'equal')!;
-    const metrics = Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ');
-    out.push(`| ${r.dataset} | ${r.weighting} | ${metrics} | ${r.deltaM >= 0 ? '+' : ''}${r.deltaM.toFixed(1)} % | ${r.stepsPerSecond.toFixed(0)} | ${(r.stepsPerSecond / equal.stepsPerSecond).toFixed(2)}× |`);
+    const metrics = Object.entries(r.metrics)
+      .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+      .join(', ');
+    out.push(
+      `| ${r.dataset} | ${r.weighting} | ${metrics} | ${r.deltaM >= 0 ? '+' : ''}${r.deltaM.toFixed(1)} % | ${r.stepsPerSecond.toFixed(0)} | ${(r.stepsPerSecond / equal.stepsPerSecond).toFixed(2)}× |`,
+    );
   }
   return out.join('\n');
 }

@@ -8,13 +8,7 @@ export class LineChart {
   private readonly plot: uPlot;
   private readonly data: number[][];
 
-  constructor(
-    target: HTMLElement,
-    xLabel: string,
-    yLabel: string,
-    series: string[],
-    options: { logX?: boolean; logY?: boolean; width?: number; markers?: number[] } = {},
-  ) {
+  constructor(target: HTMLElement, xLabel: string, yLabel: string, series: string[], options: { logX?: boolean; logY?: boolean; width?: number; markers?: number[] } = {}) {
     this.data = [[], ...series.map(() => [])];
     target.replaceChildren();
     this.plot = new uPlot(

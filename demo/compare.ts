@@ -135,8 +135,18 @@ export async function runComparison(device: GPUDevice, sizes: number[], onRow: (
         })
         .setConstants({ n })
         .setOutput([n, n]);
-      const theirs = await timed(async () => flatten((await kernel(new Input(a as unknown as number[], [n, n]), new Input(b as unknown as number[], [n, n]))) as Float32Array[], n));
-      add({ op: 'matmul', n, impl: CONTESTANTS.gpujs(mode), ms: theirs.ms, range: theirs.range, gflops: gflops(theirs.ms), maxDiff: maxDiff(theirs.value, reference.value.result) });
+      const theirs = await timed(async () =>
+        flatten((await kernel(new Input(a as unknown as number[], [n, n]), new Input(b as unknown as number[], [n, n]))) as Float32Array[], n),
+      );
+      add({
+        op: 'matmul',
+        n,
+        impl: CONTESTANTS.gpujs(mode),
+        ms: theirs.ms,
+        range: theirs.range,
+        gflops: gflops(theirs.ms),
+        maxDiff: maxDiff(theirs.value, reference.value.result),
+      });
       kernel.destroy?.();
 
       const x = uniformArray(random, n * n, -8, 8);

@@ -64,7 +64,10 @@ export function drawHeatmap(
   const table = canvas.parentElement?.querySelector('table.values');
   if (table) {
     const header = `<tr><th>task</th>${colNames.map((name) => `<th>${name}</th>`).join('')}</tr>`;
-    const body = Array.from({ length: rows }, (_, r) => `<tr><td>${rowNames[r] ?? r}</td>${Array.from({ length: cols }, (_, c) => `<td>${A[r * cols + c]!.toFixed(3)}</td>`).join('')}</tr>`);
+    const body = Array.from(
+      { length: rows },
+      (_, r) => `<tr><td>${rowNames[r] ?? r}</td>${Array.from({ length: cols }, (_, c) => `<td>${A[r * cols + c]!.toFixed(3)}</td>`).join('')}</tr>`,
+    );
     table.innerHTML = header + body.join('');
   }
 }

@@ -1,6 +1,19 @@
 // The demo page: settings (deep-linkable in the URL), training, verification, GPU vs CPU — built
 // only on the public `sigmtl` API.
-import { browserHasWebGpu, check, csvColumns, DEFAULT_OPTIMIZER, describeDevice, LOSS_KINDS, LOSSES, OPTIMIZER_KINDS, requestBrowserDevice, type LossSpec, type OptimizerKind, type WeightingKind } from 'sigmtl';
+import {
+  browserHasWebGpu,
+  check,
+  csvColumns,
+  DEFAULT_OPTIMIZER,
+  describeDevice,
+  LOSS_KINDS,
+  LOSSES,
+  OPTIMIZER_KINDS,
+  requestBrowserDevice,
+  type LossSpec,
+  type OptimizerKind,
+  type WeightingKind,
+} from 'sigmtl';
 import { LineChart } from './charts.js';
 import { CONTESTANTS, runComparison } from './compare.js';
 import { loadData, type CsvFile } from './data.js';
@@ -119,7 +132,10 @@ async function train(): Promise<SessionResult | undefined> {
   field<HTMLSelectElement>('dataset').disabled = true;
   try {
     if (urlErrors.length) throw new Error(urlErrors.join('; '));
-    for (const [name, label] of [['batch', 'Batch size'], ['epochs', 'Epochs']] as const) {
+    for (const [name, label] of [
+      ['batch', 'Batch size'],
+      ['epochs', 'Epochs'],
+    ] as const) {
       if (field(name).value.trim() === '') {
         field(name).focus();
         throw new Error(`${label} is empty: enter a number`);
@@ -129,7 +145,11 @@ async function train(): Promise<SessionResult | undefined> {
     const targets = Array.from(field<HTMLSelectElement>('targets').selectedOptions, (o) => o.value);
     const data = await loadData({ dataset: field('dataset').value, csv, targets, seed: 1 });
     const backendName =
-      field('backend').value === 'webgpu' && device ? `WebGPU on ${describeDevice(device).label}` : field('backend').value === 'wasm' ? 'the CPU engine (float32, WebAssembly SIMD)' : 'the CPU (float64 reference)';
+      field('backend').value === 'webgpu' && device
+        ? `WebGPU on ${describeDevice(device).label}`
+        : field('backend').value === 'wasm'
+          ? 'the CPU engine (float32, WebAssembly SIMD)'
+          : 'the CPU (float64 reference)';
     $('run-info').textContent =
       `${data.name}: ${data.train.taskNames.length} tasks, ${data.train.featureNames.length} features · ${field('weighting').value} weighting · ${field('optimizer').value}, ` +
       `learning rate ${field('lr').value || 'default'}, batch ${field('batch').value || 'default'}, ${field('epochs').value || 'default'} epochs · ${backendName}`;
@@ -201,7 +221,8 @@ async function verify(): Promise<void> {
   try {
     const report = await check({ device });
     const rows = report.rows.map(
-      (r) => `<tr><td>${r.name}</td><td>${r.shape}</td><td>${r.maxAbs.toExponential(2)}</td><td>${r.maxRel.toExponential(2)}</td><td class="${r.ok ? 'ok' : 'fail'}">${r.ok ? 'ok' : 'FAIL'}</td></tr>`,
+      (r) =>
+        `<tr><td>${r.name}</td><td>${r.shape}</td><td>${r.maxAbs.toExponential(2)}</td><td>${r.maxRel.toExponential(2)}</td><td class="${r.ok ? 'ok' : 'fail'}">${r.ok ? 'ok' : 'FAIL'}</td></tr>`,
     );
     const failed = report.rows.filter((r) => !r.ok);
     const worst = report.rows.reduce((a, b) => (b.maxAbs > a.maxAbs ? b : a));
@@ -239,7 +260,10 @@ async function compare(): Promise<void> {
     if (entry.every((v) => v !== null)) chart.append(row.n, entry);
   });
   const body = report.rows
-    .map((r) => `<tr><td>${r.op}</td><td>${r.n}</td><td>${r.impl}</td><td>${ms(r.ms)} (${ms(r.range[0])}–${ms(r.range[1])})</td><td>${r.gflops === null ? '—' : r.gflops.toFixed(3)}</td><td>${r.maxDiff.toExponential(2)}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr><td>${r.op}</td><td>${r.n}</td><td>${r.impl}</td><td>${ms(r.ms)} (${ms(r.range[0])}–${ms(r.range[1])})</td><td>${r.gflops === null ? '—' : r.gflops.toFixed(3)}</td><td>${r.maxDiff.toExponential(2)}</td></tr>`,
+    )
     .join('');
   table.innerHTML =
     `<p>Adapter: <b>${report.adapter}</b>${report.software ? ' (software: SwiftShader runs on the CPU, so "GPU" here is CPU work)' : ''}; gpu.js mode: <b>${report.gpujsMode}</b>. ` +

@@ -149,7 +149,9 @@ export async function runSession(
 /** What the model search tried and why it chose what it did. */
 function searchHtml(result: TrainResult): string {
   const s = result.search!;
-  const tried = [...s.tried].sort((a, b) => b.rung - a.rung || a.validationLoss - b.validationLoss).map((c) => `H ${c.hidden}, lr ${c.learningRate}: ${fmt(c.validationLoss)} (${c.epochs} epochs)`);
+  const tried = [...s.tried]
+    .sort((a, b) => b.rung - a.rung || a.validationLoss - b.validationLoss)
+    .map((c) => `H ${c.hidden}, lr ${c.learningRate}: ${fmt(c.validationLoss)} (${c.epochs} epochs)`);
   return `<p><b>Model: H = ${s.chosen.hidden}, learning rate ${s.chosen.learningRate}</b>, chosen by validation loss in ${s.seconds.toFixed(1)} s — ${s.reason}.</p><details><summary>Candidates tried</summary><p>${tried.join('<br>')}</p></details>`;
 }
 
@@ -169,12 +171,11 @@ function comparisonHtml(result: TrainResult): string {
 }
 
 function metricsHtml(metrics: MetricsReport): string {
-  const rows = Object.entries(metrics.tasks)
-    .map(([name, m]) => {
-      if ('accuracy' in m) return `<tr><td>${name}</td><td>${m.count}</td><td>accuracy ${fmt(m.accuracy, 3)}</td><td>F1 ${fmt(m.f1, 3)}</td><td>AUC ${fmt(m.auc, 3)}</td></tr>`;
-      if ('rmse' in m) return `<tr><td>${name}</td><td>${m.count}</td><td>RMSE ${fmt(m.rmse, 3)}</td><td>MAE ${fmt(m.mae, 3)}</td><td>R² ${fmt(m.r2, 3)}</td></tr>`;
-      return '';
-    });
+  const rows = Object.entries(metrics.tasks).map(([name, m]) => {
+    if ('accuracy' in m) return `<tr><td>${name}</td><td>${m.count}</td><td>accuracy ${fmt(m.accuracy, 3)}</td><td>F1 ${fmt(m.f1, 3)}</td><td>AUC ${fmt(m.auc, 3)}</td></tr>`;
+    if ('rmse' in m) return `<tr><td>${name}</td><td>${m.count}</td><td>RMSE ${fmt(m.rmse, 3)}</td><td>MAE ${fmt(m.mae, 3)}</td><td>R² ${fmt(m.r2, 3)}</td></tr>`;
+    return '';
+  });
   const overall = Object.entries(metrics.overall)
     .map(([k, v]) => `${k} ${fmt(v as number, 4)}`)
     .join(' · ');

@@ -8,7 +8,15 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const TESTS = ['test/golden.test.ts', 'test/reference-gradients.test.ts', 'test/elementwise.test.ts', 'test/weighting.test.ts', 'test/aggregators.test.ts', 'test/famo.test.ts', 'test/stream.test.ts'];
+const TESTS = [
+  'test/golden.test.ts',
+  'test/reference-gradients.test.ts',
+  'test/elementwise.test.ts',
+  'test/weighting.test.ts',
+  'test/aggregators.test.ts',
+  'test/famo.test.ts',
+  'test/stream.test.ts',
+];
 
 /** edits: [file, exact text (must occur once), replacement]; tests: other test files (and vitest filters) than TESTS. */
 const MUTATIONS = [
@@ -22,7 +30,11 @@ const MUTATIONS = [
       ['shaders/optimizer.wgsl', 'let m = opt.beta1 * state1[i] + (1.0 - opt.beta1) * g;', 'let m = opt.beta2 * state1[i] + (1.0 - opt.beta2) * g;'],
       ['shaders/optimizer.wgsl', 'let v = opt.beta2 * state2[i] + (1.0 - opt.beta2) * g * g;', 'let v = opt.beta1 * state2[i] + (1.0 - opt.beta1) * g * g;'],
       ['src/cpu/optimizer.ts', 'const m = config.beta1 * state.state1[i]! + (1 - config.beta1) * g;', 'const m = config.beta2 * state.state1[i]! + (1 - config.beta2) * g;'],
-      ['src/cpu/optimizer.ts', 'const v = config.beta2 * state.state2[i]! + (1 - config.beta2) * g * g;', 'const v = config.beta1 * state.state2[i]! + (1 - config.beta1) * g * g;'],
+      [
+        'src/cpu/optimizer.ts',
+        'const v = config.beta2 * state.state2[i]! + (1 - config.beta2) * g * g;',
+        'const v = config.beta1 * state.state2[i]! + (1 - config.beta1) * g * g;',
+      ],
     ],
   },
   {
@@ -74,7 +86,11 @@ const MUTATIONS = [
   {
     name: 'task weight ignored in the gradient',
     edits: [
-      ['shaders/loss.wgsl', 'var factor = select(info.weight, info.weight * info.uncertaintyScale * exp(-s), uncertainty);', 'var factor = select(1.0, info.weight * info.uncertaintyScale * exp(-s), uncertainty);'],
+      [
+        'shaders/loss.wgsl',
+        'var factor = select(info.weight, info.weight * info.uncertaintyScale * exp(-s), uncertainty);',
+        'var factor = select(1.0, info.weight * info.uncertaintyScale * exp(-s), uncertainty);',
+      ],
       ['src/cpu/weightings.ts', 'scales[t] = task.weight / counts[t]!;', 'scales[t] = 1 / counts[t]!;'],
     ],
   },
@@ -95,7 +111,13 @@ const MUTATIONS = [
   {
     name: 'uncertainty weighting: c_t = 1 for regression too',
     // MSE's entry (the one followed by BCE's): Huber's has the same line.
-    edits: [['src/core/losses.ts', "uncertaintyScale: 0.5,\n    accepts: Number.isFinite,\n    acceptsText: 'a finite number',\n  },\n  // Binary", "uncertaintyScale: 1,\n    accepts: Number.isFinite,\n    acceptsText: 'a finite number',\n  },\n  // Binary"]],
+    edits: [
+      [
+        'src/core/losses.ts',
+        "uncertaintyScale: 0.5,\n    accepts: Number.isFinite,\n    acceptsText: 'a finite number',\n  },\n  // Binary",
+        "uncertaintyScale: 1,\n    accepts: Number.isFinite,\n    acceptsText: 'a finite number',\n  },\n  // Binary",
+      ],
+    ],
   },
   {
     name: 'geometric loss strategy without the 1/L_t of its gradient',
@@ -223,7 +245,10 @@ const report = join(tmpdir(), `sigmtl-mutations-${process.pid}.json`);
 /** Runs the fast tests; returns the files with a failed assertion, or null when the run did not complete. */
 function runTests(tests = TESTS) {
   rmSync(report, { force: true });
-  const run = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...tests, '--reporter=json', `--outputFile=${report}`], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const run = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...tests, '--reporter=json', `--outputFile=${report}`], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let results;
   try {
     results = JSON.parse(readFileSync(report, 'utf8'));

@@ -33,7 +33,14 @@ const run = spawnSync(process.execPath, [bundle, ...args], { stdio: 'inherit' })
 // `npm run bench` ends with the training comparison, each contestant in its own process, after
 // the in-process benchmarks have exited (nothing of theirs holds threads meanwhile).
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-if (run.status === 0 && tool === 'bench' && !args.some((a) => a.startsWith('--stream')) && !args.includes('--help') && !args.includes('-h') && (only === undefined || only === 'train')) {
+if (
+  run.status === 0 &&
+  tool === 'bench' &&
+  !args.some((a) => a.startsWith('--stream')) &&
+  !args.includes('--help') &&
+  !args.includes('-h') &&
+  (only === undefined || only === 'train')
+) {
   const passOn = args.filter((a) => a === '--quick' || a === '--json');
   const compare = spawnSync(process.execPath, [join(root, 'dist-bench', 'compare.js'), ...passOn], { stdio: 'inherit' });
   process.exit(compare.status ?? 1);

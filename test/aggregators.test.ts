@@ -30,16 +30,52 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce
 // Hand-worked two-task cases: vectors, and α for each aggregator (scaled so that no conflict gives 1).
 const HAND_WORKED: { name: string; vectors: number[][]; alpha: Record<AggregatorKind, number[]> }[] = [
   // orthogonal: nothing conflicts; MGDA's min-norm point of (1,0),(0,1) is their midpoint
-  { name: 'orthogonal', vectors: [[1, 0], [0, 1]], alpha: { mgda: [1, 1], pcgrad: [1, 1], upgrad: [1, 1] } },
+  {
+    name: 'orthogonal',
+    vectors: [
+      [1, 0],
+      [0, 1],
+    ],
+    alpha: { mgda: [1, 1], pcgrad: [1, 1], upgrad: [1, 1] },
+  },
   // min ‖a(1,0) + (1−a)(0,2)‖² = a² + 4(1−a)²: a = 0.8
-  { name: 'orthogonal, unequal', vectors: [[1, 0], [0, 2]], alpha: { mgda: [1.6, 0.4], pcgrad: [1, 1], upgrad: [1, 1] } },
+  {
+    name: 'orthogonal, unequal',
+    vectors: [
+      [1, 0],
+      [0, 2],
+    ],
+    alpha: { mgda: [1.6, 0.4], pcgrad: [1, 1], upgrad: [1, 1] },
+  },
   // ⟨g1, g2⟩ = −1: PCGrad g1' = g1 + ½g2, g2' = g2 + g1 → α = (2, 1.5); UPGrad's projections are the same
   // for two tasks; MGDA: (2a−1)² + (1−a)² is least at a = 0.6
-  { name: 'conflicting', vectors: [[1, 0], [-1, 1]], alpha: { mgda: [1.2, 0.8], pcgrad: [2, 1.5], upgrad: [2, 1.5] } },
+  {
+    name: 'conflicting',
+    vectors: [
+      [1, 0],
+      [-1, 1],
+    ],
+    alpha: { mgda: [1.2, 0.8], pcgrad: [2, 1.5], upgrad: [2, 1.5] },
+  },
   // opposite: every method cancels them (α equal, so Σ α_t g_t = 0)
-  { name: 'opposite', vectors: [[1, 2], [-1, -2]], alpha: { mgda: [1, 1], pcgrad: [2, 2], upgrad: [2, 2] } },
+  {
+    name: 'opposite',
+    vectors: [
+      [1, 2],
+      [-1, -2],
+    ],
+    alpha: { mgda: [1, 1], pcgrad: [2, 2], upgrad: [2, 2] },
+  },
   // a task without gradient (absent from the batch) takes no part
-  { name: 'a zero gradient', vectors: [[1, 0], [0, 0], [0, 3]], alpha: { mgda: [1.8, 0, 0.2], pcgrad: [1, 0, 1], upgrad: [1, 0, 1] } },
+  {
+    name: 'a zero gradient',
+    vectors: [
+      [1, 0],
+      [0, 0],
+      [0, 3],
+    ],
+    alpha: { mgda: [1.8, 0, 0.2], pcgrad: [1, 0, 1], upgrad: [1, 0, 1] },
+  },
 ];
 
 describe('aggregator weights (float64) against hand-worked values', () => {
@@ -226,7 +262,10 @@ describe.each(AGGREGATOR_KINDS)('%s in a training step', (kind) => {
   test('the aggregated gradient of W and b is Σ α_t·J_t (two-task closed form, J_t from separate backward passes), on both backends', async () => {
     const ctx = await gpu();
     const data = conflictingData(48);
-    const tasks = [{ loss: 'mse' as const, weight: 1 }, { loss: 'mse' as const, weight: 1.5 }];
+    const tasks = [
+      { loss: 'mse' as const, weight: 1 },
+      { loss: 'mse' as const, weight: 1.5 },
+    ];
     const config: BackendConfig = { shape: SHAPE, tasks, optimizer: DEFAULT_OPTIMIZER, maxBatch: 48, weighting: kind, seed: 3 };
     const params = initParameters(SHAPE, 4, 'random');
     // Both tasks read the hidden units alike (A's rows equal, c = 0), so with y2 ≈ −y1 their residuals pull apart.

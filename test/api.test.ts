@@ -154,9 +154,30 @@ describe('bad options throw a RangeError naming the option, before any GPU work'
     ['unknown optimizer', { optimizer: { kind: 'rmsprop' as 'adam' } }, /^optimizer.kind must be one of 'sgd', 'momentum', 'adam', got "rmsprop"$/],
     ['unknown option', { lr: 0.1 }, /^unknown option "lr" \(did you mean optimizer.learningRate\?\)$/],
     ['mismatched rows', { targets: data.targets.slice(1) }, /^features has 30 rows but targets has 29$/],
-    ['ragged rows', { features: [[1, 2, 3], [1, 2]] as number[][], targets: [[1, 0], [1, 1]] }, /^features\[1\] has 2 values, row 0 has 3$/],
-    ['non-finite feature', { features: data.features.map((r, i) => (i === 4 ? [r[0]!, Infinity, r[2]!] : r)) }, /^features row 4, column 1 \("b"\) is not a finite number \(Infinity\)$/],
-    ['a feature beyond float32', { features: data.features.map((r, i) => (i === 2 ? [1e39, r[1]!, r[2]!] : r)) }, /^features row 2, column 0 \("a"\) is outside the float32 range \(±3.4e38\) \(1e\+39\)$/],
+    [
+      'ragged rows',
+      {
+        features: [
+          [1, 2, 3],
+          [1, 2],
+        ] as number[][],
+        targets: [
+          [1, 0],
+          [1, 1],
+        ],
+      },
+      /^features\[1\] has 2 values, row 0 has 3$/,
+    ],
+    [
+      'non-finite feature',
+      { features: data.features.map((r, i) => (i === 4 ? [r[0]!, Infinity, r[2]!] : r)) },
+      /^features row 4, column 1 \("b"\) is not a finite number \(Infinity\)$/,
+    ],
+    [
+      'a feature beyond float32',
+      { features: data.features.map((r, i) => (i === 2 ? [1e39, r[1]!, r[2]!] : r)) },
+      /^features row 2, column 0 \("a"\) is outside the float32 range \(±3.4e38\) \(1e\+39\)$/,
+    ],
     ['a target beyond float32', { targets: data.targets.map((r, i) => (i === 3 ? [1e300, r[1]!] : r)) }, /^targets row 3, column 0 \("y_reg"\) is outside the float32 range/],
     ['flat array without width', { features: new Float32Array(90), featureNames: undefined }, /^features is a flat Float32Array: give featureCount/],
     ['weights for the wrong task count', { taskWeights: [1] }, /^taskWeights lists 1 weights for 2 tasks$/],
@@ -164,7 +185,11 @@ describe('bad options throw a RangeError naming the option, before any GPU work'
     ['all-zero task weights', { taskWeights: [0, 0] }, /^taskWeights are all zero: nothing would be learned$/],
     ['backend', { backend: 'gpu' as 'webgpu' }, /^backend must be one of 'webgpu', 'cpu', 'wasm', 'auto', got "gpu"$/],
     ['validation split', { validationSplit: 1 }, /^validationSplit must be a finite number ≥ 0 ≤ 0.9, got 1$/],
-    ['an unknown loss', { losses: ['mse', 'pinball' as 'mse'] }, /^losses\[1\] must be one of 'auto', 'mse', 'bce', 'huber', 'quantile' \(with a parameter: 'huber:2', 'quantile:0.9'\), got "pinball"$/],
+    [
+      'an unknown loss',
+      { losses: ['mse', 'pinball' as 'mse'] },
+      /^losses\[1\] must be one of 'auto', 'mse', 'bce', 'huber', 'quantile' \(with a parameter: 'huber:2', 'quantile:0.9'\), got "pinball"$/,
+    ],
     ['a quantile outside (0, 1)', { losses: ['mse', 'quantile:1'] }, /^losses\[1\]: loss "quantile:1": quantile's q must be between 0 and 1 \(exclusive\), got 1$/],
     ['a parameter for a loss without one', { losses: 'mse:2' as 'mse' }, /^losses: loss "mse:2": mse takes no parameter$/],
   ];

@@ -25,15 +25,7 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page in headless Chromium', () => {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1400, height: 1250 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--enable-unsafe-webgpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     page = await browser.newPage();
     page.on('console', (m) => m.type() === 'error' && console.error('[page]', m.text()));
@@ -47,11 +39,14 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page in headless Chromium', () => {
 
   test('?autorun=1 trains on WebGPU, the loss falls, and the GPU agrees with the CPU', async () => {
     await page.goto(`${url}?autorun=1`);
-    const text = await page.locator('#result').textContent({ timeout: 240_000 }).then(async (t) => {
-      if (t) return t;
-      await page.waitForFunction(() => document.getElementById('result')!.textContent !== '', null, { timeout: 240_000 });
-      return page.locator('#result').textContent();
-    });
+    const text = await page
+      .locator('#result')
+      .textContent({ timeout: 240_000 })
+      .then(async (t) => {
+        if (t) return t;
+        await page.waitForFunction(() => document.getElementById('result')!.textContent !== '', null, { timeout: 240_000 });
+        return page.locator('#result').textContent();
+      });
     const result = JSON.parse(text!);
     expect(result.error).toBeUndefined();
     expect(result.backend).toBe('webgpu');
@@ -112,53 +107,66 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page in headless Chromium', () => {
   test.each([
     [390, 844],
     [1440, 900],
-  ])('at %i×%i: no horizontal overflow after a run, and a screenshot', async (width, height) => {
-    const tab = await browser.newPage();
-    await tab.setViewportSize({ width, height });
-    await tab.goto(`${url}?autorun=1&dataset=enb2012&epochs=20`);
-    await tab.waitForFunction(() => document.getElementById('result')!.textContent !== '', null, { timeout: 120_000 });
-    const overflow = await tab.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow).toBeLessThanOrEqual(0);
-    // Nothing in the sidebar overlaps anything else there, and nothing sticks out of its box.
-    const clashes = await tab.evaluate(() => {
-      const boxes = Array.from(document.querySelectorAll('aside label, aside button, aside .status, aside legend')).map((e) => ({ name: e.textContent!.trim().slice(0, 20), r: e.getBoundingClientRect() }));
-      const aside = document.querySelector('aside')!.getBoundingClientRect();
-      const found: string[] = [];
-      boxes.forEach((a, i) => {
-        if (a.r.width === 0) return;
-        if (a.r.right > aside.right + 1 || a.r.left < aside.left - 1) found.push(`${a.name} sticks out of the sidebar`);
-        boxes.slice(i + 1).forEach((b) => {
-          const overlap = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left) > 1 && Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top) > 1;
-          const nested = a.r.left <= b.r.left && a.r.right >= b.r.right && a.r.top <= b.r.top && a.r.bottom >= b.r.bottom;
-          if (overlap && !nested) found.push(`${a.name} overlaps ${b.name}`);
+  ])(
+    'at %i×%i: no horizontal overflow after a run, and a screenshot',
+    async (width, height) => {
+      const tab = await browser.newPage();
+      await tab.setViewportSize({ width, height });
+      await tab.goto(`${url}?autorun=1&dataset=enb2012&epochs=20`);
+      await tab.waitForFunction(() => document.getElementById('result')!.textContent !== '', null, { timeout: 120_000 });
+      const overflow = await tab.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      // Nothing in the sidebar overlaps anything else there, and nothing sticks out of its box.
+      const clashes = await tab.evaluate(() => {
+        const boxes = Array.from(document.querySelectorAll('aside label, aside button, aside .status, aside legend')).map((e) => ({
+          name: e.textContent!.trim().slice(0, 20),
+          r: e.getBoundingClientRect(),
+        }));
+        const aside = document.querySelector('aside')!.getBoundingClientRect();
+        const found: string[] = [];
+        boxes.forEach((a, i) => {
+          if (a.r.width === 0) return;
+          if (a.r.right > aside.right + 1 || a.r.left < aside.left - 1) found.push(`${a.name} sticks out of the sidebar`);
+          boxes.slice(i + 1).forEach((b) => {
+            const overlap = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left) > 1 && Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top) > 1;
+            const nested = a.r.left <= b.r.left && a.r.right >= b.r.right && a.r.top <= b.r.top && a.r.bottom >= b.r.bottom;
+            if (overlap && !nested) found.push(`${a.name} overlaps ${b.name}`);
+          });
         });
+        return found;
       });
-      return found;
-    });
-    expect(clashes).toEqual([]);
-    expect(await tab.locator('#run-info').textContent()).toContain('enb2012');
-    // axe-core (accessibility rules) finds nothing to fix.
-    await tab.addScriptTag({ path: 'node_modules/axe-core/axe.min.js' });
-    const violations = await tab.evaluate(async () => (await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; help: string }> }> } }).axe.run()).violations);
-    expect(violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
-    expect(await tab.locator('#heatmap + details table.values tr').count()).toBe(3); // A as numbers: a header and two tasks
-    await tab.screenshot({ path: join(ARTIFACTS, `demo-${width}.png`), fullPage: true });
-    await tab.close();
-  }, 150_000);
+      expect(clashes).toEqual([]);
+      expect(await tab.locator('#run-info').textContent()).toContain('enb2012');
+      // axe-core (accessibility rules) finds nothing to fix.
+      await tab.addScriptTag({ path: 'node_modules/axe-core/axe.min.js' });
+      const violations = await tab.evaluate(
+        async () => (await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; help: string }> }> } }).axe.run()).violations,
+      );
+      expect(violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+      expect(await tab.locator('#heatmap + details table.values tr').count()).toBe(3); // A as numbers: a header and two tasks
+      await tab.screenshot({ path: join(ARTIFACTS, `demo-${width}.png`), fullPage: true });
+      await tab.close();
+    },
+    150_000,
+  );
 
   test.each([
     ['batch=0', 'batchSize must be an integer ≥ 1, got 0'],
     ['optimizer=rmsprop', 'URL setting optimizer="rmsprop" is not valid (one of adam, sgd, momentum)'],
     ['lr=abc', 'URL setting lr="abc" is not valid (a number)'],
     ['epochs=-5', 'epochs must be an integer ≥ 1, got -5'],
-  ])('a bad URL value (%s) shows an error at once and never hangs', async (query, message) => {
-    const tab = await browser.newPage();
-    await tab.goto(`${url}?autorun=1&dataset=enb2012&${query}`);
-    await tab.waitForFunction(() => document.getElementById('result')!.textContent !== '', null, { timeout: 30_000 });
-    expect(JSON.parse((await tab.locator('#result').textContent())!).error).toContain(message);
-    expect(await tab.locator('#status').getAttribute('class')).toContain('error');
-    await tab.close();
-  }, 60_000);
+  ])(
+    'a bad URL value (%s) shows an error at once and never hangs',
+    async (query, message) => {
+      const tab = await browser.newPage();
+      await tab.goto(`${url}?autorun=1&dataset=enb2012&${query}`);
+      await tab.waitForFunction(() => document.getElementById('result')!.textContent !== '', null, { timeout: 30_000 });
+      expect(JSON.parse((await tab.locator('#result').textContent())!).error).toContain(message);
+      expect(await tab.locator('#status').getAttribute('class')).toContain('error');
+      await tab.close();
+    },
+    60_000,
+  );
 
   test('a rejected CSV replaces the accepted one: Start then refuses instead of training the old file', async () => {
     const tab = await browser.newPage();

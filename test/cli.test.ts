@@ -94,7 +94,23 @@ describe.each(['webgpu', 'cpu'])('resume on %s', (backend) => {
 });
 
 test('synthetic teacher–student data: the student recovers the teacher (R² > 0.95)', () => {
-  const r = json('train', '--data', 'synthetic', '--synthetic-rows', '3000', '--synthetic-noise', '0.01', '--hidden', '5', '--A-init', 'random', '--lr', '0.02', '--out', join(dir, 'syn.safetensors'));
+  const r = json(
+    'train',
+    '--data',
+    'synthetic',
+    '--synthetic-rows',
+    '3000',
+    '--synthetic-noise',
+    '0.01',
+    '--hidden',
+    '5',
+    '--A-init',
+    'random',
+    '--lr',
+    '0.02',
+    '--out',
+    join(dir, 'syn.safetensors'),
+  );
   expect(r.metrics.overall.macroR2).toBeGreaterThan(0.95);
   expect(r.teacher.overall.macroR2).toBeGreaterThan(0.97); // against the teacher's own, noise-free outputs
 });

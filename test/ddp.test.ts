@@ -69,45 +69,69 @@ describe.skipIf(!hasTorch)('sigmtl ddp: a PyTorch DDP job', () => {
   const common = ['--targets', 'growth,event,level', '--epochs', '4', '--batch-size', '25', '--seed', '3'];
   test.each([
     ['equal, adam, missing labels', ['--hidden', '3', '--loss', 'mse,bce,quantile:0.8']],
-    ['uncertainty weighting, momentum, weight decay, cosine schedule', ['--hidden', '3', '--weighting', 'uw', '--optimizer', 'momentum', '--lr', '0.05', '--weight-decay', '0.01', '--schedule', 'cosine', '--warmup', '5', '--loss', 'huber:0.5,bce,mse']],
+    [
+      'uncertainty weighting, momentum, weight decay, cosine schedule',
+      [
+        '--hidden',
+        '3',
+        '--weighting',
+        'uw',
+        '--optimizer',
+        'momentum',
+        '--lr',
+        '0.05',
+        '--weight-decay',
+        '0.01',
+        '--schedule',
+        'cosine',
+        '--warmup',
+        '5',
+        '--loss',
+        'huber:0.5,bce,mse',
+      ],
+    ],
     ['dynamic weight average, hidden 5, A regularised', ['--weighting', 'dwa', '--hidden', '5', '--A-l1', '0.001', '--A-identity', '0.01', '--task-weights', '1,2,0.5']],
     ['geometric loss strategy, frozen A, sgd', ['--hidden', '3', '--weighting', 'gls', '--freeze-A', '--optimizer', 'sgd', '--lr', '0.2']],
-  ])('%s: 1 and 2 ranks train the model sigmtl trains', async (_name, extra) => {
-    const dir = mkdtempSync(join(tmpdir(), 'sigmtl-ddp-'));
-    const data = writeData(dir);
-    const own = join(dir, 'own.safetensors');
-    const trained = cli('train', '--data', data, ...common, ...extra, '--backend', 'cpu', '--out', own, '--quiet');
-    expect(trained.status, trained.stderr).toBe(0);
-    const job = join(dir, 'job');
-    const written = cli('ddp', '--data', data, ...common, ...extra, '--out', job, '--quiet');
-    expect(written.status, written.stderr).toBe(0);
+  ])(
+    '%s: 1 and 2 ranks train the model sigmtl trains',
+    async (_name, extra) => {
+      const dir = mkdtempSync(join(tmpdir(), 'sigmtl-ddp-'));
+      const data = writeData(dir);
+      const own = join(dir, 'own.safetensors');
+      const trained = cli('train', '--data', data, ...common, ...extra, '--backend', 'cpu', '--out', own, '--quiet');
+      expect(trained.status, trained.stderr).toBe(0);
+      const job = join(dir, 'job');
+      const written = cli('ddp', '--data', data, ...common, ...extra, '--out', job, '--quiet');
+      expect(written.status, written.stderr).toBe(0);
 
-    // float64: the same steps as the float64 reference, on 1 and on 2 ranks (the model file is float32).
-    launch(job, 1, '--dtype', 'float64', '--out', join(dir, 'one.safetensors'));
-    const stdout = launch(job, 2, '--dtype', 'float64', '--out', join(dir, 'two.safetensors'));
-    expect(stdout).toMatch(/on 2 rank\(s\)/);
-    const want = await parameters(own);
-    const one = await parameters(join(dir, 'one.safetensors'));
-    const two = await parameters(join(dir, 'two.safetensors'));
-    const scale = Math.max(...want.map(Math.abs));
-    // The initial parameters reach PyTorch as float32 (init.safetensors): differences of that order, no more.
-    expect(maxDiff(one, want)).toBeLessThan(1e-6 * Math.max(1, scale));
-    expect(maxDiff(two, one)).toBeLessThan(1e-7 * Math.max(1, scale));
+      // float64: the same steps as the float64 reference, on 1 and on 2 ranks (the model file is float32).
+      launch(job, 1, '--dtype', 'float64', '--out', join(dir, 'one.safetensors'));
+      const stdout = launch(job, 2, '--dtype', 'float64', '--out', join(dir, 'two.safetensors'));
+      expect(stdout).toMatch(/on 2 rank\(s\)/);
+      const want = await parameters(own);
+      const one = await parameters(join(dir, 'one.safetensors'));
+      const two = await parameters(join(dir, 'two.safetensors'));
+      const scale = Math.max(...want.map(Math.abs));
+      // The initial parameters reach PyTorch as float32 (init.safetensors): differences of that order, no more.
+      expect(maxDiff(one, want)).toBeLessThan(1e-6 * Math.max(1, scale));
+      expect(maxDiff(two, one)).toBeLessThan(1e-7 * Math.max(1, scale));
 
-    // float32, the job's default: 2 ranks within float32 rounding of 1 rank.
-    launch(job, 1, '--out', join(dir, 'one32.safetensors'));
-    launch(job, 2, '--out', join(dir, 'two32.safetensors'));
-    const one32 = await parameters(join(dir, 'one32.safetensors'));
-    expect(maxDiff(await parameters(join(dir, 'two32.safetensors')), one32)).toBeLessThan(1e-4 * Math.max(1, scale));
-    expect(maxDiff(one32, want)).toBeLessThan(1e-3 * Math.max(1, scale));
+      // float32, the job's default: 2 ranks within float32 rounding of 1 rank.
+      launch(job, 1, '--out', join(dir, 'one32.safetensors'));
+      launch(job, 2, '--out', join(dir, 'two32.safetensors'));
+      const one32 = await parameters(join(dir, 'one32.safetensors'));
+      expect(maxDiff(await parameters(join(dir, 'two32.safetensors')), one32)).toBeLessThan(1e-4 * Math.max(1, scale));
+      expect(maxDiff(one32, want)).toBeLessThan(1e-3 * Math.max(1, scale));
 
-    // sigmtl reads the job's model as its own: predict runs on it, and the metadata says who trained it.
-    const model = await loadModelFile(join(dir, 'two.safetensors'));
-    expect(model.hyperparameters).toMatchObject({ trainer: 'pytorch-ddp', ranks: 2 });
-    const predicted = cli('predict', '--model', join(dir, 'two.safetensors'), '--data', data, '--out', join(dir, 'p.csv'), '--backend', 'cpu');
-    expect(predicted.status, predicted.stderr).toBe(0);
-    expect(readFileSync(join(dir, 'p.csv'), 'utf8').split('\n')[0]).toBe('growth,event,level');
-  }, 300_000);
+      // sigmtl reads the job's model as its own: predict runs on it, and the metadata says who trained it.
+      const model = await loadModelFile(join(dir, 'two.safetensors'));
+      expect(model.hyperparameters).toMatchObject({ trainer: 'pytorch-ddp', ranks: 2 });
+      const predicted = cli('predict', '--model', join(dir, 'two.safetensors'), '--data', data, '--out', join(dir, 'p.csv'), '--backend', 'cpu');
+      expect(predicted.status, predicted.stderr).toBe(0);
+      expect(readFileSync(join(dir, 'p.csv'), 'utf8').split('\n')[0]).toBe('growth,event,level');
+    },
+    300_000,
+  );
 
   test('what a DDP job cannot do is refused with the reason, and nothing outside --out is written', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sigmtl-ddp-'));

@@ -56,7 +56,8 @@ test('the registry compiles a kernel once and shares it', async () => {
 test('a kernel whose WGSL binding names differ from its spec is refused before compiling', async () => {
   const ctx = await gpu();
   const registry = KernelRegistry.of(ctx.device);
-  const source = '@group(0) @binding(0) var<storage, read> b: array<f32>;\n@group(0) @binding(1) var<uniform> u: vec4f;\n@compute @workgroup_size(1) fn main() { _ = b[0]; _ = u; }';
+  const source =
+    '@group(0) @binding(0) var<storage, read> b: array<f32>;\n@group(0) @binding(1) var<uniform> u: vec4f;\n@compute @workgroup_size(1) fn main() { _ = b[0]; _ = u; }';
   const spec = { name: 'misnamed', source, entryPoint: 'main', inputs: ['a'], outputs: [], uniform: 'u' };
   await expect(registry.get(spec)).rejects.toThrow('kernel misnamed: binding 0 should be "a", the WGSL declares b');
 });

@@ -29,7 +29,11 @@ describe('sigmoid', () => {
       expectClose(`σ n=${n}`, s, Array.from(z, sigmoid));
       const gradS = uniformArray(random, n);
       const gradZ = await runSigmoidBackward(ctx, s, gradS);
-      expectClose(`σ' n=${n}`, gradZ, Array.from(s, (v, i) => gradS[i]! * v * (1 - v)));
+      expectClose(
+        `σ' n=${n}`,
+        gradZ,
+        Array.from(s, (v, i) => gradS[i]! * v * (1 - v)),
+      );
     }
   });
 

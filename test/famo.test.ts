@@ -81,7 +81,11 @@ test('the gradient is |P|/c·∇Σ_t z_t·log L_t with z and c held: central dif
 test('WebGPU and the CPU agree after 100 steps, the state included; the mean α is reported', async () => {
   const ctx = await gpu();
   const d = data(96);
-  const tasks = [{ loss: 'mse' as const, weight: 1 }, { loss: 'mse' as const, weight: 2 }, { loss: 'mse' as const, weight: 1 }];
+  const tasks = [
+    { loss: 'mse' as const, weight: 1 },
+    { loss: 'mse' as const, weight: 2 },
+    { loss: 'mse' as const, weight: 1 },
+  ];
   const config: BackendConfig = { shape: SHAPE, tasks, optimizer: { ...DEFAULT_OPTIMIZER, learningRate: 0.02 }, maxBatch: 16, weighting: 'famo' };
   const cpu = new CpuBackend(config);
   const webgpu = await WebGpuBackend.create(ctx, config, { stepsPerSubmit: 8 });

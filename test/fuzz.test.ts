@@ -118,16 +118,42 @@ describe('the model and checkpoint readers', () => {
     const m = model();
     const layout = parameterLayout(m.shape);
     const bytes = encodeCheckpoint(m, newOptimizerState(layout.count), { epoch: 3, rngState: 12345 });
-    fc.assert(fc.property(mutated(bytes), (b) => succeedsOrNames(SafetensorsError, 'c.safetensors', () => decodeCheckpoint(b, 'c.safetensors', layout))), settings);
+    fc.assert(
+      fc.property(mutated(bytes), (b) => succeedsOrNames(SafetensorsError, 'c.safetensors', () => decodeCheckpoint(b, 'c.safetensors', layout))),
+      settings,
+    );
   });
 });
 
 describe("train()'s options", () => {
-  const data = { features: [[1, 2], [3, 4], [5, 6]], targets: [[1], [0], [1]] };
+  const data = {
+    features: [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ],
+    targets: [[1], [0], [1]],
+  };
   const anything = fc.oneof(fc.anything(), fc.double(), fc.integer({ min: -5, max: 1e6 }), fc.constantFrom('adam', 'sgd', 'auto', 'cpu', 'bce', ''));
   const option = fc.constantFrom(
-    'epochs', 'batchSize', 'hidden', 'seed', 'validationSplit', 'testSplit', 'patience', 'losses', 'taskWeights',
-    'backend', 'optimizer', 'schedule', 'coupling', 'reportEvery', 'verifyEvery', 'signal', 'onProgress', 'nonsense',
+    'epochs',
+    'batchSize',
+    'hidden',
+    'seed',
+    'validationSplit',
+    'testSplit',
+    'patience',
+    'losses',
+    'taskWeights',
+    'backend',
+    'optimizer',
+    'schedule',
+    'coupling',
+    'reportEvery',
+    'verifyEvery',
+    'signal',
+    'onProgress',
+    'nonsense',
   );
 
   test('any value of any option: accepted, or a RangeError naming the option', () => {

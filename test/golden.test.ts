@@ -102,7 +102,12 @@ describe.each(['cpu', 'webgpu', 'wasm'] as const)('%s backend against PyTorch', 
       expectClose('per-task losses', perTask, c.loss.perTask, tol.forward);
       const want = flat(layout, c.grads);
       for (const name of SEGMENTS) {
-        expectClose(`∂L/∂${name}`, grads.subarray(layout[name].offset, layout[name].offset + layout[name].size), want.subarray(layout[name].offset, layout[name].offset + layout[name].size), tol.grads);
+        expectClose(
+          `∂L/∂${name}`,
+          grads.subarray(layout[name].offset, layout[name].offset + layout[name].size),
+          want.subarray(layout[name].offset, layout[name].offset + layout[name].size),
+          tol.grads,
+        );
       }
     });
 
@@ -117,12 +122,24 @@ describe.each(['cpu', 'webgpu', 'wasm'] as const)('%s backend against PyTorch', 
       expectClose('per-task losses (unweighted)', perTask, c.loss.perTask, tol.forward);
       const want = flat(layout, c[weighting].grads);
       for (const name of SEGMENTS) {
-        expectClose(`∂L/∂${name}`, grads.subarray(layout[name].offset, layout[name].offset + layout[name].size), want.subarray(layout[name].offset, layout[name].offset + layout[name].size), tol.grads);
+        expectClose(
+          `∂L/∂${name}`,
+          grads.subarray(layout[name].offset, layout[name].offset + layout[name].size),
+          want.subarray(layout[name].offset, layout[name].offset + layout[name].size),
+          tol.grads,
+        );
       }
     });
 
     test.each(c.runs.map((run) => [describeRun(run), run] as const))('parameters after 1 and 5 steps: %s', async (_label, run) => {
-      const config = { shape, tasks, optimizer: run.optimizer, maxBatch: c.N, weighting: run.weighting, coupling: { l1A: run.l1A, identityA: run.identityA, freezeA: run.freezeA } };
+      const config = {
+        shape,
+        tasks,
+        optimizer: run.optimizer,
+        maxBatch: c.N,
+        weighting: run.weighting,
+        coupling: { l1A: run.l1A, identityA: run.identityA, freezeA: run.freezeA },
+      };
       const backend = await open(kind, config);
       backend.setParameters(flat(layout, c.params));
       backend.setDataset(data);

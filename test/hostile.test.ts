@@ -180,7 +180,11 @@ test('kill -9 at any moment never leaves half a model or checkpoint at the final
   const checkpoint = join(dir, 'killed.checkpoint.safetensors');
   for (const delay of [300, 700, 1100, 1500, 1900]) {
     // Enough epochs that every kill lands mid-run, whichever backend auto picks.
-    const child = spawn(process.execPath, ['dist/cli.js', 'train', '--data', 'sarcos-arm', '--epochs', '400', '--patience', '0', '--out', out, '--checkpoint', checkpoint, '--checkpoint-every', '1', '--quiet'], { stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      ['dist/cli.js', 'train', '--data', 'sarcos-arm', '--epochs', '400', '--patience', '0', '--out', out, '--checkpoint', checkpoint, '--checkpoint-every', '1', '--quiet'],
+      { stdio: 'ignore' },
+    );
     const exited = new Promise((done) => child.on('exit', done));
     await new Promise((done) => setTimeout(done, delay));
     child.kill('SIGKILL');
@@ -193,7 +197,20 @@ test('kill -9 at any moment never leaves half a model or checkpoint at the final
 
 test('--group-column keeps each group on one side of the splits and is not a feature', () => {
   const lines = ['subject,a,y', ...Array.from({ length: 120 }, (_, i) => `s${i % 12},${Math.sin(i)},${Math.sin(i) * 2}`)];
-  const r = sigmtl(['train', '--data', csv('groups.csv', lines.join('\n')), '--targets', 'y', '--group-column', 'subject', '--epochs', '2', '--json', '--out', join(dir, 'groups.safetensors')]);
+  const r = sigmtl([
+    'train',
+    '--data',
+    csv('groups.csv', lines.join('\n')),
+    '--targets',
+    'y',
+    '--group-column',
+    'subject',
+    '--epochs',
+    '2',
+    '--json',
+    '--out',
+    join(dir, 'groups.safetensors'),
+  ]);
   expect(r.code, r.stderr).toBe(0);
   const result = JSON.parse(r.text);
   expect(result.metrics.tasks.y.count % 10).toBe(0); // whole subjects of 10 rows each

@@ -28,7 +28,11 @@ describe('safetensors', () => {
     const bytes = encodeSafetensors({ a: { shape: [3], data: odd }, b: { shape: [2], data: exact }, c: { shape: [1], data: Float32Array.from([7]) } }, {});
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-    expect([header.b.data_offsets, header.a.data_offsets, header.c.data_offsets]).toEqual([[0, 16], [16, 28], [28, 32]]);
+    expect([header.b.data_offsets, header.a.data_offsets, header.c.data_offsets]).toEqual([
+      [0, 16],
+      [16, 28],
+      [28, 32],
+    ]);
     const { tensors } = decodeSafetensors(bytes, 'x');
     expect(Array.from(tensors.b!.data)).toEqual([0.1, 1 / 3]);
     expect(Array.from(tensors.a!.data)).toEqual([1, 2, 3]);
@@ -48,7 +52,9 @@ describe('safetensors', () => {
 
   test('a truncated file', () => {
     const bytes = encodeModel(model());
-    expect(() => decodeModel(bytes.subarray(0, bytes.length - 5), 'cut.safetensors')).toThrow(/cut.safetensors: not a valid safetensors file: tensor \w+ ends at byte \d+, the file has \d+ \(truncated\?\)/);
+    expect(() => decodeModel(bytes.subarray(0, bytes.length - 5), 'cut.safetensors')).toThrow(
+      /cut.safetensors: not a valid safetensors file: tensor \w+ ends at byte \d+, the file has \d+ \(truncated\?\)/,
+    );
     expect(() => decodeModel(bytes.subarray(0, 4), 'tiny.safetensors')).toThrow('tiny.safetensors: not a valid safetensors file: only 4 bytes');
   });
 
@@ -94,7 +100,7 @@ describe('hostile model files', () => {
   test('a header over the limit is reported as such, not as past the end of the file', () => {
     const bytes = new Uint8Array(16);
     new DataView(bytes.buffer).setBigUint64(0, 2n ** 40n, true);
-    expect(() => decodeSafetensors(bytes, 'big.safetensors')).toThrow('header length 1099511627776 is over sigmtl\'s limit');
+    expect(() => decodeSafetensors(bytes, 'big.safetensors')).toThrow("header length 1099511627776 is over sigmtl's limit");
   });
 
   test('non-ASCII names: the header is padded in bytes, so the data stays 8-aligned and readable', () => {

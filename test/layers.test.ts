@@ -55,7 +55,10 @@ describe('src/: every import goes down the layers', () => {
 });
 
 test('the CLI and the demo import only the public entry points (sigmtl, sigmtl/node)', () => {
-  const entries: Array<[string, string]> = [...files(join('src', 'cli')).map((f): [string, string] => [join('src', 'cli'), f]), ...files('demo').map((f): [string, string] => ['demo', f])];
+  const entries: Array<[string, string]> = [
+    ...files(join('src', 'cli')).map((f): [string, string] => [join('src', 'cli'), f]),
+    ...files('demo').map((f): [string, string] => ['demo', f]),
+  ];
   for (const [root, file] of entries) {
     for (const specifier of importsOf(file)) {
       const local = specifier.startsWith('.') && !relative(resolve(root), resolveImport(file, specifier)).startsWith('..');

@@ -20,10 +20,38 @@ function readOne(cell: string): number | undefined {
 
 describe('values: exactly the checked path’s float64 for every decimal it takes', () => {
   const EDGES = [
-    '0', '-0', '+0', '0.0', '-0.000', '.5', '5.', '-.5', '+.5e1', '1e0', '1E+2', '1e-7', '0001.2500', '123456789012345', '1234567890123456',
-    '12345678901234567890', '0.1', '0.3', '2.2250738585072014e-308', '4.9e-324', '1e-400', '-1e-400', '3.4028234663852886e38',
-    '3.4028235e38', '1.7976931348623157e308', '9007199254740993', '0.000000000000000000000000001', '1.00000000000000000000001',
-    '123.456e-5', '99999999999999999999e-10', '  7.25  ', '\t-3\t',
+    '0',
+    '-0',
+    '+0',
+    '0.0',
+    '-0.000',
+    '.5',
+    '5.',
+    '-.5',
+    '+.5e1',
+    '1e0',
+    '1E+2',
+    '1e-7',
+    '0001.2500',
+    '123456789012345',
+    '1234567890123456',
+    '12345678901234567890',
+    '0.1',
+    '0.3',
+    '2.2250738585072014e-308',
+    '4.9e-324',
+    '1e-400',
+    '-1e-400',
+    '3.4028234663852886e38',
+    '3.4028235e38',
+    '1.7976931348623157e308',
+    '9007199254740993',
+    '0.000000000000000000000000001',
+    '1.00000000000000000000001',
+    '123.456e-5',
+    '99999999999999999999e-10',
+    '  7.25  ',
+    '\t-3\t',
   ];
   test.each(EDGES)('%j', (cell) => {
     const want = parseDecimal(cell.trim());
@@ -65,7 +93,11 @@ describe('windows: the fast path agrees with the checked path on every window it
     { weight: 1, arbitrary: fc.constantFrom('', 'NA', 'nan', '?', 'N/A', 'null', ' 2 ', 'abc', '"3"', '1e5', '-0', '1e39') },
   );
   const record = fc.array(cell, { minLength: 4, maxLength: 6 }).map((cells) => cells.join(','));
-  const window = fc.tuple(fc.array(fc.oneof({ weight: 8, arbitrary: record }, { weight: 1, arbitrary: fc.constantFrom('', '  ') }), { minLength: 1, maxLength: 12 }), fc.constantFrom('\n', '\r\n'), fc.boolean());
+  const window = fc.tuple(
+    fc.array(fc.oneof({ weight: 8, arbitrary: record }, { weight: 1, arbitrary: fc.constantFrom('', '  ') }), { minLength: 1, maxLength: 12 }),
+    fc.constantFrom('\n', '\r\n'),
+    fc.boolean(),
+  );
 
   test('fast-check: equal tables, or the checked path (which may refuse the window with its error)', () => {
     fc.assert(

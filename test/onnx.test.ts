@@ -67,7 +67,14 @@ const text = (v: bigint | Uint8Array | undefined) => new TextDecoder().decode(v 
 
 test('the graph: IR 8, opset 13, the documented nodes, named input and output, names in the metadata', async () => {
   const features = Array.from({ length: 40 }, (_, i) => [Math.sin(i), Math.cos(i)]);
-  const { model } = await train({ features, targets: features.map(([a]) => [a! > 0 ? 1 : 0, 3 * a!]), taskNames: ['up', 'size'], featureNames: ['a', 'b'], epochs: 2, backend: 'cpu' });
+  const { model } = await train({
+    features,
+    targets: features.map(([a]) => [a! > 0 ? 1 : 0, 3 * a!]),
+    taskNames: ['up', 'size'],
+    featureNames: ['a', 'b'],
+    epochs: 2,
+    backend: 'cpu',
+  });
   const top = fields(model.toOnnx());
   expect(top.get(1)).toEqual([8n]);
   const opset = fields(top.get(8)![0] as Uint8Array);
@@ -92,10 +99,17 @@ test('sigmtl export --format onnx on the command line reproduces sigmtl predict'
   const exported = cli('export', '--model', model, '--format', 'onnx', '--out', onnx);
   expect(exported.status, exported.stderr).toBe(0);
   const predicted = cli('predict', '--model', model, '--data', 'data/enb2012/enb2012.csv', '--out', '-', '--backend', 'cpu');
-  const want = predicted.stdout.trim().split('\n').slice(1).flatMap((line) => line.split(',').map(Number));
+  const want = predicted.stdout
+    .trim()
+    .split('\n')
+    .slice(1)
+    .flatMap((line) => line.split(',').map(Number));
   const csv = readFileSync('data/enb2012/enb2012.csv', 'utf8').trim().split('\n');
   const header = csv[0]!.split(',');
-  const featureColumns = header.map((h, i) => [h, i] as const).filter(([h]) => !h.startsWith('y_')).map(([, i]) => i);
+  const featureColumns = header
+    .map((h, i) => [h, i] as const)
+    .filter(([h]) => !h.startsWith('y_'))
+    .map(([, i]) => i);
   const features = Float32Array.from(csv.slice(1).flatMap((line) => featureColumns.map((i) => Number(line.split(',')[i]))));
   const session = await ort.InferenceSession.create(readFileSync(onnx));
   const got = (await session.run({ features: new ort.Tensor('float32', features, [csv.length - 1, featureColumns.length]) })).predictions!.data as Float32Array;

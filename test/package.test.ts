@@ -15,7 +15,8 @@ const CHROMIUM = process.env.SIGMTL_CHROMIUM ?? '/usr/bin/chromium';
 const project = mkdtempSync(join(tmpdir(), 'sigmtl-consumer-'));
 /** A second consumer that installs the tarball alone: no `webgpu` peer, no @types/node. */
 const bare = mkdtempSync(join(tmpdir(), 'sigmtl-bare-'));
-const npm = (args: string[], cwd: string) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const npm = (args: string[], cwd: string) =>
+  execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 const CONSUMER = `// A user's Node program: train on in-memory data, predict, save, reload, predict again.
 import { aggregatorWeights, createWasmBackend, ddpJob, DEFAULT_OPTIMIZER, createWasmMatmul, isCheckpoint, loadModel, readCsvText, syntheticData, train, VERSION, wasmSimdSupported, WEIGHTING_KINDS, type DdpJob, type Model, type RowSource, type SearchReport, type StreamTrainOptions, type TrainResult, type WeightingKind } from 'sigmtl';
@@ -115,19 +116,34 @@ beforeAll(() => {
   // webgpu is an optional peer dependency: Node users add it, browser-only users do not.
   writeFileSync(join(bare, 'package.json'), JSON.stringify({ name: 'bare-consumer', private: true, type: 'module' }));
   npm(['install', '--prefer-offline', tarball], bare);
-  npm(['install', '--prefer-offline', tarball, `webgpu@${JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("./node_modules/webgpu/package.json").version)'], { cwd: repo, encoding: 'utf8' }))}`], project);
+  npm(
+    [
+      'install',
+      '--prefer-offline',
+      tarball,
+      `webgpu@${JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("./node_modules/webgpu/package.json").version)'], { cwd: repo, encoding: 'utf8' }))}`,
+    ],
+    project,
+  );
 }, 300_000);
 
 test('the tarball holds no devDependency import and no Node built-in in the browser entry', () => {
   const dist = join(project, 'node_modules', 'sigmtl', 'dist');
-  const browserFiles = [join(dist, 'index.js'), ...readdirSync(join(dist, 'chunks')).filter((f) => f.startsWith('src-')).map((f) => join(dist, 'chunks', f))];
+  const browserFiles = [
+    join(dist, 'index.js'),
+    ...readdirSync(join(dist, 'chunks'))
+      .filter((f) => f.startsWith('src-'))
+      .map((f) => join(dist, 'chunks', f)),
+  ];
   const imports = (file: string) => [...execFileSync('grep', ['-ho', `from "[^"]*"`, file], { encoding: 'utf8' }).matchAll(/from "([^"]*)"/g)].map((m) => m[1]!);
   for (const file of browserFiles) {
     for (const specifier of imports(file)) expect(specifier.startsWith('node:') || specifier === 'webgpu', `${file} imports ${specifier}`).toBe(false);
   }
   const pkg = JSON.parse(execFileSync('cat', [join(project, 'node_modules', 'sigmtl', 'package.json')], { encoding: 'utf8' }));
   const allowed = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)]);
-  for (const file of readdirSync(dist).filter((f) => f.endsWith('.js')).map((f) => join(dist, f))) {
+  for (const file of readdirSync(dist)
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => join(dist, f))) {
     for (const specifier of imports(file)) {
       if (specifier.startsWith('.') || specifier.startsWith('node:')) continue;
       expect(allowed.has(specifier), `${file} imports ${specifier}, not a dependency`).toBe(true);
@@ -217,7 +233,27 @@ test('a TypeScript consumer and the README example type-check and run in Node on
     expect(out[backend].losses).toEqual(['mse', 'bce']);
     expect(out[backend].same, 'predictions identical after save and reload').toBe(true);
   }
-  expect(out.surface).toEqual({ search: 10, ddp: true, streamed: ['wasm', 300], predictedLines: 301, product: 11, simd: true, engine: 'wasm', kinds: 8, upgrad: 2, alpha: [2, 1.5], deltaM: true, weights: 2, onnx: true, torch: true, cosine: 4, notCheckpoint: true, csv: 2, synthetic: 5, version: true });
+  expect(out.surface).toEqual({
+    search: 10,
+    ddp: true,
+    streamed: ['wasm', 300],
+    predictedLines: 301,
+    product: 11,
+    simd: true,
+    engine: 'wasm',
+    kinds: 8,
+    upgrad: 2,
+    alpha: [2, 1.5],
+    deltaM: true,
+    weights: 2,
+    onnx: true,
+    torch: true,
+    cosine: 4,
+    notCheckpoint: true,
+    csv: 2,
+    synthetic: 5,
+    version: true,
+  });
   const readme = spawnSync(process.execPath, [join(project, 'out', 'readme.js')], { cwd: project, encoding: 'utf8', timeout: 180_000 });
   expect(readme.status, readme.stderr).toBe(0);
   expect(readme.stdout).toMatch(/hammingLoss: [\d.]+/);
@@ -226,38 +262,45 @@ test('a TypeScript consumer and the README example type-check and run in Node on
   expect(existsSync(join(project, 'model.safetensors'))).toBe(true);
 }, 240_000);
 
-test.skipIf(!existsSync(CHROMIUM))("the README's page example, built with Vite, trains in headless Chromium (backend auto: WebGPU or the CPU engine)", async () => {
-  const page = join(project, 'page');
-  mkdirSync(page, { recursive: true });
-  writeFileSync(join(page, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>sigmtl consumer</title><body></body><script type="module" src="./main.ts"></script>');
-  writeFileSync(join(page, 'main.ts'), readmeExample('browser'));
-  await build({ root: page, logLevel: 'error', configFile: false, build: { outDir: join(page, 'dist'), target: 'es2022' } });
-  const assets = readdirSync(join(page, 'dist', 'assets')).filter((f) => f.endsWith('.js'));
-  const bytes = assets.reduce((sum, f) => sum + statSync(join(page, 'dist', 'assets', f)).size, 0);
-  console.log(`browser bundle of a page that imports sigmtl: ${(bytes / 1024).toFixed(1)} KiB in ${assets.length} file(s)`);
-  expect(bytes).toBeLessThan(400 * 1024);
+test.skipIf(!existsSync(CHROMIUM))(
+  "the README's page example, built with Vite, trains in headless Chromium (backend auto: WebGPU or the CPU engine)",
+  async () => {
+    const page = join(project, 'page');
+    mkdirSync(page, { recursive: true });
+    writeFileSync(
+      join(page, 'index.html'),
+      '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>sigmtl consumer</title><body></body><script type="module" src="./main.ts"></script>',
+    );
+    writeFileSync(join(page, 'main.ts'), readmeExample('browser'));
+    await build({ root: page, logLevel: 'error', configFile: false, build: { outDir: join(page, 'dist'), target: 'es2022' } });
+    const assets = readdirSync(join(page, 'dist', 'assets')).filter((f) => f.endsWith('.js'));
+    const bytes = assets.reduce((sum, f) => sum + statSync(join(page, 'dist', 'assets', f)).size, 0);
+    console.log(`browser bundle of a page that imports sigmtl: ${(bytes / 1024).toFixed(1)} KiB in ${assets.length} file(s)`);
+    expect(bytes).toBeLessThan(400 * 1024);
 
-  const server = await preview({ root: page, logLevel: 'error', configFile: false, build: { outDir: join(page, 'dist') }, preview: { port: 5399, host: '127.0.0.1' } });
-  const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'sigmtl-chromium-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  try {
-    const tab = await browser.newPage();
-    const progress: string[] = [];
-    const errors: string[] = [];
-    tab.on('console', (m) => (m.type() === 'error' ? errors : progress).push(m.text()));
-    tab.on('pageerror', (e) => errors.push(e.message));
-    await tab.goto(server.resolvedUrls!.local[0]!);
-    await tab.waitForFunction(() => /R²/.test(document.body.textContent ?? ''), null, { timeout: 120_000 });
-    const text = (await tab.locator('body').textContent())!;
-    expect(errors).toEqual([]);
-    // backend 'auto': WebGPU or the CPU engine, whichever the probe finds faster on this adapter
-    expect(text).toMatch(/^(webgpu|wasm) on .+: R² 0\.9\d+$/);
-    expect(progress[0]).toMatch(/^epoch 1: loss [\d.]+$/);
-  } finally {
-    await browser.close();
-    await new Promise<void>((done) => server.httpServer.close(() => done()));
-  }
-}, 240_000);
+    const server = await preview({ root: page, logLevel: 'error', configFile: false, build: { outDir: join(page, 'dist') }, preview: { port: 5399, host: '127.0.0.1' } });
+    const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'sigmtl-chromium-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const tab = await browser.newPage();
+      const progress: string[] = [];
+      const errors: string[] = [];
+      tab.on('console', (m) => (m.type() === 'error' ? errors : progress).push(m.text()));
+      tab.on('pageerror', (e) => errors.push(e.message));
+      await tab.goto(server.resolvedUrls!.local[0]!);
+      await tab.waitForFunction(() => /R²/.test(document.body.textContent ?? ''), null, { timeout: 120_000 });
+      const text = (await tab.locator('body').textContent())!;
+      expect(errors).toEqual([]);
+      // backend 'auto': WebGPU or the CPU engine, whichever the probe finds faster on this adapter
+      expect(text).toMatch(/^(webgpu|wasm) on .+: R² 0\.9\d+$/);
+      expect(progress[0]).toMatch(/^epoch 1: loss [\d.]+$/);
+    } finally {
+      await browser.close();
+      await new Promise<void>((done) => server.httpServer.close(() => done()));
+    }
+  },
+  240_000,
+);

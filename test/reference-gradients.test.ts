@@ -16,9 +16,7 @@ function problem(shape: ModelShape, rows: number, tasks: TaskSpec[], seed: numbe
   for (let i = 0; i < params.length; i++) params[i]! += 0.3 * random.normal(); // biases off zero
   const X = Float64Array.from({ length: rows * shape.features }, () => random.normal());
   const T = shape.tasks;
-  const targets = Float64Array.from({ length: rows * T }, (_, i) =>
-    tasks[i % T]!.loss === 'bce' ? Number(random.next() < 0.5) : random.normal(),
-  );
+  const targets = Float64Array.from({ length: rows * T }, (_, i) => (tasks[i % T]!.loss === 'bce' ? Number(random.next() < 0.5) : random.normal()));
   const mask = Float64Array.from({ length: rows * T }, () => Number(random.next() >= maskRate));
   const loss = (p: Float64Array) => taskLoss(forward(p, layout, X, rows).Y, targets, mask, tasks, rows).total;
   const analytic = () => {
@@ -30,7 +28,15 @@ function problem(shape: ModelShape, rows: number, tasks: TaskSpec[], seed: numbe
 
 const CASES: Array<[string, ModelShape, TaskSpec[], number]> = [
   ['MSE, H = T', { features: 4, hidden: 3, tasks: 3 }, Array(3).fill({ loss: 'mse', weight: 1 }), 0],
-  ['BCE, H ≠ T, weights', { features: 5, hidden: 4, tasks: 2 }, [{ loss: 'bce', weight: 0.3 }, { loss: 'bce', weight: 2 }], 0],
+  [
+    'BCE, H ≠ T, weights',
+    { features: 5, hidden: 4, tasks: 2 },
+    [
+      { loss: 'bce', weight: 0.3 },
+      { loss: 'bce', weight: 2 },
+    ],
+    0,
+  ],
   [
     'mixed, masks, weights',
     { features: 3, hidden: 5, tasks: 4 },
@@ -43,7 +49,16 @@ const CASES: Array<[string, ModelShape, TaskSpec[], number]> = [
     0.3,
   ],
   // Huber's two branches (|e| ≤ δ and beyond) and its kink are all met: outputs and targets ~N(0, 1).
-  ['Huber beside MSE and BCE, masks', { features: 4, hidden: 3, tasks: 3 }, [{ loss: 'huber', weight: 1 }, { loss: 'mse', weight: 0.5 }, { loss: 'huber', weight: 2 }], 0.2],
+  [
+    'Huber beside MSE and BCE, masks',
+    { features: 4, hidden: 3, tasks: 3 },
+    [
+      { loss: 'huber', weight: 1 },
+      { loss: 'mse', weight: 0.5 },
+      { loss: 'huber', weight: 2 },
+    ],
+    0.2,
+  ],
   // Huber with δ = 0.5 and quantiles: piecewise, so finite differences hold away from the kinks (random data lands on none).
   [
     'Huber δ = 0.5 and quantiles 0.1, 0.5, 0.9, masks',
@@ -72,9 +87,7 @@ describe.each(CASES)('reference gradients: %s', (_name, shape, tasks, maskRate) 
         minus[i]! -= h;
         const numeric = (loss(plus) - loss(minus)) / (2 * h);
         const error = Math.abs(numeric - grads[i]!);
-        expect(error, `${name}[${i - segment.offset}]: analytic ${grads[i]} numeric ${numeric}`).toBeLessThan(
-          1e-7 + 1e-6 * Math.abs(numeric),
-        );
+        expect(error, `${name}[${i - segment.offset}]: analytic ${grads[i]} numeric ${numeric}`).toBeLessThan(1e-7 + 1e-6 * Math.abs(numeric));
       }
     }
   });

@@ -21,15 +21,37 @@ function toyData(rows: number) {
 
 test('the candidates: H ∈ {T, 16, 32, 64, 128} (distinct, ascending) at each learning rate', () => {
   const ten = searchCandidates(2, [0.01, 0.003]);
-  expect(ten.map((c) => `${c.hidden}@${c.learningRate}`)).toEqual(['2@0.01', '2@0.003', '16@0.01', '16@0.003', '32@0.01', '32@0.003', '64@0.01', '64@0.003', '128@0.01', '128@0.003']);
+  expect(ten.map((c) => `${c.hidden}@${c.learningRate}`)).toEqual([
+    '2@0.01',
+    '2@0.003',
+    '16@0.01',
+    '16@0.003',
+    '32@0.01',
+    '32@0.003',
+    '64@0.01',
+    '64@0.003',
+    '128@0.01',
+    '128@0.003',
+  ]);
   expect(searchCandidates(16, [0.05]).map((c) => c.hidden)).toEqual([16, 32, 64, 128]);
   expect(searchCandidates(200, [0.01]).map((c) => c.hidden)).toEqual([16, 32, 64, 128, 200]);
 });
 
 test('the rungs: 3× the epochs for the best third, until two are left or the epochs run out', () => {
-  expect(searchRungs(10, 200, 5)).toEqual([{ epochs: 5, candidates: 10 }, { epochs: 15, candidates: 4 }, { epochs: 45, candidates: 2 }]);
-  expect(searchRungs(8, 200, 5)).toEqual([{ epochs: 5, candidates: 8 }, { epochs: 15, candidates: 3 }]);
-  expect(searchRungs(10, 20, 1)).toEqual([{ epochs: 1, candidates: 10 }, { epochs: 3, candidates: 4 }, { epochs: 9, candidates: 2 }]);
+  expect(searchRungs(10, 200, 5)).toEqual([
+    { epochs: 5, candidates: 10 },
+    { epochs: 15, candidates: 4 },
+    { epochs: 45, candidates: 2 },
+  ]);
+  expect(searchRungs(8, 200, 5)).toEqual([
+    { epochs: 5, candidates: 8 },
+    { epochs: 15, candidates: 3 },
+  ]);
+  expect(searchRungs(10, 20, 1)).toEqual([
+    { epochs: 1, candidates: 10 },
+    { epochs: 3, candidates: 4 },
+    { epochs: 9, candidates: 2 },
+  ]);
   expect(searchRungs(10, 12, 5)).toEqual([{ epochs: 5, candidates: 10 }]); // 15 would pass the last epoch
   expect(searchRungs(10, 2, 5)).toEqual([{ epochs: 2, candidates: 10 }]); // never past the run's epochs
 });
@@ -50,10 +72,16 @@ test("rowLossShares, worked by hand: each row's part of Σ_t w_t·(mean of task 
   params[layout.c.offset + 1] = 1;
   // Task 0 (MSE, weight 1): targets 0 and 3 → ℓ = 1 and 4 over 2 labels. Task 1 (MSE, weight 2): target 1 on row 0 (ℓ = 0), row 1 unlabelled.
   const data = { rows: 2, X: Float32Array.from([5, -7]), Y: Float32Array.from([0, 1, 3, 0]), mask: Float32Array.from([1, 1, 1, 0]) };
-  const tasks = [{ loss: 'mse' as const, weight: 1 }, { loss: 'mse' as const, weight: 2 }];
+  const tasks = [
+    { loss: 'mse' as const, weight: 1 },
+    { loss: 'mse' as const, weight: 2 },
+  ];
   expect(Array.from(rowLossShares(params, 1, data, tasks))).toEqual([0.5, 2]);
   // Task 1 as quantile:0.25 with target 3 on row 0: ℓ = 0.25·(3 − 1) = 0.5, weight 2, 1 label → +1.
-  const quantile = [{ loss: 'mse' as const, weight: 1 }, { loss: 'quantile:0.25' as const, weight: 2 }];
+  const quantile = [
+    { loss: 'mse' as const, weight: 1 },
+    { loss: 'quantile:0.25' as const, weight: 2 },
+  ];
   expect(Array.from(rowLossShares(params, 1, { ...data, Y: Float32Array.from([0, 3, 3, 0]) }, quantile))).toEqual([1.5, 2]);
 });
 
@@ -73,7 +101,11 @@ test('train() with no hidden: successive halving, reproducible, and the chosen m
   const reports: ProgressReport[] = [];
   const result = await train({ ...common, onProgress: (r) => void reports.push(r) });
   const search = result.search!;
-  expect(search.rungs).toEqual([{ epochs: 1, candidates: 10 }, { epochs: 3, candidates: 4 }, { epochs: 9, candidates: 2 }]);
+  expect(search.rungs).toEqual([
+    { epochs: 1, candidates: 10 },
+    { epochs: 3, candidates: 4 },
+    { epochs: 9, candidates: 2 },
+  ]);
   expect(search.tried).toHaveLength(10);
   expect(search.tried.filter((c) => c.rung === 3)).toHaveLength(2);
   expect(result.hiddenSearch).toEqual(search.tried);

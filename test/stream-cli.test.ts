@@ -14,7 +14,8 @@ const rows = streamRows;
 const writeCsv = (name: string, data: ReturnType<typeof rows>) => writeStreamCsv(dir, name, data);
 
 describe('sigmtl train, streaming', () => {
-  const cli = (...args: string[]) => spawnSync(process.execPath, ['scripts/run-cli.mjs', 'train', ...args, '--backend', 'cpu', '--epochs', '2', '--json'], { encoding: 'utf8', timeout: 180_000 });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['scripts/run-cli.mjs', 'train', ...args, '--backend', 'cpu', '--epochs', '2', '--json'], { encoding: 'utf8', timeout: 180_000 });
 
   test('--stream, a CSV over --memory-budget (with a notice), and a Parquet file', async () => {
     const csv = writeCsv('cli.csv', rows(600));
@@ -31,10 +32,17 @@ describe('sigmtl train, streaming', () => {
 
     const data = rows(300);
     const parquet = join(dir, 'cli.parquet');
-    writeFileSync(parquet, new Uint8Array(parquetWriteBuffer({ columnData: [
-      { name: 'a', data: data.map((r) => r.a), type: 'DOUBLE' },
-      { name: 'y1', data: data.map((r) => r.y1), type: 'DOUBLE' },
-    ] })));
+    writeFileSync(
+      parquet,
+      new Uint8Array(
+        parquetWriteBuffer({
+          columnData: [
+            { name: 'a', data: data.map((r) => r.a), type: 'DOUBLE' },
+            { name: 'y1', data: data.map((r) => r.y1), type: 'DOUBLE' },
+          ],
+        }),
+      ),
+    );
     const fromParquet = cli('--data', parquet, '--targets', 'y1', '--out', out);
     expect(fromParquet.status, fromParquet.stderr).toBe(0);
     expect(JSON.parse(fromParquet.stdout).trainingRows).toBeGreaterThan(200);
@@ -46,7 +54,8 @@ describe('sigmtl train, streaming', () => {
     expect(noTargets.stderr).toMatch(/streaming a file needs --targets/);
 
     // predict: a file over the budget is predicted window by window, byte for byte as when read whole
-    const predict = (...args: string[]) => spawnSync(process.execPath, ['scripts/run-cli.mjs', 'predict', '--model', out, '--data', csv, '--id', 'note', '--backend', 'cpu', ...args], { encoding: 'utf8' });
+    const predict = (...args: string[]) =>
+      spawnSync(process.execPath, ['scripts/run-cli.mjs', 'predict', '--model', out, '--data', csv, '--id', 'note', '--backend', 'cpu', ...args], { encoding: 'utf8' });
     const whole = predict('--out', join(dir, 'whole.csv'));
     const windowed = predict('--out', join(dir, 'windowed.csv'), '--memory-budget', '4K');
     expect(whole.status, whole.stderr).toBe(0);

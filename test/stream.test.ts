@@ -113,7 +113,12 @@ describe('Parquet streaming', () => {
     // c was written as FLOAT (f32) in the Parquet file: equal to that rounding
     p.W.forEach((v, i) => expect(Math.abs(v - c.W[i]!)).toBeLessThan(1e-4));
 
-    const holes = parquetWriteBuffer({ columnData: [{ name: 'x', data: [1, null, 3], type: 'DOUBLE' }, { name: 'y', data: [1, 2, 3], type: 'DOUBLE' }] });
+    const holes = parquetWriteBuffer({
+      columnData: [
+        { name: 'x', data: [1, null, 3], type: 'DOUBLE' },
+        { name: 'y', data: [1, 2, 3], type: 'DOUBLE' },
+      ],
+    });
     const holesPath = join(dir, 'holes.parquet');
     writeFileSync(holesPath, new Uint8Array(holes));
     const bad = await openParquetStream(holesPath, { targets: ['y'] });

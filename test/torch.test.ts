@@ -20,17 +20,19 @@ describe.skipIf(!hasTorch)('sigmtl export --format torch', () => {
     ['enb2012', []],
     ['yeast', []],
     ['enb2012', ['--loss', 'quantile:0.9,huber:2']],
-  ])('%s %j: the module reproduces sigmtl predict and its golden rows', (data, extra) => {
-    const dir = mkdtempSync(join(tmpdir(), 'sigmtl-torch-'));
-    const model = join(dir, 'model.safetensors');
-    expect(cli('train', '--data', data, '--epochs', '4', '--out', model, ...extra).status).toBe(0);
-    const module = join(dir, 'sigmtl_model.py');
-    const exported = cli('export', '--model', model, '--format', 'torch', '--out', module);
-    expect(exported.status, exported.stderr).toBe(0);
-    const input = data === 'yeast' ? 'data/yeast/yeast_test.csv' : 'data/enb2012/enb2012.csv';
-    const predicted = cli('predict', '--model', model, '--data', input, '--out', join(dir, 'sigmtl.csv'), '--backend', 'cpu');
-    expect(predicted.status, predicted.stderr).toBe(0);
-    const script = `
+  ])(
+    '%s %j: the module reproduces sigmtl predict and its golden rows',
+    (data, extra) => {
+      const dir = mkdtempSync(join(tmpdir(), 'sigmtl-torch-'));
+      const model = join(dir, 'model.safetensors');
+      expect(cli('train', '--data', data, '--epochs', '4', '--out', model, ...extra).status).toBe(0);
+      const module = join(dir, 'sigmtl_model.py');
+      const exported = cli('export', '--model', model, '--format', 'torch', '--out', module);
+      expect(exported.status, exported.stderr).toBe(0);
+      const input = data === 'yeast' ? 'data/yeast/yeast_test.csv' : 'data/enb2012/enb2012.csv';
+      const predicted = cli('predict', '--model', model, '--data', input, '--out', join(dir, 'sigmtl.csv'), '--backend', 'cpu');
+      expect(predicted.status, predicted.stderr).toBe(0);
+      const script = `
 import csv, json, sys
 import torch
 sys.path.insert(0, ${JSON.stringify(dir)})
@@ -51,18 +53,24 @@ with torch.no_grad():
         by_hand = float(torch.where(r[:, 0] >= 0, 0.9 * r[:, 0], -0.1 * r[:, 0]).mean() + torch.where(a <= 2, 0.5 * a * a, 2 * (a - 1)).mean())
 json.dump({"golden": got, "file": on_file, "loss": loss, "byHand": by_hand, "names": list(dict(model.named_parameters()))}, sys.stdout)
 `;
-    const run = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', timeout: 120_000 });
-    expect(run.status, run.stderr).toBe(0);
-    const out = JSON.parse(run.stdout) as { golden: number[]; file: number[]; loss: number; byHand: number; names: string[] };
-    if (extra.length) expect(out.loss).toBeCloseTo(out.byHand, 5);
-    expect(out.names).toEqual(['W', 'b', 'A', 'c']);
-    const golden = JSON.parse(readFileSync(join(dir, 'sigmtl_model.golden.json'), 'utf8')) as { predictions: number[] };
-    const want = readFileSync(join(dir, 'sigmtl.csv'), 'utf8').trim().split('\n').slice(1).flatMap((l) => l.split(',').map(Number));
-    const close = (got: number[], expected: number[]) => got.every((v, i) => Math.abs(v - expected[i]!) <= 1e-5 * Math.max(1, Math.abs(expected[i]!)));
-    expect(out.golden.length).toBe(golden.predictions.length);
-    expect(close(out.golden, golden.predictions)).toBe(true);
-    expect(out.file.length).toBe(want.length);
-    expect(close(out.file, want)).toBe(true);
-    expect(Number.isFinite(out.loss)).toBe(true);
-  }, 180_000);
+      const run = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', timeout: 120_000 });
+      expect(run.status, run.stderr).toBe(0);
+      const out = JSON.parse(run.stdout) as { golden: number[]; file: number[]; loss: number; byHand: number; names: string[] };
+      if (extra.length) expect(out.loss).toBeCloseTo(out.byHand, 5);
+      expect(out.names).toEqual(['W', 'b', 'A', 'c']);
+      const golden = JSON.parse(readFileSync(join(dir, 'sigmtl_model.golden.json'), 'utf8')) as { predictions: number[] };
+      const want = readFileSync(join(dir, 'sigmtl.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .flatMap((l) => l.split(',').map(Number));
+      const close = (got: number[], expected: number[]) => got.every((v, i) => Math.abs(v - expected[i]!) <= 1e-5 * Math.max(1, Math.abs(expected[i]!)));
+      expect(out.golden.length).toBe(golden.predictions.length);
+      expect(close(out.golden, golden.predictions)).toBe(true);
+      expect(out.file.length).toBe(want.length);
+      expect(close(out.file, want)).toBe(true);
+      expect(Number.isFinite(out.loss)).toBe(true);
+    },
+    180_000,
+  );
 });

@@ -102,7 +102,12 @@ describe.each(['regblock', 'tiled'] as const)('GPU (%s matmul) against the CPU b
       backend.setParameters(init);
       backend.setDataset(data);
     }
-    for (const [start, rows] of [[0, 64], [37, 1], [99, 1], [50, 50]] as const) {
+    for (const [start, rows] of [
+      [0, 64],
+      [37, 1],
+      [99, 1],
+      [50, 50],
+    ] as const) {
       const [want, got] = await Promise.all([cpu.gradients(start, rows), gpuBackend.gradients(start, rows)]);
       expectClose(`grads rows ${start}+${rows}`, got.grads, want.grads, { atol: 1e-6, rtol: 1e-4 });
       expectClose(`loss rows ${start}+${rows}`, got.perTask, want.perTask, { atol: 1e-6, rtol: 1e-5 });

@@ -53,7 +53,11 @@ const steps = (count: number, lr: number) => Array.from({ length: count }, (_, i
 describe('the CPU engine against the float64 reference', () => {
   test('gradients of one batch, and of a batch of 1; predictions', async () => {
     const [cpu, wasm] = await pair({ shape: SHAPE, tasks: TASKS, optimizer: DEFAULT_OPTIMIZER, maxBatch: 32 });
-    for (const [start, rows] of [[0, 32], [57, 1], [58, 32]] as const) {
+    for (const [start, rows] of [
+      [0, 32],
+      [57, 1],
+      [58, 32],
+    ] as const) {
       const [want, got] = await Promise.all([cpu.gradients(start, rows), wasm.gradients(start, rows)]);
       expectClose(`gradients ${start}+${rows}`, got.grads, want.grads, { atol: 1e-6, rtol: 1e-4 });
       expectClose(`losses ${start}+${rows}`, got.perTask, want.perTask, { atol: 1e-6, rtol: 1e-5 });
@@ -108,7 +112,13 @@ test('on 2 threads the engine trains exactly as on one', async () => {
   await import('../src/node.js'); // registers the worker pool
   const shape = { features: 64, hidden: 32, tasks: 8 };
   const d = teacherStudentData({ shape, rows: 512, seed: 4, noise: 0.1 });
-  const config: BackendConfig = { shape, tasks: Array.from({ length: 8 }, () => ({ loss: 'mse' as const, weight: 1 })), optimizer: DEFAULT_OPTIMIZER, maxBatch: 256, weighting: 'upgrad' };
+  const config: BackendConfig = {
+    shape,
+    tasks: Array.from({ length: 8 }, () => ({ loss: 'mse' as const, weight: 1 })),
+    optimizer: DEFAULT_OPTIMIZER,
+    maxBatch: 256,
+    weighting: 'upgrad',
+  };
   const [one, two] = await Promise.all([WasmBackend.create(config, { threads: 1 }), WasmBackend.create(config, { threads: 2 })]);
   expect(two.description).toMatch(/2 threads/);
   for (const backend of [one, two]) {

@@ -35,35 +35,38 @@ describe('wasm matmul against the float64 reference', () => {
     expect((await WasmKernels.create({ threads: 1, relaxedSimd: false })).relaxedSimd).toBe(false);
   });
 
-  test.each(SHAPES.flatMap((shape) => [true, false].map((relaxed) => [...shape, relaxed] as const)))('%i×%i×%i (relaxed SIMD %s), every transpose and epilogue, with row sums', async (M, N, K, relaxedSimd) => {
-    const engine = await createWasmMatmul({ relaxedSimd });
-    const random = new Random(M * 1000 + N * 10 + K);
-    for (const transposeA of [false, true]) {
-      for (const transposeB of [false, true]) {
-        for (const epilogue of Object.keys(Epilogue) as EpilogueName[]) {
-          const a = uniformArray(random, M * K);
-          const b = uniformArray(random, K * N);
-          const aux = uniformArray(random, epilogue === 'sigmoidGrad' ? M * N : N, 0.05, 0.95);
-          const shape = { M, N, K, transposeA, transposeB };
-          const got = engine.matmul(a, b, shape, { epilogue, aux, rowSums: true });
-          const acc = matmulReference(a, b, shape);
-          const want = acc.map((v, i) => {
-            const n = i % N;
-            if (epilogue === 'bias') return v + aux[n]!;
-            if (epilogue === 'biasSigmoid') return sigmoid(v + aux[n]!);
-            if (epilogue === 'sigmoidGrad') return v * aux[i]! * (1 - aux[i]!);
-            return v;
-          });
-          const tol = { atol: 1e-6 + 2e-7 * K, rtol: 1e-5 };
-          const name = `${M}×${N}×${K} tA=${transposeA} tB=${transposeB} ${epilogue}`;
-          const c = compareArrays(got.c, want, tol);
-          expect(c.ok, describeComparison(name, c, tol)).toBe(true);
-          const sums = compareArrays(got.rowSums!, rowSumsReference(a, { ...shape }), tol);
-          expect(sums.ok, describeComparison(`${name} row sums`, sums, tol)).toBe(true);
+  test.each(SHAPES.flatMap((shape) => [true, false].map((relaxed) => [...shape, relaxed] as const)))(
+    '%i×%i×%i (relaxed SIMD %s), every transpose and epilogue, with row sums',
+    async (M, N, K, relaxedSimd) => {
+      const engine = await createWasmMatmul({ relaxedSimd });
+      const random = new Random(M * 1000 + N * 10 + K);
+      for (const transposeA of [false, true]) {
+        for (const transposeB of [false, true]) {
+          for (const epilogue of Object.keys(Epilogue) as EpilogueName[]) {
+            const a = uniformArray(random, M * K);
+            const b = uniformArray(random, K * N);
+            const aux = uniformArray(random, epilogue === 'sigmoidGrad' ? M * N : N, 0.05, 0.95);
+            const shape = { M, N, K, transposeA, transposeB };
+            const got = engine.matmul(a, b, shape, { epilogue, aux, rowSums: true });
+            const acc = matmulReference(a, b, shape);
+            const want = acc.map((v, i) => {
+              const n = i % N;
+              if (epilogue === 'bias') return v + aux[n]!;
+              if (epilogue === 'biasSigmoid') return sigmoid(v + aux[n]!);
+              if (epilogue === 'sigmoidGrad') return v * aux[i]! * (1 - aux[i]!);
+              return v;
+            });
+            const tol = { atol: 1e-6 + 2e-7 * K, rtol: 1e-5 };
+            const name = `${M}×${N}×${K} tA=${transposeA} tB=${transposeB} ${epilogue}`;
+            const c = compareArrays(got.c, want, tol);
+            expect(c.ok, describeComparison(name, c, tol)).toBe(true);
+            const sums = compareArrays(got.rowSums!, rowSumsReference(a, { ...shape }), tol);
+            expect(sums.ok, describeComparison(`${name} row sums`, sums, tol)).toBe(true);
+          }
         }
       }
-    }
-  });
+    },
+  );
 
   test('sigmoid at ±400 is exactly 0 and 1; bad shapes are refused', async () => {
     const engine = await createWasmMatmul();
@@ -211,7 +214,11 @@ describe('on several threads (worker_threads through sigmtl/node)', () => {
     expect(two.threads).toBe(2);
     const random = new Random(11);
     try {
-      for (const [M, N, K] of [[130, 70, 129], [64, 256, 64], [9, 300, 500]] as const) {
+      for (const [M, N, K] of [
+        [130, 70, 129],
+        [64, 256, 64],
+        [9, 300, 500],
+      ] as const) {
         for (const transposeA of [false, true]) {
           for (const transposeB of [false, true]) {
             const a = uniformArray(random, M * K);

@@ -88,7 +88,8 @@ export function toTable(data: LabelledRows, names: TableNames, prefix = ''): Tas
     const v = Y.values[i]!;
     if (Number.isNaN(v)) continue;
     const problem = f32Problem(v);
-    if (problem) throw new RangeError(`${prefix}targets row ${Math.floor(i / Y.cols)}, column ${i % Y.cols} ("${targetNames[i % Y.cols]}") ${problem} (${v}); use NaN for a missing target`);
+    if (problem)
+      throw new RangeError(`${prefix}targets row ${Math.floor(i / Y.cols)}, column ${i % Y.cols} ("${targetNames[i % Y.cols]}") ${problem} (${v}); use NaN for a missing target`);
     targets[i] = v;
     mask[i] = 1;
   }

@@ -70,7 +70,11 @@ export function syntheticData(options: SyntheticOptions = {}): DatasetSplits {
   const d = options.features ?? 10;
   const T = options.tasks ?? 5;
   const rows = options.rows ?? 2000;
-  for (const [name, value, min] of [['features', d, 1], ['tasks', T, 1], ['rows', rows, 2]] as const) {
+  for (const [name, value, min] of [
+    ['features', d, 1],
+    ['tasks', T, 1],
+    ['rows', rows, 2],
+  ] as const) {
     if (!Number.isInteger(value) || value < min) throw new RangeError(`synthetic ${name} must be an integer ≥ ${min}, got ${value}`);
   }
   const noise = options.noise ?? 0.05;

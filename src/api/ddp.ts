@@ -22,7 +22,7 @@ function refusals(options: TrainOptions, settings: Settings): Array<[boolean, st
     [WEIGHTINGS[w].ddpRefusal !== undefined, `weighting '${w}' is not available in a DDP job: ${WEIGHTINGS[w].ddpRefusal}`],
     [settings.hidden === 'auto', "hidden: 'auto' trains several models; choose H (sigmtl train --hidden auto finds one) and write the job for it"],
     [settings.compareSingleTask, 'compareSingleTask trains extra models; run it with sigmtl train'],
-    [settings.verifyEvery > 0, 'verifyEvery checks sigmtl\'s own backends; the DDP job is checked against sigmtl by its tests'],
+    [settings.verifyEvery > 0, "verifyEvery checks sigmtl's own backends; the DDP job is checked against sigmtl by its tests"],
     ['stream' in options, 'a DDP job is written from rows in memory, not from a stream'],
     [options.resume !== undefined, 'a DDP job starts from the initial parameters; resume is not available'],
   ];
@@ -72,7 +72,15 @@ export function ddpJob(options: TrainOptions, version = String(import.meta.env?.
     ...arrays('train', problem.train.data),
     ...(problem.validation ? arrays('validation', problem.validation.data) : []),
   ];
-  const job = { files, shape: plan.shape, losses: problem.losses, trainingRows: problem.train.data.rows, validationRows: problem.validation?.data.rows ?? 0, batch: plan.batch, stepsPerEpoch: plan.stepsPerEpoch };
+  const job = {
+    files,
+    shape: plan.shape,
+    losses: problem.losses,
+    trainingRows: problem.train.data.rows,
+    validationRows: problem.validation?.data.rows ?? 0,
+    batch: plan.batch,
+    stepsPerEpoch: plan.stepsPerEpoch,
+  };
   files.push({ path: 'README.md', bytes: text(jobReadme(job, settingsFile.rows.test)) });
   return job;
 }

@@ -105,7 +105,7 @@ export class Model {
    * rows×T, regression tasks on their original scale, probabilities for binary tasks.
    */
   async predict(features: Matrix, options: PredictOptions = {}): Promise<Float64Array> {
-    const X = readMatrix('features', features, this.shape.features, 'the model\'s feature count');
+    const X = readMatrix('features', features, this.shape.features, "the model's feature count");
     for (let i = 0; i < X.values.length; i++) {
       const problem = f32Problem(X.values[i]!);
       if (problem) throw new RangeError(`features row ${Math.floor(i / X.cols)}, column ${i % X.cols} ("${this.featureNames[i % X.cols]}") ${problem} (${X.values[i]})`);

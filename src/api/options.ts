@@ -188,10 +188,43 @@ export interface Settings {
 }
 
 const KNOWN = new Set<string>([
-  'features', 'targets', 'featureNames', 'taskNames', 'featureCount', 'taskCount', 'source', 'groups', 'test', 'testSplit', 'losses',
-  'taskWeights', 'hidden', 'autoHiddenEpochs', 'epochs', 'batchSize', 'optimizer', 'schedule', 'validationSplit', 'patience', 'coupling',
-  'seed', 'backend', 'device', 'signal', 'onProgress', 'onEpochEnd', 'reportEvery', 'verifyEvery', 'baseline',
-  'checkpoint', 'resume', 'provenance', 'compareSingleTask', 'weighting', 'shuffle', 'stream',
+  'features',
+  'targets',
+  'featureNames',
+  'taskNames',
+  'featureCount',
+  'taskCount',
+  'source',
+  'groups',
+  'test',
+  'testSplit',
+  'losses',
+  'taskWeights',
+  'hidden',
+  'autoHiddenEpochs',
+  'epochs',
+  'batchSize',
+  'optimizer',
+  'schedule',
+  'validationSplit',
+  'patience',
+  'coupling',
+  'seed',
+  'backend',
+  'device',
+  'signal',
+  'onProgress',
+  'onEpochEnd',
+  'reportEvery',
+  'verifyEvery',
+  'baseline',
+  'checkpoint',
+  'resume',
+  'provenance',
+  'compareSingleTask',
+  'weighting',
+  'shuffle',
+  'stream',
 ]);
 
 const HINTS: Record<string, string> = { lr: 'optimizer.learningRate', learningRate: 'optimizer.learningRate', batch: 'batchSize', x: 'features', y: 'targets' };
@@ -300,7 +333,8 @@ export function resolveSettings(options: TrainOptions | StreamTrainOptions): Set
     numberOption('checkpoint.every', options.checkpoint.every, 0, { integer: true, min: 1 });
     if (typeof options.checkpoint.write !== 'function') throw new RangeError('checkpoint.write must be a function');
   }
-  if (options.resume !== undefined && !(options.resume instanceof Uint8Array)) throw new RangeError(`resume must be a Uint8Array (a checkpoint's bytes), got ${describe(options.resume)}`);
+  if (options.resume !== undefined && !(options.resume instanceof Uint8Array))
+    throw new RangeError(`resume must be a Uint8Array (a checkpoint's bytes), got ${describe(options.resume)}`);
   const weighting = typeof options.weighting === 'object' && options.weighting !== null ? options.weighting.kind : options.weighting;
   return {
     losses,

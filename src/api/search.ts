@@ -140,7 +140,10 @@ export async function searchAndFit(problem: Problem, settings: Settings, rates: 
   const started = performance.now();
   const settingsOf = (c: SearchCandidate): Settings => ({ ...settings, hidden: c.hidden, optimizer: { ...settings.optimizer, learningRate: c.learningRate } });
   const progress = (phase: SearchProgress['phase'], c: SearchCandidate, rung: number, runStart: number) => (report: ProgressReport) =>
-    hooks.onProgress?.({ ...report, search: { phase, hidden: c.hidden, learningRate: c.learningRate, rung, rungs: rungs.length, step: stepsBefore + report.step - runStart, totalSteps } });
+    hooks.onProgress?.({
+      ...report,
+      search: { phase, hidden: c.hidden, learningRate: c.learningRate, rung, rungs: rungs.length, step: stepsBefore + report.step - runStart, totalSteps },
+    });
 
   let runs: Run[] = candidates.map((candidate) => ({ candidate, loss: Infinity, epochs: 0, rung: 0, done: false }));
   const tried = new Map<Run, SearchEntry>();
@@ -151,15 +154,27 @@ export async function searchAndFit(problem: Problem, settings: Settings, rates: 
       const runStart = run.epochs * stepsPerEpoch;
       let checkpoint: Uint8Array | undefined;
       try {
-        const result = await fit(problem, { ...settingsOf(run.candidate), untilEpoch: rung.epochs, compareSingleTask: false, baseline: false, verifyEvery: 0 }, {
-          resume: run.state,
-          checkpoint: { every: rung.epochs, write: (bytes) => void (checkpoint = bytes) },
-          onProgress: progress('search', run.candidate, k + 1, runStart),
-          provenance: hooks.provenance,
-        });
+        const result = await fit(
+          problem,
+          { ...settingsOf(run.candidate), untilEpoch: rung.epochs, compareSingleTask: false, baseline: false, verifyEvery: 0 },
+          {
+            resume: run.state,
+            checkpoint: { every: rung.epochs, write: (bytes) => void (checkpoint = bytes) },
+            onProgress: progress('search', run.candidate, k + 1, runStart),
+            provenance: hooks.provenance,
+          },
+        );
         stepsBefore += result.steps - runStart;
         run.lossFirst ??= result.lossFirst;
-        Object.assign(run, { result, before: run.state, state: checkpoint ?? run.state, loss: result.bestValidationLoss ?? Infinity, epochs: result.epochs, rung: k + 1, done: result.stoppedEarly });
+        Object.assign(run, {
+          result,
+          before: run.state,
+          state: checkpoint ?? run.state,
+          loss: result.bestValidationLoss ?? Infinity,
+          epochs: result.epochs,
+          rung: k + 1,
+          done: result.stoppedEarly,
+        });
         if (result.aborted) return { ...result, lossFirst: run.lossFirst!, search: report(tried, run.candidate, 'stopped during the search: the best so far', rungs, started) };
       } catch (error) {
         if (!(error instanceof TrainingDivergedError)) throw error;
@@ -175,9 +190,18 @@ export async function searchAndFit(problem: Problem, settings: Settings, rates: 
   const [best, second] = runs.filter((r) => Number.isFinite(r.loss));
   if (!best) {
     // As a single run would: the error with its remedy, and the smallest candidate's last good model.
-    throw new TrainingDivergedError(`${firstDivergence!.message} (every candidate of the model search diverged: ${candidates.map(label).join('; ')})`, firstDivergence!.lastGoodModel);
+    throw new TrainingDivergedError(
+      `${firstDivergence!.message} (every candidate of the model search diverged: ${candidates.map(label).join('; ')})`,
+      firstDivergence!.lastGoodModel,
+    );
   }
-  const shares = (r: Run) => rowLossShares(flatParameters(r.result!), r.candidate.hidden, problem.validation!.data, r.result!.model.losses.map((loss, t) => ({ loss, weight: settings.taskWeights?.[t] ?? 1 })));
+  const shares = (r: Run) =>
+    rowLossShares(
+      flatParameters(r.result!),
+      r.candidate.hidden,
+      problem.validation!.data,
+      r.result!.model.losses.map((loss, t) => ({ loss, weight: settings.taskWeights?.[t] ?? 1 })),
+    );
   // The larger model must be clearly better on these rows, not by the luck of a small validation split.
   const compared = second && second.candidate.hidden < best.candidate.hidden && best.result && second.result;
   const z = compared ? pairedZ(shares(second), shares(best)) : undefined;
@@ -189,7 +213,11 @@ export async function searchAndFit(problem: Problem, settings: Settings, rates: 
   // evaluated: the same epochs and the same stop, since training is deterministic.
   const again = chosenRun.done || chosenRun.epochs >= settings.epochs;
   const from = again ? (chosenRun.rung > 1 ? rungs[chosenRun.rung - 2]!.epochs : 0) : chosenRun.epochs;
-  const final = await fit(problem, settingsOf(chosen), { ...hooks, resume: again ? chosenRun.before : chosenRun.state, onProgress: progress('final', chosen, rungs.length + 1, from * stepsPerEpoch) });
+  const final = await fit(problem, settingsOf(chosen), {
+    ...hooks,
+    resume: again ? chosenRun.before : chosenRun.state,
+    onProgress: progress('final', chosen, rungs.length + 1, from * stepsPerEpoch),
+  });
   return { ...final, lossFirst: chosenRun.lossFirst ?? final.lossFirst, search };
 }
 
@@ -214,7 +242,10 @@ export function finalistChoice(
         `${validationRows} validation rows (${z.toFixed(1)} standard errors of the paired difference, under ${CLEARLY_BETTER_Z}): the smaller model is kept`,
     };
   }
-  return { chosen: best.candidate, reason: `the lowest validation loss (${best.loss.toPrecision(4)})${next}, ${z.toFixed(1)} standard errors better on ${validationRows} validation rows` };
+  return {
+    chosen: best.candidate,
+    reason: `the lowest validation loss (${best.loss.toPrecision(4)})${next}, ${z.toFixed(1)} standard errors better on ${validationRows} validation rows`,
+  };
 }
 
 function report(tried: Map<Run, SearchEntry>, chosen: SearchCandidate, reason: string, rungs: RungPlan[], started: number): SearchReport {

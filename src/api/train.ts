@@ -118,7 +118,11 @@ export async function train(options: TrainOptions | StreamTrainOptions): Promise
  * With no `hidden` given, or 'auto': a search over H (and the learning rate, unless one is given)
  * where the rows allow one; otherwise H = T — or, resuming, the checkpoint's H and learning rate.
  */
-function modelChoice(options: TrainOptions | StreamTrainOptions, settings: Settings, problem: Problem): { settings: Settings; search?: { rates: readonly number[] }; notice?: string } {
+function modelChoice(
+  options: TrainOptions | StreamTrainOptions,
+  settings: Settings,
+  problem: Problem,
+): { settings: Settings; search?: { rates: readonly number[] }; notice?: string } {
   if (typeof settings.hidden === 'number') return { settings };
   const rateGiven = options.optimizer?.learningRate !== undefined;
   if (options.resume) {
@@ -241,7 +245,13 @@ export function trainedModelOf(problem: Problem, plan: BackendPlan, params: Floa
 }
 
 /** The backend's starting point: the initial parameters, or a checkpoint's state (checked to belong to this run). */
-function startFrom(backend: TrainingBackend, plan: BackendPlan, settings: Settings, resume: Uint8Array | undefined, modelOf: (params: Float64Array) => TrainedModel): ResumeState | undefined {
+function startFrom(
+  backend: TrainingBackend,
+  plan: BackendPlan,
+  settings: Settings,
+  resume: Uint8Array | undefined,
+  modelOf: (params: Float64Array) => TrainedModel,
+): ResumeState | undefined {
   if (!resume) {
     backend.setParameters(initParameters(plan.shape, settings.seed, plan.aInit));
     return undefined;
@@ -296,7 +306,13 @@ async function evaluateFit(backend: TrainingBackend, plan: BackendPlan, problem:
 /** A search's rung, not judged (its validation loss is what counts). */
 function unevaluated(problem: Problem): Judgement {
   const rows = (problem.test ?? problem.validation ?? problem.train).table;
-  return { lossLast: Number.NaN, evaluatedOn: evaluatedOn(problem), evaluatedRows: rows.rows, metrics: { overall: {}, tasks: {} }, agreement: { maxAbsDiff: Number.NaN, ok: true } };
+  return {
+    lossLast: Number.NaN,
+    evaluatedOn: evaluatedOn(problem),
+    evaluatedRows: rows.rows,
+    metrics: { overall: {}, tasks: {} },
+    agreement: { maxAbsDiff: Number.NaN, ok: true },
+  };
 }
 
 const evaluatedOn = (problem: Problem): TrainResult['evaluatedOn'] => (problem.test ? 'test' : problem.validation ? 'validation' : 'train');
@@ -321,7 +337,7 @@ function checkResumable(saved: TrainedModel, now: TrainedModel): void {
   const f32 = (v: ArrayLike<number>) => Array.from(v, Math.fround);
   const scaling = (m: TrainedModel) => [m.x.mean, m.x.std, m.y.mean, m.y.std].map(f32);
   if (same(saved.shape, now.shape) && !same(scaling(saved), scaling(now))) {
-    differences.push('data: the training rows differ (their means and deviations do not match the checkpoint\'s)');
+    differences.push("data: the training rows differ (their means and deviations do not match the checkpoint's)");
   }
   if (differences.length) throw new RangeError(`resume: this checkpoint belongs to a different run:\n  ${differences.join('\n  ')}`);
 }
@@ -329,7 +345,9 @@ function checkResumable(saved: TrainedModel, now: TrainedModel): void {
 /** Each task's factor on its loss: w_t, or w_t·c_t·e^{−s_t} under uncertainty weighting. */
 function taskFactors(plan: BackendPlan, layout: ParameterLayout, params: Float64Array): Float64Array {
   return Float64Array.from(plan.config.tasks, (task, t) =>
-    WEIGHTINGS[plan.config.weighting ?? 'equal'].learnsLogVariances ? task.weight * resolveLoss(task.loss).entry.uncertaintyScale * Math.exp(-params[layout.s.offset + t]!) : task.weight,
+    WEIGHTINGS[plan.config.weighting ?? 'equal'].learnsLogVariances
+      ? task.weight * resolveLoss(task.loss).entry.uncertaintyScale * Math.exp(-params[layout.s.offset + t]!)
+      : task.weight,
   );
 }
 
@@ -398,7 +416,9 @@ export function planBackend(problem: Problem, settings: Settings): BackendPlan {
   if (typeof aInit !== 'string' && aInit.some((v) => !Number.isFinite(v))) throw new RangeError('coupling.init holds a non-finite value');
   const totalSteps = settings.epochs * stepsPerEpoch;
   if (settings.schedule.warmupSteps > totalSteps) {
-    throw new RangeError(`schedule.warmupSteps (${settings.schedule.warmupSteps}) is longer than the whole run (${totalSteps} steps): the learning rate would never reach ${settings.optimizer.learningRate}`);
+    throw new RangeError(
+      `schedule.warmupSteps (${settings.schedule.warmupSteps}) is longer than the whole run (${totalSteps} steps): the learning rate would never reach ${settings.optimizer.learningRate}`,
+    );
   }
   const config: BackendConfig = {
     shape,

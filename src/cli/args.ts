@@ -73,7 +73,12 @@ export function flag(p: Parsed, name: string): boolean {
 
 export function list(p: Parsed, name: string): string[] | undefined {
   const raw = text(p, name);
-  return raw === undefined ? undefined : raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw === undefined
+    ? undefined
+    : raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 /** A size like 512M, 2G, 300000 (bytes). */
@@ -87,4 +92,3 @@ export function byteSize(p: Parsed, name: string, fallback: number): number {
   if (bytes < 1024) throw new UsageError(`--${name}: ${raw} is below 1 KiB`);
   return Math.floor(bytes);
 }
-

@@ -1,7 +1,20 @@
 // The options of `sigmtl train` → a TrainJob: which data to load, the library's TrainOptions
 // (checked again, by the library, before any work), and where files go. Syntax errors here are
 // UsageErrors naming the flag; everything else is train()'s own validation.
-import { DataError, DEFAULT_MEMORY_BUDGET, LOSS_KINDS, LOSSES, OPTIMIZER_KINDS, resolveLoss, readCsvText, readFileBytes, WEIGHTING_KINDS, type LoadDatasetOptions, type LossChoice, type TrainOptions } from 'sigmtl/node';
+import {
+  DataError,
+  DEFAULT_MEMORY_BUDGET,
+  LOSS_KINDS,
+  LOSSES,
+  OPTIMIZER_KINDS,
+  resolveLoss,
+  readCsvText,
+  readFileBytes,
+  WEIGHTING_KINDS,
+  type LoadDatasetOptions,
+  type LossChoice,
+  type TrainOptions,
+} from 'sigmtl/node';
 import { byteSize, choice, flag, list, number, text, UsageError, type OptionSpec, type Parsed } from './args.js';
 
 export const trainHelp = `sigmtl train — train a multi-task model y = A·σ(W·x + b) + c

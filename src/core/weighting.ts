@@ -125,9 +125,33 @@ export const WEIGHTINGS: { readonly [K in WeightingKind]: WeightingEntry } = {
     reportedWeights: "α of FAMO, mean over the last report's steps",
     chart: 'linear',
   },
-  mgda: { code: 0, summary: "MGDA: the min-norm convex combination of the tasks' shared-parameter gradients", stepHook: 'aggregate', stateSize: stateless, ddpRefusal: AGGREGATOR_DDP_REFUSAL, reportedWeights: aggregated('MGDA'), chart: 'linear' },
-  pcgrad: { code: 0, summary: "PCGrad: each task's gradient projected off the ones it conflicts with, in random order", stepHook: 'aggregate', stateSize: stateless, ddpRefusal: AGGREGATOR_DDP_REFUSAL, reportedWeights: aggregated('PCGrad'), chart: 'linear' },
-  upgrad: { code: 0, summary: "UPGrad: each task's gradient projected onto the dual cone of all of them", stepHook: 'aggregate', stateSize: stateless, ddpRefusal: AGGREGATOR_DDP_REFUSAL, reportedWeights: aggregated('UPGrad'), chart: 'linear' },
+  mgda: {
+    code: 0,
+    summary: "MGDA: the min-norm convex combination of the tasks' shared-parameter gradients",
+    stepHook: 'aggregate',
+    stateSize: stateless,
+    ddpRefusal: AGGREGATOR_DDP_REFUSAL,
+    reportedWeights: aggregated('MGDA'),
+    chart: 'linear',
+  },
+  pcgrad: {
+    code: 0,
+    summary: "PCGrad: each task's gradient projected off the ones it conflicts with, in random order",
+    stepHook: 'aggregate',
+    stateSize: stateless,
+    ddpRefusal: AGGREGATOR_DDP_REFUSAL,
+    reportedWeights: aggregated('PCGrad'),
+    chart: 'linear',
+  },
+  upgrad: {
+    code: 0,
+    summary: "UPGrad: each task's gradient projected onto the dual cone of all of them",
+    stepHook: 'aggregate',
+    stateSize: stateless,
+    ddpRefusal: AGGREGATOR_DDP_REFUSAL,
+    reportedWeights: aggregated('UPGrad'),
+    chart: 'linear',
+  },
 };
 
 /** Weightings whose weights change every step (reported as their mean over the steps since the last read). */

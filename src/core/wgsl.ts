@@ -77,5 +77,7 @@ export function constantName(name: string): string {
 
 /** The generated head of a shader: a marker line, then the declarations. */
 export function wgslPreamble(...declarations: string[]): string {
-  return ['// --- generated from src/core and src/kernels (TypeScript); do not edit in the .wgsl files ---', ...declarations, '// --- end of generated declarations ---'].join('\n');
+  return ['// --- generated from src/core and src/kernels (TypeScript); do not edit in the .wgsl files ---', ...declarations, '// --- end of generated declarations ---'].join(
+    '\n',
+  );
 }

@@ -4,7 +4,6 @@
 // batch) take part, the others get α_t = 0.
 import { AGGREGATOR_LIMITS, type AggregatorKind } from '../core/weighting.js';
 
-
 export function aggregatorWeights(kind: AggregatorKind, gramian: ArrayLike<number>, tasks: number, step = 0, seed = 0): Float64Array {
   switch (kind) {
     case 'mgda':

@@ -1,12 +1,5 @@
 // The optimizers in float64, the twin of shaders/optimizer.wgsl (same formulas, same order).
-import {
-  biasCorrections,
-  newOptimizerState,
-  type OptimizerConfig,
-  type OptimizerKind,
-  type OptimizerState,
-  type UpdateRules,
-} from '../core/optimizers.js';
+import { biasCorrections, newOptimizerState, type OptimizerConfig, type OptimizerKind, type OptimizerState, type UpdateRules } from '../core/optimizers.js';
 
 export { newOptimizerState, type OptimizerState };
 
@@ -31,14 +24,7 @@ const UPDATES: Record<OptimizerKind, ElementUpdate> = {
 };
 
 /** One update in place, following `rules` (weight decay, frozen range, coupling regulariser). */
-export function optimizerStep(
-  params: Float64Array,
-  grads: ArrayLike<number>,
-  state: OptimizerState,
-  config: OptimizerConfig,
-  learningRate: number,
-  rules: UpdateRules,
-): void {
+export function optimizerStep(params: Float64Array, grads: ArrayLike<number>, state: OptimizerState, config: OptimizerConfig, learningRate: number, rules: UpdateRules): void {
   const { decayCount, frozen, coupling } = rules;
   const update = UPDATES[config.kind];
   if (!update) throw new RangeError(`unknown optimizer "${config.kind}"`);

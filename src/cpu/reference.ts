@@ -78,15 +78,7 @@ export function forward(params: Numbers, layout: ParameterLayout, X: Numbers, ro
  * dA = G_Yᵀ·S, dc = Σ_n G_Y, G_Z = (G_Y·A) ⊙ S ⊙ (1 − S), dW = G_Zᵀ·X, db = Σ_n G_Z.
  * Returns a fresh gradient in the flat parameter layout (overwrites nothing).
  */
-export function backward(
-  params: Numbers,
-  layout: ParameterLayout,
-  X: Numbers,
-  S: Float64Array,
-  gradY: Float64Array,
-  rows: number,
-  firstRow = 0,
-): Float64Array {
+export function backward(params: Numbers, layout: ParameterLayout, X: Numbers, S: Float64Array, gradY: Float64Array, rows: number, firstRow = 0): Float64Array {
   const { features: d, hidden: H, tasks: T } = layout.shape;
   const grads = new Float64Array(layout.count);
   const dW = view(grads, layout.W);

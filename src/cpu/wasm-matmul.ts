@@ -8,12 +8,46 @@ import { MATMUL_WASM_BASE64, MATMUL_WASM_RELAXED_BASE64, MATMUL_WASM_SHARED_BASE
 interface Exports {
   memory?: WebAssembly.Memory;
   scratchBytes(M: number, N: number, K: number, tA: number, tB: number, threads: number): number;
-  matmul(a: number, b: number, c: number, M: number, N: number, K: number, tA: number, tB: number, epilogue: number, aux: number, rowSums: number, scratch: number, bPitch: number, aPitch: number): void;
+  matmul(
+    a: number,
+    b: number,
+    c: number,
+    M: number,
+    N: number,
+    K: number,
+    tA: number,
+    tB: number,
+    epilogue: number,
+    aux: number,
+    rowSums: number,
+    scratch: number,
+    bPitch: number,
+    aPitch: number,
+  ): void;
   packColumnPanels(src: number, rows: number, cols: number, out: number, pitch: number): void;
   lossSums(y: number, targets: number, mask: number, rows: number, T: number, codes: number, params: number, out: number): void;
   lossGradient(y: number, targets: number, mask: number, rows: number, T: number, codes: number, params: number, scales: number, gradY: number): void;
   pack(a: number, b: number, M: number, N: number, K: number, tA: number, tB: number, rowSums: number, scratch: number): void;
-  compute(a: number, b: number, c: number, M: number, N: number, K: number, tA: number, tB: number, epilogue: number, aux: number, scratch: number, first: number, end: number, rowFirst: number, rowEnd: number, thread: number, bPitch: number, aPitch: number): void;
+  compute(
+    a: number,
+    b: number,
+    c: number,
+    M: number,
+    N: number,
+    K: number,
+    tA: number,
+    tB: number,
+    epilogue: number,
+    aux: number,
+    scratch: number,
+    first: number,
+    end: number,
+    rowFirst: number,
+    rowEnd: number,
+    thread: number,
+    bPitch: number,
+    aPitch: number,
+  ): void;
 }
 
 /**
@@ -173,7 +207,9 @@ export class WasmKernels {
     const supported = wasmRelaxedSimdSupported();
     const relaxed = options.relaxedSimd ?? supported;
     if (relaxed && !supported) {
-      throw new RangeError('relaxedSimd: true, but this JavaScript engine has no WebAssembly relaxed SIMD (Node 20: call enableWasmRelaxedSimd() from sigmtl/node first, or run node with --experimental-wasm-relaxed-simd; Node ≥ 22 and Chrome ≥ 114 have it)');
+      throw new RangeError(
+        'relaxedSimd: true, but this JavaScript engine has no WebAssembly relaxed SIMD (Node 20: call enableWasmRelaxedSimd() from sigmtl/node first, or run node with --experimental-wasm-relaxed-simd; Node ≥ 22 and Chrome ≥ 114 have it)',
+      );
     }
     const simd = relaxed ? 'relaxed' : 'simd128';
     if (threads > 1) {

@@ -84,9 +84,7 @@ function geometric({ perTask, counts, tasks }: TaskLosses): Combined {
     }
   });
   const total = weightSum > 0 ? Math.exp(logSum / weightSum) : 0;
-  const scales = Float64Array.from(tasks, (task, t) =>
-    counts[t]! > 0 && perTask[t]! > 0 && weightSum > 0 ? (total * task.weight) / (weightSum * perTask[t]! * counts[t]!) : 0,
-  );
+  const scales = Float64Array.from(tasks, (task, t) => (counts[t]! > 0 && perTask[t]! > 0 && weightSum > 0 ? (total * task.weight) / (weightSum * perTask[t]! * counts[t]!) : 0));
   return { total, scales, gradLogVar: new Float64Array(T) };
 }
 

@@ -7,9 +7,7 @@ export const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | 
 export function createStorage(device: GPUDevice, label: string, floats: number, data?: ArrayLike<number>): GPUBuffer {
   const size = Math.max(16, Math.ceil((floats * 4) / 4) * 4);
   if (size > device.limits.maxStorageBufferBindingSize) {
-    throw new RangeError(
-      `buffer "${label}" needs ${size} bytes, more than this adapter's maxStorageBufferBindingSize (${device.limits.maxStorageBufferBindingSize})`,
-    );
+    throw new RangeError(`buffer "${label}" needs ${size} bytes, more than this adapter's maxStorageBufferBindingSize (${device.limits.maxStorageBufferBindingSize})`);
   }
   const buffer = device.createBuffer({ label, size, usage: STORAGE() });
   if (data) uploadFloats(device, buffer, data);

@@ -82,12 +82,7 @@ export class GpuError extends Error {
  * Requests a device with the adapter's real limits and the useful optional features, and routes
  * every uncaptured error into an exception at the next checkpoint (see checkErrors).
  */
-export async function openDevice(
-  instance: GPU,
-  adapter: GPUAdapter,
-  origin: string,
-  release: () => void,
-): Promise<GpuContext> {
+export async function openDevice(instance: GPU, adapter: GPUAdapter, origin: string, release: () => void): Promise<GpuContext> {
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) {

@@ -58,7 +58,7 @@ function dawnInstance(module: DawnModule, flags: string[]): GPU {
 const DAWN_PACKAGE = 'webgpu';
 
 export const MISSING_PEER_HINT =
-  "sigmtl/node needs the optional peer dependency `webgpu` (Dawn) for WebGPU in Node: `npm install webgpu`. " +
+  'sigmtl/node needs the optional peer dependency `webgpu` (Dawn) for WebGPU in Node: `npm install webgpu`. ' +
   "Without it, train on the CPU (`backend: 'wasm'` or `'cpu'`, `--backend wasm`).";
 
 function isMissingPackage(error: unknown): boolean {
@@ -69,17 +69,20 @@ function isMissingPackage(error: unknown): boolean {
 function loadDawn(): Promise<DawnModule> {
   // A plain specifier in a variable: the bundler leaves this import alone (its browser preload
   // helper, which touches `window`, must not wrap a Node-only import).
-  dawn ??= import(/* @vite-ignore */ DAWN_PACKAGE).then((imported: unknown) => {
-    const module = imported as unknown as DawnModule;
-    // The WebGPU enums and classes (GPUBufferUsage...) as in a browser.
-    for (const [name, value] of Object.entries(module.globals)) {
-      if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
-    }
-    return module;
-  }, (error: unknown) => {
-    dawn = undefined; // a later call tries again (after `npm install webgpu`)
-    throw isMissingPackage(error) ? new Error(MISSING_PEER_HINT, { cause: error }) : error;
-  });
+  dawn ??= import(/* @vite-ignore */ DAWN_PACKAGE).then(
+    (imported: unknown) => {
+      const module = imported as unknown as DawnModule;
+      // The WebGPU enums and classes (GPUBufferUsage...) as in a browser.
+      for (const [name, value] of Object.entries(module.globals)) {
+        if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
+      }
+      return module;
+    },
+    (error: unknown) => {
+      dawn = undefined; // a later call tries again (after `npm install webgpu`)
+      throw isMissingPackage(error) ? new Error(MISSING_PEER_HINT, { cause: error }) : error;
+    },
+  );
   return dawn;
 }
 

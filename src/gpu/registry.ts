@@ -132,11 +132,7 @@ function toPipelineConstants(constants: KernelConstants): Record<string, number>
 }
 
 /** "kernel x: 3 errors" + each message with line:col + the numbered source around it. */
-export function formatCompileErrors(
-  spec: KernelSpec,
-  messages: readonly GPUCompilationMessage[],
-  fallback?: string,
-): string {
+export function formatCompileErrors(spec: KernelSpec, messages: readonly GPUCompilationMessage[], fallback?: string): string {
   const lines = spec.source.split('\n');
   const out = [`kernel ${spec.name} (${spec.entryPoint}) failed to compile:`];
   for (const m of messages) {
@@ -174,18 +170,14 @@ export function checkBindingNames(spec: KernelSpec): void {
 export type BindingResource = GPUBuffer | GPUBufferBinding;
 
 /** Binds buffers by the kernel's binding names (inputs and outputs), then the uniform slot. */
-export function createBindGroup(
-  device: GPUDevice,
-  kernel: Kernel,
-  buffers: Readonly<Record<string, BindingResource>>,
-  uniform: GPUBufferBinding,
-): GPUBindGroup {
+export function createBindGroup(device: GPUDevice, kernel: Kernel, buffers: Readonly<Record<string, BindingResource>>, uniform: GPUBufferBinding): GPUBindGroup {
   const names = [...kernel.spec.inputs, ...kernel.spec.outputs];
   const unknown = Object.keys(buffers).filter((name) => !names.includes(name));
   const missing = names.filter((name) => !buffers[name]);
   if (unknown.length || missing.length) {
     throw new GpuError(
-      `kernel ${kernel.spec.name}: ` + [missing.length ? `missing binding(s) ${missing.join(', ')}` : '', unknown.length ? `unknown binding(s) ${unknown.join(', ')}` : ''].filter(Boolean).join('; '),
+      `kernel ${kernel.spec.name}: ` +
+        [missing.length ? `missing binding(s) ${missing.join(', ')}` : '', unknown.length ? `unknown binding(s) ${unknown.join(', ')}` : ''].filter(Boolean).join('; '),
     );
   }
   const entries: GPUBindGroupEntry[] = names.map((name, binding) => {

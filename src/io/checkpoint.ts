@@ -64,7 +64,10 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string, layout: Parame
   }
   const T = layout.shape.tasks;
   const losses = info.epochLosses;
-  if (losses !== undefined && (!Array.isArray(losses) || losses.length > 2 || losses.some((l) => !Array.isArray(l) || l.length !== T || l.some((v) => typeof v !== 'number' || !Number.isFinite(v))))) {
+  if (
+    losses !== undefined &&
+    (!Array.isArray(losses) || losses.length > 2 || losses.some((l) => !Array.isArray(l) || l.length !== T || l.some((v) => typeof v !== 'number' || !Number.isFinite(v))))
+  ) {
     throw fail(`epochLosses must be at most two lists of ${T} finite numbers`);
   }
   const get = (name: string, count = layout.count) => {

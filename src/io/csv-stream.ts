@@ -122,7 +122,11 @@ export interface CsvWindows {
 }
 
 /** Scans a CSV file once (`onColumns` sees the header first, to check the columns before the scan goes on). */
-export async function openCsvWindows(path: string, options: { memoryBudget?: number; windowRows?: number; sharedMemory?: boolean } = {}, onColumns?: (columns: string[]) => void): Promise<CsvWindows> {
+export async function openCsvWindows(
+  path: string,
+  options: { memoryBudget?: number; windowRows?: number; sharedMemory?: boolean } = {},
+  onColumns?: (columns: string[]) => void,
+): Promise<CsvWindows> {
   const stat = await fs.stat(path).catch(() => undefined);
   if (!stat) throw new DataError(`${path}: no such file`);
   if (!stat.isFile()) throw new DataError(`${path}: not a regular file (streaming reads a file twice or more: a pipe or device cannot be streamed; read it whole instead)`);

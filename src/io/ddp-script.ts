@@ -31,7 +31,6 @@ export interface DdpJob {
   stepsPerEpoch: number;
 }
 
-
 const py = (value: unknown) => JSON.stringify(value); // JSON lists and strings are Python literals here
 
 /** train_ddp.py for a job whose tasks use these losses. */

@@ -14,7 +14,13 @@ export function encodeModel(model: TrainedModel, extraTensors: Record<string, Te
   const layout = parameterLayout(model.shape);
   const { features: d, hidden: H, tasks: T } = model.shape;
   // Nothing non-finite is ever saved as a good model.
-  for (const [name, values] of [['parameters', model.params], ['x_mean', model.x.mean], ['x_std', model.x.std], ['y_mean', model.y.mean], ['y_std', model.y.std]] as const) {
+  for (const [name, values] of [
+    ['parameters', model.params],
+    ['x_mean', model.x.mean],
+    ['x_std', model.x.std],
+    ['y_mean', model.y.mean],
+    ['y_std', model.y.std],
+  ] as const) {
     const bad = Array.prototype.findIndex.call(values, (v: number) => !Number.isFinite(v));
     if (bad >= 0) throw new RangeError(`refusing to save a model whose ${name} hold a non-finite value (${values[bad]} at index ${bad})`);
   }

@@ -87,7 +87,19 @@ export function numericReader(f32Max: number) {
    * records rather than once per window, so that V8 optimises the whole function early (an
    * on-stack replacement of one long loop runs slower).
    */
-  function readRecords(bytes: Uint8Array, roles: Int32Array, columns: number, d: number, T: number, X: Float64Array, Y: Float64Array, mask: Float64Array, lineOffsets: Int32Array, expectedRows: number, batch: number): boolean {
+  function readRecords(
+    bytes: Uint8Array,
+    roles: Int32Array,
+    columns: number,
+    d: number,
+    T: number,
+    X: Float64Array,
+    Y: Float64Array,
+    mask: Float64Array,
+    lineOffsets: Int32Array,
+    expectedRows: number,
+    batch: number,
+  ): boolean {
     const end = bytes.length;
     let row = rowsRead;
     let line = linesRead;

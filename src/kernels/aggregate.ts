@@ -77,7 +77,14 @@ export const aggregateScratchFloats = (tasks: number) => 3 * tasks * tasks + tas
 /** Where the aggregate kernel leaves α (T floats) in its scratch buffer. */
 export const aggregateWeightsOffset = (tasks: number) => 3 * tasks * tasks;
 
-export function encodeTaskJacobian(pass: GPUComputePassEncoder, kernel: Kernel, group: GPUBindGroup, offset: number, dims: { rows: number; tasks: number; hidden: number }, maxPerDimension: number): void {
+export function encodeTaskJacobian(
+  pass: GPUComputePassEncoder,
+  kernel: Kernel,
+  group: GPUBindGroup,
+  offset: number,
+  dims: { rows: number; tasks: number; hidden: number },
+  maxPerDimension: number,
+): void {
   pass.setPipeline(kernel.pipeline);
   pass.setBindGroup(0, group, [offset]);
   pass.dispatchWorkgroups(...foldWorkgroups(Math.ceil((dims.rows * dims.tasks * dims.hidden) / ELEMENTWISE_WORKGROUP), maxPerDimension));

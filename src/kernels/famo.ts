@@ -25,7 +25,13 @@ export type FamoDims = { rows: number; tasks: number; offsetRows: number; step: 
 
 const CONSTANTS = Object.entries(FAMO).map(([name, value]) => wgslF32Constant(`FAMO_${constantName(name)}`, value));
 // taskLossSums reads `dims.tasks` and `dims.offsetRows`, which FamoDims has like LossDims.
-const SOURCE = composeWgsl(wgslPreamble(LOSS_WGSL, ...CONSTANTS, TaskInfo.wgsl, FamoDims.wgsl), SHADER_FILES.sigmoidFn, SHADER_FILES.lossFn, SHADER_FILES.taskLosses, SHADER_FILES.famo);
+const SOURCE = composeWgsl(
+  wgslPreamble(LOSS_WGSL, ...CONSTANTS, TaskInfo.wgsl, FamoDims.wgsl),
+  SHADER_FILES.sigmoidFn,
+  SHADER_FILES.lossFn,
+  SHADER_FILES.taskLosses,
+  SHADER_FILES.famo,
+);
 
 export function famoKernel(registry: KernelRegistry, tasks: number, workgroup = 256): Promise<Kernel> {
   if (!(workgroup >= 1 && (workgroup & (workgroup - 1)) === 0)) throw new RangeError(`famo workgroup ${workgroup} is not a power of two`);

@@ -57,8 +57,7 @@ export interface MatmulDims {
   offsetRowSums?: number;
 }
 
-const common = (kernel: string) =>
-  composeWgsl(wgslPreamble(wgslEnum('EPILOGUE', Epilogue), MatmulDimsStruct.wgsl), SHADER_FILES.sigmoidFn, SHADER_FILES.matmulCommon, kernel);
+const common = (kernel: string) => composeWgsl(wgslPreamble(wgslEnum('EPILOGUE', Epilogue), MatmulDimsStruct.wgsl), SHADER_FILES.sigmoidFn, SHADER_FILES.matmulCommon, kernel);
 
 const SOURCES = {
   regblock: common(SHADER_FILES.matmulRegblock),
@@ -119,22 +118,14 @@ export async function matmulKernel(registry: KernelRegistry, tuning: MatmulTunin
   });
   const general = pipeline('regblock', REGBLOCK_BLOCK, tuning.workgroupX, tuning.workgroupY);
   if (tuning.variant !== 'regblock-vec4') return { options, general: await general };
-  const [square, tall, wide] = await Promise.all(
-    Object.values(VEC4_ASPECTS).map(([x, y]) => pipeline('regblock_vec4', REGBLOCK_VEC4_BLOCK, x, y)),
-  );
+  const [square, tall, wide] = await Promise.all(Object.values(VEC4_ASPECTS).map(([x, y]) => pipeline('regblock_vec4', REGBLOCK_VEC4_BLOCK, x, y)));
   return { options, general: await general, vec4: { square: square!, tall: tall!, wide: wide! } };
 }
 
 /** Whether the vec4 kernel can run this product: every stored row a whole number of vec4s. */
 export function matmulVec4Fits(options: MatmulOptions, d: MatmulDims): boolean {
   const aligned = (n: number | undefined) => (n ?? 0) % 4 === 0;
-  return (
-    aligned(d.K) &&
-    (!options.transposeA || aligned(d.M)) &&
-    (options.transposeB || aligned(d.N)) &&
-    aligned(d.offsetA) &&
-    aligned(d.offsetB)
-  );
+  return aligned(d.K) && (!options.transposeA || aligned(d.M)) && (options.transposeB || aligned(d.N)) && aligned(d.offsetA) && aligned(d.offsetB);
 }
 
 /** The pipeline a dispatch of these dimensions uses. */
@@ -164,14 +155,7 @@ export function matmulWorkgroups(pipeline: MatmulPipeline, d: MatmulDims, maxPer
   return foldWorkgroups(tiles, maxPerDimension);
 }
 
-export function encodeMatmul(
-  pass: GPUComputePassEncoder,
-  kernel: MatmulKernel,
-  bindGroup: GPUBindGroup,
-  uniformOffset: number,
-  d: MatmulDims,
-  maxPerDimension: number,
-): void {
+export function encodeMatmul(pass: GPUComputePassEncoder, kernel: MatmulKernel, bindGroup: GPUBindGroup, uniformOffset: number, d: MatmulDims, maxPerDimension: number): void {
   if (d.M === 0 || d.N === 0) return;
   const pipeline = pickMatmulPipeline(kernel, d);
   pass.setPipeline(pipeline.kernel.pipeline);

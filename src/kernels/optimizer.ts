@@ -27,10 +27,7 @@ export const OptimizerStep = wgslStruct('OptimizerStep', [
   ['couplingToIdentity', 'f32'],
 ]);
 
-const SOURCE = composeWgsl(
-  wgslPreamble(OPTIMIZER_WGSL, wgslConstant('WORKGROUP_SIZE', ELEMENTWISE_WORKGROUP), OptimizerStep.wgsl),
-  SHADER_FILES.optimizer,
-);
+const SOURCE = composeWgsl(wgslPreamble(OPTIMIZER_WGSL, wgslConstant('WORKGROUP_SIZE', ELEMENTWISE_WORKGROUP), OptimizerStep.wgsl), SHADER_FILES.optimizer);
 
 /** Everything one update needs besides the buffers. */
 export interface OptimizerStepValues {

@@ -19,7 +19,23 @@ import aggregate from '../../shaders/aggregate.wgsl?raw';
 import famo from '../../shaders/famo.wgsl?raw';
 import taskLosses from '../../shaders/task_losses.wgsl?raw';
 
-export const SHADER_FILES = { sigmoidFn, matmulCommon, matmulRegblock, matmulRegblockVec4, matmulTiled, sigmoid, loss, lossFn, gls, optimizer, taskJacobian, gramian, aggregate, famo, taskLosses } as const;
+export const SHADER_FILES = {
+  sigmoidFn,
+  matmulCommon,
+  matmulRegblock,
+  matmulRegblockVec4,
+  matmulTiled,
+  sigmoid,
+  loss,
+  lossFn,
+  gls,
+  optimizer,
+  taskJacobian,
+  gramian,
+  aggregate,
+  famo,
+  taskLosses,
+} as const;
 
 /** Invocations per workgroup of the one-element-per-invocation kernels (sigmoid, optimizer). */
 export const ELEMENTWISE_WORKGROUP = 256;

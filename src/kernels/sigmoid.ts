@@ -28,14 +28,7 @@ export function writeSigmoidSize(view: DataView, count: number): void {
 }
 
 /** One invocation per element (the sigmoid kernels and the optimizer), folded past 65,535 workgroups. */
-export function encodeElementwise(
-  pass: GPUComputePassEncoder,
-  kernel: Kernel,
-  bindGroup: GPUBindGroup,
-  uniformOffset: number,
-  count: number,
-  maxPerDimension: number,
-): void {
+export function encodeElementwise(pass: GPUComputePassEncoder, kernel: Kernel, bindGroup: GPUBindGroup, uniformOffset: number, count: number, maxPerDimension: number): void {
   if (count === 0) return;
   pass.setPipeline(kernel.pipeline);
   pass.setBindGroup(0, bindGroup, [uniformOffset]);

@@ -31,7 +31,19 @@ import { updateRules } from '../core/optimizers.js';
 import { parameterLayout, type ParameterLayout } from '../core/shape.js';
 import { hasStepWeights, isAggregator, weightingStateSize, AGGREGATOR_CODES, WEIGHTINGS } from '../core/weighting.js';
 import { encodeFamo, famoKernel, writeFamoDims } from '../kernels/famo.js';
-import { aggregateKernel, aggregateScratchFloats, aggregateWeightsOffset, AggregateDims, encodeAggregate, encodeGramian, encodeTaskJacobian, gramianKernel, GramianDims, JacobianDims, taskJacobianKernel } from '../kernels/aggregate.js';
+import {
+  aggregateKernel,
+  aggregateScratchFloats,
+  aggregateWeightsOffset,
+  AggregateDims,
+  encodeAggregate,
+  encodeGramian,
+  encodeTaskJacobian,
+  gramianKernel,
+  GramianDims,
+  JacobianDims,
+  taskJacobianKernel,
+} from '../kernels/aggregate.js';
 
 export interface WebGpuBackendOptions {
   /** The matmul kernel and shape (default: autotuneMatmul's choice for this adapter). */
@@ -324,7 +336,8 @@ export class WebGpuBackend implements TrainingBackend {
     this.step = state.step;
     uploadFloats(this.device, this.buffers.state1, state.state1);
     uploadFloats(this.device, this.buffers.state2, state.state2);
-    if (this.kernels.famo) uploadFloats(this.device, this.buffers.famoState, state.weighting ?? new Float64Array(weightingStateSize(this.config.weighting, this.config.shape.tasks)));
+    if (this.kernels.famo)
+      uploadFloats(this.device, this.buffers.famoState, state.weighting ?? new Float64Array(weightingStateSize(this.config.weighting, this.config.shape.tasks)));
   }
 
   async getOptimizerState(): Promise<OptimizerState> {
@@ -473,7 +486,14 @@ export class WebGpuBackend implements TrainingBackend {
     this.lossSteps = 0;
     const encoder = this.device.createCommandEncoder({ label: 'read loss' });
     const b = this.buffers;
-    const [sums, weightSums] = await this.submitAndRead(encoder, [[b.lossSums, 0, T], [b.weightSums, 0, T]], [b.lossSums, b.weightSums]);
+    const [sums, weightSums] = await this.submitAndRead(
+      encoder,
+      [
+        [b.lossSums, 0, T],
+        [b.weightSums, 0, T],
+      ],
+      [b.lossSums, b.weightSums],
+    );
     const mean = (values: Float64Array) => values.map((sum) => (steps > 0 ? sum / steps : 0));
     const taskWeights = hasStepWeights(this.config.weighting) ? mean(weightSums!) : undefined;
     return { perTask: mean(sums!), steps, ...(taskWeights && { taskWeights }) };
@@ -494,7 +514,12 @@ export class WebGpuBackend implements TrainingBackend {
     const [perTask, grads, gramian, taskWeights] = await this.submitAndRead(encoder, [
       [b.lossScratch, 0, T],
       [b.grads, 0, this.layout.count],
-      ...(aggregating ? ([[b.gramian, 0, T * T], [b.aggregateScratch, aggregateWeightsOffset(T), T]] as const) : []),
+      ...(aggregating
+        ? ([
+            [b.gramian, 0, T * T],
+            [b.aggregateScratch, aggregateWeightsOffset(T), T],
+          ] as const)
+        : []),
     ]);
     if (!gramian) return { perTask: perTask!, grads: grads! };
     return { perTask: perTask!, grads: grads!, gramian, taskWeights };

@@ -84,5 +84,12 @@ export function linearBaseline(problem: Problem): MetricsReport | undefined {
       mask[at] = evaluation.table.mask[r * T + t]!;
     }
   });
-  return computeMetrics(predictions, targets, mask, test.rows, regression.map((t) => problem.targetNames[t]!), regression.map((t) => problem.losses[t]!));
+  return computeMetrics(
+    predictions,
+    targets,
+    mask,
+    test.rows,
+    regression.map((t) => problem.targetNames[t]!),
+    regression.map((t) => problem.losses[t]!),
+  );
 }

@@ -72,7 +72,7 @@ export function rocAuc(scores: number[], labels: number[]): number {
   const order = scores.map((s, i) => [s, labels[i]!] as const).sort((a, b) => a[0] - b[0]);
   let positives = 0;
   let rankSum = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j < order.length && order[j]![0] === order[i]![0]) j++;
     const averageRank = (i + 1 + j) / 2;

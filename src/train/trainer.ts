@@ -139,8 +139,7 @@ export const GROWTH_LIMIT = 1000;
 /** Tolerance of the GPU-vs-reference gradient check (f32 against f64). */
 export const VERIFY_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 1e-3 };
 
-const weightedTotal = (perTask: ArrayLike<number>, tasks: readonly TaskSpec[]) =>
-  tasks.reduce((sum, task, t) => sum + task.weight * perTask[t]!, 0);
+const weightedTotal = (perTask: ArrayLike<number>, tasks: readonly TaskSpec[]) => tasks.reduce((sum, task, t) => sum + task.weight * perTask[t]!, 0);
 
 export interface DatasetLoss {
   /** Σ_t w_t·L_t */
@@ -203,12 +202,7 @@ export function inMemoryRows(data: Dataset, d: number, T: number, shuffle = true
 
 const isDataset = (rows: Dataset | RowStream): rows is Dataset => 'X' in rows;
 
-export async function trainModel(
-  backend: TrainingBackend,
-  trainRows: Dataset | RowStream,
-  validation: Dataset | undefined,
-  options: TrainerOptions,
-): Promise<TrainResult> {
+export async function trainModel(backend: TrainingBackend, trainRows: Dataset | RowStream, validation: Dataset | undefined, options: TrainerOptions): Promise<TrainResult> {
   const { features: d, tasks: T } = backend.config.shape;
   const train = isDataset(trainRows) ? inMemoryRows(trainRows, d, T, options.shuffle ?? true) : trainRows;
   return new TrainingRun(backend, train, validation, options).run();
@@ -302,7 +296,7 @@ class TrainingRun {
     const epochEnd = (epoch + 1) * this.stepsPerEpoch;
     backend.setDataset(shard);
     const steps = batchesOf(shard.rows, this.batch, (i) => learningRateAt(options.learningRate, options.schedule, this.step + i, this.totalSteps));
-    for (let i = 0; i < steps.length; ) {
+    for (let i = 0; i < steps.length;) {
       if (options.shouldStop) {
         if (options.stepsPerPoll) await yieldToEventLoop();
         if (options.shouldStop()) {
@@ -441,8 +435,7 @@ async function verifyStep(backend: TrainingBackend, data: Dataset, at: TrainStep
   const comparison = compareArrays(got.grads, want, VERIFY_TOLERANCE);
   if (!comparison.ok) {
     throw new VerificationError(
-      `step ${step}: the ${backend.kind} gradients disagree with the float64 reference\n` +
-        describeComparison('gradients', comparison, VERIFY_TOLERANCE),
+      `step ${step}: the ${backend.kind} gradients disagree with the float64 reference\n` + describeComparison('gradients', comparison, VERIFY_TOLERANCE),
     );
   }
 }

@@ -86,7 +86,13 @@ export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void
   add('sigmoid forward', `${z.length}`, s, Array.from(z, sigmoid), CHECK_TOLERANCE.elementwise);
   const gradS = uniformArray(random, z.length);
   const gradZ = await runSigmoidBackward(ctx, s, gradS);
-  add('sigmoid backward', `${z.length}`, gradZ, Array.from(s, (v, i) => gradS[i]! * v * (1 - v)), CHECK_TOLERANCE.elementwise);
+  add(
+    'sigmoid backward',
+    `${z.length}`,
+    gradZ,
+    Array.from(s, (v, i) => gradS[i]! * v * (1 - v)),
+    CHECK_TOLERANCE.elementwise,
+  );
 
   // One task per loss in the table, then each loss with a parameter again at another value.
   const withParameter = LOSS_KINDS.filter((kind) => LOSSES[kind].parameter);

@@ -47,7 +47,14 @@ export async function runMatmul(ctx: GpuContext, tuning: MatmulTuning, options: 
   const dims = { M: run.M, N: run.N, K: run.K };
   await runPass(ctx, kernel.general.kernel.key, (pass, arena) => {
     const group = createBindGroup(device, kernel.general.kernel, { a, b, aux, c, rowSums }, arena.binding);
-    encodeMatmul(pass, kernel, group, arena.push((v) => writeMatmulDims(v, dims)), dims, ctx.limits.maxComputeWorkgroupsPerDimension);
+    encodeMatmul(
+      pass,
+      kernel,
+      group,
+      arena.push((v) => writeMatmulDims(v, dims)),
+      dims,
+      ctx.limits.maxComputeWorkgroupsPerDimension,
+    );
   });
   const result = { c: await readFloats(device, c, run.M * run.N), rowSums: await readFloats(device, rowSums, run.M) };
   for (const buffer of Object.values({ a, b, aux, c, rowSums })) buffer.destroy();
@@ -61,7 +68,14 @@ export async function runSigmoidForward(ctx: GpuContext, z: Float32Array): Promi
   const output = createStorage(device, 's', z.length);
   await runPass(ctx, 'sigmoid_forward', (pass, arena) => {
     const group = createBindGroup(device, kernel, { forwardZ: input, forwardS: output }, arena.binding);
-    encodeElementwise(pass, kernel, group, arena.push((v) => writeSigmoidSize(v, z.length)), z.length, ctx.limits.maxComputeWorkgroupsPerDimension);
+    encodeElementwise(
+      pass,
+      kernel,
+      group,
+      arena.push((v) => writeSigmoidSize(v, z.length)),
+      z.length,
+      ctx.limits.maxComputeWorkgroupsPerDimension,
+    );
   });
   const s = await readFloats(device, output, z.length);
   input.destroy();
@@ -77,7 +91,14 @@ export async function runSigmoidBackward(ctx: GpuContext, s: Float32Array, gradS
   const output = createStorage(device, 'gradZ', s.length);
   await runPass(ctx, 'sigmoid_backward', (pass, arena) => {
     const group = createBindGroup(device, kernel, { backwardS: sBuffer, backwardGradS: gBuffer, backwardGradZ: output }, arena.binding);
-    encodeElementwise(pass, kernel, group, arena.push((v) => writeSigmoidSize(v, s.length)), s.length, ctx.limits.maxComputeWorkgroupsPerDimension);
+    encodeElementwise(
+      pass,
+      kernel,
+      group,
+      arena.push((v) => writeSigmoidSize(v, s.length)),
+      s.length,
+      ctx.limits.maxComputeWorkgroupsPerDimension,
+    );
   });
   const gradZ = await readFloats(device, output, s.length);
   for (const buffer of Object.values({ backwardS: sBuffer, backwardGradS: gBuffer, backwardGradZ: output })) buffer.destroy();
@@ -103,7 +124,13 @@ export async function runLoss(
   const weighting = WEIGHTINGS[run.weighting ?? 'equal'].code;
   await runPass(ctx, 'loss', (pass, arena) => {
     const group = createBindGroup(device, kernel, { y, targets, mask, tasks, logVar, gradY, lossSums, gradLogVar }, arena.binding);
-    encodeLoss(pass, kernel, group, arena.push((v) => writeLossDims(v, { rows: run.rows, tasks: T, offsetRows: 0, weighting })), T);
+    encodeLoss(
+      pass,
+      kernel,
+      group,
+      arena.push((v) => writeLossDims(v, { rows: run.rows, tasks: T, offsetRows: 0, weighting })),
+      T,
+    );
   });
   const result = {
     gradY: await readFloats(device, gradY, run.rows * T),
@@ -129,7 +156,14 @@ export async function runOptimizer(
   const state2 = createStorage(device, 'state2', n, arrays.state2);
   await runPass(ctx, 'optimizer', (pass, arena) => {
     const group = createBindGroup(device, kernel, { grads, params, state1, state2 }, arena.binding);
-    encodeElementwise(pass, kernel, group, arena.push((v) => writeOptimizerStep(v, config, values)), n, ctx.limits.maxComputeWorkgroupsPerDimension);
+    encodeElementwise(
+      pass,
+      kernel,
+      group,
+      arena.push((v) => writeOptimizerStep(v, config, values)),
+      n,
+      ctx.limits.maxComputeWorkgroupsPerDimension,
+    );
   });
   const result = {
     params: await readFloats(device, params, n),
@@ -156,7 +190,12 @@ export async function runAggregate(ctx: GpuContext, kind: AggregatorKind, gramia
   const dims = { rows: 1, tasks, kind: AGGREGATOR_CODES[kind], step, seed, accumulate: 1 };
   await runPass(ctx, 'aggregate', (pass, arena) => {
     const group = createBindGroup(device, kernel, buffers, arena.binding);
-    encodeAggregate(pass, kernel, group, arena.push((v) => AggregateDims.write(v, dims)));
+    encodeAggregate(
+      pass,
+      kernel,
+      group,
+      arena.push((v) => AggregateDims.write(v, dims)),
+    );
   });
   const alpha = await readFloats(device, buffers.gradY, tasks);
   for (const buffer of Object.values(buffers)) buffer.destroy();

@@ -46,15 +46,29 @@ export async function ddp(argv: string[]): Promise<number> {
   if (dir === '-') throw new UsageError('--out must be a directory: a DDP job is several files');
   const out = createOutput(flag(p, 'json'), flag(p, 'quiet'));
   const dataset = await loadDataset(job.data, job.load);
-  if (job.options.hidden === undefined) process.stderr.write(`note: H = T = ${dataset.train.taskNames.length}: a DDP job does not run sigmtl train's model search; give --hidden (sigmtl train reports the H its search chose)\n`);
+  if (job.options.hidden === undefined)
+    process.stderr.write(
+      `note: H = T = ${dataset.train.taskNames.length}: a DDP job does not run sigmtl train's model search; give --hidden (sigmtl train reports the H its search chose)\n`,
+    );
   if (dataset.metaFile) process.stderr.write(`note: columns from ${dataset.metaFile}\n`);
   checkCouplingFile(job, dataset.train.taskNames.length);
   const written = ddpJob({ ...dataset.train, ...job.options, test: dataset.test, testSplit: dataset.test ? 0 : job.testSplit, provenance: { data: dataset.name } });
   await writeDdpJob(dir, written);
   const { features: d, hidden: H, tasks: T } = written.shape;
-  out.info(`sigmtl ddp: ${dataset.name}, ${written.trainingRows} training rows, ${written.validationRows} validation rows, d=${d}, H=${H}, T=${T}; global batch ${written.batch}, ${written.stepsPerEpoch} steps per epoch`);
+  out.info(
+    `sigmtl ddp: ${dataset.name}, ${written.trainingRows} training rows, ${written.validationRows} validation rows, d=${d}, H=${H}, T=${T}; global batch ${written.batch}, ${written.stepsPerEpoch} steps per epoch`,
+  );
   out.info(`wrote ${dir}/: ${written.files.map((f) => f.path).join(', ')}`);
   out.info(`run: sh ${dir}/launch.sh 2   (or python3 ${dir}/train_ddp.py, or torchrun --nproc_per_node=2 ${dir}/train_ddp.py); it writes ${dir}/model.safetensors`);
-  out.result({ dir, files: written.files.map((f) => f.path), trainingRows: written.trainingRows, validationRows: written.validationRows, batch: written.batch, stepsPerEpoch: written.stepsPerEpoch, shape: written.shape, losses: written.losses });
+  out.result({
+    dir,
+    files: written.files.map((f) => f.path),
+    trainingRows: written.trainingRows,
+    validationRows: written.validationRows,
+    batch: written.batch,
+    stepsPerEpoch: written.stepsPerEpoch,
+    shape: written.shape,
+    losses: written.losses,
+  });
   return 0;
 }

@@ -32,7 +32,9 @@ export async function doctor(argv: string[]): Promise<number> {
   const timed = Object.entries(m.timings)
     .map(([k, ms]) => `${k} ${ms.toFixed(2)} ms`)
     .join(', ');
-  out.info(`matmul:       ${m.tuning.variant} kernel, chosen by ${m.source === 'adapter' ? 'adapter kind (software)' : m.source === 'measured' ? `timing (${timed})` : 'an earlier timing (cached)'}`);
+  out.info(
+    `matmul:       ${m.tuning.variant} kernel, chosen by ${m.source === 'adapter' ? 'adapter kind (software)' : m.source === 'measured' ? `timing (${timed})` : 'an earlier timing (cached)'}`,
+  );
   for (const c of report.crossover ?? []) {
     const rates = c.stepsPerSecond ? `WebGPU ${c.stepsPerSecond.webgpu.toFixed(0)}, CPU engine ${c.stepsPerSecond.wasm.toFixed(0)} steps/s` : 'remembered from an earlier probe';
     out.info(`auto at d=${c.features} T=H=${c.tasks} batch ${c.batch}: ${c.chosen === 'wasm' ? 'the CPU engine' : 'WebGPU'} (${rates})`);

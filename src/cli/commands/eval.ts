@@ -29,7 +29,14 @@ export async function labelledRows(data: string, model: Model): Promise<Labelled
 }
 
 export async function evaluate(argv: string[]): Promise<number> {
-  const p = parse(argv, { model: { type: 'string' }, data: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, 'show-A': { type: 'boolean' }, relations: { type: 'boolean' } });
+  const p = parse(argv, {
+    model: { type: 'string' },
+    data: { type: 'string' },
+    backend: { type: 'string' },
+    json: { type: 'boolean' },
+    'show-A': { type: 'boolean' },
+    relations: { type: 'boolean' },
+  });
   if (flag(p, 'help')) {
     process.stdout.write(evalHelp);
     return 0;
@@ -48,7 +55,12 @@ export async function evaluate(argv: string[]): Promise<number> {
     out.info(metricsTable(metrics));
     if (flag(p, 'show-A')) {
       out.info('\ntask-coupling matrix A (rows: tasks, columns: hidden units):');
-      out.info(table(['task', ...A.units], rowsOfA.map((r, t) => [model.taskNames[t]!, ...r.map((v) => formatNumber(v, 3))])));
+      out.info(
+        table(
+          ['task', ...A.units],
+          rowsOfA.map((r, t) => [model.taskNames[t]!, ...r.map((v) => formatNumber(v, 3))]),
+        ),
+      );
     }
     let relations: { tasks: readonly string[]; cosine: number[][] } | undefined;
     if (flag(p, 'relations')) {
@@ -56,8 +68,13 @@ export async function evaluate(argv: string[]): Promise<number> {
       const T = r.tasks.length;
       const cosine = r.tasks.map((_, s) => Array.from(r.cosine.subarray(s * T, s * T + T)));
       relations = { tasks: r.tasks, cosine };
-      out.info('\ntask relations: cosine of the tasks\' gradients of the shared layer (W, b) on these rows:');
-      out.info(table(['task', ...r.tasks], cosine.map((row, s) => [r.tasks[s]!, ...row.map((v) => formatNumber(v, 2))])));
+      out.info("\ntask relations: cosine of the tasks' gradients of the shared layer (W, b) on these rows:");
+      out.info(
+        table(
+          ['task', ...r.tasks],
+          cosine.map((row, s) => [r.tasks[s]!, ...row.map((v) => formatNumber(v, 2))]),
+        ),
+      );
     }
     out.result({ rows, backend: backend.device ? 'webgpu' : 'cpu', metrics, A: flag(p, 'show-A') ? rowsOfA : undefined, relations });
     return 0;

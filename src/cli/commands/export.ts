@@ -31,7 +31,13 @@ export async function exportModel(argv: string[]): Promise<number> {
   const format = choice(p, 'format', ['onnx', 'torch'] as const, 'onnx');
   const out = required(p, 'out');
   const golden = format === 'torch' && out !== '-' ? `${out.replace(/\.py$/, '')}.golden.json` : undefined;
-  refuseClobber([['--out', out], ['golden file', golden]], [['--model', modelPath]]);
+  refuseClobber(
+    [
+      ['--out', out],
+      ['golden file', golden],
+    ],
+    [['--model', modelPath]],
+  );
   const output = createOutput(flag(p, 'json') || out === '-', false);
   const model = await loadModelFile(modelPath);
   const bytes = format === 'onnx' ? model.toOnnx() : new TextEncoder().encode(model.toTorch());
@@ -45,7 +51,9 @@ export async function exportModel(argv: string[]): Promise<number> {
     const predictions = Array.from(await model.predict(features));
     await writeFileAtomic(golden, JSON.stringify({ features, predictions, tasks: model.taskNames }) + '\n');
   }
-  output.info(`${format} model (${bytes.length} bytes, ${model.shape.features} features → ${model.shape.tasks} tasks) written to ${out === '-' ? 'stdout' : out}${golden ? `; golden rows in ${golden}` : ''}`);
+  output.info(
+    `${format} model (${bytes.length} bytes, ${model.shape.features} features → ${model.shape.tasks} tasks) written to ${out === '-' ? 'stdout' : out}${golden ? `; golden rows in ${golden}` : ''}`,
+  );
   if (out !== '-') output.result({ format, out, golden, bytes: bytes.length, features: model.featureNames, tasks: model.taskNames });
   return 0;
 }

@@ -42,7 +42,13 @@ export async function predict(argv: string[]): Promise<number> {
   const outPath = required(p, 'out');
   const toStdout = outPath === '-';
   if (toStdout && flag(p, 'json')) throw new UsageError('--out - and --json both want stdout: choose one');
-  refuseClobber([['--out', outPath]], [['--data', text(p, 'data')], ['--model', text(p, 'model')]]);
+  refuseClobber(
+    [['--out', outPath]],
+    [
+      ['--data', text(p, 'data')],
+      ['--model', text(p, 'model')],
+    ],
+  );
   const output = createOutput(flag(p, 'json') || toStdout, false);
   const model = await loadModelFile(required(p, 'model'));
   const dataName = required(p, 'data');
@@ -69,9 +75,7 @@ export async function predict(argv: string[]): Promise<number> {
       backend.close();
     }
   }
-  const data = bundled
-    ? await loadDataset(dataName).then((s) => s.test ?? s.train)
-    : await readCsv(dataName, { features: model.featureNames, idColumn });
+  const data = bundled ? await loadDataset(dataName).then((s) => s.test ?? s.train) : await readCsv(dataName, { features: model.featureNames, idColumn });
   const ids = 'ids' in data ? (data.ids as string[] | undefined) : undefined;
   const rows = data.features.length / model.shape.features;
   const backend = await openCliDevice(choice<BackendChoice>(p, 'backend', ['webgpu', 'cpu', 'auto'], 'auto'));
@@ -79,10 +83,7 @@ export async function predict(argv: string[]): Promise<number> {
     const predictions = await model.predict(data.features, { device: backend.device });
     const T = model.taskNames.length;
     const header = [...(idColumn ? [idColumn] : []), ...model.taskNames];
-    const lines = Array.from({ length: rows }, (_, r) => [
-      ...(idColumn ? [ids?.[r] ?? ''] : []),
-      ...Array.from(predictions.subarray(r * T, r * T + T), (v) => String(v)),
-    ]);
+    const lines = Array.from({ length: rows }, (_, r) => [...(idColumn ? [ids?.[r] ?? ''] : []), ...Array.from(predictions.subarray(r * T, r * T + T), (v) => String(v))]);
     const csv = Papa.unparse({ fields: header, data: lines }, { newline: '\n' }) + '\n';
     if (toStdout) process.stdout.write(csv);
     else await writeFileAtomic(outPath, csv);

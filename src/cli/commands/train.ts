@@ -179,7 +179,14 @@ function searchSummary(result: TrainResult): string {
   const { hidden, learningRate } = search.chosen;
   const rows = [...search.tried]
     .sort((a, b) => b.rung - a.rung || a.validationLoss - b.validationLoss)
-    .map((c) => [String(c.hidden), String(c.learningRate), `${c.rung}/${search.rungs.length}`, String(c.epochs), Number.isFinite(c.validationLoss) ? formatNumber(c.validationLoss) : 'diverged', c.hidden === hidden && c.learningRate === learningRate ? '← chosen' : '']);
+    .map((c) => [
+      String(c.hidden),
+      String(c.learningRate),
+      `${c.rung}/${search.rungs.length}`,
+      String(c.epochs),
+      Number.isFinite(c.validationLoss) ? formatNumber(c.validationLoss) : 'diverged',
+      c.hidden === hidden && c.learningRate === learningRate ? '← chosen' : '',
+    ]);
   const plan = search.rungs.map((r) => `${r.candidates} to epoch ${r.epochs}`).join(', ');
   return [
     `model search (${plan}; ${search.seconds.toFixed(1)} s): H = ${hidden}, lr ${learningRate} — ${search.reason}`,
@@ -211,7 +218,8 @@ function comparisonTable(result: TrainResult): string {
  */
 async function streamChoice(job: TrainJob, isFile: boolean): Promise<{ open: () => Promise<RowSource>; notice?: string } | undefined> {
   if (!isFile || job.data === '-') {
-    if (job.stream) throw new UsageError(job.data === '-' ? '--stream reads the file several times: it cannot stream stdin' : `--stream is for data files, not the bundled set ${job.data}`);
+    if (job.stream)
+      throw new UsageError(job.data === '-' ? '--stream reads the file several times: it cannot stream stdin' : `--stream is for data files, not the bundled set ${job.data}`);
     return undefined;
   }
   const parquet = /\.parquet$/i.test(job.data);
@@ -226,7 +234,10 @@ async function streamChoice(job: TrainJob, isFile: boolean): Promise<{ open: () 
   ] as const;
   for (const [flagName, on] of refused) if (on) throw new UsageError(`${flagName} needs every row in memory; it is not available when streaming ${job.data}`);
   const options = { targets: job.load.targets, features: job.load.features, memoryBudget: job.memoryBudget };
-  const notice = large && !job.stream && !parquet ? `${job.data} is ${formatBytes(size)}, over the memory budget (${formatBytes(job.memoryBudget)}): streaming it window by window (--memory-budget to change)` : undefined;
+  const notice =
+    large && !job.stream && !parquet
+      ? `${job.data} is ${formatBytes(size)}, over the memory budget (${formatBytes(job.memoryBudget)}): streaming it window by window (--memory-budget to change)`
+      : undefined;
   return { open: () => (parquet ? openParquetStream(job.data, options) : openCsvStream(job.data, options)), notice };
 }
 
