@@ -7,14 +7,14 @@
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import type { BackendConfig, TrainingBackend } from '../src/core/backend.js';
-import { CpuBackend } from '../src/cpu/backend.js';
-import { WasmBackend } from '../src/cpu/wasm-backend.js';
+import { CpuBackend } from '../src/backends/cpu.js';
+import { WasmBackend } from '../src/backends/wasm.js';
 import { initParameters } from '../src/core/init.js';
 import { DEFAULT_OPTIMIZER } from '../src/core/optimizers.js';
 import { teacherStudentData } from '../src/data/synthetic.js';
 import '../src/node.js'; // the CPU engine's worker pool
 import { requestNodeGpu } from '../src/gpu/node.js';
-import { WebGpuBackend } from '../src/model/webgpu-backend.js';
+import { WebGpuBackend } from '../src/backends/webgpu.js';
 
 const { values } = parseArgs({
   options: {

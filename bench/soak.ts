@@ -7,10 +7,10 @@ import { parseArgs } from 'node:util';
 import type { BackendConfig, TrainingBackend } from '../src/core/backend.js';
 import { DEFAULT_OPTIMIZER } from '../src/core/optimizers.js';
 import { initParameters } from '../src/core/init.js';
-import { CpuBackend } from '../src/cpu/backend.js';
+import { CpuBackend } from '../src/backends/cpu.js';
 import { teacherStudentData } from '../src/data/synthetic.js';
 import { requestNodeGpu } from '../src/gpu/node.js';
-import { WebGpuBackend } from '../src/model/webgpu-backend.js';
+import { WebGpuBackend } from '../src/backends/webgpu.js';
 
 const { values } = parseArgs({ options: { steps: { type: 'string' }, cycles: { type: 'string' } } });
 const STEPS = Number(values.steps ?? 100_000);

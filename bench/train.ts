@@ -10,7 +10,7 @@ import { DEFAULT_OPTIMIZER } from '../src/core/optimizers.js';
 import type { BackendConfig, TrainingBackend } from '../src/core/backend.js';
 import { initParameters } from '../src/core/init.js';
 import { parameterLayout, view } from '../src/core/shape.js';
-import { WebGpuBackend } from '../src/model/webgpu-backend.js';
+import { WebGpuBackend } from '../src/backends/webgpu.js';
 import type { KernelTime } from '../src/gpu/passes.js';
 import type { Counts, Peers } from './peers.js';
 import { timedRow, type BenchRow } from './rows.js';

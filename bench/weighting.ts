@@ -7,7 +7,7 @@ import { teacherStudentData } from '../src/data/synthetic.js';
 import { DEFAULT_OPTIMIZER } from '../src/core/optimizers.js';
 import type { BackendConfig } from '../src/core/backend.js';
 import { initParameters } from '../src/core/init.js';
-import { WebGpuBackend } from '../src/model/webgpu-backend.js';
+import { WebGpuBackend } from '../src/backends/webgpu.js';
 import { WEIGHTING_KINDS, type WeightingKind } from '../src/core/weighting.js';
 import { deltaM, loadDataset, train, type TrainResult } from '../src/node.js';
 import type { Counts } from './peers.js';

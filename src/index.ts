@@ -45,7 +45,7 @@ export { adapterLabel, deviceLabel, describeDevice, type AdapterSummary } from '
 export { browserHasWebGpu, requestBrowserDevice } from './gpu/browser.js';
 
 // Advanced: the backends and the model's building blocks, for people who schedule steps themselves.
-export { createWebGpuBackend, createCpuBackend, createWasmBackend, type WebGpuBackendOptions } from './backends.js';
+export { createWebGpuBackend, createCpuBackend, createWasmBackend, type WebGpuBackendOptions } from './backends/index.js';
 export { createWasmMatmul, wasmRelaxedSimdSupported, wasmSimdSupported, type WasmKernelOptions, type WasmMatmul } from './cpu/wasm-matmul.js';
 export type { TrainingBackend, BackendConfig, Dataset, TrainStep, LossReport, GradientReport } from './core/backend.js';
 export { parameterLayout, PARAMETER_NAMES, type ModelShape, type ParameterLayout, type ParameterName, type Segment } from './core/shape.js';

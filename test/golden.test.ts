@@ -7,9 +7,9 @@ import type { BackendConfig, TrainingBackend } from '../src/core/backend.js';
 import { LOSS_KINDS, type LossSpec } from '../src/core/losses.js';
 import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../src/core/optimizers.js';
 import { parameterLayout, PARAMETER_NAMES, type ParameterLayout } from '../src/core/shape.js';
-import { WasmBackend } from '../src/cpu/wasm-backend.js';
-import { CpuBackend } from '../src/cpu/backend.js';
-import { WebGpuBackend } from '../src/model/webgpu-backend.js';
+import { WasmBackend } from '../src/backends/wasm.js';
+import { CpuBackend } from '../src/backends/cpu.js';
+import { WebGpuBackend } from '../src/backends/webgpu.js';
 import { compareArrays, describeComparison, type Tolerance } from '../src/util/compare.js';
 import { gpu } from './gpu.js';
 

@@ -1,14 +1,14 @@
 // Whole training steps on the GPU against the float64 CPU backend, and training to a known answer.
 import { describe, expect, test } from 'vitest';
 import { gpu } from './gpu.js';
-import { CpuBackend } from '../src/cpu/backend.js';
+import { CpuBackend } from '../src/backends/cpu.js';
 import { teacherStudentData } from '../src/data/synthetic.js';
 import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../src/core/optimizers.js';
 import type { TaskSpec } from '../src/core/losses.js';
 import type { BackendConfig, TrainStep } from '../src/core/backend.js';
 import { initParameters } from '../src/core/init.js';
 import { parameterLayout, view } from '../src/core/shape.js';
-import { WebGpuBackend } from '../src/model/webgpu-backend.js';
+import { WebGpuBackend } from '../src/backends/webgpu.js';
 import { chooseMatmulTuning } from '../src/kernels/tuning.js';
 import { compareArrays, describeComparison, type Tolerance } from '../src/util/compare.js';
 import { DivergenceError, trainModel } from '../src/train/trainer.js';

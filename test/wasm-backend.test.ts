@@ -1,9 +1,9 @@
-// The CPU engine (src/cpu/wasm-backend.ts) against the float64 CPU backend, step by step, as the
+// The CPU engine (src/backends/wasm.ts) against the float64 CPU backend, step by step, as the
 // WebGPU backend is checked: every optimizer, loss, mask, weighting and aggregator, awkward shapes
 // and a batch of 1; then train() on it end to end.
 import { describe, expect, test } from 'vitest';
-import { CpuBackend } from '../src/cpu/backend.js';
-import { WasmBackend } from '../src/cpu/wasm-backend.js';
+import { CpuBackend } from '../src/backends/cpu.js';
+import { WasmBackend } from '../src/backends/wasm.js';
 import { teacherStudentData } from '../src/data/synthetic.js';
 import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../src/core/optimizers.js';
 import type { TaskSpec } from '../src/core/losses.js';

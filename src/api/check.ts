@@ -6,9 +6,9 @@ import { doctorReport, type DoctorReport } from '../verify/doctor.js';
 import { defaultTuningStore, openContext } from './device.js';
 import { probeBackends, probeKey, rememberedBackend } from './backend-choice.js';
 import { DEFAULT_OPTIMIZER } from '../core/optimizers.js';
-import { WasmBackend } from '../cpu/wasm-backend.js';
+import { WasmBackend } from '../backends/wasm.js';
 import { wasmSimdSupported } from '../cpu/wasm-matmul.js';
-import { WebGpuBackend } from '../model/webgpu-backend.js';
+import { WebGpuBackend } from '../backends/webgpu.js';
 
 export interface CheckOptions {
   /** The device to check (default: as train() finds one). */

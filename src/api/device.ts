@@ -2,14 +2,14 @@
 // caller's own GPUDevice; navigator.gpu in a browser; the provider `sigmtl/node` registers
 // (Dawn) in Node. 'auto' falls back to the float64 CPU backend with a notice when none works.
 import type { BackendConfig, TrainingBackend } from '../core/backend.js';
-import { CpuBackend } from '../cpu/backend.js';
-import { WasmBackend } from '../cpu/wasm-backend.js';
+import { CpuBackend } from '../backends/cpu.js';
+import { WasmBackend } from '../backends/wasm.js';
 import { wasmSimdSupported } from '../cpu/wasm-matmul.js';
 import { probeBackends, probeKey, rememberedBackend } from './backend-choice.js';
 import { browserHasWebGpu, requestBrowserGpu } from '../gpu/browser.js';
 import { adapterLabel, contextFromDevice, type GpuContext } from '../gpu/context.js';
 import type { TuningStore } from '../kernels/autotune.js';
-import { WebGpuBackend } from '../model/webgpu-backend.js';
+import { WebGpuBackend } from '../backends/webgpu.js';
 import type { BackendChoice } from './options.js';
 
 /** Opens a WebGPU context sigmtl owns (and destroys when done with it). */

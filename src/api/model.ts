@@ -3,12 +3,12 @@
 import { resolveLoss, type LossSpec } from '../core/losses.js';
 import { DEFAULT_OPTIMIZER } from '../core/optimizers.js';
 import { parameterLayout, view } from '../core/shape.js';
-import { CpuBackend } from '../cpu/backend.js';
+import { CpuBackend } from '../backends/cpu.js';
 import { contextFromDevice } from '../gpu/context.js';
 import { decodeModel, encodeModel } from '../io/model-format.js';
 import { encodeOnnx } from '../io/onnx.js';
 import { encodeTorchModule } from '../io/torch.js';
-import { WebGpuBackend } from '../model/webgpu-backend.js';
+import { WebGpuBackend } from '../backends/webgpu.js';
 import { predictRaw, type TrainedModel } from '../model/model.js';
 import { computeMetrics, type MetricsReport } from '../train/metrics.js';
 import { toDataset } from '../train/prepare.js';

@@ -7,7 +7,7 @@ import { initParameters, type CouplingInit } from '../core/init.js';
 import { resolveLoss, type TaskSpec } from '../core/losses.js';
 import { WEIGHTINGS } from '../core/weighting.js';
 import { parameterLayout, type ModelShape, type ParameterLayout } from '../core/shape.js';
-import { CpuBackend } from '../cpu/backend.js';
+import { CpuBackend } from '../backends/cpu.js';
 import type { TaskTable } from '../data/table.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.js';
 import { predictRaw, type TrainedModel } from '../model/model.js';

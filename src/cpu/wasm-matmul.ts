@@ -1,6 +1,6 @@
 // Host side of wasm/matmul.ts: the CPU engine's float32 matmul, C = epilogue(op(A)·op(B)) with the
 // WGSL kernels' fused epilogues and row sums, in WebAssembly with 128-bit SIMD (one thread). The
-// CPU engine (src/cpu/wasm-backend.ts) keeps its buffers in the module's memory (WasmKernels);
+// CPU engine (src/backends/wasm.ts) keeps its buffers in the module's memory (WasmKernels);
 // createWasmMatmul copies host arrays in and out, for tests and the bench.
 import { Epilogue, type EpilogueName } from '../core/epilogues.js';
 import { MATMUL_WASM_BASE64, MATMUL_WASM_RELAXED_BASE64, MATMUL_WASM_SHARED_BASE64, MATMUL_WASM_SHARED_RELAXED_BASE64 } from './wasm-matmul-bytes.js';

@@ -1,5 +1,5 @@
 // The weightings in float64: one strategy object per kind, registered in one table. The float64
-// reference (src/cpu/step.ts) and the CPU engine (src/cpu/wasm-backend.ts) ask the run's strategy
+// reference (src/cpu/step.ts) and the CPU engine (src/backends/wasm.ts) ask the run's strategy
 // at the step's hook points — combine the task losses, scale the tasks (stepHook 'scaleTasks'),
 // aggregate the shared gradients ('aggregate') — instead of switching on its name.
 // src/core/weighting.ts says what each weighting is and which hook it uses; its WGSL is in

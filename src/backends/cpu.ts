@@ -1,9 +1,9 @@
 // The CPU backend: the float64 reference behind the TrainingBackend interface. It is the
 // yardstick for the WebGPU backend and a fallback where there is no WebGPU at all.
 import type { Dataset } from '../core/backend.js';
-import { HostBackend } from './host-backend.js';
-import { forward } from './reference.js';
-import { referenceGradients } from './step.js';
+import { HostBackend } from './host.js';
+import { forward } from '../cpu/reference.js';
+import { referenceGradients } from '../cpu/step.js';
 
 export class CpuBackend extends HostBackend {
   readonly kind = 'cpu';

@@ -1,9 +1,9 @@
 // The two TrainingBackend implementations, for people who schedule steps themselves (advanced).
-import type { BackendConfig, TrainingBackend } from './core/backend.js';
-import { CpuBackend } from './cpu/backend.js';
-import { WasmBackend } from './cpu/wasm-backend.js';
-import { contextFromDevice } from './gpu/context.js';
-import { WebGpuBackend, type WebGpuBackendOptions } from './model/webgpu-backend.js';
+import type { BackendConfig, TrainingBackend } from '../core/backend.js';
+import { CpuBackend } from './cpu.js';
+import { WasmBackend } from './wasm.js';
+import { contextFromDevice } from '../gpu/context.js';
+import { WebGpuBackend, type WebGpuBackendOptions } from './webgpu.js';
 
 /** All buffers for one model shape and batch size, made once; 7 dispatches a step, 16 steps a submit. */
 export function createWebGpuBackend(device: GPUDevice, config: BackendConfig, options: WebGpuBackendOptions = {}): Promise<TrainingBackend> {

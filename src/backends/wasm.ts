@@ -9,12 +9,12 @@
 import type { BackendConfig, Dataset } from '../core/backend.js';
 import { view } from '../core/shape.js';
 import { isAggregator, weightingStateSize } from '../core/weighting.js';
-import { HostBackend } from './host-backend.js';
+import { HostBackend } from './host.js';
 import { resolveLoss } from '../core/losses.js';
-import { taskLossScales } from './reference.js';
-import type { ReferenceGradients } from './step.js';
-import { WEIGHTING_STRATEGIES } from './weightings.js';
-import { WasmKernels, type WasmKernelOptions } from './wasm-matmul.js';
+import { taskLossScales } from '../cpu/reference.js';
+import type { ReferenceGradients } from '../cpu/step.js';
+import { WEIGHTING_STRATEGIES } from '../cpu/weightings.js';
+import { WasmKernels, type WasmKernelOptions } from '../cpu/wasm-matmul.js';
 
 interface Regions {
   W: number;

@@ -7,8 +7,8 @@ import type { TaskSpec } from '../core/losses.js';
 import { newOptimizerState, updateRules, type OptimizerState } from '../core/optimizers.js';
 import { parameterLayout, type ParameterLayout } from '../core/shape.js';
 import { hasStepWeights, weightingStateSize } from '../core/weighting.js';
-import { optimizerStep } from './optimizer.js';
-import type { ReferenceGradients } from './step.js';
+import { optimizerStep } from '../cpu/optimizer.js';
+import type { ReferenceGradients } from '../cpu/step.js';
 
 export abstract class HostBackend implements TrainingBackend {
   abstract readonly kind: 'cpu' | 'wasm';
