@@ -21,6 +21,11 @@ const TESTS = [
 /** edits: [file, exact text (must occur once), replacement]; tests: other test files (and vitest filters) than TESTS. */
 const MUTATIONS = [
   {
+    name: "step plan: G_Z without the sigmoid's derivative (the engine and WebGPU both follow the plan)",
+    tests: ['test/step-plan.test.ts', 'test/wasm-backend.test.ts'],
+    edits: [['src/core/step-plan.ts', "epilogue: 'sigmoidGrad', aux: 'S'", "epilogue: 'none', aux: 'S'"]],
+  },
+  {
     name: 'Adam bias correction dropped',
     edits: [['src/core/optimizers.ts', 'return [1 / (1 - config.beta1 ** step), 1 / (1 - config.beta2 ** step)];', 'return [1, 1];']],
   },

@@ -1,4 +1,4 @@
-// One update of every parameter in the flat buffer (layout W, A, b, c; see src/model/layout.ts),
+// One update of every parameter in the flat buffer (layout W, A, b, c; see src/core/shape.ts),
 // one invocation per element, WORKGROUP_SIZE a workgroup, folded into (x, y) past 65,535 workgroups.
 //   decoupled weight decay (elements below decayCount, i.e. W and A):  p ← p − lr·λ·p
 //   SGD:            p ← p − lr·g

@@ -102,3 +102,26 @@ test("every runtime export of 'sigmtl' and 'sigmtl/node' is named in the README"
   const names = new Set([...Object.keys(await import('../src/index.js')), ...Object.keys(await import('../src/node.js'))]);
   expect([...names].filter((name) => !new RegExp(`\\b${name}\\b`).test(readme))).toEqual([]);
 });
+
+test('every repository path named in a comment, a shader or the docs exists (no dangling references)', () => {
+  const texts = [...['src', 'shaders', 'wasm', 'scripts', 'bench', 'test', 'demo', 'docs'].flatMap((dir) => allFiles(dir)), 'README.md'];
+  const missing: string[] = [];
+  for (const file of texts) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/(?<![\w@/.-])((?:src|shaders|wasm|scripts|bench|test|docs|demo)\/[\w./-]+\.(?:ts|wgsl|mjs|md|py|sh))\b/g)) {
+      try {
+        statSync(m[1]!);
+      } catch {
+        missing.push(`${file}: ${m[1]}`);
+      }
+    }
+  }
+  expect(missing).toEqual([]);
+});
+
+function allFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === 'fixtures' || name === 'results' ? [] : allFiles(path);
+    return /\.(ts|wgsl|mjs|md|py|sh|html)$/.test(name) ? [path] : [];
+  });
+}

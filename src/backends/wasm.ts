@@ -11,10 +11,17 @@ import { view } from '../core/shape.js';
 import { isAggregator, weightingStateSize } from '../core/weighting.js';
 import { HostBackend } from './host.js';
 import { resolveLoss } from '../core/losses.js';
-import { taskLossScales } from '../cpu/reference.js';
+import { taskLossScales, type LossScales } from '../cpu/reference.js';
 import type { ReferenceGradients } from '../cpu/step.js';
 import { WEIGHTING_STRATEGIES } from '../cpu/weightings.js';
-import { WasmKernels, type WasmKernelOptions } from '../cpu/wasm-matmul.js';
+import { dimSize, FORWARD_PLAN, GRADIENT_OF, STEP_PLAN, type Operand, type ProductStage } from '../core/step-plan.js';
+import { WasmKernels, type WasmKernelOptions, type WasmKernelShape } from '../cpu/wasm-matmul.js';
+
+/** The region of the module's memory that holds each operand of the plan but the batch X. */
+const REGION_OF = { W: 'W', b: 'b', A: 'A', c: 'c', S: 'S', Y: 'Y', G_Y: 'gradY', G_Z: 'gradZ', dW: 'dW', db: 'db', dA: 'dA', dc: 'dc' } as const satisfies Record<
+  Exclude<Operand, 'X'>,
+  keyof Regions
+>;
 
 interface Regions {
   W: number;
@@ -152,69 +159,79 @@ export class WasmBackend extends HostBackend {
     }
   }
 
-  /** S and Y for `rows` inputs at pointer x. */
-  private async forward(x: number, rows: number): Promise<void> {
-    const { features: d, hidden: H, tasks: T } = this.config.shape;
-    const r = this.regions;
-    await this.kernels.product(x, r.W, r.S, { M: rows, N: H, K: d, transposeB: true }, 'biasSigmoid', r.b);
-    await this.kernels.product(r.S, r.A, r.Y, { M: rows, N: T, K: H, transposeB: true }, 'bias', r.c);
+  /**
+   * One product of the step plan on the module's regions. X is the batch: in column panels
+   * (training: any batch of the data set as it lies) or row-major at a pointer (prediction).
+   */
+  private async runProduct(p: ProductStage, rows: number, X: { pointer: number; pitch?: number }): Promise<void> {
+    const sizes = { rows, ...this.config.shape };
+    const at = (o: Operand) => (o === 'X' ? X.pointer : this.regions[REGION_OF[o]]);
+    const panels = X.pitch !== undefined;
+    const shape: WasmKernelShape = {
+      M: dimSize(p.M, sizes),
+      N: dimSize(p.N, sizes),
+      K: dimSize(p.K, sizes),
+      transposeA: p.transposeA,
+      transposeB: p.transposeB,
+      ...(panels && p.a === 'X' && { aPanelPitch: X.pitch }),
+      ...(panels && p.b === 'X' && { bPanelPitch: X.pitch }),
+    };
+    await this.kernels.product(at(p.a), at(p.b), at(p.out), shape, p.epilogue, p.aux ? at(p.aux) : 0, p.rowSums ? at(p.rowSums) : 0);
   }
 
-  /** Forward, loss and backward for rows [start, start + rows) of the data set. */
+  /** Forward, loss and backward for rows [start, start + rows) of the data set: STEP_PLAN, stage by stage. */
   protected async batchGradients(set: Dataset, start: number, rows: number): Promise<ReferenceGradients> {
-    const { features: d, hidden: H, tasks: T } = this.config.shape;
+    const T = this.config.shape.tasks;
     const k = this.kernels;
     const r = this.regions;
     const kind = this.config.weighting ?? 'equal';
     const strategy = WEIGHTING_STRATEGIES[kind];
     const panels = this.panelsFrom(start);
-    this.uploadParameters();
-    this.lap('parameters to f32');
-    await k.product(panels.pointer, r.W, r.S, { M: rows, N: H, K: d, transposeB: true, aPanelPitch: panels.pitch }, 'biasSigmoid', r.b);
-    this.lap('S = σ(X·Wᵀ + b)');
-    await k.product(r.S, r.A, r.Y, { M: rows, N: T, K: H, transposeB: true }, 'bias', r.c);
-    this.lap('Y = S·Aᵀ + c');
-    // The losses: sums and counts in the module (float64 accumulators), the weighting's O(T)
-    // factors here, then G_Y = factor·mask·∂ℓ/∂y in the module.
-    const targets = this.dataTargets + 4 * start * T;
-    const mask = this.dataMask + 4 * start * T;
-    k.losses.lossSums(r.Y, targets, mask, rows, T, r.codes, r.lossParams, r.lossSums);
-    const sums = k.f64(r.lossSums, 2 * T);
-    const loss = taskLossScales(sums.subarray(0, T), sums.subarray(T), this.tasks, { kind, logVar: view(this.params, this.layout.s) });
+    const grads = new Float64Array(this.layout.count);
+    let loss: LossScales | undefined;
     let taskWeights: Float64Array | undefined;
     let weightingState: Float64Array | undefined;
-    if (strategy.scaleTasks) {
-      const scaled = strategy.scaleTasks(loss.perTask, this.state.weighting!, this.state.step);
-      weightingState = scaled.state;
-      taskWeights = scaled.weights;
-      for (let t = 0; t < T; t++) loss.scales[t]! *= scaled.weights[t]!;
-    }
-    k.f32(r.scales, T).set(loss.scales);
-    k.losses.lossGradient(r.Y, targets, mask, rows, T, r.codes, r.lossParams, r.scales, r.gradY);
-    const grads = new Float64Array(this.layout.count);
-    this.lap('losses, weighting, G_Y');
-    // dA = G_Yᵀ·S, dc = Σ_n G_Y (task-specific: the plain gradient, also under an aggregator)
-    await k.product(r.gradY, r.S, r.dA, { M: T, N: H, K: rows, transposeA: true }, 'none', 0, r.dc);
-    grads.set(k.f32(r.dA, T * H), this.layout.A.offset);
-    grads.set(k.f32(r.dc, T), this.layout.c.offset);
-    this.lap('dA = G_Yᵀ·S, dc');
     let gramian: Float64Array | undefined;
-    if (strategy.aggregate) {
-      gramian = await this.taskGramian(start, rows);
-      const alpha = strategy.aggregate(gramian, T, this.state.step, this.config.seed ?? 0);
-      taskWeights = alpha;
-      const scaled = k.f32(r.gradY, rows * T);
-      for (let i = 0; i < rows * T; i++) scaled[i]! *= alpha[i % T]!;
+    this.uploadParameters();
+    this.lap('parameters to f32');
+    for (const stage of STEP_PLAN) {
+      if (stage.stage === 'product') {
+        await this.runProduct(stage, rows, panels);
+        for (const operand of [stage.out, stage.rowSums]) {
+          const parameter = operand && operand !== 'X' ? GRADIENT_OF[operand] : undefined;
+          if (parameter) grads.set(k.f32(r[REGION_OF[operand as Exclude<Operand, 'X'>]], this.layout[parameter].size), this.layout[parameter].offset);
+        }
+      } else if (stage.stage === 'loss') {
+        // Sums and counts in the module (float64 accumulators), the weighting's O(T) factors
+        // here, then G_Y = factor·mask·∂ℓ/∂y in the module.
+        const targets = this.dataTargets + 4 * start * T;
+        const mask = this.dataMask + 4 * start * T;
+        k.losses.lossSums(r.Y, targets, mask, rows, T, r.codes, r.lossParams, r.lossSums);
+        const sums = k.f64(r.lossSums, 2 * T);
+        loss = taskLossScales(sums.subarray(0, T), sums.subarray(T), this.tasks, { kind, logVar: view(this.params, this.layout.s) });
+        if (strategy.scaleTasks) {
+          const scaled = strategy.scaleTasks(loss.perTask, this.state.weighting!, this.state.step);
+          weightingState = scaled.state;
+          taskWeights = scaled.weights;
+          for (let t = 0; t < T; t++) loss.scales[t]! *= scaled.weights[t]!;
+        }
+        k.f32(r.scales, T).set(loss.scales);
+        k.losses.lossGradient(r.Y, targets, mask, rows, T, r.codes, r.lossParams, r.scales, r.gradY);
+        grads.set(loss.gradLogVar, this.layout.s.offset);
+      } else if (stage.stage === 'aggregate') {
+        // dA and dc (before this) are task-specific: their plain gradients, also under an aggregator.
+        if (!strategy.aggregate) continue;
+        gramian = await this.taskGramian(start, rows);
+        const alpha = strategy.aggregate(gramian, T, this.state.step, this.config.seed ?? 0);
+        taskWeights = alpha;
+        const scaled = k.f32(r.gradY, rows * T);
+        for (let i = 0; i < rows * T; i++) scaled[i]! *= alpha[i % T]!;
+      } else {
+        continue; // 'update': the host's, after the gradients (HostBackend.trainSteps)
+      }
+      this.lap(stage.label);
     }
-    // G_Z = (G_Y·A) ⊙ S(1−S); dW = G_Zᵀ·X, db = Σ_n G_Z
-    await k.product(r.gradY, r.A, r.gradZ, { M: rows, N: H, K: T }, 'sigmoidGrad', r.S);
-    this.lap('G_Z = (G_Y·A) ⊙ S(1−S)');
-    await k.product(r.gradZ, panels.pointer, r.dW, { M: H, N: d, K: rows, transposeA: true, bPanelPitch: panels.pitch }, 'none', 0, r.db);
-    grads.set(k.f32(r.dW, H * d), this.layout.W.offset);
-    grads.set(k.f32(r.db, H), this.layout.b.offset);
-    grads.set(loss.gradLogVar, this.layout.s.offset);
-    this.lap('dW = G_Zᵀ·X, db');
-    return { perTask: loss.perTask, grads, ...(gramian && { gramian }), ...(taskWeights && { taskWeights }), ...(weightingState && { weightingState }) };
+    return { perTask: loss!.perTask, grads, ...(gramian && { gramian }), ...(taskWeights && { taskWeights }), ...(weightingState && { weightingState }) };
   }
 
   /** The aggregators' task Gramian: Δ_t side by side, J = Δᵀ·X with row sums, G_st = ⟨J_s, J_t⟩. */
@@ -261,7 +278,7 @@ export class WasmBackend extends HostBackend {
     for (let start = 0; start < rows; start += chunk) {
       const n = Math.min(chunk, rows - start);
       this.kernels.f32(this.regions.input, n * d).set(X.subarray(start * d, (start + n) * d));
-      await this.forward(this.regions.input, n);
+      for (const stage of FORWARD_PLAN) await this.runProduct(stage, n, { pointer: this.regions.input });
       out.set(this.kernels.f32(this.regions.Y, n * T), start * T);
     }
     return out;

@@ -21,7 +21,8 @@ import { autotuneMatmul, type TuningStore } from '../kernels/autotune.js';
 import { UniformArena } from '../gpu/uniforms.js';
 import { SinglePass, TimedPasses, type KernelTime, type PassRecorder } from '../gpu/passes.js';
 import { encodeGls, encodeLoss, glsKernel, lossKernel, packTaskInfo, taskInfoBytes, writeLossDims } from '../kernels/loss.js';
-import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulDims, type MatmulKernel, type MatmulTuning } from '../kernels/matmul.js';
+import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulDims, type MatmulKernel, type MatmulOptions, type MatmulTuning } from '../kernels/matmul.js';
+import { dimSize, STEP_PRODUCTS, type ProductStage } from '../core/step-plan.js';
 import { encodeElementwise } from '../kernels/sigmoid.js';
 import { optimizerKernel, writeOptimizerStep } from '../kernels/optimizer.js';
 import { type UpdateRules } from '../core/optimizers.js';
@@ -116,6 +117,16 @@ interface DataBindings {
   jacobian?: GPUBindGroup;
 }
 
+/** The matmul kernel a plan product needs. */
+function kernelVariant(p: ProductStage): MatmulOptions {
+  return { transposeA: p.transposeA, transposeB: p.transposeB, epilogue: p.epilogue, rowSums: p.rowSums !== undefined };
+}
+
+// One kernel serves dA and dW: the plan must keep them the same variant.
+if (JSON.stringify(kernelVariant(STEP_PRODUCTS.gradA)) !== JSON.stringify(kernelVariant(STEP_PRODUCTS.gradW))) {
+  throw new Error('step plan: dA and dW need the same matmul variant (the WebGPU backend binds one kernel for both)');
+}
+
 export class WebGpuBackend implements TrainingBackend {
   readonly kind = 'webgpu';
   readonly description: string;
@@ -165,12 +176,13 @@ export class WebGpuBackend implements TrainingBackend {
     }
     const registry = KernelRegistry.of(ctx.device);
     const tuning = options.tuning ?? (await autotuneMatmul(ctx, { store: options.tuningStore })).tuning;
+    // The products' kernel variants from the step plan; dA and dW share one (G_Yᵀ·S and G_Zᵀ·X).
     const [hidden, output, loss, gradTransposed, gradHidden, update] = await Promise.all([
-      matmulKernel(registry, tuning, { transposeB: true, epilogue: 'biasSigmoid' }),
-      matmulKernel(registry, tuning, { transposeB: true, epilogue: 'bias' }),
+      matmulKernel(registry, tuning, kernelVariant(STEP_PRODUCTS.hidden)),
+      matmulKernel(registry, tuning, kernelVariant(STEP_PRODUCTS.output)),
       lossKernel(registry, options.lossWorkgroup ?? chooseLossWorkgroup(ctx)),
-      matmulKernel(registry, tuning, { transposeA: true, rowSums: true }),
-      matmulKernel(registry, tuning, { epilogue: 'sigmoidGrad' }),
+      matmulKernel(registry, tuning, kernelVariant(STEP_PRODUCTS.gradA)),
+      matmulKernel(registry, tuning, kernelVariant(STEP_PRODUCTS.gradHidden)),
       optimizerKernel(registry),
     ]);
     // The weighting's own kernels, by what its entry says it does: the geometric combination of the
@@ -357,6 +369,12 @@ export class WebGpuBackend implements TrainingBackend {
 
   // --- one step, as dispatches ------------------------------------------------------------
 
+  /** A plan product's M, N, K for a batch of `rows`. */
+  private dims(p: ProductStage, rows: number): { M: number; N: number; K: number } {
+    const sizes = { rows, ...this.config.shape };
+    return { M: dimSize(p.M, sizes), N: dimSize(p.N, sizes), K: dimSize(p.K, sizes) };
+  }
+
   private matmul(rec: PassRecorder, label: string, kernel: MatmulKernel, group: GPUBindGroup, dims: MatmulDims): void {
     const offset = this.arena.push((view) => writeMatmulDims(view, dims));
     encodeMatmul(rec.next(label), kernel, group, offset, dims, this.maxPerDimension);
@@ -364,18 +382,16 @@ export class WebGpuBackend implements TrainingBackend {
 
   /** Dispatches 1–2: S and Y for `rows` inputs starting at element offsetX of the bound X. */
   private encodeForward(rec: PassRecorder, hiddenGroup: GPUBindGroup, rows: number, offsetX: number): void {
-    const { features: d, hidden: H, tasks: T } = this.config.shape;
     const L = this.layout;
-    const hidden = { M: rows, N: H, K: d, offsetA: offsetX, offsetB: L.W.offset, offsetAux: L.b.offset };
-    this.matmul(rec, 'S = σ(X·Wᵀ + b)', this.kernels.hidden, hiddenGroup, hidden);
-    const output = { M: rows, N: T, K: H, offsetB: L.A.offset, offsetAux: L.c.offset };
-    this.matmul(rec, 'Y = S·Aᵀ + c', this.kernels.output, this.staticGroups.output, output);
+    const { hidden, output } = STEP_PRODUCTS;
+    this.matmul(rec, hidden.label, this.kernels.hidden, hiddenGroup, { ...this.dims(hidden, rows), offsetA: offsetX, offsetB: L.W.offset, offsetAux: L.b.offset });
+    this.matmul(rec, output.label, this.kernels.output, this.staticGroups.output, { ...this.dims(output, rows), offsetB: L.A.offset, offsetAux: L.c.offset });
   }
 
   /** Dispatches 1–6: forward, loss and the gradient of every parameter into `grads`. */
   private encodeLossAndGradients(rec: PassRecorder, start: number, rows: number, lossGroup: GPUBindGroup, training: boolean): void {
     const data = this.dataset();
-    const { features: d, hidden: H, tasks: T } = this.config.shape;
+    const { features: d, tasks: T } = this.config.shape;
     const L = this.layout;
     this.encodeForward(rec, data.hidden, rows, start * d);
     const lossOffset = this.arena.push((view) => writeLossDims(view, { rows, tasks: T, offsetRows: start, weighting: this.weightingCode }));
@@ -387,15 +403,11 @@ export class WebGpuBackend implements TrainingBackend {
     }
     const g = this.staticGroups;
     // dA and dc, dW and db: bound as their own ranges of the gradient buffer (offsets 0).
-    this.matmul(rec, 'dA = G_Yᵀ·S, dc', this.kernels.gradTransposed, g.gradA, { M: T, N: H, K: rows });
+    const { gradA, gradHidden, gradW } = STEP_PRODUCTS;
+    this.matmul(rec, gradA.label, this.kernels.gradTransposed, g.gradA, this.dims(gradA, rows));
     if (this.kernels.aggregator && g.aggregator && data.jacobian) this.encodeAggregation(rec, start, rows, data.jacobian, training);
-    this.matmul(rec, 'G_Z = (G_Y·A) ⊙ S(1−S)', this.kernels.gradHidden, g.gradHidden, { M: rows, N: H, K: T, offsetB: L.A.offset });
-    this.matmul(rec, 'dW = G_Zᵀ·X, db', this.kernels.gradTransposed, data.gradW, {
-      M: H,
-      N: d,
-      K: rows,
-      offsetB: start * d,
-    });
+    this.matmul(rec, gradHidden.label, this.kernels.gradHidden, g.gradHidden, { ...this.dims(gradHidden, rows), offsetB: L.A.offset });
+    this.matmul(rec, gradW.label, this.kernels.gradTransposed, data.gradW, { ...this.dims(gradW, rows), offsetB: start * d });
   }
 
   /** The gradient aggregators: per-task J, their Gramian, α, and G_Y's columns scaled by α (4 dispatches). */

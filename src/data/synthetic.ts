@@ -18,7 +18,7 @@ export interface SyntheticOptions {
 }
 
 export interface SyntheticData extends Dataset {
-  /** The teacher's flat parameters (layout of src/model/layout.ts). */
+  /** The teacher's flat parameters (layout of src/core/shape.ts). */
   teacher: Float64Array;
 }
 

@@ -1,7 +1,7 @@
 // The model file: safetensors with tensors W [H,d], b [H], A [T,H], c [T], x_mean [d], x_std [d],
 // y_mean [T], y_std [T] (0 and 1 for BCE tasks), all F32 row-major, and metadata holding the
 // feature and target names, per-task losses, hyper-parameters and the format version.
-// This module turns models into bytes and back; src/io/model-file.ts does the (atomic) file I/O.
+// This module turns models into bytes and back; src/io/files.ts does the (atomic) file I/O.
 import { parameterLayout, view } from '../core/shape.js';
 import type { TrainedModel } from '../model/model.js';
 import { isLossSpec, LOSS_KINDS, type LossSpec } from '../core/losses.js';

@@ -32,7 +32,7 @@ export interface MatmulOptions {
   rowSums?: boolean;
 }
 
-/** Workgroup shape: set from the adapter's limits (src/gpu/tuning.ts), passed as override constants. */
+/** Workgroup shape: set from the adapter's limits (src/kernels/tuning.ts), passed as override constants. */
 export interface MatmulTuning {
   variant: MatmulVariant;
   /** regblock: invocations per workgroup along x (columns) and y (rows); each does a 4×4 block. */

@@ -13,7 +13,7 @@ export interface TrainedModel {
   targetNames: string[];
   /** Each task's loss, with its parameter where it has one ('quantile:0.9'). */
   losses: LossSpec[];
-  /** Flat parameters in the layout of src/model/layout.ts. */
+  /** Flat parameters in the layout of src/core/shape.ts. */
   params: Float64Array;
   x: Standardizer;
   /** Target scaling: mean 0 / std 1 for BCE tasks. */
