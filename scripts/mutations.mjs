@@ -173,7 +173,7 @@ const MUTATIONS = [
     name: 'frozen A updated anyway',
     edits: [
       ['shaders/optimizer.wgsl', '(i >= opt.frozenStart && i < opt.frozenEnd)', '(i >= opt.frozenStart && i < opt.frozenStart)'],
-      ['src/cpu/optimizer.ts', 'if (i >= frozen[0] && i < frozen[1]) continue;', 'if (i >= frozen[0] && i < frozen[0]) continue;'],
+      ['src/cpu/optimizer.ts', 'if (start >= frozen[0] && start < frozen[1]) continue;', 'if (start >= frozen[0] && start < frozen[0]) continue;'],
     ],
   },
   {

@@ -1,25 +1,62 @@
 // The optimizers in float64, the twin of shaders/optimizer.wgsl (same formulas, same order).
+// The parameter array is cut where the update's rules change (weight decay, the frozen range,
+// the coupling regulariser's range), and each piece runs one plain loop of its optimizer: no
+// per-element rule checks or calls (this loop is most of the CPU backends' host work a step).
 import { biasCorrections, newOptimizerState, type OptimizerConfig, type OptimizerKind, type OptimizerState, type UpdateRules } from '../core/optimizers.js';
 
 export { newOptimizerState, type OptimizerState };
 
-/** One element's update: returns the new p, writing the element's state in place. */
-type ElementUpdate = (p: number, g: number, i: number, state: OptimizerState, config: OptimizerConfig, lr: number, c1: number, c2: number) => number;
+/** A piece of the parameters with one set of rules. */
+interface Piece {
+  start: number;
+  end: number;
+  /** Decoupled weight decay applies (W and A). */
+  decay: boolean;
+  /** The coupling regulariser applies (A, when λ1 or λI is set). */
+  coupling: UpdateRules['coupling'] | undefined;
+}
+
+type PieceUpdate = (params: Float64Array, grads: ArrayLike<number>, state: OptimizerState, config: OptimizerConfig, lr: number, c1: number, c2: number, piece: Piece) => void;
+
+/** ∂/∂p of the coupling regulariser added to g: λ1·sign(p) + λI·(p − I) (the loss's own gradient first). */
+function coupled(p: number, g: number, i: number, coupling: UpdateRules['coupling']): number {
+  const j = i - coupling.start;
+  const identity = Math.floor(j / coupling.cols) === j % coupling.cols ? 1 : 0;
+  g += coupling.l1 * Math.sign(p) + coupling.toIdentity * (p - identity);
+  return g;
+}
 
 /** One twin per optimizer kind (the table in src/core/optimizers.ts); a missing one does not compile. */
-const UPDATES: Record<OptimizerKind, ElementUpdate> = {
-  sgd: (p, g, _i, _state, _config, lr) => p - lr * g,
-  momentum: (p, g, i, state, config, lr) => {
-    const v = config.momentum * state.state1[i]! + g;
-    state.state1[i] = v;
-    return p - lr * v;
+const UPDATES: Record<OptimizerKind, PieceUpdate> = {
+  sgd: (params, grads, _state, config, lr, _c1, _c2, piece) => {
+    for (let i = piece.start; i < piece.end; i++) {
+      let p = params[i]!;
+      const g = piece.coupling ? coupled(p, grads[i]!, i, piece.coupling) : grads[i]!;
+      if (piece.decay) p -= lr * config.weightDecay * p;
+      params[i] = p - lr * g;
+    }
   },
-  adam: (p, g, i, state, config, lr, c1, c2) => {
-    const m = config.beta1 * state.state1[i]! + (1 - config.beta1) * g;
-    const v = config.beta2 * state.state2[i]! + (1 - config.beta2) * g * g;
-    state.state1[i] = m;
-    state.state2[i] = v;
-    return p - (lr * (m * c1)) / (Math.sqrt(v * c2) + config.epsilon);
+  momentum: (params, grads, state, config, lr, _c1, _c2, piece) => {
+    for (let i = piece.start; i < piece.end; i++) {
+      let p = params[i]!;
+      const g = piece.coupling ? coupled(p, grads[i]!, i, piece.coupling) : grads[i]!;
+      if (piece.decay) p -= lr * config.weightDecay * p;
+      const v = config.momentum * state.state1[i]! + g;
+      state.state1[i] = v;
+      params[i] = p - lr * v;
+    }
+  },
+  adam: (params, grads, state, config, lr, c1, c2, piece) => {
+    for (let i = piece.start; i < piece.end; i++) {
+      let p = params[i]!;
+      const g = piece.coupling ? coupled(p, grads[i]!, i, piece.coupling) : grads[i]!;
+      if (piece.decay) p -= lr * config.weightDecay * p;
+      const m = config.beta1 * state.state1[i]! + (1 - config.beta1) * g;
+      const v = config.beta2 * state.state2[i]! + (1 - config.beta2) * g * g;
+      state.state1[i] = m;
+      state.state2[i] = v;
+      params[i] = p - (lr * (m * c1)) / (Math.sqrt(v * c2) + config.epsilon);
+    }
   },
 };
 
@@ -30,16 +67,14 @@ export function optimizerStep(params: Float64Array, grads: ArrayLike<number>, st
   if (!update) throw new RangeError(`unknown optimizer "${config.kind}"`);
   state.step++;
   const [c1, c2] = biasCorrections(config, state.step);
-  for (let i = 0; i < params.length; i++) {
-    if (i >= frozen[0] && i < frozen[1]) continue;
-    let p = params[i]!;
-    let g = grads[i]!;
-    if (i >= coupling.start && i < coupling.end) {
-      const j = i - coupling.start;
-      const identity = Math.floor(j / coupling.cols) === j % coupling.cols ? 1 : 0;
-      g += coupling.l1 * Math.sign(p) + coupling.toIdentity * (p - identity);
-    }
-    if (i < decayCount) p -= learningRate * config.weightDecay * p;
-    params[i] = update(p, g, i, state, config, learningRate, c1, c2);
+  const regularised = coupling.l1 !== 0 || coupling.toIdentity !== 0;
+  const cuts = [...new Set([0, params.length, decayCount, frozen[0], frozen[1], coupling.start, coupling.end])]
+    .filter((at) => at >= 0 && at <= params.length)
+    .sort((a, b) => a - b);
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    const [start, end] = [cuts[k]!, cuts[k + 1]!];
+    if (start >= frozen[0] && start < frozen[1]) continue;
+    const inCoupling = regularised && start >= coupling.start && start < coupling.end;
+    update(params, grads, state, config, learningRate, c1, c2, { start, end, decay: start < decayCount, coupling: inCoupling ? coupling : undefined });
   }
 }
