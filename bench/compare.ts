@@ -27,7 +27,8 @@ if (values.help) {
 
 Training steps/s of the model's full-batch Adam step (MSE, float32) at d=10 T=5 N=100,
 d=256 T=16 N=4096 and d=1024 T=64 N=8192 (--only 10|256|1024): sigmtl's CPU engine on one thread
-and on every core (and on one thread without relaxed SIMD), its float64 reference, and PyTorch on
+and on every core (its products native where native/ is built, and on WebAssembly with and
+without relaxed SIMD), its float64 reference, and PyTorch on
 the CPU (python3-torch, where installed) with OpenBLAS's own kernels and, where OpenBLAS picks
 older ones than this CPU runs, the CPU's best (OPENBLAS_CORETYPE)
 on one thread and on every core, each in a fresh process, interleaved over rounds (default 5;
@@ -77,7 +78,7 @@ interface Contestant {
 const PYTHON = '/usr/bin/python3';
 const torchInstalled = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 const sigmtl =
-  (impl: string, threads: number, simd = 'auto'): Contestant['command'] =>
+  (impl: string, threads: number, simd = 'auto', native = 'auto'): Contestant['command'] =>
   (s) => ({
     file: process.execPath,
     args: [
@@ -88,6 +89,8 @@ const sigmtl =
       String(threads),
       '--simd',
       simd,
+      '--native',
+      native,
       '--d',
       String(s.d),
       '--T',
@@ -149,10 +152,17 @@ function openblasOwnCore(): string | undefined {
 }
 
 const allContestants: Contestant[] = [
+  // As a Node user gets it: the products native where native/ is built (npm run build), else WebAssembly.
   { name: 'sigmtl CPU engine, 1 thread', family: 'sigmtl', threads: 1, command: sigmtl('wasm', 1) },
-  // The build without fused multiply–adds (what runtimes without relaxed SIMD get), for comparison.
-  { name: 'sigmtl CPU engine, 1 thread, 128-bit SIMD only', family: 'sigmtl', threads: 1, command: sigmtl('wasm', 1, 'simd128') },
-  ...(cores > 1 ? [{ name: `sigmtl CPU engine, ${cores} threads`, family: 'sigmtl' as const, threads: cores, command: sigmtl('wasm', cores) }] : []),
+  // The products on WebAssembly (what a browser runs): with fused multiply–adds, and without them.
+  { name: 'sigmtl CPU engine, 1 thread, WebAssembly relaxed SIMD', family: 'sigmtl', threads: 1, command: sigmtl('wasm', 1, 'relaxed', 'off') },
+  { name: 'sigmtl CPU engine, 1 thread, WebAssembly 128-bit SIMD only', family: 'sigmtl', threads: 1, command: sigmtl('wasm', 1, 'simd128', 'off') },
+  ...(cores > 1
+    ? [
+        { name: `sigmtl CPU engine, ${cores} threads`, family: 'sigmtl' as const, threads: cores, command: sigmtl('wasm', cores) },
+        { name: `sigmtl CPU engine, ${cores} threads, WebAssembly relaxed SIMD`, family: 'sigmtl' as const, threads: cores, command: sigmtl('wasm', cores, 'relaxed', 'off') },
+      ]
+    : []),
   { name: 'sigmtl float64 reference', family: 'sigmtl', threads: 1, command: sigmtl('cpu', 1), upTo: 256 },
 ];
 if (torchInstalled) {
@@ -216,6 +226,7 @@ function runOne(c: Contestant, size: Size): { rate: number; info: Record<string,
   if (c.family === 'sigmtl' && c.name.includes('engine') && !String(info.description).includes(`${c.threads} thread`)) {
     throw new Error(`${c.name}: the contestant ran as "${info.description}"`);
   }
+  if (c.name.includes('WebAssembly') && !String(info.description).includes('WebAssembly')) throw new Error(`${c.name}: the contestant ran as "${info.description}"`);
   if (c.family === 'pytorch' && info.threads !== c.threads) throw new Error(`${c.name}: PyTorch ran on ${info.threads} threads`);
   const forced = c.family === 'pytorch' ? /OPENBLAS_CORETYPE=(\w+)/.exec(c.name)?.[1] : undefined;
   if (forced && String(info.openblasCore).toLowerCase() !== forced.toLowerCase()) throw new Error(`${c.name}: OpenBLAS ran ${String(info.openblasCore)} kernels`);

@@ -3,6 +3,7 @@
 // backend. Prints one JSON line: steps/s of each timed run, and what ran.
 //   node dist-bench/contestant.js --impl wasm|cpu|webgpu --threads N --d D --T T --N ROWS --steps S --runs R
 //     [--simd auto|relaxed|simd128] (wasm: which build; auto = relaxed where the runtime has it)
+//     [--native auto|off|BUILD] (wasm: the products natively where native/ is built, on WebAssembly, or on one native build)
 // With --profile (wasm only): where one step's time goes instead (WasmBackend.profileSteps).
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     profile: { type: 'boolean' },
     simd: { type: 'string', default: 'auto' },
+    native: { type: 'string', default: 'auto' },
   },
 });
 const int = (name: string, v: string | undefined) => {
@@ -59,7 +61,8 @@ let backend: TrainingBackend;
 let destroyDevice = () => {};
 if (impl === 'wasm') {
   if (!['auto', 'relaxed', 'simd128'].includes(values.simd!)) throw new Error(`--simd must be auto, relaxed or simd128, got ${values.simd}`);
-  backend = await WasmBackend.create(config, { threads, relaxedSimd: values.simd === 'auto' ? undefined : values.simd === 'relaxed' });
+  const native = values.native === 'auto' ? undefined : values.native === 'off' ? false : values.native;
+  backend = await WasmBackend.create(config, { threads, relaxedSimd: values.simd === 'auto' ? undefined : values.simd === 'relaxed', native });
 } else if (impl === 'cpu') {
   backend = new CpuBackend(config);
 } else {

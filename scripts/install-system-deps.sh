@@ -6,8 +6,10 @@ set -euo pipefail
 need=()
 [ -e /usr/lib/chromium/vk_swiftshader_icd.json ] || need+=(chromium)
 ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' || need+=(libvulkan1)
+# A C compiler builds the CPU engine's native products (npm run build:native; optional at run time).
+command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "system packages: chromium and libvulkan1 already present"
+  echo "system packages: chromium, libvulkan1 and a C compiler already present"
   exit 0
 fi
 sudo=""

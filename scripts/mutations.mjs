@@ -21,6 +21,21 @@ const TESTS = [
 /** edits: [file, exact text (must occur once), replacement]; tests: other test files (and vitest filters) than TESTS. */
 const MUTATIONS = [
   {
+    name: 'native products: σ with a wrong polynomial term (the float64 reference is the oracle)',
+    tests: ['test/native.test.ts', 'test/golden.test.ts'],
+    edits: [['native/products.c', '  p = p * r + 0.5f;', '  p = p * r + 0.45f;']],
+  },
+  {
+    name: "native products: a column-panel tile's second vector read from the first's columns",
+    tests: ['test/native.test.ts', 'test/wasm-backend.test.ts'],
+    edits: [['native/products.c', 'const int n1 = n0 + VL;', 'const int n1 = n0;']],
+  },
+  {
+    name: 'native products: a K block past the first overwrites C instead of adding to it',
+    tests: ['test/native.test.ts'],
+    edits: [['native/products.c', 'if (!first) x += load_part(c + nb, n);', 'if (!first) x += 0;']],
+  },
+  {
     name: "step plan: G_Z without the sigmoid's derivative (the engine and WebGPU both follow the plan)",
     tests: ['test/step-plan.test.ts', 'test/wasm-backend.test.ts'],
     edits: [['src/core/step-plan.ts', "epilogue: 'sigmoidGrad', aux: 'S'", "epilogue: 'none', aux: 'S'"]],
@@ -315,15 +330,24 @@ if (chosen.length === 0) {
   process.exit(1);
 }
 
+/** A mutation in native/ is built before its tests run (and the sources rebuilt after). */
+const touchesNative = (mutation) => mutation.edits.some(([file]) => file.startsWith('native/'));
+function buildNative() {
+  const build = spawnSync(process.execPath, ['scripts/build-native.mjs'], { encoding: 'utf8' });
+  return build.status === 0 ? null : `the native build failed: ${build.stderr.slice(-500)}`;
+}
+
 let survivors = 0;
 const rows = [];
 for (const mutation of chosen) {
   const originals = apply(mutation.edits);
   let result;
   try {
-    result = runTests(mutation.tests);
+    const failed = touchesNative(mutation) ? buildNative() : null;
+    result = failed ? { status: 1, failedFiles: null, stderr: failed } : runTests(mutation.tests);
   } finally {
     restore(originals);
+    if (touchesNative(mutation) && buildNative()) throw new Error('native/ as committed does not build');
   }
   const caught = result.status !== 0 && result.failedFiles !== null && result.failedFiles.length > 0;
   if (!caught) survivors++;

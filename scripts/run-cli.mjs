@@ -1,5 +1,5 @@
 // `npm run sigmtl -- <command>` from a checkout: (re)builds dist/ with Vite when a source or shader
-// is newer, quietly, then runs dist/cli.js (or dist-bench/bench.js, soak.js or compare.js with
+// is newer (and the native products when native/ is), quietly, then runs dist/cli.js (or dist-bench/bench.js, soak.js or compare.js with
 // --bench, --soak or --compare first, for `npm run bench`, `npm run soak` and `npm run bench:train`).
 // Nothing but the command's own output goes to stdout.
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -28,6 +28,13 @@ if (stale) {
   const vite = join(root, 'node_modules', 'vite', 'bin', 'vite.js');
   const build = spawnSync(process.execPath, [vite, 'build', '--mode', bench ? 'bench' : 'lib', '--logLevel', 'error'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) process.exit(build.status ?? 1);
+}
+// The native products likewise, where native/ changed since their build (optional: a machine
+// without a C compiler runs the engine on WebAssembly).
+const addon = join(root, 'native', 'build', 'sigmtl-native.node');
+const nativeSources = readdirSync(join(root, 'native')).filter((f) => /\.[ch]$/.test(f));
+if (!existsSync(addon) || Math.max(...nativeSources.map((f) => statSync(join(root, 'native', f)).mtimeMs)) > statSync(addon).mtimeMs) {
+  spawnSync(process.execPath, [join(root, 'scripts', 'build-native.mjs'), '--optional'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 const run = spawnSync(process.execPath, [bundle, ...args], { stdio: 'inherit' });
 // `npm run bench` ends with the training comparison, each contestant in its own process, after

@@ -46,7 +46,7 @@ export { browserHasWebGpu, requestBrowserDevice } from './gpu/browser.js';
 
 // Advanced: the backends and the model's building blocks, for people who schedule steps themselves.
 export { createWebGpuBackend, createCpuBackend, createWasmBackend, type WebGpuBackendOptions } from './backends/index.js';
-export { createWasmMatmul, wasmRelaxedSimdSupported, wasmSimdSupported, type WasmKernelOptions, type WasmMatmul } from './cpu/wasm-matmul.js';
+export { createWasmMatmul, nativeProductBuilds, wasmRelaxedSimdSupported, wasmSimdSupported, type WasmKernelOptions, type WasmMatmul } from './cpu/wasm-matmul.js';
 export type { TrainingBackend, BackendConfig, Dataset, TrainStep, LossReport, GradientReport } from './core/backend.js';
 export { parameterLayout, PARAMETER_NAMES, type ModelShape, type ParameterLayout, type ParameterName, type Segment } from './core/shape.js';
 export { LOSSES, LOSS_KINDS, resolveLoss, isLossSpec, type LossKind, type LossSpec, type TaskSpec, type LossEntry, type LossParameter, type ResolvedLoss } from './core/losses.js';

@@ -2,9 +2,9 @@
 // sigmtl/node: everything in `sigmtl`, plus what only Node has — a WebGPU device from Dawn (the
 // `webgpu` package; SwiftShader found by itself where there is no GPU), CSV files, model files
 // written atomically, and the bundled data sets. Importing it makes Dawn the device train(),
-// check() and doctor() use when no `device` is passed, gives the CPU engine worker threads, and
-// on Node 20 turns on WebAssembly relaxed SIMD (shipped from Node 22) for the engine's fused
-// multiply–adds.
+// check() and doctor() use when no `device` is passed, gives the CPU engine worker threads, on
+// Node 20 turns on WebAssembly relaxed SIMD (shipped from Node 22) for the engine's fused
+// multiply–adds, and runs the engine's products natively where native/ is built.
 import { existsSync, promises as fs } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,8 @@ import { chooseColumns, toTaskTable } from './data/table.js';
 import { readFileBytes, writeFileAtomic } from './io/files.js';
 import { openCsvWindows } from './io/csv-stream.js';
 import { nodeThreadPool, nodeThreads } from './io/wasm-threads.js';
-import { setWasmThreadPools } from './cpu/wasm-matmul.js';
+import { setNativeProducts, setWasmThreadPools } from './cpu/wasm-matmul.js';
+import { loadNativeProducts } from './io/native-products.js';
 import { enableWasmRelaxedSimd } from './io/relaxed-simd.js';
 import { fileTuningStore } from './io/tuning-store.js';
 import { requestNodeGpu, type NodeGpuOptions } from './gpu/node.js';
@@ -34,6 +35,8 @@ setDefaultGpuProvider(() => requestNodeGpu(), fileTuningStore());
 // behind a V8 flag in Node 20) where the runtime can run them.
 setWasmThreadPools(nodeThreadPool, nodeThreads());
 enableWasmRelaxedSimd();
+// Its products on the CPU's own vector width (AVX-512, AVX2) where the native addon is built.
+setNativeProducts(loadNativeProducts());
 
 /**
  * A WebGPU device from Dawn. Destroy it when done (`device.destroy()`) so the process can exit;

@@ -12,6 +12,12 @@ import { CpuBackend } from '../src/backends/cpu.js';
 import { WebGpuBackend } from '../src/backends/webgpu.js';
 import { compareArrays, describeComparison, type Tolerance } from '../src/util/compare.js';
 import { gpu } from './gpu.js';
+import { nativeProductBuilds, setNativeProducts } from '../src/cpu/wasm-matmul.js';
+import { loadNativeProducts } from '../src/io/native-products.js';
+
+// The CPU engine twice: its products on WebAssembly and on the best native build (native/).
+setNativeProducts(loadNativeProducts());
+const ENGINE_KINDS = nativeProductBuilds().length ? (['wasm', 'native'] as const) : (['wasm'] as const);
 
 type Params = Record<'W' | 'b' | 'A' | 'c' | 's', number[]>;
 interface Run {
@@ -58,11 +64,13 @@ function flat(layout: ParameterLayout, p: Params): Float64Array {
 
 // f64 against f64: only summation order differs. f32 against f64: the GPU's rounding, which Adam
 // amplifies where a gradient is near zero (its step is ±lr whatever the size of g).
-const TOLERANCE: Record<'cpu' | 'webgpu' | 'wasm', { forward: Tolerance; grads: Tolerance; steps: Tolerance; adam: Tolerance }> = {
+type Kind = 'cpu' | 'webgpu' | 'wasm' | 'native';
+const TOLERANCE: Record<Kind, { forward: Tolerance; grads: Tolerance; steps: Tolerance; adam: Tolerance }> = {
   cpu: { forward: { atol: 1e-12, rtol: 1e-10 }, grads: { atol: 1e-12, rtol: 1e-9 }, steps: { atol: 1e-12, rtol: 1e-9 }, adam: { atol: 1e-11, rtol: 1e-9 } },
   webgpu: { forward: { atol: 2e-6, rtol: 1e-5 }, grads: { atol: 2e-6, rtol: 1e-4 }, steps: { atol: 2e-6, rtol: 1e-4 }, adam: { atol: 5e-5, rtol: 1e-3 } },
   // The CPU engine: float32 products like the GPU's, the losses' sums in float64.
   wasm: { forward: { atol: 2e-6, rtol: 1e-5 }, grads: { atol: 2e-6, rtol: 1e-4 }, steps: { atol: 2e-6, rtol: 1e-4 }, adam: { atol: 5e-5, rtol: 1e-3 } },
+  native: { forward: { atol: 2e-6, rtol: 1e-5 }, grads: { atol: 2e-6, rtol: 1e-4 }, steps: { atol: 2e-6, rtol: 1e-4 }, adam: { atol: 5e-5, rtol: 1e-3 } },
 };
 
 function expectClose(what: string, got: ArrayLike<number>, want: ArrayLike<number>, tolerance: Tolerance) {
@@ -73,8 +81,13 @@ function expectClose(what: string, got: ArrayLike<number>, want: ArrayLike<numbe
 const backends: TrainingBackend[] = [];
 afterAll(() => backends.forEach((b) => b.destroy()));
 
-async function open(kind: 'cpu' | 'webgpu' | 'wasm', config: BackendConfig): Promise<TrainingBackend> {
-  const backend = kind === 'cpu' ? new CpuBackend(config) : kind === 'wasm' ? await WasmBackend.create(config, { threads: 1 }) : await WebGpuBackend.create(await gpu(), config);
+async function open(kind: Kind, config: BackendConfig): Promise<TrainingBackend> {
+  const backend =
+    kind === 'cpu'
+      ? new CpuBackend(config)
+      : kind === 'webgpu'
+        ? await WebGpuBackend.create(await gpu(), config)
+        : await WasmBackend.create(config, { threads: 1, native: kind === 'native' });
   backends.push(backend);
   return backend;
 }
@@ -85,7 +98,7 @@ test('the fixtures come from PyTorch and cover every loss', () => {
   expect(golden.cases.length).toBeGreaterThanOrEqual(3);
 });
 
-describe.each(['cpu', 'webgpu', 'wasm'] as const)('%s backend against PyTorch', (kind) => {
+describe.each(['cpu', 'webgpu', ...ENGINE_KINDS] as const)('%s backend against PyTorch', (kind) => {
   const tol = TOLERANCE[kind];
   describe.each(golden.cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const shape = { features: c.d, hidden: c.H, tasks: c.T };

@@ -19,7 +19,7 @@ const npm = (args: string[], cwd: string) =>
   execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 const CONSUMER = `// A user's Node program: train on in-memory data, predict, save, reload, predict again.
-import { aggregatorWeights, createWasmBackend, ddpJob, DEFAULT_OPTIMIZER, createWasmMatmul, isCheckpoint, loadModel, readCsvText, syntheticData, train, VERSION, wasmSimdSupported, WEIGHTING_KINDS, type DdpJob, type Model, type RowSource, type SearchReport, type StreamTrainOptions, type TrainResult, type WeightingKind } from 'sigmtl';
+import { aggregatorWeights, createWasmBackend, ddpJob, DEFAULT_OPTIMIZER, createWasmMatmul, isCheckpoint, loadModel, nativeProductBuilds, readCsvText, syntheticData, train, VERSION, wasmRelaxedSimdSupported, wasmSimdSupported, WEIGHTINGS, WEIGHTING_KINDS, type DdpJob, type Model, type RowSource, type SearchReport, type StepHook, type StreamTrainOptions, type TrainResult, type WasmKernelOptions, type WeightingEntry, type WeightingKind } from 'sigmtl';
 import { loadModelFile, openCsvStream, predictCsvStream, requestNodeDevice, saveModel, writeDdpJob } from 'sigmtl/node';
 import { existsSync, writeFileSync } from 'node:fs';
 
@@ -57,10 +57,14 @@ async function surface() {
   const streamed = await train(options);
   let predicted = '';
   for await (const chunk of predictCsvStream(streamed.model, csv)) predicted += chunk;
-  const engine = await createWasmMatmul();
+  const wasmOnly: WasmKernelOptions = { native: false, relaxedSimd: wasmRelaxedSimdSupported() };
+  const engine = await createWasmMatmul(wasmOnly);
   const product = engine.matmul(Float32Array.of(1, 2), Float32Array.of(3, 4), { M: 1, N: 1, K: 2 }).c[0];
   const backend = await createWasmBackend({ shape: { features: 2, hidden: 2, tasks: 1 }, tasks: [{ loss: 'mse', weight: 1 }], optimizer: DEFAULT_OPTIMIZER, maxBatch: 8 });
+  const engineRuns = backend.description;
   backend.destroy();
+  const uw: WeightingEntry = WEIGHTINGS.uw;
+  const hook: StepHook = WEIGHTINGS.famo.stepHook;
   // The default model search, and a run written as a PyTorch DDP job.
   const searched: SearchReport | undefined = (await train({ features, targets, epochs: 2, backend: 'cpu' })).search;
   const job: DdpJob = ddpJob({ features, targets, hidden: 2, epochs: 2 });
@@ -73,6 +77,9 @@ async function surface() {
     product,
     simd: wasmSimdSupported(),
     engine: backend.kind,
+    // The tarball carries the native products built when it was packed (here, this machine's).
+    native: nativeProductBuilds().length > 0 && engineRuns.includes('native'),
+    hooks: [uw.stepHook, hook],
     kinds: WEIGHTING_KINDS.length,
     upgrad: Object.keys(aggregated.taskWeights).length,
     alpha: Array.from(aggregatorWeights('pcgrad', [1, -1, -1, 2], 2)),
@@ -111,6 +118,7 @@ beforeAll(() => {
   expect(files).toContain('dist/index.js');
   expect(files).toContain('dist/types/index.d.ts');
   expect(files).toContain('LICENSE');
+  expect(files, 'the native products built by prepare').toContain('native/build/sigmtl-native.node');
   expect(files.some((f) => f.startsWith('src/') || f.startsWith('shaders/') || f.startsWith('dist-bench'))).toBe(false);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   // webgpu is an optional peer dependency: Node users add it, browser-only users do not.
@@ -241,6 +249,8 @@ test('a TypeScript consumer and the README example type-check and run in Node on
     product: 11,
     simd: true,
     engine: 'wasm',
+    native: true,
+    hooks: ['none', 'scaleTasks'],
     kinds: 8,
     upgrad: 2,
     alpha: [2, 1.5],

@@ -12,6 +12,15 @@ import { initParameters } from '../src/core/init.js';
 import { WEIGHTING_KINDS } from '../src/core/weighting.js';
 import { compareArrays, describeComparison, type Tolerance } from '../src/util/compare.js';
 import { train } from '../src/index.js';
+import { nativeProductBuilds, setNativeProducts, type WasmKernelOptions } from '../src/cpu/wasm-matmul.js';
+import { loadNativeProducts } from '../src/io/native-products.js';
+
+// The engine's products on WebAssembly, and on each native build this CPU runs (native/).
+setNativeProducts(loadNativeProducts());
+const ENGINES: [string, WasmKernelOptions][] = [
+  ['WebAssembly', { native: false }],
+  ...nativeProductBuilds().map((build): [string, WasmKernelOptions] => [`native ${build}`, { native: build }]),
+];
 
 function expectClose(name: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: Tolerance) {
   const c = compareArrays(got, want, tol);
@@ -37,9 +46,9 @@ function data() {
   return d;
 }
 
-async function pair(config: BackendConfig): Promise<[TrainingBackend, TrainingBackend]> {
+async function pair(config: BackendConfig, options: WasmKernelOptions): Promise<[TrainingBackend, TrainingBackend]> {
   const cpu = new CpuBackend(config);
-  const wasm = await WasmBackend.create(config);
+  const wasm = await WasmBackend.create(config, options);
   const d = data();
   for (const backend of [cpu, wasm]) {
     backend.setParameters(initParameters(config.shape, 1, config.shape.hidden === config.shape.tasks ? 'identity' : 'random'));
@@ -50,9 +59,9 @@ async function pair(config: BackendConfig): Promise<[TrainingBackend, TrainingBa
 
 const steps = (count: number, lr: number) => Array.from({ length: count }, (_, i) => ({ start: (i * 32) % 90, rows: Math.min(32, 90 - ((i * 32) % 90)), learningRate: lr }));
 
-describe('the CPU engine against the float64 reference', () => {
+describe.each(ENGINES)('the CPU engine (%s) against the float64 reference', (_name, engine) => {
   test('gradients of one batch, and of a batch of 1; predictions', async () => {
-    const [cpu, wasm] = await pair({ shape: SHAPE, tasks: TASKS, optimizer: DEFAULT_OPTIMIZER, maxBatch: 32 });
+    const [cpu, wasm] = await pair({ shape: SHAPE, tasks: TASKS, optimizer: DEFAULT_OPTIMIZER, maxBatch: 32 }, engine);
     for (const [start, rows] of [
       [0, 32],
       [57, 1],
@@ -73,7 +82,7 @@ describe('the CPU engine against the float64 reference', () => {
   ];
   test.each(OPTIMIZERS)('$kind: parameters after 100 steps (H ≠ T, coupling regularisers)', async (optimizer) => {
     const config: BackendConfig = { shape: { ...SHAPE, hidden: 7 }, tasks: TASKS, optimizer, maxBatch: 32, coupling: { l1A: 1e-3, identityA: 0 } };
-    const [cpu, wasm] = await pair(config);
+    const [cpu, wasm] = await pair(config, engine);
     await Promise.all([cpu.trainSteps(steps(100, optimizer.learningRate)), wasm.trainSteps(steps(100, optimizer.learningRate))]);
     expectClose(`${optimizer.kind} after 100 steps`, await wasm.getParameters(), await cpu.getParameters(), { atol: 2e-4, rtol: 1e-3 });
     expectClose('mean loss', (await wasm.readLoss()).perTask, (await cpu.readLoss()).perTask, { atol: 1e-5, rtol: 1e-4 });
@@ -81,7 +90,7 @@ describe('the CPU engine against the float64 reference', () => {
 
   test.each(WEIGHTING_KINDS)('weighting %s: parameters, state and reported weights after 100 steps', async (weighting) => {
     const config: BackendConfig = { shape: SHAPE, tasks: TASKS, optimizer: { ...DEFAULT_OPTIMIZER, learningRate: 0.01 }, maxBatch: 32, weighting, seed: 4 };
-    const [cpu, wasm] = await pair(config);
+    const [cpu, wasm] = await pair(config, engine);
     await Promise.all([cpu.trainSteps(steps(100, 0.01)), wasm.trainSteps(steps(100, 0.01))]);
     expectClose(`${weighting} after 100 steps`, await wasm.getParameters(), await cpu.getParameters(), { atol: 2e-4, rtol: 1e-3 });
     const [c, w] = [await cpu.getOptimizerState(), await wasm.getOptimizerState()];
@@ -99,16 +108,17 @@ test("train({ backend: 'wasm' }) learns and agrees with the float64 backend", as
   const d = teacherStudentData({ shape: { features: 6, hidden: 4, tasks: 3 }, rows: 400, seed: 8, noise: 0.05 });
   const options = { features: d.X, targets: d.Y, featureCount: 6, taskCount: 3, epochs: 20, validationSplit: 0, seed: 2 };
   const wasm = await train({ ...options, backend: 'wasm' });
+  // WasmBackend.create's default here: the best native build.
   const cpu = await train({ ...options, backend: 'cpu' });
   expect(wasm.backend).toBe('wasm');
-  expect(wasm.adapter).toMatch(/WebAssembly SIMD/);
+  expect(wasm.adapter).toMatch(nativeProductBuilds().length ? /CPU engine \(float32, native / : /WebAssembly SIMD/);
   expect(wasm.lossLast).toBeLessThan(wasm.lossFirst / 3);
   expect(wasm.agreement.ok).toBe(true);
   const [w, c] = [wasm.model.parameters(), cpu.model.parameters()];
   w.W.forEach((v, i) => expect(Math.abs(v - c.W[i]!)).toBeLessThan(1e-3 + 1e-2 * Math.abs(c.W[i]!)));
 });
 
-test('on 2 threads the engine trains exactly as on one', async () => {
+test.each(ENGINES)('on 2 threads the engine (%s) trains exactly as on one', async (_name, engine) => {
   await import('../src/node.js'); // registers the worker pool
   const shape = { features: 64, hidden: 32, tasks: 8 };
   const d = teacherStudentData({ shape, rows: 512, seed: 4, noise: 0.1 });
@@ -119,7 +129,7 @@ test('on 2 threads the engine trains exactly as on one', async () => {
     maxBatch: 256,
     weighting: 'upgrad',
   };
-  const [one, two] = await Promise.all([WasmBackend.create(config, { threads: 1 }), WasmBackend.create(config, { threads: 2 })]);
+  const [one, two] = await Promise.all([WasmBackend.create(config, { ...engine, threads: 1 }), WasmBackend.create(config, { ...engine, threads: 2 })]);
   expect(two.description).toMatch(/2 threads/);
   for (const backend of [one, two]) {
     backend.setParameters(initParameters(shape, 3, 'random'));

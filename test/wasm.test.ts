@@ -141,7 +141,7 @@ describe("the module's task losses and the data set's column panels", () => {
     const b = uniformArray(random, H);
     const panels = k.columnPanelsOf(X, dataRows, d);
     const [w, bias, out] = [copyIn(k, W), copyIn(k, b), k.alloc(batch * H)];
-    await k.product(panels + 32 * start, w, out, { M: batch, N: H, K: d, transposeB: true, aPanelPitch: WasmKernels.panelPitch(dataRows) }, 'biasSigmoid', bias);
+    await k.product(panels + 32 * start, w, out, { M: batch, N: H, K: d, transposeB: true, aPanelPitch: k.panelPitch(dataRows) }, 'biasSigmoid', bias);
     const S = k.f32(out, batch * H);
     for (let n = 0; n < batch; n++) {
       for (let h = 0; h < H; h++) {
@@ -190,7 +190,7 @@ describe("the module's task losses and the data set's column panels", () => {
     const g = copyIn(k, G);
     const out = k.alloc(H * d);
     const sums = k.alloc(H);
-    await k.product(g, panels + 32 * start, out, { M: H, N: d, K: batch, transposeA: true, bPanelPitch: WasmKernels.panelPitch(dataRows) }, 'none', 0, sums);
+    await k.product(g, panels + 32 * start, out, { M: H, N: d, K: batch, transposeA: true, bPanelPitch: k.panelPitch(dataRows) }, 'none', 0, sums);
     const dW = k.f32(out, H * d);
     for (let h = 0; h < H; h++) {
       let db = 0;

@@ -456,27 +456,31 @@ function lossValue(code: i32, v: f64, target: f64, p: f64): f64 {
  * out[T + t] = Σ_n m. codes: T i32 loss codes; params: T f32 loss parameters.
  */
 export function lossSums(y: usize, targets: usize, mask: usize, rows: i32, T: i32, codes: usize, params: usize, out: usize): void {
-  let t = 0;
-  // Four MSE tasks at a time: the squared errors in f32, summed in float64 pairs.
-  for (; t + 4 <= T; t += 4) {
-    if (!i32x4.all_true(i32x4.eq(v128.load(codes + (<usize>t << 2)), i32x4.splat(LOSS_MSE)))) break;
-    let sumLo = f64x2.splat(0), sumHi = f64x2.splat(0), countLo = f64x2.splat(0), countHi = f64x2.splat(0);
-    for (let n = 0; n < rows; n++) {
+  // The leading tasks in groups of four MSE tasks: the squared errors in f32, summed in float64
+  // pairs in `out`, row by row (each row read once, in order: a task-by-task sweep would stride
+  // through the whole batch once per group).
+  let mse = 0;
+  while (mse + 4 <= T && i32x4.all_true(i32x4.eq(v128.load(codes + (<usize>mse << 2)), i32x4.splat(LOSS_MSE)))) mse += 4;
+  for (let t = 0; t < mse; t += 2) {
+    v128.store(out + (<usize>t << 3), f64x2.splat(0));
+    v128.store(out + (<usize>(T + t) << 3), f64x2.splat(0));
+  }
+  for (let n = 0; n < rows; n++) {
+    for (let t = 0; t < mse; t += 4) {
       const i = <usize>(n * T + t) << 2;
       const m = v128.load(mask + i);
       // A missing target may hold anything: masked out by select, not by multiplying by 0.
       const e = v128.and(f32x4.sub(v128.load(y + i), v128.load(targets + i)), f32x4.ne(m, f32x4.splat(0)));
       const l = f32x4.mul(f32x4.mul(e, e), m);
-      sumLo = f64x2.add(sumLo, f64x2.promote_low_f32x4(l));
-      sumHi = f64x2.add(sumHi, f64x2.promote_low_f32x4(v128.shuffle<f32>(l, l, 2, 3, 0, 1)));
-      countLo = f64x2.add(countLo, f64x2.promote_low_f32x4(m));
-      countHi = f64x2.add(countHi, f64x2.promote_low_f32x4(v128.shuffle<f32>(m, m, 2, 3, 0, 1)));
+      const sums = out + (<usize>t << 3);
+      const counts = out + (<usize>(T + t) << 3);
+      v128.store(sums, f64x2.add(v128.load(sums), f64x2.promote_low_f32x4(l)));
+      v128.store(sums, f64x2.add(v128.load(sums, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(l, l, 2, 3, 0, 1))), 16);
+      v128.store(counts, f64x2.add(v128.load(counts), f64x2.promote_low_f32x4(m)));
+      v128.store(counts, f64x2.add(v128.load(counts, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(m, m, 2, 3, 0, 1))), 16);
     }
-    v128.store(out + (<usize>t << 3), sumLo);
-    v128.store(out + (<usize>t << 3), sumHi, 16);
-    v128.store(out + (<usize>(T + t) << 3), countLo);
-    v128.store(out + (<usize>(T + t) << 3), countHi, 16);
   }
+  let t = mse;
   // The rest one task at a time, in float64.
   for (; t < T; t++) {
     const code = load<i32>(codes + (<usize>t << 2));

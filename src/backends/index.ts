@@ -2,6 +2,7 @@
 import type { BackendConfig, TrainingBackend } from '../core/backend.js';
 import { CpuBackend } from './cpu.js';
 import { WasmBackend } from './wasm.js';
+import type { WasmKernelOptions } from '../cpu/wasm-matmul.js';
 import { contextFromDevice } from '../gpu/context.js';
 import { WebGpuBackend, type WebGpuBackendOptions } from './webgpu.js';
 
@@ -15,9 +16,12 @@ export function createCpuBackend(config: BackendConfig): TrainingBackend {
   return new CpuBackend(config);
 }
 
-/** The CPU engine: the step's products as float32 WebAssembly SIMD matmuls, one thread. */
-export function createWasmBackend(config: BackendConfig): Promise<TrainingBackend> {
-  return WasmBackend.create(config);
+/**
+ * The CPU engine: the step's products as float32 matmuls — WebAssembly SIMD, or the native addon
+ * in Node where it is loaded — on `threads` (default: every core where workers can run).
+ */
+export function createWasmBackend(config: BackendConfig, options: WasmKernelOptions = {}): Promise<TrainingBackend> {
+  return WasmBackend.create(config, options);
 }
 
 export type { WebGpuBackendOptions };

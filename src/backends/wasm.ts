@@ -1,6 +1,7 @@
 // The CPU engine: the training step of the WebGPU backend on the CPU, its five products as
-// float32 WebAssembly SIMD matmuls with the same fused epilogues (src/cpu/wasm-matmul.ts), on
-// every core where workers can be started (Node, through sigmtl/node), else one thread. Activations and the data set live in the module's memory; the parameters and the
+// float32 WebAssembly SIMD matmuls with the same fused epilogues (src/cpu/wasm-matmul.ts) — or, in
+// Node where native/ is built, the same products in native code on the same memory — on every
+// core where workers can be started (Node, through sigmtl/node), else one thread. Activations and the data set live in the module's memory; the parameters and the
 // optimizer state are kept in float64 (as in the reference) and the light per-task work — the
 // losses, the weightings, the aggregators' small problems, the update — reuses the reference's
 // code, so only the products change precision.
@@ -68,7 +69,7 @@ export class WasmBackend extends HostBackend {
     private readonly kernels: WasmKernels,
   ) {
     super(config);
-    this.description = `CPU engine (float32, WebAssembly ${kernels.relaxedSimd ? 'relaxed SIMD' : 'SIMD'}, ${kernels.threads} thread${kernels.threads > 1 ? 's' : ''})`;
+    this.description = `CPU engine (float32, ${kernels.productsKind}, ${kernels.threads} thread${kernels.threads > 1 ? 's' : ''})`;
     const stateSize = weightingStateSize(config.weighting, config.shape.tasks);
     if (stateSize > 0) this.state.weighting = new Float64Array(stateSize);
     const { features: d, hidden: H, tasks: T } = config.shape;
@@ -119,7 +120,8 @@ export class WasmBackend extends HostBackend {
 
   /** The products read the data set's rows [start, …) from its column panels. */
   private panelsFrom(start: number): { pointer: number; pitch: number } {
-    return { pointer: this.dataPanels + 32 * start, pitch: WasmKernels.panelPitch(this.dataRows) };
+    const k = this.kernels;
+    return { pointer: this.dataPanels + 4 * k.panelWidth * start, pitch: k.panelPitch(this.dataRows) };
   }
 
   /** Ends the current phase of the step (when profiling): its time is added under `name`. */

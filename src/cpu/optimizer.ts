@@ -12,44 +12,58 @@ interface Piece {
   end: number;
   /** Decoupled weight decay applies (W and A). */
   decay: boolean;
-  /** The coupling regulariser applies (A, when λ1 or λI is set). */
-  coupling: UpdateRules['coupling'] | undefined;
+  /** The piece's gradients: g of parameter i is grads[i − gradBase] (the loss's own, or with the coupling regulariser's added). */
+  grads: ArrayLike<number>;
+  gradBase: number;
 }
 
-type PieceUpdate = (params: Float64Array, grads: ArrayLike<number>, state: OptimizerState, config: OptimizerConfig, lr: number, c1: number, c2: number, piece: Piece) => void;
+type PieceUpdate = (params: Float64Array, state: OptimizerState, config: OptimizerConfig, lr: number, c1: number, c2: number, piece: Piece) => void;
 
-/** ∂/∂p of the coupling regulariser added to g: λ1·sign(p) + λI·(p − I) (the loss's own gradient first). */
-function coupled(p: number, g: number, i: number, coupling: UpdateRules['coupling']): number {
-  const j = i - coupling.start;
-  const identity = Math.floor(j / coupling.cols) === j % coupling.cols ? 1 : 0;
-  g += coupling.l1 * Math.sign(p) + coupling.toIdentity * (p - identity);
-  return g;
+/**
+ * The gradients of [start, end) with the coupling regulariser's ∂/∂p added: λ1·sign(p) + λI·(p − I)
+ * (the loss's own gradient first), computed before the loop so that the loop has no branch on it
+ * (V8 runs a loop with one ~2× slower).
+ */
+function coupled(params: Float64Array, grads: ArrayLike<number>, start: number, end: number, coupling: UpdateRules['coupling']): Float64Array {
+  const out = new Float64Array(end - start);
+  for (let i = start; i < end; i++) {
+    const p = params[i]!;
+    const j = i - coupling.start;
+    const identity = Math.floor(j / coupling.cols) === j % coupling.cols ? 1 : 0;
+    let g = grads[i]!;
+    g += coupling.l1 * Math.sign(p) + coupling.toIdentity * (p - identity);
+    out[i - start] = g;
+  }
+  return out;
 }
 
 /** One twin per optimizer kind (the table in src/core/optimizers.ts); a missing one does not compile. */
 const UPDATES: Record<OptimizerKind, PieceUpdate> = {
-  sgd: (params, grads, _state, config, lr, _c1, _c2, piece) => {
+  sgd: (params, _state, config, lr, _c1, _c2, piece) => {
+    const { grads, gradBase } = piece;
     for (let i = piece.start; i < piece.end; i++) {
       let p = params[i]!;
-      const g = piece.coupling ? coupled(p, grads[i]!, i, piece.coupling) : grads[i]!;
+      const g = grads[i - gradBase]!;
       if (piece.decay) p -= lr * config.weightDecay * p;
       params[i] = p - lr * g;
     }
   },
-  momentum: (params, grads, state, config, lr, _c1, _c2, piece) => {
+  momentum: (params, state, config, lr, _c1, _c2, piece) => {
+    const { grads, gradBase } = piece;
     for (let i = piece.start; i < piece.end; i++) {
       let p = params[i]!;
-      const g = piece.coupling ? coupled(p, grads[i]!, i, piece.coupling) : grads[i]!;
+      const g = grads[i - gradBase]!;
       if (piece.decay) p -= lr * config.weightDecay * p;
       const v = config.momentum * state.state1[i]! + g;
       state.state1[i] = v;
       params[i] = p - lr * v;
     }
   },
-  adam: (params, grads, state, config, lr, c1, c2, piece) => {
+  adam: (params, state, config, lr, c1, c2, piece) => {
+    const { grads, gradBase } = piece;
     for (let i = piece.start; i < piece.end; i++) {
       let p = params[i]!;
-      const g = piece.coupling ? coupled(p, grads[i]!, i, piece.coupling) : grads[i]!;
+      const g = grads[i - gradBase]!;
       if (piece.decay) p -= lr * config.weightDecay * p;
       const m = config.beta1 * state.state1[i]! + (1 - config.beta1) * g;
       const v = config.beta2 * state.state2[i]! + (1 - config.beta2) * g * g;
@@ -75,6 +89,7 @@ export function optimizerStep(params: Float64Array, grads: ArrayLike<number>, st
     const [start, end] = [cuts[k]!, cuts[k + 1]!];
     if (start >= frozen[0] && start < frozen[1]) continue;
     const inCoupling = regularised && start >= coupling.start && start < coupling.end;
-    update(params, grads, state, config, learningRate, c1, c2, { start, end, decay: start < decayCount, coupling: inCoupling ? coupling : undefined });
+    const own = inCoupling ? { grads: coupled(params, grads, start, end, coupling), gradBase: start } : { grads, gradBase: 0 };
+    update(params, state, config, learningRate, c1, c2, { start, end, decay: start < decayCount, ...own });
   }
 }

@@ -1,7 +1,9 @@
 // Host side of wasm/matmul.ts: the CPU engine's float32 matmul, C = epilogue(op(A)·op(B)) with the
-// WGSL kernels' fused epilogues and row sums, in WebAssembly with 128-bit SIMD (one thread). The
-// CPU engine (src/backends/wasm.ts) keeps its buffers in the module's memory (WasmKernels);
-// createWasmMatmul copies host arrays in and out, for tests and the bench.
+// WGSL kernels' fused epilogues and row sums, in WebAssembly with 128-bit SIMD. The CPU engine
+// (src/backends/wasm.ts) keeps its buffers in the module's memory (WasmKernels); in Node, where
+// the native products are built (native/, registered by sigmtl/node), the products run there
+// instead, on the same memory, with the CPU's own vector width. createWasmMatmul copies host
+// arrays in and out, for tests and the bench.
 import { Epilogue, type EpilogueName } from '../core/epilogues.js';
 import { MATMUL_WASM_BASE64, MATMUL_WASM_RELAXED_BASE64, MATMUL_WASM_SHARED_BASE64, MATMUL_WASM_SHARED_RELAXED_BASE64 } from './wasm-matmul-bytes.js';
 
@@ -63,6 +65,49 @@ export interface ThreadPool {
 export type ThreadPoolFactory = (module: WebAssembly.Module, memory: WebAssembly.Memory, workers: number) => ThreadPool;
 
 let threadPools: { create: ThreadPoolFactory; threads: number } | undefined;
+
+/**
+ * The native products (native/addon.c): the same matmul on the module's memory, by byte offset,
+ * compiled for AVX-512, AVX2 + FMA and the baseline (`builds`: those this CPU runs, best first).
+ */
+export interface NativeProducts {
+  readonly builds: readonly string[];
+  /** Columns in a column panel of the native layout (the WebAssembly kernel's are 8 wide). */
+  readonly panelWidth: number;
+  /** A hash of native/'s sources when it was built. */
+  readonly sourceHash: string;
+  matmul(
+    memory: ArrayBuffer,
+    a: number,
+    b: number,
+    c: number,
+    M: number,
+    N: number,
+    K: number,
+    tA: number,
+    tB: number,
+    epilogue: number,
+    aux: number,
+    rowSums: number,
+    bPitch: number,
+    aPitch: number,
+    threads: number,
+    build: number,
+  ): void;
+  packColumnPanels(memory: ArrayBuffer, src: number, rows: number, cols: number, out: number, pitch: number): void;
+}
+
+let nativeProducts: NativeProducts | undefined;
+
+/** Called by sigmtl/node with the built addon (undefined: none, or turned off). */
+export function setNativeProducts(products: NativeProducts | undefined): void {
+  nativeProducts = products;
+}
+
+/** The native builds the CPU engine can run here, best first ([] in a browser, or where the addon is not built). */
+export function nativeProductBuilds(): readonly string[] {
+  return nativeProducts?.builds ?? [];
+}
 
 /** Called by sigmtl/node: how to start workers, and how many threads to use by default. */
 export function setWasmThreadPools(create: ThreadPoolFactory, threads: number): void {
@@ -172,11 +217,40 @@ export function wasmRelaxedSimdSupported(): boolean {
   }
 }
 
-/** Kernel options: threads (default: defaultWasmThreads()); relaxed (default: where the runtime has it). */
+/** Kernel options: threads (default: defaultWasmThreads()); relaxed (default: where the runtime has it); native (default: where built). */
 export interface WasmKernelOptions {
   threads?: number;
   /** false: the plain 128-bit build even where relaxed SIMD runs (for comparisons); true: refused where it does not run. */
   relaxedSimd?: boolean;
+  /**
+   * The products on the native addon (Node with sigmtl/node, where it is built): true or omitted,
+   * its best build for this CPU; a build's name ('avx512', 'avx2', 'base') to pick one; false, on
+   * WebAssembly. Omitted where there is none: WebAssembly.
+   */
+  native?: boolean | string;
+}
+
+/** Names for the native builds in descriptions. */
+const NATIVE_BUILD_NAMES: Record<string, string> = { avx512: 'AVX-512', avx2: 'AVX2', base: 'SSE2' };
+
+/** Which native build runs the products, on how many threads. */
+interface NativeChoice {
+  products: NativeProducts;
+  build: number;
+  threads: number;
+}
+
+function chooseNative(option: boolean | string | undefined, threads: number): NativeChoice | undefined {
+  if (option === false || (option === undefined && !nativeProducts)) return undefined;
+  if (!nativeProducts) {
+    throw new RangeError(
+      `native: ${JSON.stringify(option)}, but no native products are loaded: in Node import 'sigmtl/node' (and build them: npm run build:native); in a browser the CPU engine runs on WebAssembly`,
+    );
+  }
+  const builds = nativeProducts.builds;
+  const build = option === true || option === undefined ? 0 : builds.indexOf(option);
+  if (build < 0) throw new RangeError(`native: no build ${JSON.stringify(option)} runs on this CPU (it runs ${builds.map((b) => JSON.stringify(b)).join(', ')})`);
+  return { products: nativeProducts, build, threads };
 }
 
 /**
@@ -194,13 +268,16 @@ export class WasmKernels {
     private readonly pool: ThreadPool | undefined,
     /** Whether the relaxed-SIMD build runs (fused multiply–adds). */
     readonly relaxedSimd: boolean,
+    /** The native products, where they run the products instead of the module. */
+    private readonly native?: NativeChoice,
   ) {}
 
   /** `threads` above 1 needs a thread pool factory (sigmtl/node). */
   static async create(options: WasmKernelOptions = {}): Promise<WasmKernels> {
     const threads = options.threads ?? defaultWasmThreads();
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
-    if (threads > 1 && !(threadPools && typeof SharedArrayBuffer !== 'undefined')) {
+    const native = chooseNative(options.native, threads);
+    if (threads > 1 && !native && !(threadPools && typeof SharedArrayBuffer !== 'undefined')) {
       // Never a silent single thread when more were asked for (a benchmark would mislabel it).
       throw new RangeError(`threads: ${threads} needs worker threads: in Node import 'sigmtl/node' first (it registers them); in a browser the CPU engine runs on one thread`);
     }
@@ -212,6 +289,12 @@ export class WasmKernels {
       );
     }
     const simd = relaxed ? 'relaxed' : 'simd128';
+    if (native) {
+      // The native products run their own threads: one plain memory, no workers.
+      const instance = await WebAssembly.instantiate(await compile(`plain-${simd}`), {});
+      const wasm = instance.exports as unknown as Exports;
+      return new WasmKernels(wasm, wasm.memory!, undefined, relaxed, native);
+    }
     if (threads > 1) {
       const module = await compile(`shared-${simd}`);
       const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
@@ -225,7 +308,18 @@ export class WasmKernels {
 
   /** Threads the products run on. */
   get threads(): number {
-    return (this.pool?.workers ?? 0) + 1;
+    return this.native?.threads ?? (this.pool?.workers ?? 0) + 1;
+  }
+
+  /** What runs the products: 'native AVX-512', 'WebAssembly relaxed SIMD', … */
+  get productsKind(): string {
+    if (this.native) return `native ${NATIVE_BUILD_NAMES[this.native.products.builds[this.native.build]!] ?? this.native.products.builds[this.native.build]}`;
+    return `WebAssembly ${this.relaxedSimd ? 'relaxed SIMD' : 'SIMD'}`;
+  }
+
+  /** Columns in one column panel of a matrix kept in panels (columnPanelsOf): 8 here, the native build's width there. */
+  get panelWidth(): number {
+    return this.native?.products.panelWidth ?? 8;
   }
 
   /** Bytes in use; release(mark) frees everything allocated after it. */
@@ -264,28 +358,37 @@ export class WasmKernels {
 
   /** C = epilogue(op(A)·op(B)) on regions, on this thread; aux and rowSums are pointers (0: none). */
   matmul(a: number, b: number, c: number, shape: WasmKernelShape, epilogue: EpilogueName = 'none', aux = 0, rowSums = 0): void {
+    if (this.native) return this.nativeProduct(1, a, b, c, shape, epilogue, aux, rowSums);
     const scratch = this.scratchFor(shape);
     this.wasm.matmul(a, b, c, shape.M, shape.N, shape.K, ...transposeCodes(shape), Epilogue[epilogue], aux, rowSums, scratch, shape.bPanelPitch ?? 0, shape.aPanelPitch ?? 0);
   }
 
+  private nativeProduct(threads: number, a: number, b: number, c: number, shape: WasmKernelShape, epilogue: EpilogueName, aux: number, rowSums: number): void {
+    const { products, build } = this.native!;
+    const [tA, tB] = transposeCodes(shape);
+    const buffer = this.memory.buffer as ArrayBuffer;
+    products.matmul(buffer, a, b, c, shape.M, shape.N, shape.K, tA, tB, Epilogue[epilogue], aux, rowSums, shape.bPanelPitch ?? 0, shape.aPanelPitch ?? 0, threads, build);
+  }
+
   /**
-   * Bytes between two column panels of a rows-row matrix: rows·32, plus one cache line where that
-   * is a multiple of 4 KiB — panels a power of two apart would fall into the same cache sets, and
-   * X·Wᵀ reads 4 rows of every panel in turn.
+   * Bytes between two column panels of a rows-row matrix: rows × 4·panelWidth, plus one cache
+   * line where that is a multiple of 4 KiB — panels a power of two apart would fall into the same
+   * cache sets, and X·Wᵀ reads rows of every panel in turn.
    */
-  static panelPitch(rows: number): number {
-    const bytes = 32 * rows;
+  panelPitch(rows: number): number {
+    const bytes = 4 * this.panelWidth * rows;
     return bytes % 4096 === 0 ? bytes + 64 : bytes;
   }
 
-  /** A host matrix (rows×cols, row-major) into column panels of 8, panelPitch(rows) bytes apart; its pointer. */
+  /** A host matrix (rows×cols, row-major) into column panels of panelWidth, panelPitch(rows) bytes apart; its pointer. */
   columnPanelsOf(values: Float32Array, rows: number, cols: number): number {
-    const pitch = WasmKernels.panelPitch(rows);
-    const out = this.alloc((Math.ceil(cols / 8) * pitch) / 4);
+    const pitch = this.panelPitch(rows);
+    const out = this.alloc((Math.ceil(cols / this.panelWidth) * pitch) / 4);
     const mark = this.mark;
     const staged = this.alloc(values.length);
     this.f32(staged, values.length).set(values);
-    this.wasm.packColumnPanels(staged, rows, cols, out, pitch);
+    if (this.native) this.native.products.packColumnPanels(this.memory.buffer as ArrayBuffer, staged, rows, cols, out, pitch);
+    else this.wasm.packColumnPanels(staged, rows, cols, out, pitch);
     this.release(mark);
     return out;
   }
@@ -310,6 +413,7 @@ export class WasmKernels {
    * stay on this thread.
    */
   async product(a: number, b: number, c: number, shape: WasmKernelShape, epilogue: EpilogueName = 'none', aux = 0, rowSums = 0): Promise<void> {
+    if (this.native) return this.nativeProduct(this.native.threads, a, b, c, shape, epilogue, aux, rowSums);
     const { M, N, K } = shape;
     const columns = Math.ceil(N / 8);
     const rows = Math.ceil(M / 4);

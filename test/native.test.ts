@@ -1,0 +1,141 @@
+// The CPU engine's native products (native/, src/io/native-products.ts) against the float64
+// reference: every build this CPU runs (AVX-512, AVX2 + FMA, the baseline), every operand layout
+// (as stored, transposed, column panels) and epilogue, ragged edges and K past one cache block,
+// row sums, one thread against two; the build against its sources; bad offsets refused. The
+// engine on each build against PyTorch and the float64 backend is in golden.test.ts and
+// wasm-backend.test.ts.
+import { describe, expect, test } from 'vitest';
+import { createWasmMatmul, nativeProductBuilds, setNativeProducts, TRANSPOSE_PANELS, WasmKernels, type NativeProducts } from '../src/cpu/wasm-matmul.js';
+import { loadNativeProducts, nativeProductsAbsence } from '../src/io/native-products.js';
+import { matmulReference, rowSumsReference, sigmoid } from '../src/cpu/reference.js';
+import { Epilogue, type EpilogueName } from '../src/core/epilogues.js';
+import { Random, uniformArray } from '../src/util/random.js';
+import { compareArrays, describeComparison } from '../src/util/compare.js';
+// @ts-expect-error: a plain .mjs script without types
+import { nativeSourceHash } from '../scripts/build-native.mjs';
+
+const addon = loadNativeProducts();
+setNativeProducts(addon);
+const BUILDS = nativeProductBuilds();
+
+test('the native products are built here, from the sources in native/ as they are now', () => {
+  expect(addon, `not loaded: ${nativeProductsAbsence}`).toBeDefined();
+  expect(addon!.sourceHash, 'native/ changed since the build: npm run build:native').toBe((nativeSourceHash as () => string)());
+  expect(BUILDS.at(-1)).toBe('base');
+  if (process.arch === 'x64') expect(BUILDS).toContain('avx2'); // every x86-64 CI machine of ours has AVX2
+});
+
+// Shapes around each build's tiles (16 or 32 columns, 6 to 16 rows), K past KC = 512 and not a
+// multiple of the panel width.
+const SHAPES = [
+  [1, 1, 1],
+  [5, 3, 7],
+  [17, 33, 40],
+  [33, 16, 600],
+  [9, 70, 1100],
+  [40, 5, 17],
+  [13, 64, 1030],
+] as const;
+
+/** op(A) M×K and op(B) K×N (row-major) laid out as the codes say, in a fresh engine memory. */
+function expected(a: Float32Array, b: Float32Array, shape: { M: number; N: number; K: number }, epilogue: EpilogueName, aux: Float32Array): Float64Array {
+  const { N } = shape;
+  return matmulReference(a, b, shape).map((v, i) => {
+    if (epilogue === 'bias') return v + aux[i % N]!;
+    if (epilogue === 'biasSigmoid') return sigmoid(v + aux[i % N]!);
+    if (epilogue === 'sigmoidGrad') return v * aux[i]! * (1 - aux[i]!);
+    return v;
+  });
+}
+
+describe.each(BUILDS)('native build %s against the float64 reference', (build) => {
+  test.each(SHAPES)('%i×%i×%i: as stored and transposed, every epilogue, with row sums', async (M, N, K) => {
+    const engine = await createWasmMatmul({ native: build });
+    const random = new Random(M * 1000 + N * 10 + K);
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        for (const epilogue of Object.keys(Epilogue) as EpilogueName[]) {
+          const a = uniformArray(random, M * K);
+          const b = uniformArray(random, K * N);
+          const aux = uniformArray(random, epilogue === 'sigmoidGrad' ? M * N : N, 0.05, 0.95);
+          const shape = { M, N, K, transposeA, transposeB };
+          const got = engine.matmul(a, b, shape, { epilogue, aux, rowSums: true });
+          const tol = { atol: 1e-6 + 2e-7 * K, rtol: 1e-5 };
+          const name = `${build} ${M}×${N}×${K} tA=${transposeA} tB=${transposeB} ${epilogue}`;
+          let c = compareArrays(got.c, expected(a, b, shape, epilogue, aux), tol);
+          expect(c.ok, describeComparison(name, c, tol)).toBe(true);
+          c = compareArrays(got.rowSums!, rowSumsReference(a, shape), tol);
+          expect(c.ok, describeComparison(`${name} row sums`, c, tol)).toBe(true);
+        }
+      }
+    }
+    engine.destroy();
+  });
+
+  test.each(SHAPES)('%i×%i×%i: op(A) or op(B) in column panels (the data set as the engine keeps it), a batch from row 3', async (M, N, K) => {
+    const k = await WasmKernels.create({ threads: 1, native: build });
+    expect(k.panelWidth).toBe(addon!.panelWidth);
+    const random = new Random(M + N + K);
+    const start = 3;
+    for (const side of ['A', 'B'] as const) {
+      // The panelled operand is a (start + rows) × cols matrix; the product reads rows from `start`.
+      const [rows, cols] = side === 'A' ? [M, K] : [K, N];
+      const whole = uniformArray(random, (start + rows) * cols);
+      const other = uniformArray(random, side === 'A' ? K * N : M * K);
+      const panels = k.columnPanelsOf(whole, start + rows, cols);
+      const pitch = k.panelPitch(start + rows);
+      const at = k.alloc(other.length);
+      k.f32(at, other.length).set(other);
+      const bias = uniformArray(random, N);
+      const biasAt = k.alloc(N);
+      k.f32(biasAt, N).set(bias);
+      const out = k.alloc(M * N);
+      const shape = { M, N, K, ...(side === 'A' ? { aPanelPitch: pitch } : { bPanelPitch: pitch }) };
+      const first = panels + 4 * k.panelWidth * start;
+      await k.product(side === 'A' ? first : at, side === 'A' ? at : first, out, shape, 'bias', biasAt);
+      const batch = whole.subarray(start * cols);
+      const want = expected(side === 'A' ? batch : other, side === 'A' ? other : batch, { M, N, K }, 'bias', bias);
+      const tol = { atol: 1e-6 + 2e-7 * K, rtol: 1e-5 };
+      const c = compareArrays(k.f32(out, M * N), want, tol);
+      expect(c.ok, describeComparison(`${build} ${M}×${N}×${K} ${side} in panels`, c, tol)).toBe(true);
+    }
+    expect(TRANSPOSE_PANELS).toBe(2);
+    k.destroy();
+  });
+
+  test('two threads give the same bits as one (C shared out by tiles, each summed in the same order)', async () => {
+    const random = new Random(5);
+    const [one, two] = [await createWasmMatmul({ native: build, threads: 1 }), await createWasmMatmul({ native: build, threads: 2 })];
+    expect(two.threads).toBe(2);
+    for (const [M, N, K] of [
+      [300, 64, 700],
+      [64, 300, 700],
+    ] as const) {
+      const a = uniformArray(random, M * K);
+      const b = uniformArray(random, K * N);
+      const aux = uniformArray(random, N);
+      const shape = { M, N, K, transposeA: M < N };
+      const [x, y] = [await one.product(a, b, shape, { epilogue: 'biasSigmoid', aux }), await two.product(a, b, shape, { epilogue: 'biasSigmoid', aux })];
+      expect(Array.from(y.c)).toEqual(Array.from(x.c));
+    }
+  });
+});
+
+describe('what the native products refuse', () => {
+  test('an operand past the end of the memory, a build this CPU does not run, native without the addon', async () => {
+    const products = addon as NativeProducts;
+    const memory = new ArrayBuffer(1024);
+    expect(() => products.matmul(memory, 0, 512, 768, 8, 8, 8, 0, 0, 0, 0, 0, 0, 0, 1, 0)).not.toThrow();
+    expect(() => products.matmul(memory, 0, 512, 900, 8, 8, 8, 0, 0, 0, 0, 0, 0, 0, 1, 0)).toThrow(/outside the memory/);
+    expect(() => products.matmul(memory, 2, 512, 768, 8, 8, 8, 0, 0, 0, 0, 0, 0, 0, 1, 0)).toThrow(/aligned/);
+    expect(() => products.matmul(memory, 0, 512, 768, 8, 8, 8, 0, 0, 0, 0, 0, 0, 0, 1, 99)).toThrow(/build/);
+    await expect(WasmKernels.create({ threads: 1, native: 'neon-on-x86' })).rejects.toThrow(/no build "neon-on-x86" runs on this CPU/);
+    setNativeProducts(undefined);
+    try {
+      await expect(WasmKernels.create({ threads: 1, native: true })).rejects.toThrow(/no native products are loaded/);
+      expect((await WasmKernels.create({ threads: 1 })).productsKind).toMatch(/^WebAssembly/);
+    } finally {
+      setNativeProducts(addon);
+    }
+  });
+});
