@@ -10,6 +10,9 @@ import { loadNativeProducts, nativeProductsAbsence } from '../src/io/native-prod
 import { matmulReference, rowSumsReference, sigmoid } from '../src/cpu/reference.js';
 import { Epilogue, type EpilogueName } from '../src/core/epilogues.js';
 import { Random, uniformArray } from '../src/util/random.js';
+import { NATIVE_MIN_WORK, WasmBackend } from '../src/backends/wasm.js';
+import type { BackendConfig } from '../src/core/backend.js';
+import { DEFAULT_OPTIMIZER } from '../src/core/optimizers.js';
 import { compareArrays, describeComparison } from '../src/util/compare.js';
 // @ts-expect-error: a plain .mjs script without types
 import { nativeSourceHash } from '../scripts/build-native.mjs';
@@ -119,6 +122,26 @@ describe.each(BUILDS)('native build %s against the float64 reference', (build) =
       expect(Array.from(y.c)).toEqual(Array.from(x.c));
     }
   });
+});
+
+test('by default the engine runs its products natively, but a tiny model stays on WebAssembly (a native call costs more than its products)', async () => {
+  const config = (features: number, hidden: number, maxBatch: number): BackendConfig => ({
+    shape: { features, hidden, tasks: 2 },
+    tasks: [
+      { loss: 'mse', weight: 1 },
+      { loss: 'mse', weight: 1 },
+    ],
+    optimizer: DEFAULT_OPTIMIZER,
+    maxBatch,
+  });
+  const large = await WasmBackend.create(config(64, 16, 64), { threads: 1 });
+  expect(64 * 16 * 64).toBeGreaterThanOrEqual(NATIVE_MIN_WORK);
+  expect(large.description).toMatch(new RegExp(`native ${{ avx512: 'AVX-512', avx2: 'AVX2', base: 'SSE2' }[BUILDS[0]!]}`));
+  const tiny = await WasmBackend.create(config(10, 5, 100), { threads: 1 });
+  expect(tiny.description).toMatch(/WebAssembly/);
+  const asked = await WasmBackend.create(config(10, 5, 100), { threads: 1, native: true });
+  expect(asked.description).toMatch(/native/);
+  for (const b of [large, tiny, asked]) b.destroy();
 });
 
 describe('what the native products refuse', () => {

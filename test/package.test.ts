@@ -60,7 +60,8 @@ async function surface() {
   const wasmOnly: WasmKernelOptions = { native: false, relaxedSimd: wasmRelaxedSimdSupported() };
   const engine = await createWasmMatmul(wasmOnly);
   const product = engine.matmul(Float32Array.of(1, 2), Float32Array.of(3, 4), { M: 1, N: 1, K: 2 }).c[0];
-  const backend = await createWasmBackend({ shape: { features: 2, hidden: 2, tasks: 1 }, tasks: [{ loss: 'mse', weight: 1 }], optimizer: DEFAULT_OPTIMIZER, maxBatch: 8 });
+  // Large enough for the native products by default (64·32·64 multiply–adds in X·Wᵀ).
+  const backend = await createWasmBackend({ shape: { features: 64, hidden: 32, tasks: 1 }, tasks: [{ loss: 'mse', weight: 1 }], optimizer: DEFAULT_OPTIMIZER, maxBatch: 64 });
   const engineRuns = backend.description;
   backend.destroy();
   const uw: WeightingEntry = WEIGHTINGS.uw;
