@@ -1,6 +1,8 @@
 // Node-API binding of the native products (products.c): the CPU engine's matmul on its WebAssembly
 // memory, by byte offset like the WebAssembly kernel, on the builds this CPU runs (best first),
-// a product shared among POSIX threads by tiles. Loaded by src/io/native-products.ts.
+// a product shared among POSIX threads by tiles; and the float64 optimizer update of
+// src/cpu/optimizer.ts on one piece of the parameters. Loaded by src/io/native-products.ts.
+#include <math.h>
 #include <node_api.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -190,6 +192,88 @@ static napi_value pack_column_panels(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// A Float64Array argument's values and length; 0 if it is not one.
+static int float64s(napi_env env, napi_value value, double **out, size_t *length) {
+  napi_typedarray_type type;
+  void *data;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, value, &type, length, &data, &buffer, &offset) != napi_ok || type != napi_float64_array) return 0;
+  *out = data;
+  return 1;
+}
+
+// The loops, one per optimizer, on arrays that do not overlap; cloned for the vector widths this
+// CPU may have (square root and division round the same at every width; no multiply–adds).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VECTOR_CLONES
+#endif
+
+VECTOR_CLONES static void sgd_loop(double *restrict params, const double *restrict g, size_t n, double lr, double decay) {
+  for (size_t i = 0; i < n; i++) {
+    const double p = params[i];
+    params[i] = p - decay * p - lr * g[i];
+  }
+}
+
+VECTOR_CLONES static void momentum_loop(double *restrict params, const double *restrict g, double *restrict velocity, size_t n, double lr, double decay, double mu) {
+  for (size_t i = 0; i < n; i++) {
+    const double p = params[i];
+    const double v = mu * velocity[i] + g[i];
+    velocity[i] = v;
+    params[i] = p - decay * p - lr * v;
+  }
+}
+
+VECTOR_CLONES static void adam_loop(double *restrict params, const double *restrict g, double *restrict first, double *restrict second, size_t n, double lr, double decay,
+                                    double c1, double c2, double beta1, double beta2, double epsilon) {
+  for (size_t i = 0; i < n; i++) {
+    const double p = params[i];
+    const double gi = g[i];
+    const double m = beta1 * first[i] + (1 - beta1) * gi;
+    const double s = beta2 * second[i] + (1 - beta2) * gi * gi;
+    first[i] = m;
+    second[i] = s;
+    params[i] = p - decay * p - (lr * (m * c1)) / (sqrt(s * c2) + epsilon);
+  }
+}
+
+// update(kind, params, grads, first, second, start, end, gradBase, lr, decay, c1, c2, beta1, beta2,
+// epsilon, momentum): one optimizer step on params[start, end) with g_i = grads[i − gradBase] and
+// decay = lr·λ (or 0) — the loops of src/cpu/optimizer.ts, the same operations in the same order
+// in float64, built without contraction into multiply–adds, so the results are the same bit for bit.
+static napi_value update(napi_env env, napi_callback_info info) {
+  size_t argc = 16;
+  napi_value args[16];
+  CHECK(napi_get_cb_info(env, info, &argc, args, NULL, NULL));
+  if (argc != 16) return fail(env, "update: expected 16 arguments");
+  char kind[16];
+  size_t kind_length;
+  if (napi_get_value_string_utf8(env, args[0], kind, sizeof kind, &kind_length) != napi_ok) return fail(env, "update: the optimizer kind must be a string");
+  const int sgd = !strcmp(kind, "sgd"), momentum = !strcmp(kind, "momentum"), adam = !strcmp(kind, "adam");
+  if (!sgd && !momentum && !adam) return fail(env, "update: the optimizer kind must be sgd, momentum or adam");
+  double *params, *grads, *first, *second;
+  size_t n_params, n_grads, n_first, n_second;
+  if (!float64s(env, args[1], &params, &n_params) || !float64s(env, args[2], &grads, &n_grads) || !float64s(env, args[3], &first, &n_first) ||
+      !float64s(env, args[4], &second, &n_second))
+    return fail(env, "update: params, grads and the two state arrays must be Float64Arrays");
+  double v[11];
+  if (!numbers(env, args, 5, 11, v)) return fail(env, "update: start, end, gradBase and the settings must be numbers");
+  const double start = v[0], end = v[1], base = v[2];
+  if (start < 0 || start > end || end > n_params || start != (double)(size_t)start || end != (double)(size_t)end || base != (double)(size_t)base ||
+      start < base || end - base > n_grads || end > n_first || end > n_second)
+    return fail(env, "update: the piece [start, end) lies outside the parameters, gradients or state");
+  const size_t i0 = (size_t)start, i1 = (size_t)end;
+  const double *g = grads - (size_t)base;
+  const double lr = v[3], decay = v[4], c1 = v[5], c2 = v[6], beta1 = v[7], beta2 = v[8], epsilon = v[9], mu = v[10];
+  if (sgd) sgd_loop(params + i0, g + i0, i1 - i0, lr, decay);
+  else if (momentum) momentum_loop(params + i0, g + i0, first + i0, i1 - i0, lr, decay, mu);
+  else adam_loop(params + i0, g + i0, first + i0, second + i0, i1 - i0, lr, decay, c1, c2, beta1, beta2, epsilon);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   find_builds();
   napi_value fn, names, value;
@@ -197,6 +281,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "matmul", fn);
   napi_create_function(env, "packColumnPanels", NAPI_AUTO_LENGTH, pack_column_panels, NULL, &fn);
   napi_set_named_property(env, exports, "packColumnPanels", fn);
+  napi_create_function(env, "update", NAPI_AUTO_LENGTH, update, NULL, &fn);
+  napi_set_named_property(env, exports, "update", fn);
   napi_create_array_with_length(env, build_count, &names);
   for (int i = 0; i < build_count; i++) {
     napi_create_string_utf8(env, builds[i].name, NAPI_AUTO_LENGTH, &value);

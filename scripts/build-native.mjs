@@ -59,11 +59,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       return object;
     });
     const addon = join(work, 'addon.o');
-    execFileSync(cc, [...common, `-I${headers}`, `-DSOURCE_HASH="${nativeSourceHash()}"`, '-c', join(source, 'addon.c'), '-o', addon], { stdio: 'inherit' });
+    // The optimizer update must round as the float64 twin does: no fused multiply–adds (sqrt
+    // without errno lets it vectorise; its results are the same).
+    const exact = ['-ffp-contract=off', '-fno-math-errno'];
+    execFileSync(cc, [...common, ...exact, `-I${headers}`, `-DSOURCE_HASH="${nativeSourceHash()}"`, '-c', join(source, 'addon.c'), '-o', addon], { stdio: 'inherit' });
     mkdirSync(dirname(target), { recursive: true });
     // Linked beside the target, then renamed over it (a running process keeps the old file).
     const staged = `${target}.${process.pid}.tmp`;
-    execFileSync(cc, ['-shared', '-o', staged, addon, ...objects, '-lpthread'], { stdio: 'inherit' });
+    execFileSync(cc, ['-shared', '-o', staged, addon, ...objects, '-lpthread', '-lm'], { stdio: 'inherit' });
     renameSync(staged, target);
   } catch (error) {
     if (optional) skip(`the compiler failed: ${error.message.split('\n')[0]}`);

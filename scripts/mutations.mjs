@@ -36,6 +36,11 @@ const MUTATIONS = [
     edits: [['native/products.c', 'if (!first) x += load_part(c + nb, n);', 'if (!first) x += 0;']],
   },
   {
+    name: "native optimizer update: Adam's g² rounded before its (1 − β2) factor (the float64 twin's order, which the native loop must keep bit for bit)",
+    tests: ['test/native.test.ts'],
+    edits: [['native/addon.c', 'const double s = beta2 * second[i] + (1 - beta2) * gi * gi;', 'const double s = beta2 * second[i] + (1 - beta2) * (gi * gi);']],
+  },
+  {
     name: "step plan: G_Z without the sigmoid's derivative (the engine and WebGPU both follow the plan)",
     tests: ['test/step-plan.test.ts', 'test/wasm-backend.test.ts'],
     edits: [['src/core/step-plan.ts', "epilogue: 'sigmoidGrad', aux: 'S'", "epilogue: 'none', aux: 'S'"]],
@@ -49,19 +54,15 @@ const MUTATIONS = [
     edits: [
       ['shaders/optimizer.wgsl', 'let m = opt.beta1 * state1[i] + (1.0 - opt.beta1) * g;', 'let m = opt.beta2 * state1[i] + (1.0 - opt.beta2) * g;'],
       ['shaders/optimizer.wgsl', 'let v = opt.beta2 * state2[i] + (1.0 - opt.beta2) * g * g;', 'let v = opt.beta1 * state2[i] + (1.0 - opt.beta1) * g * g;'],
-      ['src/cpu/optimizer.ts', 'const m = config.beta1 * state.state1[i]! + (1 - config.beta1) * g;', 'const m = config.beta2 * state.state1[i]! + (1 - config.beta2) * g;'],
-      [
-        'src/cpu/optimizer.ts',
-        'const v = config.beta2 * state.state2[i]! + (1 - config.beta2) * g * g;',
-        'const v = config.beta1 * state.state2[i]! + (1 - config.beta1) * g * g;',
-      ],
+      ['src/cpu/optimizer.ts', 'const m = beta1 * first[i]! + (1 - beta1) * g;', 'const m = beta2 * first[i]! + (1 - beta2) * g;'],
+      ['src/cpu/optimizer.ts', 'const v = beta2 * second[i]! + (1 - beta2) * g * g;', 'const v = beta1 * second[i]! + (1 - beta1) * g * g;'],
     ],
   },
   {
     name: 'momentum: gradient subtracted from the velocity',
     edits: [
       ['shaders/optimizer.wgsl', 'let v = opt.momentum * state1[i] + g;', 'let v = opt.momentum * state1[i] - g;'],
-      ['src/cpu/optimizer.ts', 'const v = config.momentum * state.state1[i]! + g;', 'const v = config.momentum * state.state1[i]! - g;'],
+      ['src/cpu/optimizer.ts', 'const v = momentum * velocity[i]! + grads[i - gradBase]!;', 'const v = momentum * velocity[i]! - grads[i - gradBase]!;'],
     ],
   },
   {

@@ -12,7 +12,9 @@ import { Epilogue, type EpilogueName } from '../src/core/epilogues.js';
 import { Random, uniformArray } from '../src/util/random.js';
 import { NATIVE_MIN_WORK, WasmBackend } from '../src/backends/wasm.js';
 import type { BackendConfig } from '../src/core/backend.js';
-import { DEFAULT_OPTIMIZER } from '../src/core/optimizers.js';
+import { DEFAULT_OPTIMIZER, updateRules } from '../src/core/optimizers.js';
+import { newOptimizerState, optimizerStep } from '../src/cpu/optimizer.js';
+import { parameterLayout } from '../src/core/shape.js';
 import { compareArrays, describeComparison } from '../src/util/compare.js';
 // @ts-expect-error: a plain .mjs script without types
 import { nativeSourceHash } from '../scripts/build-native.mjs';
@@ -142,6 +144,51 @@ test('by default the engine runs its products natively, but a tiny model stays o
   const asked = await WasmBackend.create(config(10, 5, 100), { threads: 1, native: true });
   expect(asked.description).toMatch(/native/);
   for (const b of [large, tiny, asked]) b.destroy();
+});
+
+describe('the native optimizer update', () => {
+  // The float64 loops of src/cpu/optimizer.ts are checked against PyTorch's optimizers
+  // (golden.test.ts); the native loops must give the same bits (same operations, same order, no
+  // fused multiply–adds). Pieces: W and A decayed, A with the coupling regulariser (its own
+  // gradient array), A frozen, b and c plain.
+  const layout = { features: 7, hidden: 5, tasks: 3 };
+  const cases = (['sgd', 'momentum', 'adam'] as const).flatMap((kind) =>
+    [
+      { weightDecay: 0, coupling: undefined, frozen: false },
+      { weightDecay: 0.05, coupling: { l1: 0.01, toIdentity: 0.1 }, frozen: false },
+      { weightDecay: 0.05, coupling: undefined, frozen: true },
+    ].map((rules) => ({ kind, ...rules })),
+  );
+  test.each(cases)('$kind, weight decay $weightDecay, coupling $coupling, A frozen $frozen: bit for bit the float64 loops', ({ kind, weightDecay, coupling, frozen }) => {
+    const shape = parameterLayout(layout);
+    const count = shape.count;
+    const rules = updateRules(shape, { freezeA: frozen, l1A: coupling?.l1, identityA: coupling?.toIdentity });
+    const config = { ...DEFAULT_OPTIMIZER, kind, weightDecay, learningRate: 0.03 };
+    const random = new Random(11);
+    const start = Float64Array.from(uniformArray(random, count, -1, 1));
+    const [js, native] = [Float64Array.from(start), Float64Array.from(start)];
+    const [jsState, nativeState] = [newOptimizerState(count), newOptimizerState(count)];
+    for (let step = 0; step < 25; step++) {
+      const grads = Float64Array.from(uniformArray(random, count, -2, 2)).map((g, i) => (i % 7 === 3 ? g * 1e-6 : g));
+      optimizerStep(js, grads, jsState, config, 0.03 * (1 - step / 50), rules);
+      optimizerStep(native, grads, nativeState, config, 0.03 * (1 - step / 50), rules, addon!.update);
+    }
+    expect(Array.from(js).some((v, i) => v !== start[i])).toBe(true);
+    expect(Array.from(native)).toEqual(Array.from(js)); // toEqual on numbers: Object.is per element
+    expect(Array.from(nativeState.state1)).toEqual(Array.from(jsState.state1));
+    expect(Array.from(nativeState.state2)).toEqual(Array.from(jsState.state2));
+  });
+
+  test('it refuses a piece outside its arrays, a non-Float64Array and an unknown optimizer', () => {
+    const update = addon!.update;
+    const [p, g, m, v] = [new Float64Array(8), new Float64Array(8), new Float64Array(8), new Float64Array(8)];
+    const settings = [0.01, 0, 1, 1, 0.9, 0.999, 1e-8, 0.9] as const;
+    expect(() => update('adam', p, g, m, v, 0, 8, 0, ...settings)).not.toThrow();
+    expect(() => update('adam', p, g, m, v, 0, 9, 0, ...settings)).toThrow(/outside/);
+    expect(() => update('adam', p, g, m, v, 2, 8, 3, ...settings)).toThrow(/outside/);
+    expect(() => update('adam', p, new Float32Array(8) as unknown as Float64Array, m, v, 0, 8, 0, ...settings)).toThrow(/Float64Array/);
+    expect(() => update('lion' as 'adam', p, g, m, v, 0, 8, 0, ...settings)).toThrow(/sgd, momentum or adam/);
+  });
 });
 
 describe('what the native products refuse', () => {

@@ -55,7 +55,7 @@ export class Model {
   /** @internal Made by train() and loadModel(). */
   constructor(trained: TrainedModel) {
     // Held at the precision of the model file (f32), so a saved and reloaded model predicts identically.
-    const f32 = (values: Float64Array) => Float64Array.from(values, Math.fround);
+    const f32 = (values: Float64Array) => new Float64Array(new Float32Array(values));
     this.#trained = {
       ...trained,
       params: f32(trained.params),

@@ -11,7 +11,8 @@ import { forward } from '../cpu/reference.js';
 import type { Problem } from '../train/prepare.js';
 import { batchPlan, type ProgressReport, type SearchProgress } from '../train/trainer.js';
 import type { Settings, TrainOptions } from './options.js';
-import { TrainingDivergedError, type TrainResult } from './train.js';
+import type { Checkpoint } from '../io/checkpoint.js';
+import { TrainingDivergedError, type FitHooks, type TrainResult } from './train.js';
 
 /** Hidden units tried besides T, and learning rates tried when none is given. */
 export const SEARCH_HIDDEN = [16, 32, 64, 128] as const;
@@ -105,21 +106,19 @@ export function pairedZ(a: Float64Array, b: Float64Array): number {
   return (Math.sqrt(n) * mean) / sd;
 }
 
-type Fit = (problem: Problem, settings: Settings, hooks: Pick<TrainOptions, 'onProgress' | 'onEpochEnd' | 'checkpoint' | 'resume' | 'provenance'>) => Promise<TrainResult>;
+type Fit = (problem: Problem, settings: Settings, hooks: FitHooks) => Promise<TrainResult>;
 
 interface Run {
   candidate: SearchCandidate;
-  /** The checkpoint it stopped at (for the next rung), and the one its last rung started from. */
-  state?: Uint8Array;
-  before?: Uint8Array;
+  /** The state it stopped at (for the next rung), and the one its last rung started from (kept in memory). */
+  state?: Checkpoint;
+  before?: Checkpoint;
   result?: TrainResult;
   loss: number;
   epochs: number;
   rung: number;
   /** Early stopping ended it: it would not improve with more epochs. */
   done: boolean;
-  /** The training loss before its first step. */
-  lossFirst?: number;
 }
 
 const label = (c: SearchCandidate) => `H = ${c.hidden}, lr ${c.learningRate}`;
@@ -128,7 +127,13 @@ const label = (c: SearchCandidate) => `H = ${c.hidden}, lr ${c.learningRate}`;
  * The search and the chosen model's final run. `rates`: the learning rates to try (the given one
  * alone, or SEARCH_RATES). Returns the final run's result with `search` filled in.
  */
-export async function searchAndFit(problem: Problem, settings: Settings, rates: readonly number[], hooks: Parameters<Fit>[2], fit: Fit): Promise<TrainResult> {
+export async function searchAndFit(
+  problem: Problem,
+  settings: Settings,
+  rates: readonly number[],
+  hooks: Pick<TrainOptions, 'onProgress' | 'onEpochEnd' | 'checkpoint' | 'resume' | 'provenance'>,
+  fit: Fit,
+): Promise<TrainResult> {
   const T = problem.targetNames.length;
   const candidates = searchCandidates(T, rates);
   const firstRung = settings.autoHiddenEpochs ?? Math.max(1, Math.round(settings.epochs / 200));
@@ -152,20 +157,19 @@ export async function searchAndFit(problem: Problem, settings: Settings, rates: 
     for (const run of runs) {
       if (run.done) continue;
       const runStart = run.epochs * stepsPerEpoch;
-      let checkpoint: Uint8Array | undefined;
+      let checkpoint: Checkpoint | undefined;
       try {
         const result = await fit(
           problem,
           { ...settingsOf(run.candidate), untilEpoch: rung.epochs, compareSingleTask: false, baseline: false, verifyEvery: 0 },
           {
             resume: run.state,
-            checkpoint: { every: rung.epochs, write: (bytes) => void (checkpoint = bytes) },
+            keep: { every: rung.epochs, state: (state) => void (checkpoint = state) },
             onProgress: progress('search', run.candidate, k + 1, runStart),
             provenance: hooks.provenance,
           },
         );
         stepsBefore += result.steps - runStart;
-        run.lossFirst ??= result.lossFirst;
         Object.assign(run, {
           result,
           before: run.state,
@@ -175,7 +179,7 @@ export async function searchAndFit(problem: Problem, settings: Settings, rates: 
           rung: k + 1,
           done: result.stoppedEarly,
         });
-        if (result.aborted) return { ...result, lossFirst: run.lossFirst!, search: report(tried, run.candidate, 'stopped during the search: the best so far', rungs, started) };
+        if (result.aborted) return { ...result, search: report(tried, run.candidate, 'stopped during the search: the best so far', rungs, started) };
       } catch (error) {
         if (!(error instanceof TrainingDivergedError)) throw error;
         firstDivergence ??= error;
@@ -216,9 +220,10 @@ export async function searchAndFit(problem: Problem, settings: Settings, rates: 
   const final = await fit(problem, settingsOf(chosen), {
     ...hooks,
     resume: again ? chosenRun.before : chosenRun.state,
+    lossFromStart: true,
     onProgress: progress('final', chosen, rungs.length + 1, from * stepsPerEpoch),
   });
-  return { ...final, lossFirst: chosenRun.lossFirst ?? final.lossFirst, search };
+  return { ...final, search };
 }
 
 /**

@@ -9,7 +9,7 @@ import { WEIGHTINGS } from '../core/weighting.js';
 import { parameterLayout, type ModelShape, type ParameterLayout } from '../core/shape.js';
 import { CpuBackend } from '../backends/cpu.js';
 import type { TaskTable } from '../data/table.js';
-import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../io/checkpoint.js';
 import { predictRaw, type TrainedModel } from '../model/model.js';
 import { linearBaseline } from '../train/baseline.js';
 import { computeMetrics, type MetricsReport } from '../train/metrics.js';
@@ -141,7 +141,14 @@ function modelChoice(
 }
 
 /** What a fit takes from the options besides the settings: callbacks, checkpoints, provenance. */
-type FitHooks = Pick<TrainOptions, 'onProgress' | 'onEpochEnd' | 'checkpoint' | 'resume' | 'provenance'>;
+export type FitHooks = Pick<TrainOptions, 'onProgress' | 'onEpochEnd' | 'checkpoint' | 'provenance'> & {
+  /** A checkpoint's bytes (--resume), or one a model search's rung kept in memory. */
+  resume?: Uint8Array | Checkpoint;
+  /** A model search's rung: its state every `every` epochs, kept in memory (nothing encoded). */
+  keep?: { every: number; state: (checkpoint: Checkpoint) => void };
+  /** A search's final run, which resumes its candidate: lossFirst is that of the initial parameters. */
+  lossFromStart?: boolean;
+};
 
 /** One training run on a prepared problem: the backend, the trainer, the model and its checks. */
 async function fit(problem: Problem, settings: Settings, options: FitHooks): Promise<TrainResult> {
@@ -150,11 +157,16 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
   const { backend } = opened;
   try {
     const modelOf = (params: Float64Array) => trainedModelOf(problem, plan, params, options.provenance);
-    const start = startFrom(backend, plan, settings, options.resume, modelOf);
-    // A search's rung is judged by its validation loss alone: no metrics or float64 check (unless
-    // it is stopped: then it is the result), and a training loss only before the first.
+    // A search's rung is judged by its validation loss alone: no metrics, float64 check or
+    // training loss before its steps (unless it is stopped: then it is the result).
     const rung = settings.untilEpoch !== undefined;
-    const lossFirst = rung && options.resume ? Number.NaN : (await datasetLoss(backend, problem.train.data)).total;
+    const initialLoss = async () => {
+      backend.setParameters(initParameters(plan.shape, settings.seed, plan.aInit));
+      return (await datasetLoss(backend, problem.train.data)).total;
+    };
+    let lossFirst = options.lossFromStart ? await initialLoss() : Number.NaN;
+    const start = startFrom(backend, plan, settings, options.resume, modelOf);
+    if (!rung && !options.lossFromStart) lossFirst = (await datasetLoss(backend, problem.train.data)).total;
     const layout = parameterLayout(plan.shape);
     const weights = taskWeightsOf(plan, settings, layout);
     const checkpoint = options.checkpoint;
@@ -194,6 +206,10 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
             const optimizer = await backend.getOptimizerState();
             await checkpoint.write(encodeCheckpoint(modelOf(state.params), optimizer, state));
           }
+          if (options.keep && state.epoch % options.keep.every === 0) {
+            const { epoch, rngState, epochLosses, best, params } = state;
+            options.keep.state({ model: modelOf(params), params, optimizer: await backend.getOptimizerState(), resume: { epoch, rngState, epochLosses, best } });
+          }
         },
       });
     } catch (error) {
@@ -201,6 +217,10 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
       throw error;
     }
     const params = await backend.getParameters();
+    if (Number.isNaN(lossFirst) && run.stopped) {
+      lossFirst = await initialLoss();
+      backend.setParameters(params);
+    }
     const model = modelOf(params);
     const judged = !rung || run.stopped ? await evaluateFit(backend, plan, problem, model) : unevaluated(problem);
     return {
@@ -249,15 +269,16 @@ function startFrom(
   backend: TrainingBackend,
   plan: BackendPlan,
   settings: Settings,
-  resume: Uint8Array | undefined,
+  resume: Uint8Array | Checkpoint | undefined,
   modelOf: (params: Float64Array) => TrainedModel,
 ): ResumeState | undefined {
   if (!resume) {
     backend.setParameters(initParameters(plan.shape, settings.seed, plan.aInit));
     return undefined;
   }
-  const checkpoint = decodeCheckpoint(resume, 'resume', parameterLayout(plan.shape));
-  checkResumable(checkpoint.model, modelOf(checkpoint.params));
+  // Bytes are checked to belong to this run; a state kept in memory (a search's rung) came from it.
+  const checkpoint = resume instanceof Uint8Array ? decodeCheckpoint(resume, 'resume', parameterLayout(plan.shape)) : resume;
+  if (resume instanceof Uint8Array) checkResumable(checkpoint.model, modelOf(checkpoint.params));
   backend.setParameters(checkpoint.params);
   backend.setOptimizerState(checkpoint.optimizer);
   return checkpoint.resume;

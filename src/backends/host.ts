@@ -7,7 +7,7 @@ import type { TaskSpec } from '../core/losses.js';
 import { newOptimizerState, updateRules, type OptimizerState } from '../core/optimizers.js';
 import { parameterLayout, type ParameterLayout } from '../core/shape.js';
 import { hasStepWeights, weightingStateSize } from '../core/weighting.js';
-import { optimizerStep } from '../cpu/optimizer.js';
+import { optimizerStep, type NativeUpdate } from '../cpu/optimizer.js';
 import type { ReferenceGradients } from '../cpu/step.js';
 
 export abstract class HostBackend implements TrainingBackend {
@@ -24,6 +24,8 @@ export abstract class HostBackend implements TrainingBackend {
   /** Sums of FAMO's or an aggregator's α since the last readLoss(). */
   private readonly weightSums: Float64Array;
   private lossSteps = 0;
+  /** The update's loops in native code (the CPU engine's, where the addon is loaded); else here. */
+  protected nativeUpdate: NativeUpdate | undefined;
 
   constructor(readonly config: BackendConfig) {
     if (config.tasks.length !== config.shape.tasks) throw new RangeError(`${config.tasks.length} task specs for a model with ${config.shape.tasks} tasks`);
@@ -82,7 +84,7 @@ export abstract class HostBackend implements TrainingBackend {
       for (let t = 0; t < perTask.length; t++) this.lossSums[t]! += perTask[t]!;
       if (taskWeights) for (let t = 0; t < taskWeights.length; t++) this.weightSums[t]! += taskWeights[t]!;
       this.lossSteps++;
-      optimizerStep(this.params, grads, this.state, this.config.optimizer, step.learningRate, rules);
+      optimizerStep(this.params, grads, this.state, this.config.optimizer, step.learningRate, rules, this.nativeUpdate);
     }
   }
 

@@ -16,10 +16,19 @@ import { taskLossScales, type LossScales } from '../cpu/reference.js';
 import type { ReferenceGradients } from '../cpu/step.js';
 import { WEIGHTING_STRATEGIES } from '../cpu/weightings.js';
 import { dimSize, FORWARD_PLAN, GRADIENT_OF, STEP_PLAN, type Operand, type ProductStage } from '../core/step-plan.js';
-import { WasmKernels, type WasmKernelOptions, type WasmKernelShape } from '../cpu/wasm-matmul.js';
+import { PARALLEL_MIN_WORK, WasmKernels, type WasmKernelOptions, type WasmKernelShape } from '../cpu/wasm-matmul.js';
 
 /** Multiply–adds in X·Wᵀ (maxBatch·d·H) below which the products stay on WebAssembly by default. */
 export const NATIVE_MIN_WORK = 1 << 16;
+
+/** Multiply–adds of the step's largest product at the largest batch (with an aggregator's task Jacobian). */
+function largestProduct(config: BackendConfig): number {
+  const sizes = { rows: config.maxBatch, ...config.shape };
+  const products = STEP_PLAN.filter((stage): stage is ProductStage => stage.stage === 'product');
+  const largest = Math.max(...products.map((p) => dimSize(p.M, sizes) * dimSize(p.N, sizes) * dimSize(p.K, sizes)));
+  const { features: d, hidden: H, tasks: T } = config.shape;
+  return isAggregator(config.weighting) ? Math.max(largest, T * H * d * config.maxBatch) : largest;
+}
 
 /** The region of the module's memory that holds each operand of the plan but the batch X. */
 const REGION_OF = { W: 'W', b: 'b', A: 'A', c: 'c', S: 'S', Y: 'Y', G_Y: 'gradY', G_Z: 'gradZ', dW: 'dW', db: 'db', dA: 'dA', dc: 'dc' } as const satisfies Record<
@@ -72,6 +81,7 @@ export class WasmBackend extends HostBackend {
     private readonly kernels: WasmKernels,
   ) {
     super(config);
+    this.nativeUpdate = kernels.nativeUpdate;
     this.description = `CPU engine (float32, ${kernels.productsKind}, ${kernels.threads} thread${kernels.threads > 1 ? 's' : ''})`;
     const stateSize = weightingStateSize(config.weighting, config.shape.tasks);
     if (stateSize > 0) this.state.weighting = new Float64Array(stateSize);
@@ -105,15 +115,19 @@ export class WasmBackend extends HostBackend {
   }
 
   /**
-   * `threads` (default: every core where workers can be started — Node with sigmtl/node — else 1);
-   * `native` (default: where loaded, for models of at least NATIVE_MIN_WORK multiply–adds in X·Wᵀ).
+   * `threads` (default: one where no product of the step is large enough to be shared out, else
+   * every core where workers can be started — Node with sigmtl/node — else 1); `native` (default:
+   * where loaded, for models of at least NATIVE_MIN_WORK multiply–adds in X·Wᵀ).
    */
   static async create(config: BackendConfig, options: WasmKernelOptions = {}): Promise<WasmBackend> {
     // Tiny models stay on WebAssembly unless asked: a native call costs ~1 µs, more than such a
     // product (d=10 H=5 N=100: 53k steps/s on WebAssembly, 42k native, measured side by side).
     const work = config.maxBatch * config.shape.features * config.shape.hidden;
     const native = options.native ?? (work < NATIVE_MIN_WORK ? false : undefined);
-    return new WasmBackend(config, await WasmKernels.create({ ...options, native }));
+    // A second thread would never be given work: no pool to start (a model search opens one
+    // backend per candidate and rung, and a worker takes tens of ms to start).
+    const threads = options.threads ?? (largestProduct(config) < PARALLEL_MIN_WORK ? 1 : undefined);
+    return new WasmBackend(config, await WasmKernels.create({ ...options, native, threads }));
   }
 
   override setDataset(data: Dataset): void {

@@ -10,8 +10,8 @@ export { newOptimizerState, type OptimizerState };
 interface Piece {
   start: number;
   end: number;
-  /** Decoupled weight decay applies (W and A). */
-  decay: boolean;
+  /** The decoupled weight decay's factor lr·λ on W and A, 0 elsewhere. */
+  decay: number;
   /** The piece's gradients: g of parameter i is grads[i − gradBase] (the loss's own, or with the coupling regulariser's added). */
   grads: ArrayLike<number>;
   gradBase: number;
@@ -40,42 +40,79 @@ function coupled(params: Float64Array, grads: ArrayLike<number>, start: number, 
 /** One twin per optimizer kind (the table in src/core/optimizers.ts); a missing one does not compile. */
 const UPDATES: Record<OptimizerKind, PieceUpdate> = {
   sgd: (params, _state, config, lr, _c1, _c2, piece) => {
-    const { grads, gradBase } = piece;
-    for (let i = piece.start; i < piece.end; i++) {
-      let p = params[i]!;
-      const g = grads[i - gradBase]!;
-      if (piece.decay) p -= lr * config.weightDecay * p;
-      params[i] = p - lr * g;
+    const { grads, gradBase, start, end } = piece;
+    const { decay } = piece;
+    for (let i = start; i < end; i++) {
+      const p = params[i]!;
+      params[i] = p - decay * p - lr * grads[i - gradBase]!;
     }
   },
   momentum: (params, state, config, lr, _c1, _c2, piece) => {
-    const { grads, gradBase } = piece;
-    for (let i = piece.start; i < piece.end; i++) {
-      let p = params[i]!;
-      const g = grads[i - gradBase]!;
-      if (piece.decay) p -= lr * config.weightDecay * p;
-      const v = config.momentum * state.state1[i]! + g;
-      state.state1[i] = v;
-      params[i] = p - lr * v;
+    const { grads, gradBase, start, end } = piece;
+    const velocity = state.state1;
+    const { momentum } = config;
+    const { decay } = piece;
+    for (let i = start; i < end; i++) {
+      const p = params[i]!;
+      const v = momentum * velocity[i]! + grads[i - gradBase]!;
+      velocity[i] = v;
+      params[i] = p - decay * p - lr * v;
     }
   },
   adam: (params, state, config, lr, c1, c2, piece) => {
-    const { grads, gradBase } = piece;
-    for (let i = piece.start; i < piece.end; i++) {
-      let p = params[i]!;
+    const { grads, gradBase, start, end } = piece;
+    const first = state.state1;
+    const second = state.state2;
+    const { beta1, beta2, epsilon } = config;
+    const { decay } = piece;
+    for (let i = start; i < end; i++) {
+      const p = params[i]!;
       const g = grads[i - gradBase]!;
-      if (piece.decay) p -= lr * config.weightDecay * p;
-      const m = config.beta1 * state.state1[i]! + (1 - config.beta1) * g;
-      const v = config.beta2 * state.state2[i]! + (1 - config.beta2) * g * g;
-      state.state1[i] = m;
-      state.state2[i] = v;
-      params[i] = p - (lr * (m * c1)) / (Math.sqrt(v * c2) + config.epsilon);
+      const m = beta1 * first[i]! + (1 - beta1) * g;
+      const v = beta2 * second[i]! + (1 - beta2) * g * g;
+      first[i] = m;
+      second[i] = v;
+      params[i] = p - decay * p - (lr * (m * c1)) / (Math.sqrt(v * c2) + epsilon);
     }
   },
 };
 
-/** One update in place, following `rules` (weight decay, frozen range, coupling regulariser). */
-export function optimizerStep(params: Float64Array, grads: ArrayLike<number>, state: OptimizerState, config: OptimizerConfig, learningRate: number, rules: UpdateRules): void {
+/**
+ * The same update in native code (the addon's `update`, native/addon.c): one piece, the same
+ * operations in the same order in float64, so the same results bit for bit (tested).
+ */
+export type NativeUpdate = (
+  kind: OptimizerKind,
+  params: Float64Array,
+  grads: Float64Array,
+  first: Float64Array,
+  second: Float64Array,
+  start: number,
+  end: number,
+  gradBase: number,
+  lr: number,
+  decay: number,
+  c1: number,
+  c2: number,
+  beta1: number,
+  beta2: number,
+  epsilon: number,
+  momentum: number,
+) => void;
+
+/**
+ * One update in place, following `rules` (weight decay, frozen range, coupling regulariser);
+ * with `native`, each piece's loop runs there (the CPU engine's, where the addon is loaded).
+ */
+export function optimizerStep(
+  params: Float64Array,
+  grads: ArrayLike<number>,
+  state: OptimizerState,
+  config: OptimizerConfig,
+  learningRate: number,
+  rules: UpdateRules,
+  native?: NativeUpdate,
+): void {
   const { decayCount, frozen, coupling } = rules;
   const update = UPDATES[config.kind];
   if (!update) throw new RangeError(`unknown optimizer "${config.kind}"`);
@@ -90,6 +127,12 @@ export function optimizerStep(params: Float64Array, grads: ArrayLike<number>, st
     if (start >= frozen[0] && start < frozen[1]) continue;
     const inCoupling = regularised && start >= coupling.start && start < coupling.end;
     const own = inCoupling ? { grads: coupled(params, grads, start, end, coupling), gradBase: start } : { grads, gradBase: 0 };
-    update(params, state, config, learningRate, c1, c2, { start, end, decay: start < decayCount, ...own });
+    const piece = { start, end, decay: start < decayCount ? learningRate * config.weightDecay : 0, ...own };
+    if (native && piece.grads instanceof Float64Array) {
+      const { kind, beta1, beta2, epsilon, momentum } = config;
+      native(kind, params, piece.grads, state.state1, state.state2, start, end, piece.gradBase, learningRate, piece.decay, c1, c2, beta1, beta2, epsilon, momentum);
+    } else {
+      update(params, state, config, learningRate, c1, c2, piece);
+    }
   }
 }

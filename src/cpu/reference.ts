@@ -56,18 +56,21 @@ export interface ForwardResult {
 /** X is rows×d (row-major), starting at row `firstRow`. */
 export function forward(params: Numbers, layout: ParameterLayout, X: Numbers, rows: number, firstRow = 0): ForwardResult {
   const { features: d, hidden: H, tasks: T } = layout.shape;
+  const [W, b, A, c] = [layout.W.offset, layout.b.offset, layout.A.offset, layout.c.offset];
   const S = new Float64Array(rows * H);
   const Y = new Float64Array(rows * T);
   for (let n = 0; n < rows; n++) {
     const x = (firstRow + n) * d;
     for (let h = 0; h < H; h++) {
-      let z = params[layout.b.offset + h]!;
-      for (let j = 0; j < d; j++) z += X[x + j]! * params[layout.W.offset + h * d + j]!;
+      let z = params[b + h]!;
+      const w = W + h * d;
+      for (let j = 0; j < d; j++) z += X[x + j]! * params[w + j]!;
       S[n * H + h] = sigmoid(z);
     }
     for (let t = 0; t < T; t++) {
-      let y = params[layout.c.offset + t]!;
-      for (let h = 0; h < H; h++) y += S[n * H + h]! * params[layout.A.offset + t * H + h]!;
+      let y = params[c + t]!;
+      const a = A + t * H;
+      for (let h = 0; h < H; h++) y += S[n * H + h]! * params[a + h]!;
       Y[n * T + t] = y;
     }
   }

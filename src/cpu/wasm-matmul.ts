@@ -6,6 +6,7 @@
 // arrays in and out, for tests and the bench.
 import { Epilogue, type EpilogueName } from '../core/epilogues.js';
 import { MATMUL_WASM_BASE64, MATMUL_WASM_RELAXED_BASE64, MATMUL_WASM_SHARED_BASE64, MATMUL_WASM_SHARED_RELAXED_BASE64 } from './wasm-matmul-bytes.js';
+import type { NativeUpdate } from './optimizer.js';
 
 interface Exports {
   memory?: WebAssembly.Memory;
@@ -95,6 +96,8 @@ export interface NativeProducts {
     build: number,
   ): void;
   packColumnPanels(memory: ArrayBuffer, src: number, rows: number, cols: number, out: number, pitch: number): void;
+  /** The float64 optimizer update of one piece (src/cpu/optimizer.ts's loops, bit for bit). */
+  update: NativeUpdate;
 }
 
 let nativeProducts: NativeProducts | undefined;
@@ -124,7 +127,7 @@ export function defaultWasmThreads(): number {
  * a worker and back costs tens of µs (measured: the step's 1M-multiply–add products were slower
  * on two threads than on one).
  */
-const PARALLEL_MIN_WORK = 1 << 22;
+export const PARALLEL_MIN_WORK = 1 << 22;
 
 export interface WasmMatmulShape {
   M: number;
@@ -181,11 +184,19 @@ const BUILD_BYTES: Record<Build, string> = {
   'shared-relaxed': MATMUL_WASM_SHARED_RELAXED_BASE64,
 };
 const compiled = new Map<Build, Promise<WebAssembly.Module>>();
+/** Decoded once: every backend opened (a model search opens one per candidate and rung) asks. */
+const decoded = new Map<string, Uint8Array<ArrayBuffer>>();
+let simdValid: boolean | undefined;
+let relaxedValid = false;
 
 function moduleBytes(base64 = MATMUL_WASM_BASE64): Uint8Array<ArrayBuffer> {
-  const text = atob(base64);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  let bytes = decoded.get(base64);
+  if (!bytes) {
+    const text = atob(base64);
+    bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    decoded.set(base64, bytes);
+  }
   return bytes;
 }
 
@@ -198,23 +209,25 @@ function compile(build: Build): Promise<WebAssembly.Module> {
 /** Whether this JavaScript engine runs WebAssembly SIMD (the module does not load without it). */
 export function wasmSimdSupported(): boolean {
   try {
-    return typeof WebAssembly === 'object' && WebAssembly.validate(moduleBytes());
+    simdValid ??= typeof WebAssembly === 'object' && WebAssembly.validate(moduleBytes());
   } catch {
-    return false;
+    simdValid = false;
   }
+  return simdValid;
 }
 
 /**
  * Whether this engine runs relaxed SIMD (Chrome ≥ 114, Node ≥ 22, Node 20 after
  * enableWasmRelaxedSimd() from sigmtl/node): the engine then uses the build whose multiply–adds
- * are fused. Asked afresh each time (a flag set later counts).
+ * are fused. Asked afresh until it is (a flag set later counts; none is turned off).
  */
 export function wasmRelaxedSimdSupported(): boolean {
   try {
-    return typeof WebAssembly === 'object' && WebAssembly.validate(moduleBytes(MATMUL_WASM_RELAXED_BASE64));
+    relaxedValid ||= typeof WebAssembly === 'object' && WebAssembly.validate(moduleBytes(MATMUL_WASM_RELAXED_BASE64));
   } catch {
-    return false;
+    // not supported
   }
+  return relaxedValid;
 }
 
 /** Kernel options: threads (default: defaultWasmThreads()); relaxed (default: where the runtime has it); native (default: where built). */
@@ -315,6 +328,11 @@ export class WasmKernels {
   get productsKind(): string {
     if (this.native) return `native ${NATIVE_BUILD_NAMES[this.native.products.builds[this.native.build]!] ?? this.native.products.builds[this.native.build]}`;
     return `WebAssembly ${this.relaxedSimd ? 'relaxed SIMD' : 'SIMD'}`;
+  }
+
+  /** The optimizer update in native code, where the products run there. */
+  get nativeUpdate(): NativeUpdate | undefined {
+    return this.native?.products.update;
   }
 
   /** Columns in one column panel of a matrix kept in panels (columnPanelsOf): 8 here, the native build's width there. */
