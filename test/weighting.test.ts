@@ -24,6 +24,9 @@ test('every weighting strategy implements the hook its entry names, and only tha
     // Per-step state only where a step hook keeps it; weights that move are charted.
     if (entry.stateSize(3) > 0) expect(entry.stepHook, kind).toBe('scaleTasks');
     expect(entry.chart === 'none', kind).toBe(!entry.reportedWeights);
+    // A DDP job runs it from its Python in the table, or refuses it with the reason (not both).
+    expect(Boolean(entry.torch), `${kind}: torch or ddpRefusal`).toBe(entry.ddpRefusal === undefined);
+    expect(Boolean(entry.torch?.epochWeights), `${kind}: epochWeights in both languages`).toBe(Boolean(entry.epochWeights));
   }
   expect(WEIGHTING_KINDS.filter((k) => WEIGHTINGS[k].stepHook === 'aggregate')).toEqual([...AGGREGATOR_KINDS]);
 });

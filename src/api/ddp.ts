@@ -65,7 +65,7 @@ export function ddpJob(options: TrainOptions, version = String(import.meta.env?.
     rows: { train: problem.train.data.rows, validation: problem.validation?.data.rows ?? 0, test: problem.test?.data.rows ?? 0 },
   };
   const files: DdpJobFile[] = [
-    { path: 'train_ddp.py', bytes: text(ddpScript(problem.losses, version)), executable: true },
+    { path: 'train_ddp.py', bytes: text(ddpScript(problem.losses, settings.weighting, version)), executable: true },
     { path: 'launch.sh', bytes: text(LAUNCH_SCRIPT), executable: true },
     { path: 'job.json', bytes: text(JSON.stringify(settingsFile, null, 2) + '\n') },
     { path: 'init.safetensors', bytes: initial },

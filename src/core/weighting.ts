@@ -82,8 +82,17 @@ export interface WeightingEntry {
   readonly learnsLogVariances?: boolean;
   /** New task weights between epochs from the mean task losses of the last two (dwa): λ_t. */
   readonly epochWeights?: (last: ArrayLike<number>, beforeLast: ArrayLike<number>, temperature?: number) => Float64Array;
-  /** Why a PyTorch DDP job cannot run it (undefined: it can). */
+  /** Why a PyTorch DDP job cannot run it (undefined: it can, with `torch`). */
   readonly ddpRefusal?: string;
+  /**
+   * Its part of a PyTorch DDP job (src/io/ddp-script.ts), as lines of Python: `loss`, the body of
+   * weighted_loss(share, per_task, w, c, s, world) — this rank's loss from its part of each L_t
+   * (`share`), the global L_t (`per_task`), the task weights now, uncertainty's c_t, the learned
+   * log-variances (or None) and the ranks; `epochWeights`, the body of
+   * epoch_weights(last, before_last, temperature) — new λ_t between epochs (the twin of
+   * `epochWeights`). Every weighting has this or a ddpRefusal (tested).
+   */
+  readonly torch?: { readonly loss: readonly string[]; readonly epochWeights?: readonly string[] };
   /** What the task weights a run reports are under this weighting (undefined: the fixed w_t). */
   readonly reportedWeights?: string;
   /** How the demo charts its task weights over epochs: not at all (they do not move), or on a linear or log scale. */
@@ -94,8 +103,11 @@ const stateless = () => 0;
 const aggregated = (name: string) => `α of ${name}, mean over the last report's steps`;
 const AGGREGATOR_DDP_REFUSAL = "it combines the tasks' gradients through their Gramian, and the Gramian of gradients summed over ranks is not the sum of the ranks' Gramians";
 
+/** The weighted sum in a DDP job: Σ_t w_t·(this rank's part of L_t). */
+const TORCH_WEIGHTED_SUM = ['return (w * share).sum()'];
+
 export const WEIGHTINGS: { readonly [K in WeightingKind]: WeightingEntry } = {
-  equal: { code: 0, summary: 'Σ w_t·L_t with fixed task weights', stepHook: 'none', stateSize: stateless, chart: 'none' },
+  equal: { code: 0, summary: 'Σ w_t·L_t with fixed task weights', stepHook: 'none', stateSize: stateless, chart: 'none', torch: { loss: TORCH_WEIGHTED_SUM } },
   uw: {
     code: 1,
     summary: 'uncertainty weighting: learned log-variances s_t, Σ w_t·(c_t·e^{−s_t}·L_t + ½·s_t)',
@@ -104,6 +116,8 @@ export const WEIGHTINGS: { readonly [K in WeightingKind]: WeightingEntry } = {
     learnsLogVariances: true,
     reportedWeights: 'learned by uncertainty weighting (w_t·c_t·e^{−s_t})',
     chart: 'log',
+    // ½·w_t·s_t once over the ranks: each rank's loss is scaled by the ranks before DDP's mean.
+    torch: { loss: ['return (w * c * torch.exp(-s) * share).sum() + (0.5 * w * s).sum() / world'] },
   },
   // Within a step, dwa is a fixed weighting: its λ_t change between epochs (setTaskWeights).
   dwa: {
@@ -114,8 +128,36 @@ export const WEIGHTINGS: { readonly [K in WeightingKind]: WeightingEntry } = {
     epochWeights: (last, beforeLast, temperature) => dwaWeights(last, beforeLast, temperature),
     reportedWeights: 'of dynamic weight average in the last epoch (w_t·λ_t)',
     chart: 'log',
+    torch: {
+      loss: TORCH_WEIGHTED_SUM,
+      epochWeights: [
+        'ratios = [l / b if b > 0 else 1.0 for l, b in zip(last, before_last)]',
+        'top = max(ratios)',
+        'e = [math.exp((r - top) / temperature) for r in ratios]',
+        'return [len(e) * v / sum(e) for v in e]',
+      ],
+    },
   },
-  gls: { code: 2, summary: 'geometric loss strategy: the weighted geometric mean of the task losses', stepHook: 'none', stateSize: stateless, chart: 'none' },
+  gls: {
+    code: 2,
+    summary: 'geometric loss strategy: the weighted geometric mean of the task losses',
+    stepHook: 'none',
+    stateSize: stateless,
+    chart: 'none',
+    // The gradient of (Π L_t^{w_t})^{1/Σw} through each L_t: factor_t = G·w_t/(Σw·L_t), from the global L_t.
+    torch: {
+      loss: [
+        'observed = per_task > 0',
+        'weight_sum = (w * observed).sum()',
+        'if weight_sum <= 0:',
+        '    return (torch.zeros_like(per_task) * share).sum()',
+        'safe = torch.where(observed, per_task, torch.ones_like(per_task))',
+        'geometric = torch.exp((w * torch.log(safe)).sum() / weight_sum)',
+        'factor = torch.where(observed, geometric * w / (weight_sum * safe), torch.zeros_like(per_task))',
+        'return (factor * share).sum()',
+      ],
+    },
+  },
   famo: {
     code: 0,
     summary: 'FAMO: task logits moved by the change of the log-losses, weights ∝ softmax/L_t',

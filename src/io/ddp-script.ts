@@ -7,6 +7,7 @@
 // the ranks and every task's mean taken over the global batch's labels (one all-reduce of the
 // per-task loss sums and label counts per step).
 import { resolveLoss, type LossSpec } from '../core/losses.js';
+import { WEIGHTINGS, type WeightingKind } from '../core/weighting.js';
 import type { ModelShape } from '../core/shape.js';
 import { PY_READ_SAFETENSORS } from './torch.js';
 
@@ -33,9 +34,14 @@ export interface DdpJob {
 
 const py = (value: unknown) => JSON.stringify(value); // JSON lists and strings are Python literals here
 
-/** train_ddp.py for a job whose tasks use these losses. */
-export function ddpScript(losses: readonly LossSpec[], version: string): string {
+/** Lines of Python as a function's body. */
+const body = (lines: readonly string[]) => lines.map((line) => `    ${line}`).join('\n');
+
+/** train_ddp.py for a job whose tasks use these losses, under this weighting (one with `torch` in its table entry). */
+export function ddpScript(losses: readonly LossSpec[], weighting: WeightingKind, version: string): string {
   const specs = [...new Set(losses)];
+  const { torch, ddpRefusal } = WEIGHTINGS[weighting];
+  if (!torch) throw new RangeError(`weighting '${weighting}' is not available in a DDP job: ${ddpRefusal}`);
   return `#!/usr/bin/env python3
 # sigmtl's model y = A·σ(W·x + b) + c trained data-parallel with PyTorch DDP (written by sigmtl ${version}).
 #
@@ -164,12 +170,20 @@ def learning_rate_at(base, schedule, step, total_steps):
     return base * warm
 
 
-def dwa_weights(last, before_last, temperature):
-    """Dynamic weight average's λ from the mean task losses of the last two epochs."""
-    ratios = [l / b if b > 0 else 1.0 for l, b in zip(last, before_last)]
-    top = max(ratios)
-    e = [math.exp((r - top) / temperature) for r in ratios]
-    return [len(e) * v / sum(e) for v in e]
+# The weighting, ${py(weighting)}, from sigmtl's weighting table (its \`torch\` entry).
+WEIGHTING = ${py(weighting)}
+LEARNS_LOG_VARIANCES = ${WEIGHTINGS[weighting].learnsLogVariances ? 'True' : 'False'}
+
+
+def weighted_loss(share, per_task, w, c, s, world):
+    """This rank's loss: share = its part of each L_t, per_task = the global batch's L_t (no
+    gradient), w = the task weights now, c = uncertainty's c_t, s = the log-variances (or None)."""
+${body(torch.loss)}
+
+
+def epoch_weights(last, before_last, temperature):
+    """New λ_t between epochs from the mean task losses of the last two, or None."""
+${body(torch.epochWeights ?? ['return None'])}
 
 
 class SigmtlLoss(nn.Module):
@@ -184,10 +198,8 @@ class SigmtlLoss(nn.Module):
         self.b = nn.Parameter(init["b"].to(dtype).clone())
         self.A = nn.Parameter(init["A"].to(dtype).clone(), requires_grad=not job["coupling"]["freeze"])
         self.c = nn.Parameter(init["c"].to(dtype).clone())
-        self.weighting = job["weighting"]["kind"]
         tasks = len(job["losses"])
-        if self.weighting == "uw":
-            self.s = nn.Parameter(torch.zeros(tasks, dtype=dtype))  # log-variances, learned
+        self.s = nn.Parameter(torch.zeros(tasks, dtype=dtype)) if LEARNS_LOG_VARIANCES else None  # log-variances, learned
         self.losses = job["losses"]
         self.fixed = torch.tensor(job["taskWeights"], dtype=dtype)
         self.weights = self.fixed.clone()  # the task weights now (dynamic weight average changes them)
@@ -212,21 +224,7 @@ class SigmtlLoss(nn.Module):
         global_counts = totals[tasks:].clamp(min=1)
         per_task = totals[:tasks] / global_counts
         share = sums / global_counts  # this rank's part of L_t
-        w = self.weights.to(share.device)
-        if self.weighting == "uw":
-            factor = w * self.scales.to(share.device) * torch.exp(-self.s)
-            local = (factor * share).sum() + (0.5 * w * self.s).sum() / self.world
-        elif self.weighting == "gls":
-            observed = per_task > 0
-            weight_sum = (w * observed).sum()
-            if weight_sum > 0:
-                geometric = torch.exp((w * torch.log(torch.where(observed, per_task, torch.ones_like(per_task)))).sum() / weight_sum)
-                factor = torch.where(observed, geometric * w / (weight_sum * torch.where(observed, per_task, torch.ones_like(per_task))), torch.zeros_like(per_task))
-            else:
-                factor = torch.zeros_like(per_task)
-            local = (factor * share).sum()
-        else:
-            local = (w * share).sum()
+        local = weighted_loss(share, per_task, self.weights.to(share.device), self.scales.to(share.device), self.s, self.world)
         return local * self.world, per_task
 
     @torch.no_grad()
@@ -292,6 +290,8 @@ def main():
         job = json.load(f)
     if job.get("format") != "sigmtl-ddp-job":
         fail("job.json is not a sigmtl DDP job")
+    if job["weighting"]["kind"] != WEIGHTING:
+        fail(f"job.json asks for the weighting {job['weighting']['kind']!r}, but this script was written for {WEIGHTING!r}: write the job again with sigmtl ddp")
     rank = int(os.environ.get("RANK", "0"))
     world = int(os.environ.get("WORLD_SIZE", "1"))
     local_rank = int(os.environ.get("LOCAL_RANK", str(rank)))
@@ -353,8 +353,8 @@ def main():
             line += f", validation loss {validation_loss:.6g}"
         say(line)
         epoch_losses = (epoch_losses + [means])[-2:]
-        if model.weighting == "dwa" and len(epoch_losses) == 2:
-            lam = dwa_weights(epoch_losses[1], epoch_losses[0], job["weighting"]["dwaTemperature"])
+        lam = epoch_weights(epoch_losses[1], epoch_losses[0], job["weighting"]["dwaTemperature"]) if len(epoch_losses) == 2 else None
+        if lam is not None:
             model.weights = model.fixed * torch.tensor(lam, dtype=dtype)
         if validation_loss is not None:
             if best is None or validation_loss < best[1]:
