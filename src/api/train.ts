@@ -161,7 +161,7 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
     // training loss before its steps (unless it is stopped: then it is the result).
     const rung = settings.untilEpoch !== undefined;
     const initialLoss = async () => {
-      backend.setParameters(initParameters(plan.shape, settings.seed, plan.aInit));
+      startFrom(backend, plan, settings, undefined, modelOf);
       return (await datasetLoss(backend, problem.train.data)).total;
     };
     let lossFirst = options.lossFromStart ? await initialLoss() : Number.NaN;
@@ -277,8 +277,13 @@ function startFrom(
     return undefined;
   }
   // Bytes are checked to belong to this run; a state kept in memory (a search's rung) came from it.
-  const checkpoint = resume instanceof Uint8Array ? decodeCheckpoint(resume, 'resume', parameterLayout(plan.shape)) : resume;
-  if (resume instanceof Uint8Array) checkResumable(checkpoint.model, modelOf(checkpoint.params));
+  let checkpoint: Checkpoint;
+  if (resume instanceof Uint8Array) {
+    checkpoint = decodeCheckpoint(resume, 'resume', parameterLayout(plan.shape));
+    checkResumable(checkpoint.model, modelOf(checkpoint.params));
+  } else {
+    checkpoint = resume;
+  }
   backend.setParameters(checkpoint.params);
   backend.setOptimizerState(checkpoint.optimizer);
   return checkpoint.resume;
