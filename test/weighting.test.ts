@@ -2,6 +2,7 @@
 import { expect, test } from 'vitest';
 import { AGGREGATOR_KINDS, dwaWeights, WEIGHTING_KINDS, WEIGHTINGS } from '../src/core/weighting.js';
 import { WEIGHTING_STRATEGIES } from '../src/cpu/weightings.js';
+import { WEIGHTING_STAGES } from '../src/kernels/weighting-stages.js';
 
 test('dynamic weight average: λ from hand-worked loss ratios', () => {
   // ratios L(e−1)/L(e−2) = 1 and 0.5 at τ = 2: λ = 2·e^{0.5}/(e^{0.5} + e^{0.25}), 2·e^{0.25}/(e^{0.5} + e^{0.25})
@@ -29,6 +30,19 @@ test('every weighting strategy implements the hook its entry names, and only tha
     expect(Boolean(entry.torch?.epochWeights), `${kind}: epochWeights in both languages`).toBe(Boolean(entry.epochWeights));
   }
   expect(WEIGHTING_KINDS.filter((k) => WEIGHTINGS[k].stepHook === 'aggregate')).toEqual([...AGGREGATOR_KINDS]);
+});
+
+test('every weighting with a step hook has a WebGPU stage at that hook; the others have none or one after the loss', () => {
+  const hookOf = { scaleTasks: 'afterLoss', aggregate: 'afterOutputGradient' } as const;
+  for (const kind of WEIGHTING_KINDS) {
+    const { stepHook } = WEIGHTINGS[kind];
+    const stage = WEIGHTING_STAGES[kind];
+    if (stepHook === 'none') expect(stage?.hook ?? 'afterLoss', kind).toBe('afterLoss');
+    else expect(stage?.hook, kind).toBe(hookOf[stepHook]);
+    if (stage) expect(stage.dispatches, kind).toBeGreaterThan(0);
+  }
+  // The loss kernel's GLS case leaves G_Y per task: its rescaling is the stage's.
+  expect(WEIGHTING_STAGES.gls?.hook).toBe('afterLoss');
 });
 
 test('the strategies combine hand-worked task losses (L and the factors on G_Y)', () => {

@@ -6,10 +6,11 @@
 //
 //   1 matmul  S   = σ(X·Wᵀ + b)                (epilogue: bias + sigmoid)
 //   2 matmul  Y   = S·Aᵀ + c                   (epilogue: bias)
-//   3 loss    G_Y, lossSums += L_t           (gls: then one workgroup rescales G_Y, shaders/gls.wgsl)
+//   3 loss    G_Y, lossSums += L_t
+//     (the weighting's stage at 'afterLoss': gls and FAMO rescale G_Y, one workgroup)
 //   4 matmul  dA  = G_Yᵀ·S,   dc = Σ_n G_Y      (row sums of op(A))
-//     (aggregators: Δ = [(G_Y[:,t]·A[t,:]) ⊙ S(1−S)]_t, J = Δᵀ·X with row sums, G = the task
-//      Gramian of J, then one workgroup solves α from G and scales G_Y's columns: 4 dispatches)
+//     (the weighting's stage at 'afterOutputGradient': the aggregators' task Jacobian, Gramian
+//      and α scale G_Y's columns for W and b, 4 dispatches)
 //   5 matmul  G_Z = (G_Y·A) ⊙ S ⊙ (1 − S)       (epilogue: sigmoid backward)
 //   6 matmul  dW  = G_Zᵀ·X,   db = Σ_n G_Z
 //   7 update  params, optimizer state
@@ -20,7 +21,7 @@ import { chooseLossWorkgroup } from '../kernels/tuning.js';
 import { autotuneMatmul, type TuningStore } from '../kernels/autotune.js';
 import { UniformArena } from '../gpu/uniforms.js';
 import { SinglePass, TimedPasses, type KernelTime, type PassRecorder } from '../gpu/passes.js';
-import { encodeGls, encodeLoss, glsKernel, lossKernel, packTaskInfo, taskInfoBytes, writeLossDims } from '../kernels/loss.js';
+import { encodeLoss, lossKernel, packTaskInfo, taskInfoBytes, writeLossDims } from '../kernels/loss.js';
 import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulDims, type MatmulKernel, type MatmulOptions, type MatmulTuning } from '../kernels/matmul.js';
 import { dimSize, STEP_PRODUCTS, type ProductStage } from '../core/step-plan.js';
 import { encodeElementwise } from '../kernels/sigmoid.js';
@@ -30,21 +31,8 @@ import type { OptimizerState } from '../core/optimizers.js';
 import { checkDataset, checkStep, type BackendConfig, type Dataset, type TrainingBackend, type TrainStep } from '../core/backend.js';
 import { updateRules } from '../core/optimizers.js';
 import { parameterLayout, type ParameterLayout } from '../core/shape.js';
-import { hasStepWeights, isAggregator, weightingStateSize, AGGREGATOR_CODES, WEIGHTINGS } from '../core/weighting.js';
-import { encodeFamo, famoKernel, writeFamoDims } from '../kernels/famo.js';
-import {
-  aggregateKernel,
-  aggregateScratchFloats,
-  aggregateWeightsOffset,
-  AggregateDims,
-  encodeAggregate,
-  encodeGramian,
-  encodeTaskJacobian,
-  gramianKernel,
-  GramianDims,
-  JacobianDims,
-  taskJacobianKernel,
-} from '../kernels/aggregate.js';
+import { hasStepWeights, WEIGHTINGS } from '../core/weighting.js';
+import { WEIGHTING_STAGES, type StageContext, type WeightingStage, type WeightingStageType } from '../kernels/weighting-stages.js';
 
 export interface WebGpuBackendOptions {
   /** The matmul kernel and shape (default: autotuneMatmul's choice for this adapter). */
@@ -59,22 +47,22 @@ export interface WebGpuBackendOptions {
   lossWorkgroup?: number;
 }
 
-/** 7; 8 under the geometric loss strategy or FAMO; 11 under a gradient aggregator. */
-const DISPATCHES_PER_STEP = 11;
+/** A step's own dispatches, before its weighting stage's. */
+const STEP_DISPATCHES = 7;
 
 interface Kernels {
   hidden: MatmulKernel;
   output: MatmulKernel;
   loss: Kernel;
-  /** Only under weighting 'gls'. */
-  gls?: Kernel;
-  /** Only under weighting 'famo'. */
-  famo?: Kernel;
   gradTransposed: MatmulKernel;
   gradHidden: MatmulKernel;
   update: Kernel;
-  /** Only under a gradient aggregator. */
-  aggregator?: { jacobian: Kernel; gramian: Kernel; aggregate: Kernel };
+}
+
+/** The weighting's stage, when it has one: its hook point, and how to build it for this backend. */
+interface StagePlan {
+  type: WeightingStageType;
+  build: (ctx: StageContext) => WeightingStage;
 }
 
 interface Buffers {
@@ -87,14 +75,7 @@ interface Buffers {
   gradOutput: GPUBuffer; // G_Y, maxBatch×T
   gradHidden: GPUBuffer; // G_Z, maxBatch×H
   lossSums: GPUBuffer;
-  // The gradient aggregators' (4 floats each otherwise):
-  deltas: GPUBuffer; // Δ, maxBatch×(T·H)
-  jacobian: GPUBuffer; // J, (T·H)×d
-  jacobianBias: GPUBuffer; // T·H
-  gramian: GPUBuffer; // T×T
-  weightSums: GPUBuffer; // T
-  famoState: GPUBuffer; // 4T under FAMO
-  aggregateScratch: GPUBuffer;
+  weightSums: GPUBuffer; // T: Σ α_t of a weighting's stage since readLoss()
   lossScratch: GPUBuffer; // for gradients(), so a check does not touch the training loss
   tasks: GPUBuffer;
   input: GPUBuffer; // predict() chunks, maxBatch×d
@@ -110,11 +91,7 @@ interface DataBindings {
   hidden: GPUBindGroup;
   loss: GPUBindGroup;
   lossScratch: GPUBindGroup;
-  gls?: GPUBindGroup;
-  famo?: GPUBindGroup;
   gradW: GPUBindGroup;
-  /** J = Δᵀ·X, with row sums: the per-task gradients of W and b. */
-  jacobian?: GPUBindGroup;
 }
 
 /** The matmul kernel a plan product needs. */
@@ -137,9 +114,9 @@ export class WebGpuBackend implements TrainingBackend {
   private readonly arena: UniformArena;
   private readonly maxPerDimension: number;
   private readonly rules: UpdateRules;
-  private readonly staticGroups: Record<'hiddenPredict' | 'output' | 'gradA' | 'gradHidden' | 'update', GPUBindGroup> & {
-    aggregator?: Record<'jacobian' | 'gramian' | 'aggregate', GPUBindGroup>;
-  };
+  private readonly staticGroups: Record<'hiddenPredict' | 'output' | 'gradA' | 'gradHidden' | 'update', GPUBindGroup>;
+  /** The weighting's kernels, buffers and dispatches (src/kernels/weighting-stages.ts); none for equal, uw, dwa. */
+  private readonly stage: { hook: WeightingStageType['hook']; dispatches: number; stage: WeightingStage } | undefined;
   private readonly buffers: Buffers;
   private data: DataBindings | undefined;
   private step = 0;
@@ -152,6 +129,7 @@ export class WebGpuBackend implements TrainingBackend {
     readonly config: BackendConfig,
     readonly tuning: MatmulTuning,
     private readonly kernels: Kernels,
+    stagePlan: StagePlan | undefined,
     stepsPerSubmit: number,
     maxDatasetRows: number | undefined,
   ) {
@@ -165,9 +143,24 @@ export class WebGpuBackend implements TrainingBackend {
     this.maxPerDimension = ctx.limits.maxComputeWorkgroupsPerDimension;
     this.rules = updateRules(this.layout, config.coupling);
     this.weightingCode = WEIGHTINGS[config.weighting ?? 'equal'].code;
-    this.arena = new UniformArena(this.device, DISPATCHES_PER_STEP * stepsPerSubmit, 'step uniforms');
+    const dispatches = STEP_DISPATCHES + (stagePlan?.type.dispatches ?? 0);
+    this.arena = new UniformArena(this.device, dispatches * stepsPerSubmit, 'step uniforms');
     this.buffers = this.createBuffers();
     this.staticGroups = this.createStaticBindGroups();
+    this.stage = stagePlan && { hook: stagePlan.type.hook, dispatches: stagePlan.type.dispatches, stage: stagePlan.build(this.stageContext()) };
+  }
+
+  private stageContext(): StageContext {
+    const b = this.buffers;
+    return {
+      device: this.device,
+      config: this.config,
+      layout: this.layout,
+      buffers: { params: b.params, hidden: b.hidden, output: b.output, gradOutput: b.gradOutput, tasks: b.tasks, weightSums: b.weightSums, unusedRead: b.unusedRead },
+      arena: this.arena,
+      maxPerDimension: this.maxPerDimension,
+      group: (kernel, buffers) => this.group(kernel, buffers),
+    };
   }
 
   static async create(ctx: GpuContext, config: BackendConfig, options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
@@ -185,33 +178,25 @@ export class WebGpuBackend implements TrainingBackend {
       matmulKernel(registry, tuning, kernelVariant(STEP_PRODUCTS.gradHidden)),
       optimizerKernel(registry),
     ]);
-    // The weighting's own kernels, by what its entry says it does: the geometric combination of the
-    // task losses (loss code 'gls'), a per-step task scaling (stepHook 'scaleTasks': FAMO's), the
-    // aggregators' Jacobian, Gramian and solver (stepHook 'aggregate').
-    const entry = WEIGHTINGS[config.weighting ?? 'equal'];
-    const lossWorkgroup = options.lossWorkgroup ?? chooseLossWorkgroup(ctx);
-    const gls = entry.code === WEIGHTINGS.gls.code ? await glsKernel(registry, config.shape.tasks, lossWorkgroup) : undefined;
-    const famo = entry.stepHook === 'scaleTasks' ? await famoKernel(registry, config.shape.tasks, lossWorkgroup) : undefined;
-    let aggregator: Kernels['aggregator'];
-    if (entry.stepHook === 'aggregate') {
-      checkAggregatorBuffers(ctx, config);
-      const workgroup = ctx.adapter.software ? 16 : 64;
-      const [jacobian, gramian, aggregate] = await Promise.all([
-        taskJacobianKernel(registry),
-        gramianKernel(registry, workgroup),
-        aggregateKernel(registry, config.shape.tasks, workgroup),
-      ]);
-      aggregator = { jacobian, gramian, aggregate };
-    }
-    const kernels = { hidden, output, loss, gls, famo, gradTransposed, gradHidden, update, aggregator };
-    return new WebGpuBackend(ctx, config, tuning, kernels, options.stepsPerSubmit ?? 16, options.maxDatasetRows);
+    // The weighting's own kernels, from its stage (none for the weightings the loss kernel does alone).
+    const stageType = WEIGHTING_STAGES[config.weighting ?? 'equal'];
+    const env = {
+      registry,
+      config,
+      tuning,
+      bufferLimit: Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize),
+      software: ctx.adapter.software,
+      lossWorkgroup: options.lossWorkgroup ?? chooseLossWorkgroup(ctx),
+    };
+    const stagePlan = stageType && { type: stageType, build: await stageType.prepare(env) };
+    const kernels = { hidden, output, loss, gradTransposed, gradHidden, update };
+    return new WebGpuBackend(ctx, config, tuning, kernels, stagePlan, options.stepsPerSubmit ?? 16, options.maxDatasetRows);
   }
 
   private createBuffers(): Buffers {
     const { features: d, hidden: H, tasks: T } = this.config.shape;
     const B = this.config.maxBatch;
     const P = this.layout.count;
-    const aggregating = isAggregator(this.config.weighting);
     const storage = (label: string, floats: number) => createStorage(this.device, label, floats);
     const tasks = this.device.createBuffer({
       label: 'tasks',
@@ -229,13 +214,7 @@ export class WebGpuBackend implements TrainingBackend {
       gradOutput: storage('G_Y', B * T),
       gradHidden: storage('G_Z', B * H),
       lossSums: storage('loss sums', T),
-      deltas: storage('Δ per task', aggregating ? B * T * H : 4),
-      jacobian: storage('J per task', aggregating ? T * H * d : 4),
-      jacobianBias: storage('J per task (bias)', aggregating ? T * H : 4),
-      gramian: storage('task Gramian', aggregating ? T * T : 4),
       weightSums: storage('step weight sums', T),
-      famoState: storage('FAMO state', Math.max(4, weightingStateSize(this.config.weighting, T))),
-      aggregateScratch: storage('aggregator scratch', aggregating ? aggregateScratchFloats(T) : 4),
       lossScratch: storage('loss scratch', T),
       tasks,
       input: storage('predict input', B * d),
@@ -263,11 +242,6 @@ export class WebGpuBackend implements TrainingBackend {
       }),
       gradHidden: this.group(k.gradHidden, { a: b.gradOutput, b: b.params, aux: b.hidden, c: b.gradHidden, rowSums: b.unusedWrite }),
       update: this.group(k.update, { grads: b.grads, params: b.params, state1: b.state1, state2: b.state2 }),
-      aggregator: k.aggregator && {
-        jacobian: this.group(k.aggregator.jacobian, { gradY: b.gradOutput, params: b.params, hidden: b.hidden, deltas: b.deltas }),
-        gramian: this.group(k.aggregator.gramian, { jacobian: b.jacobian, jacobianBias: b.jacobianBias, gramian: b.gramian }),
-        aggregate: this.group(k.aggregator.aggregate, { gramian: b.gramian, gradY: b.gradOutput, weightSums: b.weightSums, scratch: b.aggregateScratch }),
-      },
     };
   }
 
@@ -303,8 +277,6 @@ export class WebGpuBackend implements TrainingBackend {
       hidden: this.group(k.hidden, { a: X, b: b.params, aux: b.params, c: b.hidden, rowSums: b.unusedWrite }),
       loss: this.group(k.loss, { ...this.lossBindings(Y, mask), lossSums: b.lossSums }),
       lossScratch: this.group(k.loss, { ...this.lossBindings(Y, mask), lossSums: b.lossScratch }),
-      gls: k.gls && this.group(k.gls, { y: b.output, targets: Y, mask, tasks: b.tasks, gradY: b.gradOutput }),
-      famo: k.famo && this.group(k.famo, { y: b.output, targets: Y, mask, tasks: b.tasks, gradY: b.gradOutput, state: b.famoState, weightSums: b.weightSums }),
       gradW: this.group(k.gradTransposed, {
         a: b.gradHidden,
         b: X,
@@ -312,8 +284,8 @@ export class WebGpuBackend implements TrainingBackend {
         c: segmentBinding(b.grads, this.layout.W),
         rowSums: segmentBinding(b.grads, this.layout.b),
       }),
-      jacobian: k.aggregator && this.group(k.gradTransposed, { a: b.deltas, b: X, aux: b.unusedRead, c: b.jacobian, rowSums: b.jacobianBias }),
     };
+    this.stage?.stage.bindData({ X, Y, mask });
   }
 
   /** The loss kernel's bindings other than its loss accumulator. */
@@ -348,15 +320,16 @@ export class WebGpuBackend implements TrainingBackend {
     this.step = state.step;
     uploadFloats(this.device, this.buffers.state1, state.state1);
     uploadFloats(this.device, this.buffers.state2, state.state2);
-    if (this.kernels.famo)
-      uploadFloats(this.device, this.buffers.famoState, state.weighting ?? new Float64Array(weightingStateSize(this.config.weighting, this.config.shape.tasks)));
+    const weighting = this.stage?.stage.state;
+    if (weighting) uploadFloats(this.device, weighting.buffer, state.weighting ?? new Float64Array(weighting.floats));
   }
 
   async getOptimizerState(): Promise<OptimizerState> {
+    const stageState = this.stage?.stage.state;
     const [state1, state2, weighting] = await Promise.all([
       this.read(this.buffers.state1, this.layout.count),
       this.read(this.buffers.state2, this.layout.count),
-      this.kernels.famo ? this.read(this.buffers.famoState, weightingStateSize(this.config.weighting, this.config.shape.tasks)) : undefined,
+      stageState ? this.read(stageState.buffer, stageState.floats) : undefined,
     ]);
     return { step: this.step, state1, state2, ...(weighting && { weighting }) };
   }
@@ -396,35 +369,15 @@ export class WebGpuBackend implements TrainingBackend {
     this.encodeForward(rec, data.hidden, rows, start * d);
     const lossOffset = this.arena.push((view) => writeLossDims(view, { rows, tasks: T, offsetRows: start, weighting: this.weightingCode }));
     encodeLoss(rec.next('loss, G_Y'), this.kernels.loss, lossGroup, lossOffset, T);
-    if (this.kernels.gls && data.gls) encodeGls(rec.next('geometric loss: G_Y rescaled'), this.kernels.gls, data.gls, lossOffset);
-    if (this.kernels.famo && data.famo) {
-      const famoOffset = this.arena.push((view) => writeFamoDims(view, { rows, tasks: T, offsetRows: start, step: this.step, training: training ? 1 : 0 }));
-      encodeFamo(rec.next('FAMO: logits, G_Y rescaled'), this.kernels.famo, data.famo, famoOffset);
-    }
+    const stageStep = { rows, start, step: this.step, training, lossOffset };
+    if (this.stage?.hook === 'afterLoss') this.stage.stage.encode(rec, stageStep);
     const g = this.staticGroups;
     // dA and dc, dW and db: bound as their own ranges of the gradient buffer (offsets 0).
     const { gradA, gradHidden, gradW } = STEP_PRODUCTS;
     this.matmul(rec, gradA.label, this.kernels.gradTransposed, g.gradA, this.dims(gradA, rows));
-    if (this.kernels.aggregator && g.aggregator && data.jacobian) this.encodeAggregation(rec, start, rows, data.jacobian, training);
+    if (this.stage?.hook === 'afterOutputGradient') this.stage.stage.encode(rec, stageStep);
     this.matmul(rec, gradHidden.label, this.kernels.gradHidden, g.gradHidden, { ...this.dims(gradHidden, rows), offsetB: L.A.offset });
     this.matmul(rec, gradW.label, this.kernels.gradTransposed, data.gradW, { ...this.dims(gradW, rows), offsetB: start * d });
-  }
-
-  /** The gradient aggregators: per-task J, their Gramian, α, and G_Y's columns scaled by α (4 dispatches). */
-  private encodeAggregation(rec: PassRecorder, start: number, rows: number, jacobianGroup: GPUBindGroup, training: boolean): void {
-    const kernels = this.kernels.aggregator!;
-    const groups = this.staticGroups.aggregator!;
-    const { features: d, hidden: H, tasks: T } = this.config.shape;
-    const jacobianDims = { rows, tasks: T, hidden: H, offsetA: this.layout.A.offset };
-    const jacobianOffset = this.arena.push((view) => JacobianDims.write(view, jacobianDims));
-    encodeTaskJacobian(rec.next('Δ_t = (G_Y[:,t]·A[t,:]) ⊙ S(1−S)'), kernels.jacobian, groups.jacobian, jacobianOffset, jacobianDims, this.maxPerDimension);
-    this.matmul(rec, 'J = Δᵀ·X, row sums', this.kernels.gradTransposed, jacobianGroup, { M: T * H, N: d, K: rows, offsetB: start * d });
-    const gramianOffset = this.arena.push((view) => GramianDims.write(view, { tasks: T, hidden: H, features: d }));
-    encodeGramian(rec.next('G = J·Jᵀ'), kernels.gramian, groups.gramian, gramianOffset, T);
-    const kind = AGGREGATOR_CODES[this.config.weighting as keyof typeof AGGREGATOR_CODES];
-    const values = { rows, tasks: T, kind, step: this.step >>> 0, seed: (this.config.seed ?? 0) >>> 0, accumulate: training ? 1 : 0 };
-    const aggregateOffset = this.arena.push((view) => AggregateDims.write(view, values));
-    encodeAggregate(rec.next('α from G; G_Y scaled'), kernels.aggregate, groups.aggregate, aggregateOffset);
   }
 
   private encodeUpdate(rec: PassRecorder, learningRate: number): void {
@@ -522,16 +475,11 @@ export class WebGpuBackend implements TrainingBackend {
     this.arena.flush();
     const T = this.config.shape.tasks;
     const b = this.buffers;
-    const aggregating = Boolean(this.kernels.aggregator);
+    const reports = this.stage?.stage.reports;
     const [perTask, grads, gramian, taskWeights] = await this.submitAndRead(encoder, [
       [b.lossScratch, 0, T],
       [b.grads, 0, this.layout.count],
-      ...(aggregating
-        ? ([
-            [b.gramian, 0, T * T],
-            [b.aggregateScratch, aggregateWeightsOffset(T), T],
-          ] as const)
-        : []),
+      ...(reports ? [reports.gramian, reports.taskWeights] : []),
     ]);
     if (!gramian) return { perTask: perTask!, grads: grads! };
     return { perTask: perTask!, grads: grads!, gramian, taskWeights };
@@ -564,7 +512,7 @@ export class WebGpuBackend implements TrainingBackend {
     const data = this.dataset();
     checkStep(step, data.rows, this.config.maxBatch);
     const encoder = this.device.createCommandEncoder({ label: 'profiled step' });
-    const rec = new TimedPasses(this.device, encoder, 7 + (this.kernels.gls || this.kernels.famo ? 1 : 0) + (this.kernels.aggregator ? 4 : 0));
+    const rec = new TimedPasses(this.device, encoder, STEP_DISPATCHES + (this.stage?.dispatches ?? 0));
     this.encodeLossAndGradients(rec, step.start, step.rows, data.loss, true);
     this.encodeUpdate(rec, step.learningRate);
     this.lossSteps++;
@@ -581,21 +529,7 @@ export class WebGpuBackend implements TrainingBackend {
     for (const buffer of Object.values(this.buffers)) buffer.destroy();
     if (this.data) for (const buffer of [this.data.X, this.data.Y, this.data.mask]) buffer.destroy();
     for (const buffer of this.stagingPool) buffer.destroy();
+    this.stage?.stage.destroy();
     this.arena.destroy();
-  }
-}
-
-/** The aggregators' per-task buffers must fit the device's storage bindings: say which and how to shrink them. */
-function checkAggregatorBuffers(ctx: GpuContext, config: BackendConfig): void {
-  const { features: d, hidden: H, tasks: T } = config.shape;
-  const limit = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
-  const needs: [string, number, string][] = [
-    ['the per-task hidden gradients Δ (batch×T×H floats)', 4 * config.maxBatch * T * H, 'a smaller batchSize or hidden'],
-    ['the per-task gradients J (T×H×d floats)', 4 * T * H * d, 'a smaller hidden'],
-  ];
-  for (const [what, bytes, advice] of needs) {
-    if (bytes > limit) {
-      throw new RangeError(`weighting '${config.weighting}': ${what} take ${bytes} bytes, over this device's ${limit}-byte storage binding limit; use ${advice}`);
-    }
   }
 }

@@ -1,12 +1,17 @@
-// Host side of the gradient aggregators' kernels: shaders/task_jacobian.wgsl (each task's
-// backpropagated hidden gradient, side by side), shaders/gramian.wgsl (G_st = ⟨J_s, J_t⟩ from the
-// matmul Δᵀ·X between them) and shaders/aggregate.wgsl (α from G, then G_Y scaled). The dims
+// Host side of the gradient aggregators' kernels and their stage: shaders/task_jacobian.wgsl (each
+// task's backpropagated hidden gradient, side by side), shaders/gramian.wgsl (G_st = ⟨J_s, J_t⟩
+// from the matmul Δᵀ·X between them) and shaders/aggregate.wgsl (α from G, then G_Y scaled). Their
+// float64 twins: src/cpu/aggregators.ts. The dims
 // structs, the AGGREGATOR_* codes and the solvers' limits are declared here and in src/core, and generated into the shaders.
-import { AGGREGATOR_LIMITS, AGGREGATOR_WGSL } from '../core/weighting.js';
+import { STEP_PRODUCTS } from '../core/step-plan.js';
+import { AGGREGATOR_CODES, AGGREGATOR_LIMITS, AGGREGATOR_WGSL, type AggregatorKind } from '../core/weighting.js';
 import { wgslConstant, wgslF32Constant, wgslPreamble, wgslStruct } from '../core/wgsl.js';
+import { createStorage } from '../gpu/buffers.js';
 import { foldWorkgroups } from '../gpu/dispatch.js';
 import type { Kernel, KernelRegistry } from '../gpu/registry.js';
+import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulDims } from './matmul.js';
 import { composeWgsl, ELEMENTWISE_WORKGROUP, SHADER_FILES } from './shaders.js';
+import type { StageEnvironment, WeightingStageType } from './weighting-stages.js';
 
 export const JacobianDims = wgslStruct('JacobianDims', [
   ['rows', 'u32'],
@@ -101,3 +106,81 @@ export function encodeAggregate(pass: GPUComputePassEncoder, kernel: Kernel, gro
   pass.setBindGroup(0, group, [offset]);
   pass.dispatchWorkgroups(1);
 }
+
+/** The aggregators' per-task buffers must fit the device's storage bindings: say which and how to shrink them. */
+function checkAggregatorBuffers({ config, bufferLimit }: StageEnvironment): void {
+  const { features: d, hidden: H, tasks: T } = config.shape;
+  const needs: [string, number, string][] = [
+    ['the per-task hidden gradients Δ (batch×T×H floats)', 4 * config.maxBatch * T * H, 'a smaller batchSize or hidden'],
+    ['the per-task gradients J (T×H×d floats)', 4 * T * H * d, 'a smaller hidden'],
+  ];
+  for (const [what, bytes, advice] of needs) {
+    if (bytes > bufferLimit) {
+      throw new RangeError(`weighting '${config.weighting}': ${what} take ${bytes} bytes, over this device's ${bufferLimit}-byte storage binding limit; use ${advice}`);
+    }
+  }
+}
+
+/**
+ * MGDA, PCGrad and UPGrad on the GPU, after dA and dc (4 dispatches): Δ_t = (G_Y[:,t]·A[t,:]) ⊙
+ * S(1−S) for every task, J = Δᵀ·X with row sums (the step plan's dW product, on every task's Δ at
+ * once), the task Gramian G of J, then one workgroup solves α from G and scales G_Y's columns, so
+ * the step's dW and db are Σ_t α_t·J_t.
+ */
+export const aggregatorStage: WeightingStageType = {
+  hook: 'afterOutputGradient',
+  dispatches: 4,
+  async prepare(env) {
+    checkAggregatorBuffers(env);
+    const workgroup = env.software ? 16 : 64;
+    const { gradW } = STEP_PRODUCTS;
+    const variant = { transposeA: gradW.transposeA, transposeB: gradW.transposeB, epilogue: gradW.epilogue, rowSums: gradW.rowSums !== undefined };
+    const [jacobianKernel, productKernel, gramian, aggregate] = await Promise.all([
+      taskJacobianKernel(env.registry),
+      matmulKernel(env.registry, env.tuning, variant),
+      gramianKernel(env.registry, workgroup),
+      aggregateKernel(env.registry, env.config.shape.tasks, workgroup),
+    ]);
+    const code = AGGREGATOR_CODES[env.config.weighting as AggregatorKind];
+    return (ctx) => {
+      const { features: d, hidden: H, tasks: T } = ctx.config.shape;
+      const b = ctx.buffers;
+      const own = {
+        deltas: createStorage(ctx.device, 'Δ per task', ctx.config.maxBatch * T * H),
+        jacobian: createStorage(ctx.device, 'J per task', T * H * d),
+        jacobianBias: createStorage(ctx.device, 'J per task (bias)', T * H),
+        gramian: createStorage(ctx.device, 'task Gramian', T * T),
+        scratch: createStorage(ctx.device, 'aggregator scratch', aggregateScratchFloats(T)),
+      };
+      const groups = {
+        jacobian: ctx.group(jacobianKernel, { gradY: b.gradOutput, params: b.params, hidden: b.hidden, deltas: own.deltas }),
+        gramian: ctx.group(gramian, { jacobian: own.jacobian, jacobianBias: own.jacobianBias, gramian: own.gramian }),
+        aggregate: ctx.group(aggregate, { gramian: own.gramian, gradY: b.gradOutput, weightSums: b.weightSums, scratch: own.scratch }),
+      };
+      let product: GPUBindGroup | undefined;
+      return {
+        reports: { gramian: [own.gramian, 0, T * T], taskWeights: [own.scratch, aggregateWeightsOffset(T), T] },
+        bindData({ X }) {
+          product = ctx.group(productKernel, { a: own.deltas, b: X, aux: b.unusedRead, c: own.jacobian, rowSums: own.jacobianBias });
+        },
+        encode(rec, step) {
+          if (!product) throw new Error('aggregator: no data set bound');
+          const jacobianDims = { rows: step.rows, tasks: T, hidden: H, offsetA: ctx.layout.A.offset };
+          const jacobianOffset = ctx.arena.push((view) => JacobianDims.write(view, jacobianDims));
+          encodeTaskJacobian(rec.next('Δ_t = (G_Y[:,t]·A[t,:]) ⊙ S(1−S)'), jacobianKernel, groups.jacobian, jacobianOffset, jacobianDims, ctx.maxPerDimension);
+          const dims: MatmulDims = { M: T * H, N: d, K: step.rows, offsetB: step.start * d };
+          const productOffset = ctx.arena.push((view) => writeMatmulDims(view, dims));
+          encodeMatmul(rec.next('J = Δᵀ·X, row sums'), productKernel, product, productOffset, dims, ctx.maxPerDimension);
+          const gramianOffset = ctx.arena.push((view) => GramianDims.write(view, { tasks: T, hidden: H, features: d }));
+          encodeGramian(rec.next('G = J·Jᵀ'), gramian, groups.gramian, gramianOffset, T);
+          const values = { rows: step.rows, tasks: T, kind: code, step: step.step >>> 0, seed: (ctx.config.seed ?? 0) >>> 0, accumulate: step.training ? 1 : 0 };
+          const aggregateOffset = ctx.arena.push((view) => AggregateDims.write(view, values));
+          encodeAggregate(rec.next('α from G; G_Y scaled'), aggregate, groups.aggregate, aggregateOffset);
+        },
+        destroy() {
+          for (const buffer of Object.values(own)) buffer.destroy();
+        },
+      };
+    };
+  },
+};

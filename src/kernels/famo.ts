@@ -1,12 +1,15 @@
-// Host side of shaders/famo.wgsl: FAMO's logit step, its task weights and G_Y scaled by them.
+// Host side of shaders/famo.wgsl, FAMO's stage: after the loss kernel, one workgroup takes the
+// logits' Adam step, the task weights α and scales G_Y by them (its float64 twin: src/cpu/famo.ts).
 // FamoDims and the FAMO_* constants are declared here and in src/core/weighting.ts, and
 // generated into the shader.
 import { LOSS_WGSL } from '../core/losses.js';
-import { FAMO } from '../core/weighting.js';
+import { FAMO, weightingStateSize } from '../core/weighting.js';
 import { constantName, wgslF32Constant, wgslPreamble, wgslStruct } from '../core/wgsl.js';
+import { createStorage } from '../gpu/buffers.js';
 import type { Kernel, KernelRegistry } from '../gpu/registry.js';
 import { TaskInfo } from './loss.js';
 import { composeWgsl, SHADER_FILES } from './shaders.js';
+import type { WeightingStageType } from './weighting-stages.js';
 
 export const FamoDims = wgslStruct('FamoDims', [
   ['rows', 'u32'],
@@ -51,3 +54,34 @@ export function encodeFamo(pass: GPUComputePassEncoder, kernel: Kernel, bindGrou
   pass.setBindGroup(0, bindGroup, [uniformOffset]);
   pass.dispatchWorkgroups(1);
 }
+
+export const famoStage: WeightingStageType = {
+  hook: 'afterLoss',
+  dispatches: 1,
+  async prepare(env) {
+    const kernel = await famoKernel(env.registry, env.config.shape.tasks, env.lossWorkgroup);
+    return (ctx) => {
+      const tasks = ctx.config.shape.tasks;
+      // ξ, Adam's m and v, the last step's L_t: zeros are FAMO's start.
+      const floats = weightingStateSize(ctx.config.weighting, tasks);
+      const state = { buffer: createStorage(ctx.device, 'FAMO state', floats), floats };
+      let group: GPUBindGroup | undefined;
+      return {
+        state,
+        bindData({ Y, mask }) {
+          const b = ctx.buffers;
+          group = ctx.group(kernel, { y: b.output, targets: Y, mask, tasks: b.tasks, gradY: b.gradOutput, state: state.buffer, weightSums: b.weightSums });
+        },
+        encode(rec, step) {
+          if (!group) throw new Error('famo: no data set bound');
+          const dims = { rows: step.rows, tasks, offsetRows: step.start, step: step.step, training: step.training ? 1 : 0 };
+          const offset = ctx.arena.push((view) => writeFamoDims(view, dims));
+          encodeFamo(rec.next('FAMO: logits, G_Y rescaled'), kernel, group, offset);
+        },
+        destroy() {
+          state.buffer.destroy();
+        },
+      };
+    };
+  },
+};

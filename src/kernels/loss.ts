@@ -28,25 +28,6 @@ export const LossDims = wgslStruct('LossDims', [
 export type LossDims = { rows: number; tasks: number; offsetRows: number; weighting: number };
 
 const SOURCE = composeWgsl(wgslPreamble(LOSS_WGSL, WEIGHTING_WGSL, TaskInfo.wgsl, LossDims.wgsl), SHADER_FILES.sigmoidFn, SHADER_FILES.lossFn, SHADER_FILES.loss);
-const GLS_SOURCE = composeWgsl(wgslPreamble(LOSS_WGSL, TaskInfo.wgsl, LossDims.wgsl), SHADER_FILES.sigmoidFn, SHADER_FILES.lossFn, SHADER_FILES.taskLosses, SHADER_FILES.gls);
-
-/**
- * The geometric loss strategy's rescaling of G_Y (shaders/gls.wgsl): one workgroup of `workgroup`
- * invocations (a power of two) for a model of `tasks` tasks.
- */
-export function glsKernel(registry: KernelRegistry, tasks: number, workgroup = 256): Promise<Kernel> {
-  if (!(workgroup >= 1 && (workgroup & (workgroup - 1)) === 0)) throw new RangeError(`gls workgroup ${workgroup} is not a power of two`);
-  return registry.get(
-    { name: 'gls', source: GLS_SOURCE, entryPoint: 'main', inputs: ['y', 'targets', 'mask', 'tasks'], outputs: ['gradY'], uniform: 'dims' },
-    { WORKGROUP: workgroup, TASKS: tasks },
-  );
-}
-
-export function encodeGls(pass: GPUComputePassEncoder, kernel: Kernel, bindGroup: GPUBindGroup, uniformOffset: number): void {
-  pass.setPipeline(kernel.pipeline);
-  pass.setBindGroup(0, bindGroup, [uniformOffset]);
-  pass.dispatchWorkgroups(1);
-}
 
 /** Invocations per task's workgroup: a power of two (the reduction halves it). */
 export function lossKernel(registry: KernelRegistry, workgroup = 256): Promise<Kernel> {
