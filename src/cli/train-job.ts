@@ -7,10 +7,12 @@ import {
   LOSS_KINDS,
   LOSSES,
   OPTIMIZER_KINDS,
+  OPTIMIZERS,
   resolveLoss,
   readCsvText,
   readFileBytes,
   WEIGHTING_KINDS,
+  WEIGHTINGS,
   type LoadDatasetOptions,
   type LossChoice,
   type TrainOptions,
@@ -46,21 +48,15 @@ Model
                         standard deviations, absolute beyond, δ = 1 by default; quantile:q: the
                         q-th quantile, q = 0.5 by default — e.g. --loss quantile:0.05,quantile:0.95)
   --task-weights LIST   per-task loss weights (default 1 each)
-  --weighting equal|uw|dwa|gls|famo|mgda|pcgrad|upgrad  how the tasks combine: fixed weights (equal);
-                        uncertainty weighting (uw: each task's log-variance s_t is learned, Σ w_t·(c_t·e^{−s_t}·L_t
-                        + ½·s_t)); dynamic weight average (dwa: each epoch's weights from its last two
-                        epochs' loss ratios, softmax with --dwa-temperature τ, default 2); the
-                        geometric loss strategy (gls: the weighted geometric mean of the task losses);
-                        FAMO (famo: task logits moved by the change of each log-loss, weights ∝ z_t/L_t);
-                        or a gradient aggregator over the tasks' gradients of W and b, from their
-                        Gramian each step: mgda (min-norm combination), pcgrad (conflicts projected
-                        away, seeded order), upgrad (projections onto the dual cone)
+  --weighting KIND      how the task losses combine (equal; --dwa-temperature τ for dwa, default 2):
+${WEIGHTING_KINDS.map((k) => `                          ${k.padEnd(7)}${WEIGHTINGS[k].summary}`).join('\n')}
   --A-init identity|random|FILE.csv   task-coupling matrix A (T rows × H columns in the CSV)
   --freeze-A            keep A as initialised
   --A-l1 λ              L1 penalty λ·Σ|A| (sparse coupling)
   --A-identity λ        penalty (λ/2)·‖A − I‖² pulling A toward the identity (tasks keep their own unit)
 Optimisation
-  --optimizer sgd|momentum|adam (adam)   --lr R (0.01; searched with --hidden unset)   --momentum M (0.9)   --weight-decay L (0)
+  --optimizer KIND (adam)   --lr R (0.01; searched with --hidden unset)   --momentum M (0.9)   --weight-decay L (0)
+${OPTIMIZER_KINDS.map((k) => `                          ${k.padEnd(9)}${OPTIMIZERS[k].summary}`).join('\n')}
   --schedule constant|step|cosine (constant)   --warmup STEPS (0)   --step-every STEPS   --gamma G
   --batch-size B (64)   --epochs E (200)   --patience P (10; 0 = off): early stopping on the
                         validation loss, restoring the best epoch's parameters

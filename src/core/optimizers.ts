@@ -1,7 +1,7 @@
-// The optimizers and the update rules, as tables the GPU kernel, its float64 twin and the public
-// options all read. Adding an optimizer: an entry here, its case in shaders/optimizer.wgsl, its
-// twin in src/cpu/optimizer.ts (a Record over the kinds, so a missing twin does not compile),
-// and its tests.
+// The optimizers and the update rules, as tables the GPU kernel, its float64 twin, the public
+// options, the CLI and the DDP job all read. Adding an optimizer: an entry here (with its
+// PyTorch), its case in shaders/optimizer.wgsl, its twin in src/cpu/optimizer.ts (a table over
+// the kinds, so a missing twin does not compile), and its tests (docs/contributing.md).
 import type { ParameterLayout } from './shape.js';
 import { wgslEnum } from './wgsl.js';
 
@@ -13,12 +13,31 @@ export interface OptimizerEntry {
   readonly code: number;
   /** One line for help texts. */
   readonly summary: string;
+  /**
+   * Its update in a PyTorch DDP job (src/io/ddp-script.ts): the body of
+   * update(p, g, first, second, lr, config, c1, c2), which changes p (and its state tensors
+   * `first`, `second`) in place after weight decay; `config` is job.json's optimizer, c1 and c2
+   * Adam's bias corrections for this step. The same operations as its WGSL and float64 twin.
+   */
+  readonly torch: readonly string[];
 }
 
 export const OPTIMIZERS: { readonly [K in OptimizerKind]: OptimizerEntry } = {
-  sgd: { code: 0, summary: 'p ← p − lr·g' },
-  momentum: { code: 1, summary: 'v ← μ·v + g; p ← p − lr·v' },
-  adam: { code: 2, summary: 'bias-corrected first and second moments (β1, β2, ε)' },
+  sgd: { code: 0, summary: 'p ← p − lr·g', torch: ['p.sub_(lr * g)'] },
+  momentum: {
+    code: 1,
+    summary: 'v ← μ·v + g; p ← p − lr·v',
+    torch: ['v = first.mul_(config["momentum"]).add_(g)', 'p.sub_(lr * v)'],
+  },
+  adam: {
+    code: 2,
+    summary: 'bias-corrected first and second moments (β1, β2, ε)',
+    torch: [
+      'm = first.mul_(config["beta1"]).add_((1 - config["beta1"]) * g)',
+      'v = second.mul_(config["beta2"]).add_((1 - config["beta2"]) * g * g)',
+      'p.sub_(lr * (m * c1) / (torch.sqrt(v * c2) + config["epsilon"]))',
+    ],
+  },
 };
 
 export const OPTIMIZER_WGSL = wgslEnum('OPTIMIZER', Object.fromEntries(OPTIMIZER_KINDS.map((k) => [k, OPTIMIZERS[k].code])));

@@ -37,43 +37,59 @@ function coupled(params: Float64Array, grads: ArrayLike<number>, start: number, 
   return out;
 }
 
+/** An optimizer's float64 twin: its loop over a piece, and whether native/addon.c has the same loop. */
+interface OptimizerTwin {
+  update: PieceUpdate;
+  /** The addon's `update` takes this kind (a kind without a native loop runs `update` everywhere). */
+  native: boolean;
+}
+
 /** One twin per optimizer kind (the table in src/core/optimizers.ts); a missing one does not compile. */
-const UPDATES: Record<OptimizerKind, PieceUpdate> = {
-  sgd: (params, _state, config, lr, _c1, _c2, piece) => {
-    const { grads, gradBase, start, end } = piece;
-    const { decay } = piece;
-    for (let i = start; i < end; i++) {
-      const p = params[i]!;
-      params[i] = p - decay * p - lr * grads[i - gradBase]!;
-    }
+const TWINS: { readonly [K in OptimizerKind]: OptimizerTwin } = {
+  sgd: {
+    native: true,
+    update: (params, _state, config, lr, _c1, _c2, piece) => {
+      const { grads, gradBase, start, end } = piece;
+      const { decay } = piece;
+      for (let i = start; i < end; i++) {
+        const p = params[i]!;
+        params[i] = p - decay * p - lr * grads[i - gradBase]!;
+      }
+    },
   },
-  momentum: (params, state, config, lr, _c1, _c2, piece) => {
-    const { grads, gradBase, start, end } = piece;
-    const velocity = state.state1;
-    const { momentum } = config;
-    const { decay } = piece;
-    for (let i = start; i < end; i++) {
-      const p = params[i]!;
-      const v = momentum * velocity[i]! + grads[i - gradBase]!;
-      velocity[i] = v;
-      params[i] = p - decay * p - lr * v;
-    }
+  momentum: {
+    native: true,
+    update: (params, state, config, lr, _c1, _c2, piece) => {
+      const { grads, gradBase, start, end } = piece;
+      const velocity = state.state1;
+      const { momentum } = config;
+      const { decay } = piece;
+      for (let i = start; i < end; i++) {
+        const p = params[i]!;
+        const v = momentum * velocity[i]! + grads[i - gradBase]!;
+        velocity[i] = v;
+        params[i] = p - decay * p - lr * v;
+      }
+    },
   },
-  adam: (params, state, config, lr, c1, c2, piece) => {
-    const { grads, gradBase, start, end } = piece;
-    const first = state.state1;
-    const second = state.state2;
-    const { beta1, beta2, epsilon } = config;
-    const { decay } = piece;
-    for (let i = start; i < end; i++) {
-      const p = params[i]!;
-      const g = grads[i - gradBase]!;
-      const m = beta1 * first[i]! + (1 - beta1) * g;
-      const v = beta2 * second[i]! + (1 - beta2) * g * g;
-      first[i] = m;
-      second[i] = v;
-      params[i] = p - decay * p - (lr * (m * c1)) / (Math.sqrt(v * c2) + epsilon);
-    }
+  adam: {
+    native: true,
+    update: (params, state, config, lr, c1, c2, piece) => {
+      const { grads, gradBase, start, end } = piece;
+      const first = state.state1;
+      const second = state.state2;
+      const { beta1, beta2, epsilon } = config;
+      const { decay } = piece;
+      for (let i = start; i < end; i++) {
+        const p = params[i]!;
+        const g = grads[i - gradBase]!;
+        const m = beta1 * first[i]! + (1 - beta1) * g;
+        const v = beta2 * second[i]! + (1 - beta2) * g * g;
+        first[i] = m;
+        second[i] = v;
+        params[i] = p - decay * p - (lr * (m * c1)) / (Math.sqrt(v * c2) + epsilon);
+      }
+    },
   },
 };
 
@@ -114,8 +130,10 @@ export function optimizerStep(
   native?: NativeUpdate,
 ): void {
   const { decayCount, frozen, coupling } = rules;
-  const update = UPDATES[config.kind];
-  if (!update) throw new RangeError(`unknown optimizer "${config.kind}"`);
+  const twin = TWINS[config.kind];
+  if (!twin) throw new RangeError(`unknown optimizer "${config.kind}"`);
+  const { update } = twin;
+  if (!twin.native) native = undefined;
   state.step++;
   const [c1, c2] = biasCorrections(config, state.step);
   const regularised = coupling.l1 !== 0 || coupling.toIdentity !== 0;

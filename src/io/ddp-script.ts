@@ -7,6 +7,7 @@
 // the ranks and every task's mean taken over the global batch's labels (one all-reduce of the
 // per-task loss sums and label counts per step).
 import { resolveLoss, type LossSpec } from '../core/losses.js';
+import { OPTIMIZER_KINDS, OPTIMIZERS } from '../core/optimizers.js';
 import { WEIGHTINGS, type WeightingKind } from '../core/weighting.js';
 import type { ModelShape } from '../core/shape.js';
 import { PY_READ_SAFETENSORS } from './torch.js';
@@ -235,9 +236,16 @@ class SigmtlLoss(nn.Module):
         return float((self.fixed.to(per_task.device) * per_task).sum())
 
 
+${OPTIMIZER_KINDS.map((kind) => `def update_${kind}(p, g, first, second, lr, config, c1, c2):\n    """${OPTIMIZERS[kind].summary}"""\n${body(OPTIMIZERS[kind].torch)}\n\n\n`).join('')}# The optimizers from sigmtl's optimizer table (their \`torch\` entries): each updates p, and its
+# state tensors first and second, in place.
+OPTIMIZER_UPDATES = {
+${OPTIMIZER_KINDS.map((kind) => `    ${py(kind)}: update_${kind},`).join('\n')}
+}
+
+
 class Update:
     """sigmtl's optimizer step (src/cpu/optimizer.ts): the coupling regulariser on A's gradient,
-    decoupled weight decay on W and A, then sgd, momentum or Adam; a frozen A is left alone."""
+    decoupled weight decay on W and A, then the job's optimizer; a frozen A is left alone."""
 
     def __init__(self, model, job):
         self.config = job["optimizer"]
@@ -260,15 +268,7 @@ class Update:
                 g = g + self.coupling["l1"] * torch.sign(p) + self.coupling["towardIdentity"] * (p - self.identity)
             if name in ("W", "A") and config["weightDecay"] > 0:
                 p.sub_(lr * config["weightDecay"] * p)
-            if config["kind"] == "sgd":
-                p.sub_(lr * g)
-            elif config["kind"] == "momentum":
-                v = self.first[name].mul_(config["momentum"]).add_(g)
-                p.sub_(lr * v)
-            else:
-                m = self.first[name].mul_(config["beta1"]).add_((1 - config["beta1"]) * g)
-                v = self.second[name].mul_(config["beta2"]).add_((1 - config["beta2"]) * g * g)
-                p.sub_(lr * (m * c1) / (torch.sqrt(v * c2) + config["epsilon"]))
+            OPTIMIZER_UPDATES[config["kind"]](p, g, self.first[name], self.second[name], lr, config, c1, c2)
 
 
 def load_split(name, dtype, device):
@@ -292,6 +292,8 @@ def main():
         fail("job.json is not a sigmtl DDP job")
     if job["weighting"]["kind"] != WEIGHTING:
         fail(f"job.json asks for the weighting {job['weighting']['kind']!r}, but this script was written for {WEIGHTING!r}: write the job again with sigmtl ddp")
+    if job["optimizer"]["kind"] not in OPTIMIZER_UPDATES:
+        fail(f"job.json asks for the optimizer {job['optimizer']['kind']!r}, which this script does not have (it has {', '.join(OPTIMIZER_UPDATES)}): write the job again with sigmtl ddp")
     rank = int(os.environ.get("RANK", "0"))
     world = int(os.environ.get("WORLD_SIZE", "1"))
     local_rank = int(os.environ.get("LOCAL_RANK", str(rank)))
