@@ -14,7 +14,7 @@ import { predictRaw, type TrainedModel } from '../model/model.js';
 import { linearBaseline } from '../train/baseline.js';
 import { computeMetrics, type MetricsReport } from '../train/metrics.js';
 import { prepareProblem, splitRows, splitSeed, type Problem } from '../train/prepare.js';
-import { batchPlan, datasetLoss, DivergenceError, trainModel, type ProgressReport, type ResumeState } from '../train/trainer.js';
+import { batchPlan, datasetLoss, DivergenceError, trainModel, type ProgressReport, type ResumeState, type TrainerOptions } from '../train/trainer.js';
 import { compareArrays } from '../util/compare.js';
 import { readMatrix, toTable } from './data.js';
 import { openBackend, openContext } from './device.js';
@@ -167,50 +167,14 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
     let lossFirst = options.lossFromStart ? await initialLoss() : Number.NaN;
     const start = startFrom(backend, plan, settings, options.resume, modelOf);
     if (!rung && !options.lossFromStart) lossFirst = (await datasetLoss(backend, problem.train.data)).total;
-    const layout = parameterLayout(plan.shape);
-    const weights = taskWeightsOf(plan, settings, layout);
-    const checkpoint = options.checkpoint;
-    const signal = settings.signal;
+    const weights = taskWeightsOf(plan, settings, parameterLayout(plan.shape));
     let run;
     try {
+      const trainer = trainerOptions(problem, settings, plan, { backend, weights, hooks: options, modelOf });
       run = await trainModel(backend, problem.stream ?? problem.train.data, problem.validation?.data, {
-        shuffle: settings.shuffle,
-        epochs: settings.epochs,
-        untilEpoch: settings.untilEpoch,
-        batchSize: plan.batch,
-        learningRate: settings.optimizer.learningRate,
-        schedule: settings.schedule,
-        seed: settings.seed,
-        reportEvery: settings.reportEvery ?? plan.stepsPerEpoch,
-        patience: problem.validation ? settings.patience : 0,
-        verifyEvery: settings.verifyEvery,
+        ...trainer,
         referenceLoss: Number.isNaN(lossFirst) ? undefined : lossFirst,
-        reweight: weights.reweight,
-        onReport: (report) => {
-          weights.seen(report);
-          options.onProgress?.(report);
-        },
-        shouldStop: signal && (() => signal.aborted),
-        stepsPerPoll: 16,
         start,
-        onEpochEnd: async (state) => {
-          await options.onEpochEnd?.({
-            epoch: state.epoch - 1,
-            step: state.step,
-            validationLoss: state.validationLoss,
-            validationPerTask: state.validationPerTask,
-            coupling: state.params.slice(layout.A.offset, layout.A.offset + layout.A.size),
-            taskWeights: weights.factors(state.params),
-          });
-          if (checkpoint && state.epoch % checkpoint.every === 0) {
-            const optimizer = await backend.getOptimizerState();
-            await checkpoint.write(encodeCheckpoint(modelOf(state.params), optimizer, state));
-          }
-          if (options.keep && state.epoch % options.keep.every === 0) {
-            const { epoch, rngState, epochLosses, best, params } = state;
-            options.keep.state({ model: modelOf(params), params, optimizer: await backend.getOptimizerState(), resume: { epoch, rngState, epochLosses, best } });
-          }
-        },
       });
     } catch (error) {
       if (error instanceof DivergenceError) throw new TrainingDivergedError(error.message, new Model(modelOf(error.lastGoodParams)));
@@ -248,6 +212,61 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
   } finally {
     opened.close();
   }
+}
+
+type TaskWeights = ReturnType<typeof taskWeightsOf>;
+
+/**
+ * A fit's trainer options from its settings and plan, and its callbacks: progress (with the task
+ * weights seen), the stop signal, and at each epoch's end the user's hook, checkpoints to write and
+ * a search rung's state to keep.
+ */
+function trainerOptions(
+  problem: Problem,
+  settings: Settings,
+  plan: BackendPlan,
+  { backend, weights, hooks, modelOf }: { backend: TrainingBackend; weights: TaskWeights; hooks: FitHooks; modelOf: (params: Float64Array) => TrainedModel },
+): Omit<TrainerOptions, 'referenceLoss' | 'start'> {
+  const layout = parameterLayout(plan.shape);
+  const { checkpoint, keep } = hooks;
+  const signal = settings.signal;
+  return {
+    shuffle: settings.shuffle,
+    epochs: settings.epochs,
+    untilEpoch: settings.untilEpoch,
+    batchSize: plan.batch,
+    learningRate: settings.optimizer.learningRate,
+    schedule: settings.schedule,
+    seed: settings.seed,
+    reportEvery: settings.reportEvery ?? plan.stepsPerEpoch,
+    patience: problem.validation ? settings.patience : 0,
+    verifyEvery: settings.verifyEvery,
+    reweight: weights.reweight,
+    onReport: (report) => {
+      weights.seen(report);
+      hooks.onProgress?.(report);
+    },
+    shouldStop: signal && (() => signal.aborted),
+    stepsPerPoll: 16,
+    onEpochEnd: async (state) => {
+      await hooks.onEpochEnd?.({
+        epoch: state.epoch - 1,
+        step: state.step,
+        validationLoss: state.validationLoss,
+        validationPerTask: state.validationPerTask,
+        coupling: state.params.slice(layout.A.offset, layout.A.offset + layout.A.size),
+        taskWeights: weights.factors(state.params),
+      });
+      if (checkpoint && state.epoch % checkpoint.every === 0) {
+        const optimizer = await backend.getOptimizerState();
+        await checkpoint.write(encodeCheckpoint(modelOf(state.params), optimizer, state));
+      }
+      if (keep && state.epoch % keep.every === 0) {
+        const { epoch, rngState, epochLosses, best, params } = state;
+        keep.state({ model: modelOf(params), params, optimizer: await backend.getOptimizerState(), resume: { epoch, rngState, epochLosses, best } });
+      }
+    },
+  };
 }
 
 /** The model of a plan with these parameters: names, losses, standardisation and hyperparameters (and the provenance). */

@@ -42,16 +42,42 @@ export interface CheckReport {
 
 const MATMUL_SHAPES = MATMUL_CASES.filter((c) => c.check).map((c) => c.shape);
 
+/** Adds one compared row to the report. */
+type AddRow = (name: string, shape: string, got: ArrayLike<number>, ref: ArrayLike<number>, tol: Tolerance) => void;
+
+/** Every check, phase by phase: the kernels one by one, then whole steps on each backend and weighting. */
 export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void): Promise<CheckReport> {
   const rows: CheckRow[] = [];
   const random = new Random(2024);
-  const add = (name: string, shape: string, got: ArrayLike<number>, ref: ArrayLike<number>, tol: Tolerance) => {
-    const c = compareArrays(got, ref, tol);
-    const row = { name, shape, maxAbs: c.maxAbs, maxRel: c.maxRel, ok: c.ok };
+  const push = (row: CheckRow) => {
     rows.push(row);
     onRow?.(row);
   };
+  const add: AddRow = (name, shape, got, ref, tol) => {
+    const c = compareArrays(got, ref, tol);
+    push({ name, shape, maxAbs: c.maxAbs, maxRel: c.maxRel, ok: c.ok });
+  };
+  await checkMatmuls(ctx, random, add);
+  await checkSigmoid(ctx, random, add);
+  await checkLosses(ctx, random, add);
+  await checkOptimizers(ctx, random, add);
+  for (const weighting of WEIGHTING_KINDS) {
+    const prefix = weighting === 'equal' ? '' : `${weighting} weighting: `;
+    for (const row of await checkTrainingSteps(prefix, (config) => WebGpuBackend.create(ctx, config), weighting)) push(row);
+  }
+  // The CPU engine (float32 WebAssembly SIMD), checked against the same reference.
+  if (wasmSimdSupported()) {
+    await checkEngineMatmuls(random, add);
+    for (const row of await checkTrainingSteps('cpu engine ', (config) => WasmBackend.create(config))) push(row);
+  }
+  const { vendor, architecture, description, software } = ctx.adapter;
+  return { ok: rows.every((r) => r.ok), adapter: { vendor, architecture, description, software }, adapterLabel: adapterLabel(ctx.adapter), rows };
+}
 
+const productName = (transposeA: boolean, transposeB: boolean) => `${transposeA ? 'Aᵀ' : 'A'}·${transposeB ? 'Bᵀ' : 'B'}`;
+
+/** Each matmul kernel variant: every transpose at the check shapes (with row sums), then each epilogue. */
+async function checkMatmuls(ctx: GpuContext, random: Random, add: AddRow): Promise<void> {
   for (const variant of MATMUL_VARIANTS) {
     const tuning = chooseMatmulTuning(ctx, variant);
     for (const [M, N, K] of MATMUL_SHAPES) {
@@ -60,7 +86,7 @@ export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void
         const b = uniformArray(random, K * N);
         const shape = { M, N, K, transposeA, transposeB };
         const out = await runMatmul(ctx, tuning, { transposeA, transposeB, rowSums: true }, { M, N, K, a, b });
-        const op = `${transposeA ? 'Aᵀ' : 'A'}·${transposeB ? 'Bᵀ' : 'B'}`;
+        const op = productName(transposeA, transposeB);
         add(`matmul ${variant} ${op}`, `${M}×${N}×${K}`, out.c, matmulReference(a, b, shape), CHECK_TOLERANCE.matmul(K));
         add(`matmul ${variant} ${op} row sums`, `${M}×${K}`, out.rowSums, rowSumsReference(a, shape), CHECK_TOLERANCE.matmul(K));
       }
@@ -79,22 +105,22 @@ export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void
       add(`matmul ${variant} +${epilogue}`, `${M}×${N}×${K}`, out.c, ref, CHECK_TOLERANCE.matmul(K));
     }
   }
+}
 
+/** σ forward (saturated inputs included) and backward. */
+async function checkSigmoid(ctx: GpuContext, random: Random, add: AddRow): Promise<void> {
   const z = uniformArray(random, 4099, -12, 12);
   z.set([400, -400, 0], 0);
   const s = await runSigmoidForward(ctx, z);
   add('sigmoid forward', `${z.length}`, s, Array.from(z, sigmoid), CHECK_TOLERANCE.elementwise);
   const gradS = uniformArray(random, z.length);
   const gradZ = await runSigmoidBackward(ctx, s, gradS);
-  add(
-    'sigmoid backward',
-    `${z.length}`,
-    gradZ,
-    Array.from(s, (v, i) => gradS[i]! * v * (1 - v)),
-    CHECK_TOLERANCE.elementwise,
-  );
+  const ref = Array.from(s, (v, i) => gradS[i]! * v * (1 - v));
+  add('sigmoid backward', `${z.length}`, gradZ, ref, CHECK_TOLERANCE.elementwise);
+}
 
-  // One task per loss in the table, then each loss with a parameter again at another value.
+/** The loss kernel: one task per loss in the table, then each loss with a parameter again at another value. */
+async function checkLosses(ctx: GpuContext, random: Random, add: AddRow): Promise<void> {
   const withParameter = LOSS_KINDS.filter((kind) => LOSSES[kind].parameter);
   const tasks: TaskSpec[] = [
     ...LOSS_KINDS.map((kind, t): TaskSpec => ({ loss: kind, weight: 1 + t / 2 })),
@@ -112,7 +138,10 @@ export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void
   const names = tasks.map((task) => task.loss).join(', ');
   add(`loss L_t (${names}; masked)`, `${lossRows}×${T}`, loss.perTask, lossRef.perTask, { atol: 1e-5, rtol: 1e-5 });
   add('loss G_Y', `${lossRows}×${T}`, loss.gradY, lossRef.gradY, CHECK_TOLERANCE.elementwise);
+}
 
+/** The update kernel for each optimizer in the table: weight decay, a frozen range and the coupling regulariser. */
+async function checkOptimizers(ctx: GpuContext, random: Random, add: AddRow): Promise<void> {
   for (const kind of OPTIMIZER_KINDS) {
     const config: OptimizerConfig = { ...DEFAULT_OPTIMIZER, kind, weightDecay: 0.01 };
     const n = 777;
@@ -130,36 +159,22 @@ export async function runChecks(ctx: GpuContext, onRow?: (row: CheckRow) => void
     optimizerStep(params, grads, state, config, config.learningRate, rules);
     add(`optimizer ${kind}`, `${n}`, out.params, params, CHECK_TOLERANCE.elementwise);
   }
+}
 
-  for (const weighting of WEIGHTING_KINDS) {
-    const prefix = weighting === 'equal' ? '' : `${weighting} weighting: `;
-    for (const row of await checkTrainingSteps(prefix, (config) => WebGpuBackend.create(ctx, config), weighting)) {
-      rows.push(row);
-      onRow?.(row);
+/** The CPU engine's products at the check shapes, every transpose, with row sums. */
+async function checkEngineMatmuls(random: Random, add: AddRow): Promise<void> {
+  const engine = await createWasmMatmul();
+  for (const [M, N, K] of MATMUL_SHAPES) {
+    for (const [transposeA, transposeB] of TRANSPOSES) {
+      const a = uniformArray(random, M * K);
+      const b = uniformArray(random, K * N);
+      const shape = { M, N, K, transposeA, transposeB };
+      const out = engine.matmul(a, b, shape, { rowSums: true });
+      const op = productName(transposeA, transposeB);
+      add(`cpu engine matmul ${op}`, `${M}×${N}×${K}`, out.c, matmulReference(a, b, shape), CHECK_TOLERANCE.matmul(K));
+      add(`cpu engine matmul ${op} row sums`, `${M}×${K}`, out.rowSums!, rowSumsReference(a, shape), CHECK_TOLERANCE.matmul(K));
     }
   }
-
-  // The CPU engine (float32 WebAssembly SIMD), checked against the same reference.
-  if (wasmSimdSupported()) {
-    const engine = await createWasmMatmul();
-    for (const [M, N, K] of MATMUL_SHAPES) {
-      for (const [transposeA, transposeB] of TRANSPOSES) {
-        const a = uniformArray(random, M * K);
-        const b = uniformArray(random, K * N);
-        const shape = { M, N, K, transposeA, transposeB };
-        const out = engine.matmul(a, b, shape, { rowSums: true });
-        const op = `${transposeA ? 'Aᵀ' : 'A'}·${transposeB ? 'Bᵀ' : 'B'}`;
-        add(`cpu engine matmul ${op}`, `${M}×${N}×${K}`, out.c, matmulReference(a, b, shape), CHECK_TOLERANCE.matmul(K));
-        add(`cpu engine matmul ${op} row sums`, `${M}×${K}`, out.rowSums!, rowSumsReference(a, shape), CHECK_TOLERANCE.matmul(K));
-      }
-    }
-    for (const row of await checkTrainingSteps('cpu engine ', (config) => WasmBackend.create(config))) {
-      rows.push(row);
-      onRow?.(row);
-    }
-  }
-  const { vendor, architecture, description, software } = ctx.adapter;
-  return { ok: rows.every((r) => r.ok), adapter: { vendor, architecture, description, software }, adapterLabel: adapterLabel(ctx.adapter), rows };
 }
 
 /**
