@@ -183,7 +183,10 @@ async function train(): Promise<SessionResult | undefined> {
         comparison: $('comparison'),
       },
       running.signal,
-      () => status('training…'),
+      // Training began; a Stop pressed meanwhile keeps its "stopping…" line.
+      () => {
+        if (!running?.signal.aborted) status('training…');
+      },
     );
     if (result.aborted && result.steps === 0) {
       clearResults(); // nothing was trained: no metrics of an untrained model

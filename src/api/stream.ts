@@ -5,7 +5,7 @@
 // random order, shuffles the rows within each window, and hands the trainer shards of whole
 // batches; only one window is in memory at a time.
 import type { Dataset } from '../core/backend.js';
-import { LOSSES, resolveLoss, type LossSpec } from '../core/losses.js';
+import { autoLoss, LOSS_KINDS, LOSSES, resolveLoss, type LossKind, type LossSpec } from '../core/losses.js';
 import { DataError } from '../data/csv.js';
 import type { RowSource, RowWindow } from '../data/source.js';
 import { identityStandardizer, type Standardizer } from '../data/standardize.js';
@@ -102,9 +102,11 @@ export async function prepareStream(source: RowSource, plan: StreamPlan, signal?
 
   const xMoments = new Moments(d);
   const yMoments = new Moments(T);
-  // The first place each task has an observed value other than 0 or 1 (so it cannot be BCE).
-  const notBinary: (string | undefined)[] = Array(T).fill(undefined);
-  const notBinaryValue: number[] = Array(T).fill(0);
+  // For each task, the losses an observed value rules out (their `accepts` refuses it), with the
+  // first such value and where it is: what 'auto' picks and an explicit choice's error. The
+  // readers pass only finite values, so only the losses that take fewer are watched (BCE: 0 or 1).
+  const restricted = LOSS_KINDS.filter((kind) => LOSSES[kind].accepts !== Number.isFinite);
+  const refused = Array.from({ length: T }, () => new Map<LossKind, { at: string; value: number }>());
   const validation = new RowCollector(d, T);
   const sample = new RowCollector(d, T);
   let trainRows = 0;
@@ -123,10 +125,7 @@ export async function prepareStream(source: RowSource, plan: StreamPlan, signal?
         if (w.mask[r * T + t] === 0) continue;
         const v = w.Y[r * T + t]!;
         yMoments.add(t, v);
-        if (!LOSSES.bce.accepts(v) && notBinary[t] === undefined) {
-          notBinary[t] = place(w, r);
-          notBinaryValue[t] = v;
-        }
+        for (const kind of restricted) if (!LOSSES[kind].accepts(v) && !refused[t]!.has(kind)) refused[t]!.set(kind, { at: place(w, r), value: v });
       }
     }
   }
@@ -135,11 +134,10 @@ export async function prepareStream(source: RowSource, plan: StreamPlan, signal?
   const choices = typeof plan.loss === 'string' ? Array<LossChoice>(T).fill(plan.loss) : [...plan.loss];
   if (choices.length !== T) throw new RangeError(`losses lists ${choices.length} losses for ${T} tasks`);
   const losses: LossSpec[] = choices.map((choice, t) => {
-    if (choice === 'auto') return notBinary[t] === undefined ? 'bce' : 'mse';
-    // Only BCE restricts the values (to 0 or 1); every other loss takes any finite number.
-    if (resolveLoss(choice).entry.kind === 'bce' && notBinary[t] !== undefined) {
-      throw new DataError(`${notBinary[t]}, column "${source.taskNames[t]}": ${notBinaryValue[t]} is not ${LOSSES.bce.acceptsText}, so the task cannot use the BCE loss`);
-    }
+    if (choice === 'auto') return autoLoss((kind) => !refused[t]!.has(kind));
+    const { entry } = resolveLoss(choice);
+    const first = refused[t]!.get(entry.kind);
+    if (first) throw new DataError(`${first.at}, column "${source.taskNames[t]}": ${first.value} is not ${entry.acceptsText}, so the task cannot use the ${entry.kind.toUpperCase()} loss`);
     return choice;
   });
   const x = xMoments.standardizer();

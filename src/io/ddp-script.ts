@@ -388,7 +388,12 @@ def main():
         say(f"model written to {args.out}")
     if world > 1:
         dist.barrier()
-        dist.destroy_process_group()
+        # Leave without tearing DDP down: PyTorch 1.13 can deadlock at exit, its gloo worker
+        # waiting for the GIL while the main thread, holding it, joins that worker in the reducer's
+        # destructor. Every rank has finished here and rank 0 has closed the model file.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 // From tables to a training problem: per-task losses, standardisation fit on the training split
 // only, a seeded validation split, and f32 arrays ready for a backend.
-import { LOSSES, resolveLoss, type LossSpec } from '../core/losses.js';
+import { autoLoss, LOSSES, resolveLoss, type LossSpec } from '../core/losses.js';
 import type { Dataset } from '../core/backend.js';
 import { DataError } from '../data/csv.js';
 import { fitStandardizer, identityStandardizer, standardize, type Standardizer } from '../data/standardize.js';
@@ -38,15 +38,13 @@ export interface PrepareOptions {
   seed: number;
 }
 
-/** BCE for a column whose observed values are all 0 or 1, MSE otherwise. */
+/** The loss 'auto' picks for column t (AUTO_LOSSES: BCE for a column of 0s and 1s, MSE otherwise). */
 export function detectLoss(table: TaskTable, t: number): LossSpec {
   const T = table.targetNames.length;
-  for (let r = 0; r < table.rows; r++) {
-    if (table.mask[r * T + t] === 0) continue;
-    const v = table.Y[r * T + t];
-    if (!LOSSES.bce.accepts(v!)) return 'mse';
-  }
-  return 'bce';
+  return autoLoss((kind) => {
+    for (let r = 0; r < table.rows; r++) if (table.mask[r * T + t] !== 0 && !LOSSES[kind].accepts(table.Y[r * T + t]!)) return false;
+    return true;
+  });
 }
 
 export function resolveLosses(table: TaskTable, choice: PrepareOptions['loss']): LossSpec[] {
