@@ -137,7 +137,8 @@ export async function prepareStream(source: RowSource, plan: StreamPlan, signal?
     if (choice === 'auto') return autoLoss((kind) => !refused[t]!.has(kind));
     const { entry } = resolveLoss(choice);
     const first = refused[t]!.get(entry.kind);
-    if (first) throw new DataError(`${first.at}, column "${source.taskNames[t]}": ${first.value} is not ${entry.acceptsText}, so the task cannot use the ${entry.kind.toUpperCase()} loss`);
+    if (first)
+      throw new DataError(`${first.at}, column "${source.taskNames[t]}": ${first.value} is not ${entry.acceptsText}, so the task cannot use the ${entry.kind.toUpperCase()} loss`);
     return choice;
   });
   const x = xMoments.standardizer();
