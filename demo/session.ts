@@ -152,7 +152,7 @@ function searchHtml(result: TrainResult): string {
   const tried = [...s.tried]
     .sort((a, b) => b.rung - a.rung || a.validationLoss - b.validationLoss)
     .map((c) => `H ${c.hidden}, lr ${c.learningRate}: ${fmt(c.validationLoss)} (${c.epochs} epochs)`);
-  return `<p><b>Model: H = ${s.chosen.hidden}, learning rate ${s.chosen.learningRate}</b>, chosen by validation loss in ${s.seconds.toFixed(1)} s — ${s.reason}.</p><details><summary>Candidates tried</summary><p>${tried.join('<br>')}</p></details>`;
+  return `<p><b>Model: H = ${s.chosen.hidden}, learning rate ${s.chosen.learningRate}</b>, chosen by validation loss in ${s.seconds.toFixed(1)} s — ${s.reason}${s.patience.reason ? `; ${s.patience.reason}` : ''}.</p><details><summary>Candidates tried</summary><p>${tried.join('<br>')}</p></details>`;
 }
 
 function comparisonHtml(result: TrainResult): string {

@@ -240,6 +240,11 @@ const MUTATIONS = [
     edits: [['src/api/stream.ts', 'this.m2[j]! += delta * (value - this.mean[j]!);', 'this.m2[j]! += delta * delta;']],
   },
   {
+    name: "model search: a replayed epoch leaves the random state before its shuffle (the next epoch repeats it)",
+    tests: ['test/search.test.ts'],
+    edits: [['src/train/trainer.ts', '        random.state = hit.after;\n', '']],
+  },
+  {
     name: 'model search: the paired z without √N (every larger finalist judged unclear)',
     tests: ['test/search.test.ts'],
     edits: [['src/api/search.ts', 'return (Math.sqrt(n) * mean) / sd;', 'return mean / sd;']],

@@ -4,7 +4,10 @@
 // whole search, abort, and the cases that keep H = T.
 import { expect, test } from 'vitest';
 import { train, type ProgressReport } from '../src/index.js';
-import { finalistChoice, pairedZ, rowLossShares, searchCandidates, searchRungs } from '../src/api/search.js';
+import { finalistChoice, NOISY_VALIDATION_PATIENCE, pairedZ, rowLossShares, searchCandidates, searchPatience, searchRungs } from '../src/api/search.js';
+import { inMemoryRows, replayedEpochs } from '../src/train/trainer.js';
+import { Random } from '../src/util/random.js';
+import type { Dataset } from '../src/core/backend.js';
 import { parameterLayout } from '../src/core/shape.js';
 
 /** y1 = 2a − b + noise (regression), y2 = [a·b > 0] (binary), a missing y1 every 7th row. */
@@ -85,6 +88,43 @@ test("rowLossShares, worked by hand: each row's part of Σ_t w_t·(mean of task 
   expect(Array.from(rowLossShares(params, 1, { ...data, Y: Float32Array.from([0, 3, 3, 0]) }, quantile))).toEqual([1.5, 2]);
 });
 
+test("the search's patience: the one given, else 20 on a validation split under 1,000 rows, else the settings'", () => {
+  expect(searchPatience(5, 5, 61)).toEqual({ epochs: 5 });
+  expect(searchPatience(10, 10, 61)).toEqual({ epochs: 10 }); // given, even if it is the default
+  expect(searchPatience(undefined, 10, 1000)).toEqual({ epochs: 10 });
+  expect(searchPatience(undefined, 10, 999)).toEqual({ epochs: 20, reason: expect.stringContaining('999 rows (under 1000)') });
+  expect(searchPatience(undefined, 0, 61)).toEqual({ epochs: 0 }); // early stopping off stays off
+});
+
+test('replayedEpochs: an epoch reached again with the same random state is the same rows, and leaves the state where the shuffle did', async () => {
+  const rows = 10;
+  const data: Dataset = {
+    rows,
+    X: Float32Array.from({ length: rows * 2 }, (_, i) => i),
+    Y: Float32Array.from({ length: rows }, (_, i) => i),
+    mask: new Float32Array(rows).fill(1),
+  };
+  const collect = async (stream: ReturnType<typeof inMemoryRows>, random: Random) => {
+    const out: Dataset[] = [];
+    for await (const shard of stream.shards(random, 4, 8)) out.push(shard);
+    return out;
+  };
+  const plain = inMemoryRows(data, 2, 1);
+  const replayed = replayedEpochs(plain, 1 << 20);
+  const [a, b, c] = [new Random(7), new Random(7), new Random(7)];
+  const first = await collect(replayed, a);
+  const again = await collect(replayed, b);
+  const fresh = await collect(plain, c);
+  expect(again.map((s) => s.X)).toEqual(fresh.map((s) => s.X)); // the same rows as a run without replay
+  expect(again[0]).toBe(first[0]); // replayed, not gathered again
+  expect([a.state, b.state]).toEqual([c.state, c.state]);
+  expect(first.map((s) => s.rows)).toEqual([8, 2]);
+  // Another state is another epoch; over the budget nothing is kept.
+  expect((await collect(replayed, new Random(8)))[0]).not.toBe(first[0]);
+  const tight = replayedEpochs(plain, 10);
+  expect((await collect(tight, new Random(7)))[0]).not.toBe((await collect(tight, new Random(7)))[0]);
+});
+
 test('finalistChoice: the larger finalist is kept only when clearly better', () => {
   const small = { candidate: { hidden: 16, learningRate: 0.01 }, loss: 0.31 };
   const large = { candidate: { hidden: 64, learningRate: 0.01 }, loss: 0.3 };
@@ -125,8 +165,10 @@ test('train() with no hidden: successive halving, reproducible, and the chosen m
   expect(new Set(reports.map((r) => r.search!.totalSteps)).size).toBe(1);
   expect(reports.at(-1)!.search).toMatchObject({ phase: 'final', hidden, learningRate });
 
+  // ~30 validation rows: the search's runs wait 20 epochs before stopping, and say why.
+  expect(search.patience).toEqual({ epochs: NOISY_VALIDATION_PATIENCE, reason: expect.stringMatching(/waits 20 epochs, not 10: the validation loss on \d\d rows/) });
   // Continuing the chosen candidate from its last rung is training it from the start.
-  const fixed = await train({ ...common, hidden, optimizer: { learningRate } });
+  const fixed = await train({ ...common, hidden, optimizer: { learningRate }, patience: search.patience.epochs });
   expect(fixed.search).toBeUndefined();
   expect(result.model.parameters()).toEqual(fixed.model.parameters());
   const again = await train(common);

@@ -114,7 +114,10 @@ export interface TrainOptions {
   schedule?: ScheduleOptions;
   /** Fraction of the training rows held out for validation and early stopping. Default 0.1. */
   validationSplit?: number;
-  /** Epochs without validation improvement before stopping, the best epoch restored (0 = off). Default 10. */
+  /**
+   * Epochs without validation improvement before stopping, the best epoch restored (0 = off).
+   * Default 10; 20 in the default model search when the validation split has under 1,000 rows.
+   */
   patience?: number;
   coupling?: CouplingOptionsInput;
   seed?: number;

@@ -9,7 +9,7 @@ import { resolveLoss, type TaskSpec } from '../core/losses.js';
 import type { Dataset } from '../core/backend.js';
 import { forward } from '../cpu/reference.js';
 import type { Problem } from '../train/prepare.js';
-import { batchPlan, type ProgressReport, type SearchProgress } from '../train/trainer.js';
+import { batchPlan, inMemoryRows, replayedEpochs, type ProgressReport, type SearchProgress } from '../train/trainer.js';
 import type { Settings, TrainOptions } from './options.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import { TrainingDivergedError, type FitHooks, type TrainResult } from './train.js';
@@ -21,6 +21,17 @@ export const SEARCH_RATES = [0.01, 0.003] as const;
 const ETA = 3;
 /** The larger finalist must beat the smaller by this many standard errors of the paired difference. */
 export const CLEARLY_BETTER_Z = 2;
+/**
+ * Below this many validation rows the validation loss is noisy from epoch to epoch, and the
+ * search's runs wait `NOISY_VALIDATION_PATIENCE` epochs before stopping early (unless a patience is
+ * given): with patience 10 on enb2012's 61 validation rows, seed 3 stopped H = 64 at epoch 24 and
+ * test R² 0.88, where it goes on to 0.986.
+ */
+export const NOISY_VALIDATION_ROWS = 1000;
+export const NOISY_VALIDATION_PATIENCE = 20;
+
+/** Memory the search may keep its shuffled epochs in, to hand every candidate the same gathered rows. */
+const EPOCH_REPLAY_BYTES = 256 * 2 ** 20;
 
 export interface SearchCandidate {
   hidden: number;
@@ -45,6 +56,8 @@ export interface SearchReport {
   rungs: Array<{ epochs: number; candidates: number }>;
   /** Wall time of the rungs (the final run not included). */
   seconds: number;
+  /** The early-stopping patience of the search's runs and the chosen model's, and why when it is not the settings'. */
+  patience: { epochs: number; reason?: string };
 }
 
 export interface RungPlan {
@@ -131,9 +144,11 @@ export async function searchAndFit(
   problem: Problem,
   settings: Settings,
   rates: readonly number[],
-  hooks: Pick<TrainOptions, 'onProgress' | 'onEpochEnd' | 'checkpoint' | 'resume' | 'provenance'>,
+  hooks: Pick<TrainOptions, 'onProgress' | 'onEpochEnd' | 'checkpoint' | 'resume' | 'provenance' | 'patience'>,
   fit: Fit,
 ): Promise<TrainResult> {
+  const patience = searchPatience(hooks.patience, settings.patience, problem.validation!.data.rows);
+  settings = { ...settings, patience: patience.epochs };
   const T = problem.targetNames.length;
   const candidates = searchCandidates(T, rates);
   const firstRung = settings.autoHiddenEpochs ?? Math.max(1, Math.round(settings.epochs / 200));
@@ -150,6 +165,8 @@ export async function searchAndFit(
       search: { phase, hidden: c.hidden, learningRate: c.learningRate, rung, rungs: rungs.length, step: stepsBefore + report.step - runStart, totalSteps },
     });
 
+  // Every candidate sees the same shuffled epochs: each is gathered once and replayed to the others.
+  const rows = replayedEpochs(inMemoryRows(problem.train.data, problem.featureNames.length, T, settings.shuffle), EPOCH_REPLAY_BYTES);
   let runs: Run[] = candidates.map((candidate) => ({ candidate, loss: Infinity, epochs: 0, rung: 0, done: false }));
   const tried = new Map<Run, SearchEntry>();
   let firstDivergence: TrainingDivergedError | undefined;
@@ -164,6 +181,7 @@ export async function searchAndFit(
           { ...settingsOf(run.candidate), untilEpoch: rung.epochs, compareSingleTask: false, baseline: false, verifyEvery: 0 },
           {
             resume: run.state,
+            rows,
             keep: { every: rung.epochs, state: (state) => void (checkpoint = state) },
             onProgress: progress('search', run.candidate, k + 1, runStart),
             provenance: hooks.provenance,
@@ -179,7 +197,7 @@ export async function searchAndFit(
           rung: k + 1,
           done: result.stoppedEarly,
         });
-        if (result.aborted) return { ...result, search: report(tried, run.candidate, 'stopped during the search: the best so far', rungs, started) };
+        if (result.aborted) return { ...result, search: report(tried, run.candidate, 'stopped during the search: the best so far', rungs, started, patience) };
       } catch (error) {
         if (!(error instanceof TrainingDivergedError)) throw error;
         firstDivergence ??= error;
@@ -211,7 +229,7 @@ export async function searchAndFit(
   const z = compared ? pairedZ(shares(second), shares(best)) : undefined;
   const { chosen, reason } = finalistChoice(best, second, z, problem.validation!.data.rows);
   const chosenRun = chosen === best.candidate ? best : second!;
-  const search = report(tried, chosen, reason, rungs, started);
+  const search = report(tried, chosen, reason, rungs, started, patience);
   // The chosen run goes on to the last epoch. One that finished in its rung (early stopping, or the
   // last epoch reached) runs its last rung again, from the checkpoint it started at, to be
   // evaluated: the same epochs and the same stop, since training is deterministic.
@@ -220,6 +238,7 @@ export async function searchAndFit(
   const final = await fit(problem, settingsOf(chosen), {
     ...hooks,
     resume: again ? chosenRun.before : chosenRun.state,
+    ...(again && { rows }),
     lossFromStart: true,
     onProgress: progress('final', chosen, rungs.length + 1, from * stepsPerEpoch),
   });
@@ -253,8 +272,15 @@ export function finalistChoice(
   };
 }
 
-function report(tried: Map<Run, SearchEntry>, chosen: SearchCandidate, reason: string, rungs: RungPlan[], started: number): SearchReport {
-  return { tried: [...tried.values()], chosen, reason, rungs, seconds: (performance.now() - started) / 1000 };
+function report(tried: Map<Run, SearchEntry>, chosen: SearchCandidate, reason: string, rungs: RungPlan[], started: number, patience: SearchReport['patience']): SearchReport {
+  return { tried: [...tried.values()], chosen, reason, rungs, seconds: (performance.now() - started) / 1000, patience };
+}
+
+/** The search's patience: the one given; else the settings' (10), or NOISY_VALIDATION_PATIENCE on fewer than NOISY_VALIDATION_ROWS validation rows. */
+export function searchPatience(given: number | undefined, resolved: number, validationRows: number): SearchReport['patience'] {
+  if (given !== undefined || resolved === 0 || validationRows >= NOISY_VALIDATION_ROWS || resolved >= NOISY_VALIDATION_PATIENCE) return { epochs: resolved };
+  const reason = `early stopping waits ${NOISY_VALIDATION_PATIENCE} epochs, not ${resolved}: the validation loss on ${validationRows} rows (under ${NOISY_VALIDATION_ROWS}) is noisy`;
+  return { epochs: NOISY_VALIDATION_PATIENCE, reason };
 }
 
 /** A result's W, A, b, c in the flat layout (s left zero). */

@@ -14,7 +14,7 @@ import { predictRaw, type TrainedModel } from '../model/model.js';
 import { linearBaseline } from '../train/baseline.js';
 import { computeMetrics, type MetricsReport } from '../train/metrics.js';
 import { prepareProblem, splitRows, splitSeed, type Problem } from '../train/prepare.js';
-import { batchPlan, datasetLoss, DivergenceError, trainModel, type ProgressReport, type ResumeState, type TrainerOptions } from '../train/trainer.js';
+import { batchPlan, datasetLoss, DivergenceError, trainModel, type ProgressReport, type ResumeState, type RowStream, type TrainerOptions } from '../train/trainer.js';
 import { compareArrays } from '../util/compare.js';
 import { readMatrix, toTable } from './data.js';
 import { openBackend, openContext } from './device.js';
@@ -103,7 +103,7 @@ export async function train(options: TrainOptions | StreamTrainOptions): Promise
       result = await searchAndFit(problem, onDevice, choice.search.rates, options, fit);
       result.hiddenSearch = result.search!.tried;
       const { hidden, learningRate } = result.search!.chosen;
-      onDevice = { ...onDevice, hidden, optimizer: { ...onDevice.optimizer, learningRate } };
+      onDevice = { ...onDevice, hidden, optimizer: { ...onDevice.optimizer, learningRate }, patience: result.search!.patience.epochs };
     } else {
       result = await fit(problem, onDevice, options);
     }
@@ -148,6 +148,8 @@ export type FitHooks = Pick<TrainOptions, 'onProgress' | 'onEpochEnd' | 'checkpo
   keep?: { every: number; state: (checkpoint: Checkpoint) => void };
   /** A search's final run, which resumes its candidate: lossFirst is that of the initial parameters. */
   lossFromStart?: boolean;
+  /** The training rows as a model search's runs share them (replayedEpochs), instead of the problem's. */
+  rows?: RowStream;
 };
 
 /** One training run on a prepared problem: the backend, the trainer, the model and its checks. */
@@ -171,7 +173,7 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
     let run;
     try {
       const trainer = trainerOptions(problem, settings, plan, { backend, weights, hooks: options, modelOf });
-      run = await trainModel(backend, problem.stream ?? problem.train.data, problem.validation?.data, {
+      run = await trainModel(backend, options.rows ?? problem.stream ?? problem.train.data, problem.validation?.data, {
         ...trainer,
         referenceLoss: Number.isNaN(lossFirst) ? undefined : lossFirst,
         start,

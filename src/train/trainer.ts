@@ -154,15 +154,19 @@ export async function datasetLoss(backend: TrainingBackend, data: Dataset): Prom
   return { total, perTask };
 }
 
-/** The rows `order` of a data set, in that order (element loops: a subarray per row costs more than a short row's copy). */
-function permute(data: Dataset, order: Uint32Array, d: number, T: number): Dataset {
+/** Features per row from which a row of X is copied with one set() of a subarray (below, an element loop is faster than the view). */
+const ROW_COPY_MIN = 24;
+
+/** The rows `order` of a data set, in that order. */
+function permute(data: Dataset, order: ArrayLike<number>, d: number, T: number): Dataset {
   const X = new Float32Array(order.length * d);
   const Y = new Float32Array(order.length * T);
   const mask = new Float32Array(order.length * T);
   const { X: fromX, Y: fromY, mask: fromMask } = data;
   for (let i = 0; i < order.length; i++) {
     const r = order[i]!;
-    for (let j = 0, from = r * d, to = i * d; j < d; j++) X[to + j] = fromX[from + j]!;
+    if (d >= ROW_COPY_MIN) X.set(fromX.subarray(r * d, r * d + d), i * d);
+    else for (let j = 0, from = r * d, to = i * d; j < d; j++) X[to + j] = fromX[from + j]!;
     for (let t = 0, from = r * T, to = i * T; t < T; t++) {
       Y[to + t] = fromY[from + t]!;
       mask[to + t] = fromMask[from + t]!;
@@ -199,6 +203,43 @@ export function inMemoryRows(data: Dataset, d: number, T: number, shuffle = true
       const order = Uint32Array.from({ length: data.rows }, (_, i) => i);
       if (shuffle) random.shuffle(order);
       for (let start = 0; start < data.rows; start += maxRows) yield permute(data, order.subarray(start, Math.min(data.rows, start + maxRows)), d, T);
+    },
+  };
+}
+
+/**
+ * The same rows, with each epoch kept (up to `budgetBytes`) and replayed to any later run that
+ * reaches it with the same random state: the epochs of a model search, whose candidates all see the
+ * same shuffles, are gathered once instead of once per candidate. A replayed epoch leaves the
+ * random state where the shuffle did. The shards are shared: their consumers (the backends' setDataset) copy them.
+ */
+export function replayedEpochs(rows: RowStream, budgetBytes: number): RowStream {
+  const kept = new Map<string, { shards: Dataset[]; after: number }>();
+  let bytes = 0;
+  return {
+    rows: rows.rows,
+    async *shards(random, batch, maxRows) {
+      const key = `${random.state}:${batch}:${maxRows}`;
+      const hit = kept.get(key);
+      if (hit) {
+        random.state = hit.after;
+        yield* hit.shards;
+        return;
+      }
+      const shards: Dataset[] = [];
+      let after = random.state;
+      let size = 0;
+      for await (const shard of rows.shards(random, batch, maxRows)) {
+        if (shards.length === 0) after = random.state; // the shuffle is drawn before the first shard
+        shards.push(shard);
+        size += 4 * (shard.X.length + shard.Y.length + shard.mask.length);
+        yield shard;
+      }
+      // Only a whole epoch is kept (a run stopped inside one never gets here).
+      if (bytes + size <= budgetBytes) {
+        kept.set(key, { shards, after });
+        bytes += size;
+      }
     },
   };
 }

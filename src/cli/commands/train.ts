@@ -190,8 +190,9 @@ function searchSummary(result: TrainResult): string {
   const plan = search.rungs.map((r) => `${r.candidates} to epoch ${r.epochs}`).join(', ');
   return [
     `model search (${plan}; ${search.seconds.toFixed(1)} s): H = ${hidden}, lr ${learningRate} — ${search.reason}`,
+    ...(search.patience.reason ? [`(${search.patience.reason})`] : []),
     table(['H', 'lr', 'rung', 'epochs', 'best val loss', ''], rows),
-    `(a fixed --hidden H skips the search; --hidden ${hidden} --lr ${learningRate} trains this model from the start)`,
+    `(a fixed --hidden H skips the search; --hidden ${hidden} --lr ${learningRate}${search.patience.reason ? ` --patience ${search.patience.epochs}` : ''} trains this model from the start)`,
   ].join('\n');
 }
 
