@@ -176,6 +176,14 @@ test('train() with no hidden: successive halving, reproducible, and the chosen m
   expect(again.model.parameters()).toEqual(result.model.parameters());
 }, 120_000);
 
+test('on the CPU engine too (its backends kept open across the rungs): the chosen model is the one its fixed-H run trains', async () => {
+  const options = { ...common, backend: 'wasm' as const };
+  const result = await train(options);
+  const { hidden, learningRate } = result.search!.chosen;
+  const fixed = await train({ ...options, hidden, optimizer: { learningRate }, patience: result.search!.patience.epochs });
+  expect(result.model.parameters()).toEqual(fixed.model.parameters());
+}, 120_000);
+
 test('a given learning rate is kept; without validation rows, from a checkpoint or with coupling.init, H = T', async () => {
   const rate = await train({ ...common, epochs: 4, optimizer: { learningRate: 0.02 } });
   expect(new Set(rate.search!.tried.map((c) => c.learningRate))).toEqual(new Set([0.02]));

@@ -62,6 +62,32 @@ export interface OpenBackend {
   close(): void;
 }
 
+/**
+ * Backends kept open for runs that come back to the same model (a model search's candidates, rung
+ * after rung): open() gives the one opened for an equal config, and its close() leaves it open;
+ * closeAll() closes them. Each run sets its own parameters, optimizer state and data on it.
+ */
+export class BackendPool {
+  private readonly opened = new Map<string, Promise<OpenBackend>>();
+
+  open(choice: BackendChoice, config: BackendConfig, device?: GPUDevice, probeWithDevice = false): Promise<OpenBackend> {
+    const key = JSON.stringify([choice, config]);
+    let entry = this.opened.get(key);
+    if (!entry) {
+      entry = openBackend(choice, config, device, probeWithDevice);
+      this.opened.set(key, entry);
+      entry.catch(() => this.opened.delete(key)); // a failed open is tried again, not remembered
+    }
+    return entry.then((opened) => ({ ...opened, close: () => {} }));
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.opened.values()];
+    this.opened.clear();
+    for (const opened of await Promise.allSettled(all)) if (opened.status === 'fulfilled') opened.value.close();
+  }
+}
+
 /** `probeWithDevice`: the device is train()'s own, shared by several models, so 'auto' still chooses between it and the CPU engine. */
 export async function openBackend(choice: BackendChoice, config: BackendConfig, device?: GPUDevice, probeWithDevice = false): Promise<OpenBackend> {
   const cpu = (notice?: string): OpenBackend => {

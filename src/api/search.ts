@@ -9,7 +9,8 @@ import { resolveLoss, type TaskSpec } from '../core/losses.js';
 import type { Dataset } from '../core/backend.js';
 import { forward } from '../cpu/reference.js';
 import type { Problem } from '../train/prepare.js';
-import { batchPlan, inMemoryRows, replayedEpochs, type ProgressReport, type SearchProgress } from '../train/trainer.js';
+import { batchPlan, inMemoryRows, replayedEpochs, type ProgressReport, type RowStream, type SearchProgress } from '../train/trainer.js';
+import { BackendPool } from './device.js';
 import type { Settings, TrainOptions } from './options.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import { TrainingDivergedError, type FitHooks, type TrainResult } from './train.js';
@@ -136,113 +137,168 @@ interface Run {
 
 const label = (c: SearchCandidate) => `H = ${c.hidden}, lr ${c.learningRate}`;
 
+type SearchHooks = Pick<TrainOptions, 'onProgress' | 'onEpochEnd' | 'checkpoint' | 'resume' | 'provenance' | 'patience'>;
+
 /**
  * The search and the chosen model's final run. `rates`: the learning rates to try (the given one
  * alone, or SEARCH_RATES). Returns the final run's result with `search` filled in.
  */
-export async function searchAndFit(
-  problem: Problem,
-  settings: Settings,
-  rates: readonly number[],
-  hooks: Pick<TrainOptions, 'onProgress' | 'onEpochEnd' | 'checkpoint' | 'resume' | 'provenance' | 'patience'>,
-  fit: Fit,
-): Promise<TrainResult> {
-  const patience = searchPatience(hooks.patience, settings.patience, problem.validation!.data.rows);
-  settings = { ...settings, patience: patience.epochs };
-  const T = problem.targetNames.length;
-  const candidates = searchCandidates(T, rates);
-  const firstRung = settings.autoHiddenEpochs ?? Math.max(1, Math.round(settings.epochs / 200));
-  const rungs = searchRungs(candidates.length, settings.epochs, firstRung);
-  const { stepsPerEpoch } = batchPlan(settings.batchSize, problem.train.data.rows);
-  const plannedEpochs = rungs.reduce((sum, rung, k) => sum + rung.candidates * (rung.epochs - (k > 0 ? rungs[k - 1]!.epochs : 0)), 0) + (settings.epochs - rungs.at(-1)!.epochs);
-  const totalSteps = plannedEpochs * stepsPerEpoch;
-  let stepsBefore = 0; // steps of the runs finished so far
-  const started = performance.now();
-  const settingsOf = (c: SearchCandidate): Settings => ({ ...settings, hidden: c.hidden, optimizer: { ...settings.optimizer, learningRate: c.learningRate } });
-  const progress = (phase: SearchProgress['phase'], c: SearchCandidate, rung: number, runStart: number) => (report: ProgressReport) =>
-    hooks.onProgress?.({
-      ...report,
-      search: { phase, hidden: c.hidden, learningRate: c.learningRate, rung, rungs: rungs.length, step: stepsBefore + report.step - runStart, totalSteps },
-    });
+export async function searchAndFit(problem: Problem, settings: Settings, rates: readonly number[], hooks: SearchHooks, fit: Fit): Promise<TrainResult> {
+  const search = new ModelSearch(problem, settings, rates, hooks, fit);
+  try {
+    const stopped = await search.runRungs();
+    if (stopped) return stopped;
+    return await search.fitChosen();
+  } finally {
+    await search.backends.closeAll();
+  }
+}
 
-  // Every candidate sees the same shuffled epochs: each is gathered once and replayed to the others.
-  const rows = replayedEpochs(inMemoryRows(problem.train.data, problem.featureNames.length, T, settings.shuffle), EPOCH_REPLAY_BYTES);
-  let runs: Run[] = candidates.map((candidate) => ({ candidate, loss: Infinity, epochs: 0, rung: 0, done: false }));
-  const tried = new Map<Run, SearchEntry>();
-  let firstDivergence: TrainingDivergedError | undefined;
-  for (const [k, rung] of rungs.entries()) {
-    for (const run of runs) {
-      if (run.done) continue;
-      const runStart = run.epochs * stepsPerEpoch;
-      let checkpoint: Checkpoint | undefined;
-      try {
-        const result = await fit(
-          problem,
-          { ...settingsOf(run.candidate), untilEpoch: rung.epochs, compareSingleTask: false, baseline: false, verifyEvery: 0 },
-          {
-            resume: run.state,
-            rows,
-            keep: { every: rung.epochs, state: (state) => void (checkpoint = state) },
-            onProgress: progress('search', run.candidate, k + 1, runStart),
-            provenance: hooks.provenance,
-          },
-        );
-        stepsBefore += result.steps - runStart;
-        Object.assign(run, {
-          result,
-          before: run.state,
-          state: checkpoint ?? run.state,
-          loss: result.bestValidationLoss ?? Infinity,
-          epochs: result.epochs,
-          rung: k + 1,
-          done: result.stoppedEarly,
-        });
-        if (result.aborted) return { ...result, search: report(tried, run.candidate, 'stopped during the search: the best so far', rungs, started, patience) };
-      } catch (error) {
-        if (!(error instanceof TrainingDivergedError)) throw error;
-        firstDivergence ??= error;
-        Object.assign(run, { loss: Infinity, rung: k + 1, done: true, result: undefined });
+/** One search: its plan, the candidates' runs rung by rung, the choice and the final run. */
+class ModelSearch {
+  readonly backends = new BackendPool();
+  private readonly settings: Settings;
+  private readonly patience: SearchReport['patience'];
+  private readonly candidates: SearchCandidate[];
+  private readonly rungs: RungPlan[];
+  private readonly stepsPerEpoch: number;
+  private readonly totalSteps: number;
+  /** Every candidate sees the same shuffled epochs: each is gathered once and replayed to the others. */
+  private readonly rows: RowStream;
+  private readonly started = performance.now();
+  /** Steps of the runs finished so far (one progress count across the search). */
+  private stepsBefore = 0;
+  private runs: Run[];
+  private readonly tried = new Map<Run, SearchEntry>();
+  private firstDivergence: TrainingDivergedError | undefined;
+
+  constructor(
+    private readonly problem: Problem,
+    settings: Settings,
+    rates: readonly number[],
+    private readonly hooks: SearchHooks,
+    private readonly fit: Fit,
+  ) {
+    this.patience = searchPatience(hooks.patience, settings.patience, problem.validation!.data.rows);
+    this.settings = { ...settings, patience: this.patience.epochs };
+    const T = problem.targetNames.length;
+    this.candidates = searchCandidates(T, rates);
+    const firstRung = settings.autoHiddenEpochs ?? Math.max(1, Math.round(settings.epochs / 200));
+    const rungs = (this.rungs = searchRungs(this.candidates.length, settings.epochs, firstRung));
+    this.stepsPerEpoch = batchPlan(settings.batchSize, problem.train.data.rows).stepsPerEpoch;
+    const plannedEpochs = rungs.reduce((sum, rung, k) => sum + rung.candidates * (rung.epochs - (k > 0 ? rungs[k - 1]!.epochs : 0)), 0) + (settings.epochs - rungs.at(-1)!.epochs);
+    this.totalSteps = plannedEpochs * this.stepsPerEpoch;
+    this.rows = replayedEpochs(inMemoryRows(problem.train.data, problem.featureNames.length, T, settings.shuffle), EPOCH_REPLAY_BYTES);
+    this.runs = this.candidates.map((candidate) => ({ candidate, loss: Infinity, epochs: 0, rung: 0, done: false }));
+  }
+
+  private settingsOf(c: SearchCandidate): Settings {
+    return { ...this.settings, hidden: c.hidden, optimizer: { ...this.settings.optimizer, learningRate: c.learningRate } };
+  }
+
+  private progress(phase: SearchProgress['phase'], c: SearchCandidate, rung: number, runStart: number) {
+    return (report: ProgressReport) =>
+      this.hooks.onProgress?.({
+        ...report,
+        search: {
+          phase,
+          hidden: c.hidden,
+          learningRate: c.learningRate,
+          rung,
+          rungs: this.rungs.length,
+          step: this.stepsBefore + report.step - runStart,
+          totalSteps: this.totalSteps,
+        },
+      });
+  }
+
+  private report(chosen: SearchCandidate, reason: string): SearchReport {
+    return { tried: [...this.tried.values()], chosen, reason, rungs: this.rungs, seconds: (performance.now() - this.started) / 1000, patience: this.patience };
+  }
+
+  /** Successive halving: every rung's candidates train on to its epochs; the best go on. A stop ends it with the best so far (returned). */
+  async runRungs(): Promise<TrainResult | undefined> {
+    for (let k = 0; k < this.rungs.length; k++) {
+      for (const run of this.runs) {
+        if (run.done) continue;
+        const result = await this.trainInRung(run, k);
+        if (result?.aborted) return { ...result, search: this.report(run.candidate, 'stopped during the search: the best so far') };
+        this.tried.set(run, { ...run.candidate, validationLoss: run.loss, epochs: run.epochs, rung: run.rung });
       }
-      tried.set(run, { ...run.candidate, validationLoss: run.loss, epochs: run.epochs, rung: run.rung });
+      // Best first; equal losses to the smaller model (candidates are in ascending H).
+      this.runs = [...this.runs].sort((a, b) => a.loss - b.loss || this.candidates.indexOf(a.candidate) - this.candidates.indexOf(b.candidate));
+      if (k < this.rungs.length - 1) this.runs = this.runs.slice(0, this.rungs[k + 1]!.candidates);
     }
-    // Best first; equal losses to the smaller model (candidates are in ascending H).
-    runs = [...runs].sort((a, b) => a.loss - b.loss || candidates.indexOf(a.candidate) - candidates.indexOf(b.candidate));
-    if (k < rungs.length - 1) runs = runs.slice(0, rungs[k + 1]!.candidates);
+    return undefined;
   }
-  const [best, second] = runs.filter((r) => Number.isFinite(r.loss));
-  if (!best) {
-    // As a single run would: the error with its remedy, and the smallest candidate's last good model.
-    throw new TrainingDivergedError(
-      `${firstDivergence!.message} (every candidate of the model search diverged: ${candidates.map(label).join('; ')})`,
-      firstDivergence!.lastGoodModel,
-    );
+
+  /** One candidate from where it stands to rung k's epochs, its state kept in memory; a divergence ends it. */
+  private async trainInRung(run: Run, k: number): Promise<TrainResult | undefined> {
+    const rung = this.rungs[k]!;
+    const runStart = run.epochs * this.stepsPerEpoch;
+    let checkpoint: Checkpoint | undefined;
+    try {
+      const result = await this.fit(
+        this.problem,
+        { ...this.settingsOf(run.candidate), untilEpoch: rung.epochs, compareSingleTask: false, baseline: false, verifyEvery: 0 },
+        {
+          resume: run.state,
+          rows: this.rows,
+          backends: this.backends,
+          keep: { every: rung.epochs, state: (state) => void (checkpoint = state) },
+          onProgress: this.progress('search', run.candidate, k + 1, runStart),
+          provenance: this.hooks.provenance,
+        },
+      );
+      this.stepsBefore += result.steps - runStart;
+      const loss = result.bestValidationLoss ?? Infinity;
+      Object.assign(run, { result, before: run.state, state: checkpoint ?? run.state, loss, epochs: result.epochs, rung: k + 1, done: result.stoppedEarly });
+      return result;
+    } catch (error) {
+      if (!(error instanceof TrainingDivergedError)) throw error;
+      this.firstDivergence ??= error;
+      Object.assign(run, { loss: Infinity, rung: k + 1, done: true, result: undefined });
+      return undefined;
+    }
   }
-  const shares = (r: Run) =>
-    rowLossShares(
-      flatParameters(r.result!),
-      r.candidate.hidden,
-      problem.validation!.data,
-      r.result!.model.losses.map((loss, t) => ({ loss, weight: settings.taskWeights?.[t] ?? 1 })),
-    );
-  // The larger model must be clearly better on these rows, not by the luck of a small validation split.
-  const compared = second && second.candidate.hidden < best.candidate.hidden && best.result && second.result;
-  const z = compared ? pairedZ(shares(second), shares(best)) : undefined;
-  const { chosen, reason } = finalistChoice(best, second, z, problem.validation!.data.rows);
-  const chosenRun = chosen === best.candidate ? best : second!;
-  const search = report(tried, chosen, reason, rungs, started, patience);
-  // The chosen run goes on to the last epoch. One that finished in its rung (early stopping, or the
-  // last epoch reached) runs its last rung again, from the checkpoint it started at, to be
-  // evaluated: the same epochs and the same stop, since training is deterministic.
-  const again = chosenRun.done || chosenRun.epochs >= settings.epochs;
-  const from = again ? (chosenRun.rung > 1 ? rungs[chosenRun.rung - 2]!.epochs : 0) : chosenRun.epochs;
-  const final = await fit(problem, settingsOf(chosen), {
-    ...hooks,
-    resume: again ? chosenRun.before : chosenRun.state,
-    ...(again && { rows }),
-    lossFromStart: true,
-    onProgress: progress('final', chosen, rungs.length + 1, from * stepsPerEpoch),
-  });
-  return { ...final, search };
+
+  /** The choice between the last rung's two best, and the chosen model's run on to the last epoch. */
+  async fitChosen(): Promise<TrainResult> {
+    const { problem, settings } = this;
+    const [best, second] = this.runs.filter((r) => Number.isFinite(r.loss));
+    if (!best) {
+      // As a single run would: the error with its remedy, and the smallest candidate's last good model.
+      const first = this.firstDivergence!;
+      throw new TrainingDivergedError(`${first.message} (every candidate of the model search diverged: ${this.candidates.map(label).join('; ')})`, first.lastGoodModel);
+    }
+    const shares = (r: Run) =>
+      rowLossShares(
+        flatParameters(r.result!),
+        r.candidate.hidden,
+        problem.validation!.data,
+        r.result!.model.losses.map((loss, t) => ({ loss, weight: settings.taskWeights?.[t] ?? 1 })),
+      );
+    // The larger model must be clearly better on these rows, not by the luck of a small validation split.
+    const compared = second && second.candidate.hidden < best.candidate.hidden && best.result && second.result;
+    const z = compared ? pairedZ(shares(second), shares(best)) : undefined;
+    const { chosen, reason } = finalistChoice(best, second, z, problem.validation!.data.rows);
+    const chosenRun = chosen === best.candidate ? best : second!;
+    const search = this.report(chosen, reason);
+    // The chosen run goes on to the last epoch. One that finished in its rung (early stopping, or the
+    // last epoch reached) runs its last rung again, from the checkpoint it started at, to be
+    // evaluated: the same epochs and the same stop, since training is deterministic.
+    const again = chosenRun.done || chosenRun.epochs >= settings.epochs;
+    const from = again ? (chosenRun.rung > 1 ? this.rungs[chosenRun.rung - 2]!.epochs : 0) : chosenRun.epochs;
+    const final = await this.fit(problem, this.settingsOf(chosen), {
+      ...this.hooks,
+      resume: again ? chosenRun.before : chosenRun.state,
+      ...(again && { rows: this.rows }),
+      backends: this.backends,
+      lossFromStart: true,
+      onProgress: this.progress('final', chosen, this.rungs.length + 1, from * this.stepsPerEpoch),
+    });
+    return { ...final, search };
+  }
 }
 
 /**
@@ -270,10 +326,6 @@ export function finalistChoice(
     chosen: best.candidate,
     reason: `the lowest validation loss (${best.loss.toPrecision(4)})${next}, ${z.toFixed(1)} standard errors better on ${validationRows} validation rows`,
   };
-}
-
-function report(tried: Map<Run, SearchEntry>, chosen: SearchCandidate, reason: string, rungs: RungPlan[], started: number, patience: SearchReport['patience']): SearchReport {
-  return { tried: [...tried.values()], chosen, reason, rungs, seconds: (performance.now() - started) / 1000, patience };
 }
 
 /** The search's patience: the one given; else the settings' (10), or NOISY_VALIDATION_PATIENCE on fewer than NOISY_VALIDATION_ROWS validation rows. */

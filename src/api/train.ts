@@ -17,7 +17,7 @@ import { prepareProblem, splitRows, splitSeed, type Problem } from '../train/pre
 import { batchPlan, datasetLoss, DivergenceError, trainModel, type ProgressReport, type ResumeState, type RowStream, type TrainerOptions } from '../train/trainer.js';
 import { compareArrays } from '../util/compare.js';
 import { readMatrix, toTable } from './data.js';
-import { openBackend, openContext } from './device.js';
+import { openBackend, openContext, type BackendPool } from './device.js';
 import { Model } from './model.js';
 import { compareWithSingleTask, type SingleTaskComparison } from './compare.js';
 import { resolveSettings, type Settings, type StreamTrainOptions, type TrainOptions } from './options.js';
@@ -150,12 +150,14 @@ export type FitHooks = Pick<TrainOptions, 'onProgress' | 'onEpochEnd' | 'checkpo
   lossFromStart?: boolean;
   /** The training rows as a model search's runs share them (replayedEpochs), instead of the problem's. */
   rows?: RowStream;
+  /** Where a model search's runs get their backends: one per candidate, kept open across its rungs. */
+  backends?: BackendPool;
 };
 
 /** One training run on a prepared problem: the backend, the trainer, the model and its checks. */
 async function fit(problem: Problem, settings: Settings, options: FitHooks): Promise<TrainResult> {
   const plan = planBackend(problem, settings);
-  const opened = await openBackend(settings.backend, plan.config, settings.device, settings.sharedDevice);
+  const opened = await (options.backends ?? { open: openBackend }).open(settings.backend, plan.config, settings.device, settings.sharedDevice);
   const { backend } = opened;
   try {
     const modelOf = (params: Float64Array) => trainedModelOf(problem, plan, params, options.provenance);
