@@ -65,8 +65,8 @@ export const famoStateSize = (tasks: number) => 4 * tasks;
  *   'scaleTasks': after the task losses, its own per-step state gives α_t, and G_Y[:,t] ·= α_t (famo);
  *   'aggregate': after G_Y, the task Gramian of the shared parameters' gradients gives α_t, which
  *                scale the tasks' parts of dW and db (mgda, pcgrad, upgrad).
- * The float64 strategies (src/cpu/weightings.ts) implement the hook an entry names; the WebGPU
- * backend dispatches the kernel for it.
+ * The float64 strategies (src/cpu/weightings.ts) implement the hook an entry names; on the GPU its
+ * stage (src/kernels/weighting-stages.ts) records the kernels for it.
  */
 export type StepHook = 'none' | 'scaleTasks' | 'aggregate';
 
