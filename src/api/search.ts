@@ -33,6 +33,8 @@ export const NOISY_VALIDATION_PATIENCE = 20;
 
 /** Memory the search may keep its shuffled epochs in, to hand every candidate the same gathered rows. */
 const EPOCH_REPLAY_BYTES = 256 * 2 ** 20;
+/** Memory the candidates' open backends may hold their training rows in, together. */
+const BACKEND_POOL_BYTES = 512 * 2 ** 20;
 
 export interface SearchCandidate {
   hidden: number;
@@ -150,13 +152,18 @@ export async function searchAndFit(problem: Problem, settings: Settings, rates: 
     if (stopped) return stopped;
     return await search.fitChosen();
   } finally {
-    await search.backends.closeAll();
+    await search.backends?.closeAll();
   }
 }
 
 /** One search: its plan, the candidates' runs rung by rung, the choice and the final run. */
 class ModelSearch {
-  readonly backends = new BackendPool();
+  /**
+   * The candidates' backends, kept open across the rungs where their copies of the training rows
+   * fit in BACKEND_POOL_BYTES together (each backend holds its own: GPU buffers, or the engine's
+   * memory); otherwise each run opens and closes its own, as a single run does.
+   */
+  readonly backends: BackendPool | undefined;
   private readonly settings: Settings;
   private readonly patience: SearchReport['patience'];
   private readonly candidates: SearchCandidate[];
@@ -190,6 +197,9 @@ class ModelSearch {
     this.totalSteps = plannedEpochs * this.stepsPerEpoch;
     this.rows = replayedEpochs(inMemoryRows(problem.train.data, problem.featureNames.length, T, settings.shuffle), EPOCH_REPLAY_BYTES);
     this.runs = this.candidates.map((candidate) => ({ candidate, loss: Infinity, epochs: 0, rung: 0, done: false }));
+    const { data } = problem.train;
+    const rowsBytes = 4 * (data.X.length + data.Y.length + data.mask.length);
+    this.backends = rowsBytes * this.candidates.length <= BACKEND_POOL_BYTES ? new BackendPool() : undefined;
   }
 
   private settingsOf(c: SearchCandidate): Settings {
