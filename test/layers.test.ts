@@ -125,3 +125,16 @@ function allFiles(dir: string): string[] {
     return /\.(ts|wgsl|mjs|md|py|sh|html)$/.test(name) ? [path] : [];
   });
 }
+
+test("the docs name every entry of the tables: the README's options table each loss, optimizer and weighting, methods.md each weighting's row", async () => {
+  const { LOSS_KINDS, OPTIMIZER_KINDS, WEIGHTING_KINDS } = await import('../src/index.js');
+  const readme = readFileSync('README.md', 'utf8');
+  const methods = readFileSync('docs/methods.md', 'utf8');
+  const row = (name: string) => readme.split('\n').find((line) => line.startsWith(`| \`${name}\``)) ?? '';
+  for (const kind of LOSS_KINDS) expect(row('losses'), `README losses: ${kind}`).toContain(`'${kind}'`);
+  for (const kind of OPTIMIZER_KINDS) expect(row('optimizer'), `README optimizer: ${kind}`).toContain(`'${kind}'`);
+  for (const kind of WEIGHTING_KINDS) {
+    expect(row('weighting'), `README weighting: ${kind}`).toContain(`'${kind}'`);
+    expect(methods, `docs/methods.md: a row for ${kind}`).toContain(`| \`${kind}\` |`);
+  }
+});
