@@ -63,7 +63,10 @@ function seedTable(data, seeds) {
   for (const k of keys) {
     const best = configs.slice(0, d).reduce((a, _, i) => (mean(values[i].map((v) => v[k])) > mean(values[a].map((v) => v[k])) ? i : a), 0);
     const diff = values[d].map((v, s) => v[k] - values[best][s][k]);
-    out.push('', `${k}: default − best fixed (${configs[best].name}) = ${mean(diff).toFixed(4)} ± ${(sd(diff) / Math.sqrt(seeds)).toFixed(4)} (standard error over seeds; per seed ${diff.map((x) => x.toFixed(4)).join(', ')}).`);
+    out.push(
+      '',
+      `${k}: default − best fixed (${configs[best].name}) = ${mean(diff).toFixed(4)} ± ${(sd(diff) / Math.sqrt(seeds)).toFixed(4)} (standard error over seeds; per seed ${diff.map((x) => x.toFixed(4)).join(', ')}).`,
+    );
   }
   return `${out.join('\n')}\n`;
 }

@@ -240,7 +240,7 @@ const MUTATIONS = [
     edits: [['src/api/stream.ts', 'this.m2[j]! += delta * (value - this.mean[j]!);', 'this.m2[j]! += delta * delta;']],
   },
   {
-    name: "model search: a replayed epoch leaves the random state before its shuffle (the next epoch repeats it)",
+    name: 'model search: a replayed epoch leaves the random state before its shuffle (the next epoch repeats it)',
     tests: ['test/search.test.ts'],
     edits: [['src/train/trainer.ts', '        random.state = hit.after;\n', '']],
   },
