@@ -92,7 +92,7 @@ test("the search's patience: the one given, else 20 on a validation split under 
   expect(searchPatience(5, 5, 61)).toEqual({ epochs: 5 });
   expect(searchPatience(10, 10, 61)).toEqual({ epochs: 10 }); // given, even if it is the default
   expect(searchPatience(undefined, 10, 1000)).toEqual({ epochs: 10 });
-  expect(searchPatience(undefined, 10, 999)).toEqual({ epochs: 20, reason: expect.stringContaining('999 rows (under 1000)') });
+  expect(searchPatience(undefined, 10, 999)).toEqual({ epochs: 20, reason: expect.stringContaining('only 999 rows') });
   expect(searchPatience(undefined, 0, 61)).toEqual({ epochs: 0 }); // early stopping off stays off
 });
 
@@ -166,7 +166,7 @@ test('train() with no hidden: successive halving, reproducible, and the chosen m
   expect(reports.at(-1)!.search).toMatchObject({ phase: 'final', hidden, learningRate });
 
   // ~30 validation rows: the search's runs wait 20 epochs before stopping, and say why.
-  expect(search.patience).toEqual({ epochs: NOISY_VALIDATION_PATIENCE, reason: expect.stringMatching(/waits 20 epochs, not 10: the validation loss on \d\d rows/) });
+  expect(search.patience).toEqual({ epochs: NOISY_VALIDATION_PATIENCE, reason: expect.stringMatching(/waits 20 epochs instead of 10: a validation loss on only \d\d rows is noisy/) });
   // Continuing the chosen candidate from its last rung is training it from the start.
   const fixed = await train({ ...common, hidden, optimizer: { learningRate }, patience: search.patience.epochs });
   expect(fixed.search).toBeUndefined();

@@ -341,7 +341,7 @@ export function finalistChoice(
 /** The search's patience: the one given; else the settings' (10), or NOISY_VALIDATION_PATIENCE on fewer than NOISY_VALIDATION_ROWS validation rows. */
 export function searchPatience(given: number | undefined, resolved: number, validationRows: number): SearchReport['patience'] {
   if (given !== undefined || resolved === 0 || validationRows >= NOISY_VALIDATION_ROWS || resolved >= NOISY_VALIDATION_PATIENCE) return { epochs: resolved };
-  const reason = `early stopping waits ${NOISY_VALIDATION_PATIENCE} epochs, not ${resolved}: the validation loss on ${validationRows} rows (under ${NOISY_VALIDATION_ROWS}) is noisy`;
+  const reason = `early stopping waits ${NOISY_VALIDATION_PATIENCE} epochs instead of ${resolved}: a validation loss on only ${validationRows} rows is noisy`;
   return { epochs: NOISY_VALIDATION_PATIENCE, reason };
 }
 
