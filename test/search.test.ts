@@ -166,7 +166,10 @@ test('train() with no hidden: successive halving, reproducible, and the chosen m
   expect(reports.at(-1)!.search).toMatchObject({ phase: 'final', hidden, learningRate });
 
   // ~30 validation rows: the search's runs wait 20 epochs before stopping, and say why.
-  expect(search.patience).toEqual({ epochs: NOISY_VALIDATION_PATIENCE, reason: expect.stringMatching(/waits 20 epochs instead of 10: a validation loss on only \d\d rows is noisy/) });
+  expect(search.patience).toEqual({
+    epochs: NOISY_VALIDATION_PATIENCE,
+    reason: expect.stringMatching(/waits 20 epochs instead of 10: a validation loss on only \d\d rows is noisy/),
+  });
   // Continuing the chosen candidate from its last rung is training it from the start.
   const fixed = await train({ ...common, hidden, optimizer: { learningRate }, patience: search.patience.epochs });
   expect(fixed.search).toBeUndefined();
