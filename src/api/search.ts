@@ -92,9 +92,13 @@ export function searchRungs(candidates: number, epochs: number, firstRung: numbe
  * over its labels), from the float64 reference: the shares sum to the loss.
  */
 export function rowLossShares(params: Float64Array, hidden: number, data: Dataset, tasks: readonly TaskSpec[]): Float64Array {
+  const layout = parameterLayout({ features: data.X.length / Math.max(1, data.rows), hidden, tasks: tasks.length });
+  return rowLossSharesOf(forward(params, layout, data.X, data.rows).Y, data, tasks);
+}
+
+/** The same from the model's raw outputs Y on the rows (rows×T), as a backend's predict() gives them. */
+export function rowLossSharesOf(Y: ArrayLike<number>, data: Dataset, tasks: readonly TaskSpec[]): Float64Array {
   const T = tasks.length;
-  const layout = parameterLayout({ features: data.X.length / Math.max(1, data.rows), hidden, tasks: T });
-  const { Y } = forward(params, layout, data.X, data.rows);
   const counts = new Float64Array(T);
   for (let i = 0; i < data.rows * T; i++) counts[i % T]! += data.mask[i]!;
   const shares = new Float64Array(data.rows);
@@ -130,6 +134,8 @@ interface Run {
   state?: Checkpoint;
   before?: Checkpoint;
   result?: TrainResult;
+  /** Its raw outputs on the validation rows at the end of its last rung (for the finalists' paired comparison). */
+  outputs?: Float64Array;
   loss: number;
   epochs: number;
   rung: number;
@@ -247,6 +253,7 @@ class ModelSearch {
     const rung = this.rungs[k]!;
     const runStart = run.epochs * this.stepsPerEpoch;
     let checkpoint: Checkpoint | undefined;
+    let outputs: Float64Array | undefined;
     try {
       const result = await this.fit(
         this.problem,
@@ -256,18 +263,19 @@ class ModelSearch {
           rows: this.rows,
           backends: this.backends,
           keep: { every: rung.epochs, state: (state) => void (checkpoint = state) },
+          validationOutputs: (Y) => void (outputs = Y),
           onProgress: this.progress('search', run.candidate, k + 1, runStart),
           provenance: this.hooks.provenance,
         },
       );
       this.stepsBefore += result.steps - runStart;
       const loss = result.bestValidationLoss ?? Infinity;
-      Object.assign(run, { result, before: run.state, state: checkpoint ?? run.state, loss, epochs: result.epochs, rung: k + 1, done: result.stoppedEarly });
+      Object.assign(run, { result, outputs, before: run.state, state: checkpoint ?? run.state, loss, epochs: result.epochs, rung: k + 1, done: result.stoppedEarly });
       return result;
     } catch (error) {
       if (!(error instanceof TrainingDivergedError)) throw error;
       this.firstDivergence ??= error;
-      Object.assign(run, { loss: Infinity, rung: k + 1, done: true, result: undefined });
+      Object.assign(run, { loss: Infinity, rung: k + 1, done: true, result: undefined, outputs: undefined });
       return undefined;
     }
   }
@@ -281,15 +289,15 @@ class ModelSearch {
       const first = this.firstDivergence!;
       throw new TrainingDivergedError(`${first.message} (every candidate of the model search diverged: ${this.candidates.map(label).join('; ')})`, first.lastGoodModel);
     }
+    // Each finalist's validation outputs from its backend at the end of its last rung (its result's parameters).
     const shares = (r: Run) =>
-      rowLossShares(
-        flatParameters(r.result!),
-        r.candidate.hidden,
+      rowLossSharesOf(
+        r.outputs!,
         problem.validation!.data,
         r.result!.model.losses.map((loss, t) => ({ loss, weight: settings.taskWeights?.[t] ?? 1 })),
       );
     // The larger model must be clearly better on these rows, not by the luck of a small validation split.
-    const compared = second && second.candidate.hidden < best.candidate.hidden && best.result && second.result;
+    const compared = second && second.candidate.hidden < best.candidate.hidden && best.outputs && second.outputs;
     const z = compared ? pairedZ(shares(second), shares(best)) : undefined;
     const { chosen, reason } = finalistChoice(best, second, z, problem.validation!.data.rows);
     const chosenRun = chosen === best.candidate ? best : second!;
@@ -343,16 +351,4 @@ export function searchPatience(given: number | undefined, resolved: number, vali
   if (given !== undefined || resolved === 0 || validationRows >= NOISY_VALIDATION_ROWS || resolved >= NOISY_VALIDATION_PATIENCE) return { epochs: resolved };
   const reason = `early stopping waits ${NOISY_VALIDATION_PATIENCE} epochs instead of ${resolved}: a validation loss on only ${validationRows} rows is noisy`;
   return { epochs: NOISY_VALIDATION_PATIENCE, reason };
-}
-
-/** A result's W, A, b, c in the flat layout (s left zero). */
-function flatParameters(result: TrainResult): Float64Array {
-  const layout = parameterLayout(result.model.shape);
-  const p = result.model.parameters();
-  const flat = new Float64Array(layout.count);
-  flat.set(p.W, layout.W.offset);
-  flat.set(p.A, layout.A.offset);
-  flat.set(p.b, layout.b.offset);
-  flat.set(p.c, layout.c.offset);
-  return flat;
 }

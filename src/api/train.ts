@@ -152,6 +152,8 @@ export type FitHooks = Pick<TrainOptions, 'onProgress' | 'onEpochEnd' | 'checkpo
   rows?: RowStream;
   /** Where a model search's runs get their backends: one per candidate, kept open across its rungs. */
   backends?: BackendPool;
+  /** A search's rung: the model's raw outputs on the validation rows at the end (the returned model's). */
+  validationOutputs?: (Y: Float64Array) => void;
 };
 
 /** One training run on a prepared problem: the backend, the trainer, the model and its checks. */
@@ -188,6 +190,10 @@ async function fit(problem: Problem, settings: Settings, options: FitHooks): Pro
     if (Number.isNaN(lossFirst) && run.stopped) {
       lossFirst = await initialLoss();
       backend.setParameters(params);
+    }
+    if (options.validationOutputs && problem.validation) {
+      const { X, rows } = problem.validation.data;
+      options.validationOutputs(await backend.predict(X, rows));
     }
     const model = modelOf(params);
     const judged = !rung || run.stopped ? await evaluateFit(backend, plan, problem, model) : unevaluated(problem);
