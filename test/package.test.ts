@@ -72,6 +72,7 @@ async function surface() {
   await writeDdpJob(process.argv[2] + '/job', job);
   return {
     search: searched?.tried.length,
+    searchPatience: searched?.patience.epochs,
     ddp: existsSync(process.argv[2] + '/job/train_ddp.py') && job.files.some((f) => f.path === 'data/train_x.npy'),
     streamed: [streamed.backend, streamed.trainingRows + streamed.validationRows],
     predictedLines: predicted.trim().split('\\n').length,
@@ -244,6 +245,7 @@ test('a TypeScript consumer and the README example type-check and run in Node on
   }
   expect(out.surface).toEqual({
     search: 10,
+    searchPatience: 20,
     ddp: true,
     streamed: ['wasm', 300],
     predictedLines: 301,

@@ -116,7 +116,7 @@ export class WebGpuBackend implements TrainingBackend {
   private readonly rules: UpdateRules;
   private readonly staticGroups: Record<'hiddenPredict' | 'output' | 'gradA' | 'gradHidden' | 'update', GPUBindGroup>;
   /** The weighting's kernels, buffers and dispatches (src/kernels/weighting-stages.ts); none for equal, uw, dwa. */
-  private readonly stage: { hook: WeightingStageType['hook']; dispatches: number; stage: WeightingStage } | undefined;
+  private readonly stage: { type: WeightingStageType; stage: WeightingStage } | undefined;
   private readonly buffers: Buffers;
   private data: DataBindings | undefined;
   private step = 0;
@@ -147,7 +147,7 @@ export class WebGpuBackend implements TrainingBackend {
     this.arena = new UniformArena(this.device, dispatches * stepsPerSubmit, 'step uniforms');
     this.buffers = this.createBuffers();
     this.staticGroups = this.createStaticBindGroups();
-    this.stage = stagePlan && { hook: stagePlan.type.hook, dispatches: stagePlan.type.dispatches, stage: stagePlan.build(this.stageContext()) };
+    this.stage = stagePlan && { type: stagePlan.type, stage: stagePlan.build(this.stageContext()) };
   }
 
   private stageContext(): StageContext {
@@ -370,12 +370,12 @@ export class WebGpuBackend implements TrainingBackend {
     const lossOffset = this.arena.push((view) => writeLossDims(view, { rows, tasks: T, offsetRows: start, weighting: this.weightingCode }));
     encodeLoss(rec.next('loss, G_Y'), this.kernels.loss, lossGroup, lossOffset, T);
     const stageStep = { rows, start, step: this.step, training, lossOffset };
-    if (this.stage?.hook === 'afterLoss') this.stage.stage.encode(rec, stageStep);
+    if (this.stage?.type.hook === 'afterLoss') this.stage.stage.encode(rec, stageStep);
     const g = this.staticGroups;
     // dA and dc, dW and db: bound as their own ranges of the gradient buffer (offsets 0).
     const { gradA, gradHidden, gradW } = STEP_PRODUCTS;
     this.matmul(rec, gradA.label, this.kernels.gradTransposed, g.gradA, this.dims(gradA, rows));
-    if (this.stage?.hook === 'afterOutputGradient') this.stage.stage.encode(rec, stageStep);
+    if (this.stage?.type.hook === 'afterOutputGradient') this.stage.stage.encode(rec, stageStep);
     this.matmul(rec, gradHidden.label, this.kernels.gradHidden, g.gradHidden, { ...this.dims(gradHidden, rows), offsetB: L.A.offset });
     this.matmul(rec, gradW.label, this.kernels.gradTransposed, data.gradW, { ...this.dims(gradW, rows), offsetB: start * d });
   }
@@ -512,7 +512,7 @@ export class WebGpuBackend implements TrainingBackend {
     const data = this.dataset();
     checkStep(step, data.rows, this.config.maxBatch);
     const encoder = this.device.createCommandEncoder({ label: 'profiled step' });
-    const rec = new TimedPasses(this.device, encoder, STEP_DISPATCHES + (this.stage?.dispatches ?? 0));
+    const rec = new TimedPasses(this.device, encoder, STEP_DISPATCHES + (this.stage?.type.dispatches ?? 0));
     this.encodeLossAndGradients(rec, step.start, step.rows, data.loss, true);
     this.encodeUpdate(rec, step.learningRate);
     this.lossSteps++;

@@ -7,7 +7,7 @@ import { STEP_PRODUCTS } from '../core/step-plan.js';
 import { AGGREGATOR_CODES, AGGREGATOR_LIMITS, AGGREGATOR_WGSL, type AggregatorKind } from '../core/weighting.js';
 import { wgslConstant, wgslF32Constant, wgslPreamble, wgslStruct } from '../core/wgsl.js';
 import { createStorage } from '../gpu/buffers.js';
-import { foldWorkgroups } from '../gpu/dispatch.js';
+import { checkPowerOfTwo, encodeOneWorkgroup, foldWorkgroups } from '../gpu/dispatch.js';
 import type { Kernel, KernelRegistry } from '../gpu/registry.js';
 import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulDims } from './matmul.js';
 import { composeWgsl, ELEMENTWISE_WORKGROUP, SHADER_FILES } from './shaders.js';
@@ -52,16 +52,12 @@ const AGGREGATE_SOURCE = composeWgsl(
   SHADER_FILES.aggregate,
 );
 
-const powerOfTwo = (name: string, n: number) => {
-  if (!(n >= 1 && (n & (n - 1)) === 0)) throw new RangeError(`${name} workgroup ${n} is not a power of two`);
-};
-
 export function taskJacobianKernel(registry: KernelRegistry): Promise<Kernel> {
   return registry.get({ name: 'task_jacobian', source: JACOBIAN_SOURCE, entryPoint: 'main', inputs: ['gradY', 'params', 'hidden'], outputs: ['deltas'], uniform: 'dims' });
 }
 
 export function gramianKernel(registry: KernelRegistry, workgroup = 64): Promise<Kernel> {
-  powerOfTwo('gramian', workgroup);
+  checkPowerOfTwo('gramian', workgroup);
   return registry.get(
     { name: 'gramian', source: GRAMIAN_SOURCE, entryPoint: 'main', inputs: ['jacobian', 'jacobianBias'], outputs: ['gramian'], uniform: 'dims' },
     { WORKGROUP: workgroup },
@@ -69,7 +65,7 @@ export function gramianKernel(registry: KernelRegistry, workgroup = 64): Promise
 }
 
 export function aggregateKernel(registry: KernelRegistry, tasks: number, workgroup = 64): Promise<Kernel> {
-  powerOfTwo('aggregate', workgroup);
+  checkPowerOfTwo('aggregate', workgroup);
   return registry.get(
     { name: 'aggregate', source: AGGREGATE_SOURCE, entryPoint: 'main', inputs: ['gramian'], outputs: ['gradY', 'weightSums', 'scratch'], uniform: 'dims' },
     { WORKGROUP: workgroup, TASKS: tasks },
@@ -99,12 +95,6 @@ export function encodeGramian(pass: GPUComputePassEncoder, kernel: Kernel, group
   pass.setPipeline(kernel.pipeline);
   pass.setBindGroup(0, group, [offset]);
   pass.dispatchWorkgroups(tasks, tasks);
-}
-
-export function encodeAggregate(pass: GPUComputePassEncoder, kernel: Kernel, group: GPUBindGroup, offset: number): void {
-  pass.setPipeline(kernel.pipeline);
-  pass.setBindGroup(0, group, [offset]);
-  pass.dispatchWorkgroups(1);
 }
 
 /** The aggregators' per-task buffers must fit the device's storage bindings: say which and how to shrink them. */
@@ -175,7 +165,7 @@ export const aggregatorStage: WeightingStageType = {
           encodeGramian(rec.next('G = J·Jᵀ'), gramian, groups.gramian, gramianOffset, T);
           const values = { rows: step.rows, tasks: T, kind: code, step: step.step >>> 0, seed: (ctx.config.seed ?? 0) >>> 0, accumulate: step.training ? 1 : 0 };
           const aggregateOffset = ctx.arena.push((view) => AggregateDims.write(view, values));
-          encodeAggregate(rec.next('α from G; G_Y scaled'), aggregate, groups.aggregate, aggregateOffset);
+          encodeOneWorkgroup(rec.next('α from G; G_Y scaled'), aggregate.pipeline, groups.aggregate, aggregateOffset);
         },
         destroy() {
           for (const buffer of Object.values(own)) buffer.destroy();

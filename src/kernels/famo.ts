@@ -6,6 +6,7 @@ import { LOSS_WGSL } from '../core/losses.js';
 import { FAMO, weightingStateSize } from '../core/weighting.js';
 import { constantName, wgslF32Constant, wgslPreamble, wgslStruct } from '../core/wgsl.js';
 import { createStorage } from '../gpu/buffers.js';
+import { checkPowerOfTwo, encodeOneWorkgroup } from '../gpu/dispatch.js';
 import type { Kernel, KernelRegistry } from '../gpu/registry.js';
 import { TaskInfo } from './loss.js';
 import { composeWgsl, SHADER_FILES } from './shaders.js';
@@ -37,7 +38,7 @@ const SOURCE = composeWgsl(
 );
 
 export function famoKernel(registry: KernelRegistry, tasks: number, workgroup = 256): Promise<Kernel> {
-  if (!(workgroup >= 1 && (workgroup & (workgroup - 1)) === 0)) throw new RangeError(`famo workgroup ${workgroup} is not a power of two`);
+  checkPowerOfTwo('famo', workgroup);
   return registry.get(
     { name: 'famo', source: SOURCE, entryPoint: 'main', inputs: ['y', 'targets', 'mask', 'tasks'], outputs: ['gradY', 'state', 'weightSums'], uniform: 'dims' },
     { WORKGROUP: workgroup, TASKS: tasks },
@@ -47,12 +48,6 @@ export function famoKernel(registry: KernelRegistry, tasks: number, workgroup = 
 export function writeFamoDims(view: DataView, d: FamoDims): void {
   const step = Math.max(d.step, 1); // the corrections are unused at step 0
   FamoDims.write(view, { ...d, biasCorrection1: 1 - FAMO.beta1 ** step, biasCorrection2: 1 - FAMO.beta2 ** step });
-}
-
-export function encodeFamo(pass: GPUComputePassEncoder, kernel: Kernel, bindGroup: GPUBindGroup, uniformOffset: number): void {
-  pass.setPipeline(kernel.pipeline);
-  pass.setBindGroup(0, bindGroup, [uniformOffset]);
-  pass.dispatchWorkgroups(1);
 }
 
 export const famoStage: WeightingStageType = {
@@ -76,7 +71,7 @@ export const famoStage: WeightingStageType = {
           if (!group) throw new Error('famo: no data set bound');
           const dims = { rows: step.rows, tasks, offsetRows: step.start, step: step.step, training: step.training ? 1 : 0 };
           const offset = ctx.arena.push((view) => writeFamoDims(view, dims));
-          encodeFamo(rec.next('FAMO: logits, G_Y rescaled'), kernel, group, offset);
+          encodeOneWorkgroup(rec.next('FAMO: logits, G_Y rescaled'), kernel.pipeline, group, offset);
         },
         destroy() {
           state.buffer.destroy();

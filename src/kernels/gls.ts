@@ -3,6 +3,7 @@
 // twin: `geometric` in src/cpu/weightings.ts).
 import { LOSS_WGSL } from '../core/losses.js';
 import { wgslPreamble } from '../core/wgsl.js';
+import { checkPowerOfTwo, encodeOneWorkgroup } from '../gpu/dispatch.js';
 import type { Kernel, KernelRegistry } from '../gpu/registry.js';
 import { LossDims, TaskInfo } from './loss.js';
 import { composeWgsl, SHADER_FILES } from './shaders.js';
@@ -13,17 +14,11 @@ const SOURCE = composeWgsl(wgslPreamble(LOSS_WGSL, TaskInfo.wgsl, LossDims.wgsl)
 
 /** One workgroup of `workgroup` invocations (a power of two) for a model of `tasks` tasks. */
 export function glsKernel(registry: KernelRegistry, tasks: number, workgroup = 256): Promise<Kernel> {
-  if (!(workgroup >= 1 && (workgroup & (workgroup - 1)) === 0)) throw new RangeError(`gls workgroup ${workgroup} is not a power of two`);
+  checkPowerOfTwo('gls', workgroup);
   return registry.get(
     { name: 'gls', source: SOURCE, entryPoint: 'main', inputs: ['y', 'targets', 'mask', 'tasks'], outputs: ['gradY'], uniform: 'dims' },
     { WORKGROUP: workgroup, TASKS: tasks },
   );
-}
-
-export function encodeGls(pass: GPUComputePassEncoder, kernel: Kernel, bindGroup: GPUBindGroup, uniformOffset: number): void {
-  pass.setPipeline(kernel.pipeline);
-  pass.setBindGroup(0, bindGroup, [uniformOffset]);
-  pass.dispatchWorkgroups(1);
 }
 
 export const glsStage: WeightingStageType = {
@@ -40,7 +35,7 @@ export const glsStage: WeightingStageType = {
         },
         encode(rec, step) {
           if (!group) throw new Error('gls: no data set bound');
-          encodeGls(rec.next('geometric loss: G_Y rescaled'), kernel, group, step.lossOffset);
+          encodeOneWorkgroup(rec.next('geometric loss: G_Y rescaled'), kernel.pipeline, group, step.lossOffset);
         },
         destroy() {},
       };

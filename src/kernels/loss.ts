@@ -4,6 +4,7 @@
 import { LOSS_WGSL, resolveLoss, type TaskSpec } from '../core/losses.js';
 import { WEIGHTING_WGSL } from '../core/weighting.js';
 import { wgslPreamble, wgslStruct } from '../core/wgsl.js';
+import { checkPowerOfTwo } from '../gpu/dispatch.js';
 import type { Kernel, KernelRegistry } from '../gpu/registry.js';
 import { composeWgsl, SHADER_FILES } from './shaders.js';
 
@@ -31,7 +32,7 @@ const SOURCE = composeWgsl(wgslPreamble(LOSS_WGSL, WEIGHTING_WGSL, TaskInfo.wgsl
 
 /** Invocations per task's workgroup: a power of two (the reduction halves it). */
 export function lossKernel(registry: KernelRegistry, workgroup = 256): Promise<Kernel> {
-  if (!(workgroup >= 1 && (workgroup & (workgroup - 1)) === 0)) throw new RangeError(`loss workgroup ${workgroup} is not a power of two`);
+  checkPowerOfTwo('loss', workgroup);
   return registry.get(
     {
       name: 'loss',

@@ -5,7 +5,8 @@ import { createStorage, readFloats } from '../gpu/buffers.js';
 import { createBindGroup, KernelRegistry } from '../gpu/registry.js';
 import { UniformArena } from '../gpu/uniforms.js';
 import { AGGREGATOR_CODES, WEIGHTINGS, type AggregatorKind, type WeightingKind } from '../core/weighting.js';
-import { AggregateDims, aggregateKernel, aggregateScratchFloats, encodeAggregate } from '../kernels/aggregate.js';
+import { AggregateDims, aggregateKernel, aggregateScratchFloats } from '../kernels/aggregate.js';
+import { encodeOneWorkgroup } from '../gpu/dispatch.js';
 import { encodeLoss, lossKernel, packTaskInfo, taskInfoBytes, writeLossDims } from '../kernels/loss.js';
 import { type TaskSpec } from '../core/losses.js';
 import { encodeMatmul, matmulKernel, writeMatmulDims, type MatmulOptions, type MatmulTuning } from '../kernels/matmul.js';
@@ -190,9 +191,9 @@ export async function runAggregate(ctx: GpuContext, kind: AggregatorKind, gramia
   const dims = { rows: 1, tasks, kind: AGGREGATOR_CODES[kind], step, seed, accumulate: 1 };
   await runPass(ctx, 'aggregate', (pass, arena) => {
     const group = createBindGroup(device, kernel, buffers, arena.binding);
-    encodeAggregate(
+    encodeOneWorkgroup(
       pass,
-      kernel,
+      kernel.pipeline,
       group,
       arena.push((v) => AggregateDims.write(v, dims)),
     );
