@@ -101,7 +101,7 @@ export abstract class HostBackend implements TrainingBackend {
 
   async gradients(start: number, rows: number): Promise<GradientReport> {
     const { perTask, grads, gramian, taskWeights } = await this.lossAndGradients(start, rows);
-    return { perTask, grads, ...(gramian && { gramian }), ...(taskWeights && { taskWeights }) };
+    return { perTask, grads: grads.slice(), ...(gramian && { gramian }), ...(taskWeights && { taskWeights }) };
   }
 
   abstract predict(X: Float32Array, rows: number): Promise<Float64Array>;

@@ -75,6 +75,8 @@ export class WasmBackend extends HostBackend {
   /** While profiling: milliseconds per phase of the step, and when the last phase ended. */
   private laps: Map<string, number> | undefined;
   private lapStart = 0;
+  /** The gradients of the latest step (batchGradients), reused from step to step. */
+  private gradients64: Float64Array | undefined;
 
   private constructor(
     config: BackendConfig,
@@ -213,7 +215,9 @@ export class WasmBackend extends HostBackend {
     const kind = this.config.weighting ?? 'equal';
     const strategy = WEIGHTING_STRATEGIES[kind];
     const panels = this.panelsFrom(start);
-    const grads = new Float64Array(this.layout.count);
+    // One buffer for every step's gradients (the update reads them before the next step): a fresh
+    // 120 KB array a step (H = 128, d = 103) cost page faults each time, 0.1–0.2 ms a step.
+    const grads = (this.gradients64 ??= new Float64Array(this.layout.count)).fill(0);
     let loss: LossScales | undefined;
     let taskWeights: Float64Array | undefined;
     let weightingState: Float64Array | undefined;
