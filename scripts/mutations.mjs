@@ -255,6 +255,11 @@ const MUTATIONS = [
     edits: [['src/api/search.ts', '/ counts[t]!;', ';']],
   },
   {
+    name: 'model search: the next rung takes the best n across learning rates (a short rung drops the slower rate)',
+    tests: ['test/search.test.ts'],
+    edits: [['src/api/search.ts', 'this.runs = survivors(this.runs, this.rungs[k + 1]!.candidates);', 'this.runs = this.runs.slice(0, this.rungs[k + 1]!.candidates);']],
+  },
+  {
     name: "DDP job: each rank's own label counts in place of the global batch's",
     tests: ['test/ddp.test.ts', '-t', 'equal, adam'],
     edits: [['src/io/ddp-script.ts', 'share = sums / global_counts', 'share = sums / counts.clamp(min=1) / self.world']],

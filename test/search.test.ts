@@ -4,7 +4,7 @@
 // whole search, abort, and the cases that keep H = T.
 import { expect, test } from 'vitest';
 import { train, type ProgressReport } from '../src/index.js';
-import { finalistChoice, NOISY_VALIDATION_PATIENCE, pairedZ, rowLossShares, searchCandidates, searchPatience, searchRungs } from '../src/api/search.js';
+import { finalistChoice, NOISY_VALIDATION_PATIENCE, pairedZ, rowLossShares, searchCandidates, searchPatience, searchRungs, survivors } from '../src/api/search.js';
 import { inMemoryRows, replayedEpochs } from '../src/train/trainer.js';
 import { Random } from '../src/util/random.js';
 import type { Dataset } from '../src/core/backend.js';
@@ -125,6 +125,23 @@ test('replayedEpochs: an epoch reached again with the same random state is the s
   expect((await collect(tight, new Random(7)))[0]).not.toBe((await collect(tight, new Random(7)))[0]);
 });
 
+test('survivors: the best of each learning rate in turn, worked by hand; a diverged candidate only to fill up', () => {
+  const run = (hidden: number, learningRate: number, loss: number) => ({ candidate: { hidden, learningRate }, loss });
+  // Ranked by loss, lr 0.01 holds the first three places: it learns faster in a short rung.
+  const ranked = [run(128, 0.01, 6.84), run(64, 0.01, 6.9), run(32, 0.01, 7.1), run(128, 0.003, 7.14), run(64, 0.003, 7.2), run(16, 0.01, 7.3), run(16, 0.003, Infinity)];
+  const names = (runs: ReturnType<typeof run>[]) => runs.map((r) => `${r.candidate.hidden}@${r.candidate.learningRate}`);
+  expect(names(survivors(ranked, 4))).toEqual(['128@0.01', '64@0.01', '128@0.003', '64@0.003']);
+  expect(names(survivors(ranked, 2))).toEqual(['128@0.01', '128@0.003']);
+  expect(names(survivors(ranked, 3))).toEqual(['128@0.01', '64@0.01', '128@0.003']); // the better rate's second before the other's
+  // One learning rate: the plain best n.
+  const one = ranked.filter((r) => r.candidate.learningRate === 0.01);
+  expect(names(survivors(one, 2))).toEqual(['128@0.01', '64@0.01']);
+  // Every lr 0.003 candidate diverged: the places go to lr 0.01; a diverged one only when none else is left.
+  const diverged = ranked.map((r) => (r.candidate.learningRate === 0.003 ? { ...r, loss: Infinity } : r));
+  expect(names(survivors(diverged, 4))).toEqual(['128@0.01', '64@0.01', '32@0.01', '16@0.01']);
+  expect(survivors(diverged, 6).filter((r) => !Number.isFinite(r.loss))).toHaveLength(2);
+});
+
 test('finalistChoice: the larger finalist is kept only when clearly better', () => {
   const small = { candidate: { hidden: 16, learningRate: 0.01 }, loss: 0.31 };
   const large = { candidate: { hidden: 64, learningRate: 0.01 }, loss: 0.3 };
@@ -148,6 +165,8 @@ test('train() with no hidden: successive halving, reproducible, and the chosen m
   ]);
   expect(search.tried).toHaveLength(10);
   expect(search.tried.filter((c) => c.rung === 3)).toHaveLength(2);
+  // Both learning rates reach every rung: a short rung is not allowed to drop the slower one.
+  for (const rung of [2, 3]) expect(new Set(search.tried.filter((c) => c.rung >= rung).map((c) => c.learningRate))).toEqual(new Set([0.01, 0.003]));
   expect(result.hiddenSearch).toEqual(search.tried);
   const { hidden, learningRate } = search.chosen;
   expect(result.model.shape.hidden).toBe(hidden);
