@@ -240,9 +240,15 @@ const MUTATIONS = [
     edits: [['src/api/stream.ts', 'this.m2[j]! += delta * (value - this.mean[j]!);', 'this.m2[j]! += delta * delta;']],
   },
   {
-    name: 'model search: a replayed epoch leaves the random state before its shuffle (the next epoch repeats it)',
+    name: "training rows: the reused order is shuffled again without starting from 0, 1, 2, … (a run's epochs depend on the runs before it)",
     tests: ['test/search.test.ts'],
-    edits: [['src/train/trainer.ts', '        random.state = hit.after;\n', '']],
+    edits: [
+      [
+        'src/train/trainer.ts',
+        '      order ??= new Uint32Array(data.rows);\n      for (let i = 0; i < data.rows; i++) order[i] = i;\n',
+        '      order ??= Uint32Array.from({ length: data.rows }, (_, i) => i);\n',
+      ],
+    ],
   },
   {
     name: 'model search: the paired z without √N (every larger finalist judged unclear)',

@@ -5,7 +5,7 @@
 import { expect, test } from 'vitest';
 import { train, type ProgressReport } from '../src/index.js';
 import { finalistChoice, NOISY_VALIDATION_PATIENCE, pairedZ, rowLossShares, searchCandidates, searchPatience, searchRungs, survivors } from '../src/api/search.js';
-import { inMemoryRows, replayedEpochs } from '../src/train/trainer.js';
+import { inMemoryRows } from '../src/train/trainer.js';
 import { Random } from '../src/util/random.js';
 import type { Dataset } from '../src/core/backend.js';
 import { parameterLayout } from '../src/core/shape.js';
@@ -96,7 +96,7 @@ test("the search's patience: the one given, else 20 on a validation split under 
   expect(searchPatience(undefined, 0, 61)).toEqual({ epochs: 0 }); // early stopping off stays off
 });
 
-test('replayedEpochs: an epoch reached again with the same random state is the same rows, and leaves the state where the shuffle did', async () => {
+test('inMemoryRows: the same random state gives the same rows and leaves the same state; one buffer, reused', async () => {
   const rows = 10;
   const data: Dataset = {
     rows,
@@ -104,25 +104,28 @@ test('replayedEpochs: an epoch reached again with the same random state is the s
     Y: Float32Array.from({ length: rows }, (_, i) => i),
     mask: new Float32Array(rows).fill(1),
   };
+  // Each shard copied as it comes: it holds only until the next is asked for.
   const collect = async (stream: ReturnType<typeof inMemoryRows>, random: Random) => {
-    const out: Dataset[] = [];
-    for await (const shard of stream.shards(random, 4, 8)) out.push(shard);
+    const out: Array<{ rows: number; X: number[]; Y: number[]; buffer: ArrayBufferLike }> = [];
+    for await (const shard of stream.shards(random, 4, 8)) out.push({ rows: shard.rows, X: [...shard.X], Y: [...shard.Y], buffer: shard.X.buffer });
     return out;
   };
-  const plain = inMemoryRows(data, 2, 1);
-  const replayed = replayedEpochs(plain, 1 << 20);
-  const [a, b, c] = [new Random(7), new Random(7), new Random(7)];
-  const first = await collect(replayed, a);
-  const again = await collect(replayed, b);
-  const fresh = await collect(plain, c);
-  expect(again.map((s) => s.X)).toEqual(fresh.map((s) => s.X)); // the same rows as a run without replay
-  expect(again[0]).toBe(first[0]); // replayed, not gathered again
-  expect([a.state, b.state]).toEqual([c.state, c.state]);
+  const stream = inMemoryRows(data, 2, 1);
+  const [a, b] = [new Random(7), new Random(7)];
+  const first = await collect(stream, a);
+  const again = await collect(stream, b);
+  expect(again.map((s) => s.X)).toEqual(first.map((s) => s.X));
+  expect(a.state).toBe(b.state);
   expect(first.map((s) => s.rows)).toEqual([8, 2]);
-  // Another state is another epoch; over the budget nothing is kept.
-  expect((await collect(replayed, new Random(8)))[0]).not.toBe(first[0]);
-  const tight = replayedEpochs(plain, 10);
-  expect((await collect(tight, new Random(7)))[0]).not.toBe((await collect(tight, new Random(7)))[0]);
+  // Every row once per epoch, each with its own targets, in a shuffled order.
+  const order = first.flatMap((s) => s.Y);
+  expect([...order].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  expect(order).not.toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  first.forEach((s) => s.Y.forEach((r, i) => expect(s.X.slice(2 * i, 2 * i + 2)).toEqual([2 * r, 2 * r + 1])));
+  // The next epoch is another shuffle, in the same buffer.
+  const next = await collect(stream, a);
+  expect(next.flatMap((s) => s.Y)).not.toEqual(order);
+  expect(new Set([...first, ...again, ...next].map((s) => s.buffer)).size).toBe(1);
 });
 
 test('survivors: the best of each learning rate in turn, worked by hand; a diverged candidate only to fill up', () => {

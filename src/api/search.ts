@@ -10,7 +10,7 @@ import { resolveLoss, type TaskSpec } from '../core/losses.js';
 import type { Dataset } from '../core/backend.js';
 import { forward } from '../cpu/reference.js';
 import type { Problem } from '../train/prepare.js';
-import { batchPlan, inMemoryRows, replayedEpochs, type ProgressReport, type RowStream, type SearchProgress } from '../train/trainer.js';
+import { batchPlan, inMemoryRows, type ProgressReport, type RowStream, type SearchProgress } from '../train/trainer.js';
 import { BackendPool } from './device.js';
 import type { Settings, TrainOptions } from './options.js';
 import type { Checkpoint } from '../io/checkpoint.js';
@@ -32,8 +32,6 @@ export const CLEARLY_BETTER_Z = 2;
 export const NOISY_VALIDATION_ROWS = 1000;
 export const NOISY_VALIDATION_PATIENCE = 20;
 
-/** Memory the search may keep its shuffled epochs in, to hand every candidate the same gathered rows. */
-const EPOCH_REPLAY_BYTES = 256 * 2 ** 20;
 /** Memory the candidates' open backends may hold their training rows in, together. */
 const BACKEND_POOL_BYTES = 512 * 2 ** 20;
 
@@ -177,7 +175,7 @@ class ModelSearch {
   private readonly rungs: RungPlan[];
   private readonly stepsPerEpoch: number;
   private readonly totalSteps: number;
-  /** Every candidate sees the same shuffled epochs: each is gathered once and replayed to the others. */
+  /** The training rows, shuffled from each run's random state: one gather buffer for all the runs. */
   private readonly rows: RowStream;
   private readonly started = performance.now();
   /** Steps of the runs finished so far (one progress count across the search). */
@@ -202,7 +200,7 @@ class ModelSearch {
     this.stepsPerEpoch = batchPlan(settings.batchSize, problem.train.data.rows).stepsPerEpoch;
     const plannedEpochs = rungs.reduce((sum, rung, k) => sum + rung.candidates * (rung.epochs - (k > 0 ? rungs[k - 1]!.epochs : 0)), 0) + (settings.epochs - rungs.at(-1)!.epochs);
     this.totalSteps = plannedEpochs * this.stepsPerEpoch;
-    this.rows = replayedEpochs(inMemoryRows(problem.train.data, problem.featureNames.length, T, settings.shuffle), EPOCH_REPLAY_BYTES);
+    this.rows = inMemoryRows(problem.train.data, problem.featureNames.length, T, settings.shuffle);
     this.runs = this.candidates.map((candidate) => ({ candidate, loss: Infinity, epochs: 0, rung: 0, done: false }));
     const { data } = problem.train;
     const rowsBytes = 4 * (data.X.length + data.Y.length + data.mask.length);
@@ -311,7 +309,7 @@ class ModelSearch {
     const final = await this.fit(problem, this.settingsOf(chosen), {
       ...this.hooks,
       resume: again ? chosenRun.before : chosenRun.state,
-      ...(again && { rows: this.rows }),
+      rows: this.rows,
       backends: this.backends,
       lossFromStart: true,
       onProgress: this.progress('final', chosen, this.rungs.length + 1, from * this.stepsPerEpoch),

@@ -148,7 +148,7 @@ export type FitHooks = Pick<TrainOptions, 'onProgress' | 'onEpochEnd' | 'checkpo
   keep?: { every: number; state: (checkpoint: Checkpoint) => void };
   /** A search's final run, which resumes its candidate: lossFirst is that of the initial parameters. */
   lossFromStart?: boolean;
-  /** The training rows as a model search's runs share them (replayedEpochs), instead of the problem's. */
+  /** The training rows as a model search's runs share them (one gather buffer), instead of the problem's. */
   rows?: RowStream;
   /** Where a model search's runs get their backends: one per candidate, kept open across its rungs. */
   backends?: BackendPool;
