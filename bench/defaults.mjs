@@ -54,9 +54,13 @@ function seedTable(data, seeds) {
   const values = results.map((rs) => rs.map((r) => scores(r.metrics.overall)));
   const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
   const sd = (v) => Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / Math.max(1, v.length - 1));
-  const out = [`### ${data}: ${seeds} seeds\n`, `| model | ${keys.map((k) => `${k}, mean`).join(' | ')} | chosen (default) |`, `|---|${keys.map(() => '---|').join('')}---|`];
+  const out = [
+    `### ${data}: ${seeds} seeds\n`,
+    `| model | ${keys.map((k) => `${k}, mean`).join(' | ')} | chosen H @ lr (default) |`,
+    `|---|${keys.map(() => '---|').join('')}---|`,
+  ];
   configs.forEach((c, i) => {
-    const chosen = c.extra.length ? '' : results[i].map((r) => r.search?.chosen.hidden ?? '?').join(', ');
+    const chosen = c.extra.length ? '' : results[i].map((r) => (r.search ? `${r.search.chosen.hidden} @ ${r.search.chosen.learningRate}` : '?')).join(', ');
     out.push(`| ${c.name} | ${keys.map((k) => mean(values[i].map((v) => v[k])).toFixed(4)).join(' | ')} | ${chosen} |`);
   });
   const d = configs.length - 1;

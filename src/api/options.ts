@@ -106,7 +106,7 @@ export interface TrainOptions {
    * H = T (the checkpoint's H when resuming).
    */
   hidden?: number | 'auto';
-  /** The epochs of the search's first rung (default epochs/40, at least 1); each later rung trains 3× as many. */
+  /** The epochs of the search's first rung (default epochs/200, at least 1); each later rung trains 3× as many. */
   autoHiddenEpochs?: number;
   epochs?: number;
   batchSize?: number;

@@ -39,10 +39,11 @@ Data
 Model
   --hidden H            shared hidden units. Default: chosen by validation loss — successive halving
                         over H ∈ {T, 16, 32, 64, 128} × lr ∈ {0.01, 0.003} (only the --lr given, if
-                        one is): all train a few epochs, the best third 3× longer, until two are
-                        left; the larger of those must be clearly better (2 standard errors on the
-                        validation rows) to be kept; it trains on to --epochs. The output says what
-                        was tried and why. Without validation rows (--val-split 0) or streaming: T
+                        one is): all train a few epochs, the best third 3× longer (the best of
+                        each lr in turn), until two are left; the larger of those must be clearly
+                        better (2 standard errors on the validation rows) to be kept; it trains
+                        on to --epochs. The output says what was tried and why. Without
+                        validation rows (--val-split 0) or streaming: T
   --loss auto|${LOSS_KINDS.map((k) => k + (LOSSES[k].parameter ? `[:${LOSSES[k].parameter.name}]` : '')).join('|')}   or a comma list per task
                         (auto: BCE for 0/1 columns, MSE otherwise; huber:δ: squared error within δ
                         standard deviations, absolute beyond, δ = 1 by default; quantile:q: the
