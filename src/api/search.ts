@@ -323,8 +323,8 @@ class ModelSearch {
  * in turn (the rate with the better best first), then the second best of each, and so on; a
  * candidate that diverged only where no other is left. Ranked by loss across learning rates, a
  * rung of a few epochs keeps only the fastest rate: on yeast the first rung (1 epoch) always
- * dropped lr 0.003, which reaches a lower validation loss than lr 0.01 at H = 64 and 128 (on 7 and
- * 8 of 8 seeds) — a short horizon favours the larger step, not the better model.
+ * dropped lr 0.003, which reaches a lower validation loss than lr 0.01 at H = 64 and at 128 (on 7
+ * of 8 seeds each) — a short horizon favours the larger step, not the better model.
  */
 export function survivors<R extends { candidate: SearchCandidate; loss: number }>(ranked: readonly R[], n: number): R[] {
   const byRate = new Map<number, R[]>();
