@@ -194,7 +194,7 @@ async function train(): Promise<SessionResult | undefined> {
       return result;
     }
     status(
-      `${result.aborted ? 'stopped' : 'done'}${result.bestEpoch !== undefined ? ` (best epoch ${result.bestEpoch + 1} restored)` : ''}: ${result.steps} steps in ${result.seconds.toFixed(1)} s (${result.stepsPerSecond.toFixed(0)} steps/s); ` +
+      `${result.aborted ? 'stopped' : 'done'}${result.bestEpoch !== undefined ? ` (best epoch ${result.bestEpoch + 1} restored)` : ''}: ${stepsAndTime(result)}; ` +
         `loss ${result.lossFirst.toFixed(4)} → ${result.lossLast.toFixed(4)}; predictions vs float64 CPU: max |diff| ${result.maxAbsDiffVsCpu.toExponential(2)}`,
     );
     return result;
@@ -239,6 +239,14 @@ async function verify(): Promise<void> {
   } finally {
     button.disabled = false;
   }
+}
+
+/** Steps and time; after a model search, its time and then the chosen model's own steps. */
+function stepsAndTime(r: SessionResult): string {
+  const rate = `${r.stepsPerSecond.toFixed(0)} steps/s`;
+  if (r.searchSeconds === undefined) return `${r.steps} steps in ${r.seconds.toFixed(1)} s (${rate})`;
+  const after = Math.round(r.stepsPerSecond * r.seconds);
+  return `${r.steps} steps: the model search in ${r.searchSeconds.toFixed(1)} s, then the chosen model's last ${after} in ${r.seconds.toFixed(1)} s (${rate})`;
 }
 
 /** Milliseconds to three significant digits (the CPU engine's small products take microseconds). */
@@ -328,7 +336,7 @@ if (params.get('autorun') === '1') {
   try {
     const r = await train();
     if (r) {
-      const { seconds: _s, stepsPerSecond: _r, ...summary } = r;
+      const { seconds: _s, stepsPerSecond: _r, searchSeconds: _q, ...summary } = r;
       out.textContent = JSON.stringify(summary, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
     }
   } catch (error) {

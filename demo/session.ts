@@ -23,8 +23,11 @@ export interface SessionResult {
   adapter: string;
   dataset: string;
   steps: number;
+  /** The run's training time; after a model search, that of the chosen model's steps after it. */
   seconds: number;
   stepsPerSecond: number;
+  /** The model search's wall time, when it ran. */
+  searchSeconds?: number;
   lossFirst: number;
   lossLast: number;
   maxAbsDiffVsCpu: number;
@@ -136,6 +139,7 @@ export async function runSession(
     steps: result.steps,
     seconds: result.seconds,
     stepsPerSecond: result.stepsPerSecond,
+    searchSeconds: result.search?.seconds,
     lossFirst: result.lossFirst,
     lossLast: result.lossLast,
     maxAbsDiffVsCpu: result.agreement.maxAbsDiff,

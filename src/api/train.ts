@@ -38,6 +38,7 @@ export interface TrainResult {
   history: ProgressReport[];
   steps: number;
   epochs: number;
+  /** Training time and speed of this run's steps; after a model search, of the chosen model's steps after it (`search.seconds`: the search's). */
   seconds: number;
   stepsPerSecond: number;
   trainingRows: number;

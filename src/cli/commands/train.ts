@@ -131,7 +131,7 @@ function report(out: Output, name: string, modelPath: string, result: TrainResul
   if (result.comparison) out.info('\n' + comparisonTable(result));
   out.info('');
   out.info(
-    `trained ${result.steps} steps (${result.epochs} epochs) in ${result.seconds.toFixed(2)} s, ${result.stepsPerSecond.toFixed(0)} steps/s; ` +
+    `trained ${trainingTime(result)}; ` +
       `training loss ${formatNumber(result.lossFirst)} → ${formatNumber(result.lossLast)}` +
       (result.bestEpoch !== undefined ? `; best validation loss ${formatNumber(result.bestValidationLoss)} at epoch ${result.bestEpoch + 1}` : ''),
   );
@@ -171,6 +171,18 @@ function report(out: Output, name: string, modelPath: string, result: TrainResul
     deltaMPerTask: result.comparison?.deltaMPerTask,
     noCoupling: result.comparison?.noCoupling,
   });
+}
+
+/**
+ * Steps and time: after a model search, its wall time and then the chosen model's own steps (the
+ * result's `seconds` and `stepsPerSecond` are those of the steps after the search).
+ */
+function trainingTime(result: TrainResult): string {
+  const rate = `${result.stepsPerSecond.toFixed(0)} steps/s`;
+  const steps = `${result.steps} steps (${result.epochs} epochs)`;
+  if (!result.search) return `${steps} in ${result.seconds.toFixed(2)} s, ${rate}`;
+  const after = Math.round(result.stepsPerSecond * result.seconds);
+  return `${steps}: the model search took ${result.search.seconds.toFixed(2)} s, then the chosen model's last ${after} steps ${result.seconds.toFixed(2)} s, ${rate}`;
 }
 
 /** The default model search: each candidate's last rung, epochs and best validation loss; the choice and why. */
