@@ -4,11 +4,10 @@
 // whole search, abort, and the cases that keep H = T.
 import { expect, test } from 'vitest';
 import { train, type ProgressReport } from '../src/index.js';
-import { finalistChoice, NOISY_VALIDATION_PATIENCE, pairedZ, rowLossShares, searchCandidates, searchPatience, searchRungs, survivors } from '../src/api/search.js';
+import { finalistChoice, NOISY_VALIDATION_PATIENCE, pairedZ, rowLossSharesOf, searchCandidates, searchPatience, searchRungs, survivors } from '../src/api/search.js';
 import { inMemoryRows } from '../src/train/trainer.js';
 import { Random } from '../src/util/random.js';
 import type { Dataset } from '../src/core/backend.js';
-import { parameterLayout } from '../src/core/shape.js';
 
 /** y1 = 2a − b + noise (regression), y2 = [a·b > 0] (binary), a missing y1 every 7th row. */
 function toyData(rows: number) {
@@ -67,25 +66,22 @@ test('pairedZ, worked by hand', () => {
   expect(pairedZ(Float64Array.from([-1, 0, 1]), Float64Array.from([0, 1, 2]))).toBe(-Infinity);
 });
 
-test("rowLossShares, worked by hand: each row's part of Σ_t w_t·(mean of task t's losses over its labels)", () => {
-  // d = 1, H = 1, T = 2; W = b = 0 so σ = ½; A = [2, 0]ᵀ, c = [0, 1]: every output is 1.
-  const layout = parameterLayout({ features: 1, hidden: 1, tasks: 2 });
-  const params = new Float64Array(layout.count);
-  params[layout.A.offset] = 2;
-  params[layout.c.offset + 1] = 1;
+test("rowLossSharesOf, worked by hand: each row's part of Σ_t w_t·(mean of task t's losses over its labels)", () => {
+  // The model's raw outputs on 2 rows of T = 2 tasks, as a backend's predict() gives them: all 1.
+  const outputs = new Float64Array(4).fill(1);
   // Task 0 (MSE, weight 1): targets 0 and 3 → ℓ = 1 and 4 over 2 labels. Task 1 (MSE, weight 2): target 1 on row 0 (ℓ = 0), row 1 unlabelled.
   const data = { rows: 2, X: Float32Array.from([5, -7]), Y: Float32Array.from([0, 1, 3, 0]), mask: Float32Array.from([1, 1, 1, 0]) };
   const tasks = [
     { loss: 'mse' as const, weight: 1 },
     { loss: 'mse' as const, weight: 2 },
   ];
-  expect(Array.from(rowLossShares(params, 1, data, tasks))).toEqual([0.5, 2]);
+  expect(Array.from(rowLossSharesOf(outputs, data, tasks))).toEqual([0.5, 2]);
   // Task 1 as quantile:0.25 with target 3 on row 0: ℓ = 0.25·(3 − 1) = 0.5, weight 2, 1 label → +1.
   const quantile = [
     { loss: 'mse' as const, weight: 1 },
     { loss: 'quantile:0.25' as const, weight: 2 },
   ];
-  expect(Array.from(rowLossShares(params, 1, { ...data, Y: Float32Array.from([0, 3, 3, 0]) }, quantile))).toEqual([1.5, 2]);
+  expect(Array.from(rowLossSharesOf(outputs, { ...data, Y: Float32Array.from([0, 3, 3, 0]) }, quantile))).toEqual([1.5, 2]);
 });
 
 test("the search's patience: the one given, else 20 on a validation split under 1,000 rows, else the settings'", () => {

@@ -5,10 +5,8 @@
 // unless the larger is clearly better on the validation rows — trains on to the last epoch from
 // where it stands (nothing is trained twice). The schedule of epochs is fixed by the options, so
 // the choice is reproducible from the seed.
-import { parameterLayout } from '../core/shape.js';
 import { resolveLoss, type TaskSpec } from '../core/losses.js';
 import type { Dataset } from '../core/backend.js';
-import { forward } from '../cpu/reference.js';
 import type { Problem } from '../train/prepare.js';
 import { batchPlan, inMemoryRows, type ProgressReport, type RowStream, type SearchProgress } from '../train/trainer.js';
 import { BackendPool } from './device.js';
@@ -88,14 +86,9 @@ export function searchRungs(candidates: number, epochs: number, firstRung: numbe
 
 /**
  * Each validation row's share of the weighted validation loss Σ_t w_t·L_t (L_t a task's mean
- * over its labels), from the float64 reference: the shares sum to the loss.
+ * over its labels), from the model's raw outputs Y on the rows (rows×T, as a backend's predict()
+ * gives them): the shares sum to the loss.
  */
-export function rowLossShares(params: Float64Array, hidden: number, data: Dataset, tasks: readonly TaskSpec[]): Float64Array {
-  const layout = parameterLayout({ features: data.X.length / Math.max(1, data.rows), hidden, tasks: tasks.length });
-  return rowLossSharesOf(forward(params, layout, data.X, data.rows).Y, data, tasks);
-}
-
-/** The same from the model's raw outputs Y on the rows (rows×T), as a backend's predict() gives them. */
 export function rowLossSharesOf(Y: ArrayLike<number>, data: Dataset, tasks: readonly TaskSpec[]): Float64Array {
   const T = tasks.length;
   const counts = new Float64Array(T);
@@ -327,12 +320,16 @@ class ModelSearch {
  * of 8 seeds each) — a short horizon favours the larger step, not the better model.
  */
 export function survivors<R extends { candidate: SearchCandidate; loss: number }>(ranked: readonly R[], n: number): R[] {
-  const byRate = new Map<number, R[]>();
-  for (const run of ranked) if (Number.isFinite(run.loss)) byRate.set(run.candidate.learningRate, [...(byRate.get(run.candidate.learningRate) ?? []), run]);
-  const kept = new Set<R>();
-  for (let i = 0; kept.size < n && [...byRate.values()].some((runs) => i < runs.length); i++) {
-    for (const runs of byRate.values()) if (i < runs.length && kept.size < n) kept.add(runs[i]!);
+  const byRate = new Map<number, R[]>(); // in the order of each rate's best
+  for (const run of ranked) {
+    if (!Number.isFinite(run.loss)) continue;
+    const rate = run.candidate.learningRate;
+    if (!byRate.has(rate)) byRate.set(rate, []);
+    byRate.get(rate)!.push(run);
   }
+  const kept = new Set<R>();
+  const deepest = Math.max(0, ...[...byRate.values()].map((runs) => runs.length));
+  for (let i = 0; i < deepest; i++) for (const runs of byRate.values()) if (i < runs.length && kept.size < n) kept.add(runs[i]!);
   for (const run of ranked) if (kept.size < n) kept.add(run); // diverged ones, when too few are left
   return ranked.filter((run) => kept.has(run));
 }

@@ -180,7 +180,6 @@ export function lossEntry(kind: string): LossEntry {
   return entry;
 }
 
-/** `const LOSS_MSE: u32 = 0u; ...` for the shaders (each task's parameter is in its TaskInfo). */
 /**
  * What 'auto' picks for a column, in order: the first of these whose `accepts` takes every observed
  * value (BCE for a 0/1 column, MSE otherwise). The last takes any finite number, so one always fits.
@@ -192,4 +191,5 @@ export function autoLoss(acceptsColumn: (kind: LossKind) => boolean): LossKind {
   return AUTO_LOSSES.find(acceptsColumn) ?? AUTO_LOSSES.at(-1)!;
 }
 
+/** `const LOSS_MSE: u32 = 0u; ...` for the shaders (each task's parameter is in its TaskInfo). */
 export const LOSS_WGSL = wgslEnum('LOSS', Object.fromEntries(LOSS_KINDS.map((k) => [k, LOSSES[k].code])));
